@@ -1,0 +1,200 @@
+// KeyStore and SigningKeyStore over drizzle, for any SQLite dialect (better-sqlite3 on Node, D1 on Workers).
+import { and, asc, desc, eq, gt, lt, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import * as schema from '../../../db/schema.js';
+import type { Environment } from '../../core/environments.js';
+import type {
+  AccountRecord,
+  AdminTokenRecord,
+  KeyChanges,
+  KeyRecord,
+  KeyStore,
+  OperationRecord,
+  Page,
+} from '../../ports/key-store.js';
+import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
+
+const { accounts, adminTokens, apiKeys, operations, signingKeys } = schema;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SqliteDatabase = BaseSQLiteDatabase<'sync' | 'async', any, typeof schema>;
+
+/** How a dialect runs statements all-or-nothing: a transaction on better-sqlite3, `batch()` on D1. */
+export interface SqlExecutor {
+  db: SqliteDatabase;
+  /** Runs the statements atomically, in order; returns the number of rows each changed. */
+  atomic(statements: SQLWrapper[]): Promise<number[]>;
+}
+
+type KeyRow = typeof apiKeys.$inferSelect;
+
+function toKeyRecord(row: KeyRow): KeyRecord {
+  return { ...row, scopes: JSON.parse(row.scopes) as string[] };
+}
+
+function insertOperation(operation: OperationRecord, onlyIf?: SQL): SQL {
+  const values = sql`${operation.id}, ${operation.accountId}, ${operation.environment}, ${operation.keyId}, ${operation.action}, ${operation.actor}, ${operation.at}`;
+  return sql`insert into ${operations} (id, account_id, environment, key_id, action, actor, at) select ${values} where ${onlyIf ?? sql`1`}`;
+}
+
+function keyExists(accountId: string, keyId: string): SQL {
+  return sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${keyId} and ${apiKeys.accountId} = ${accountId})`;
+}
+
+function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
+}
+
+export class SqlKeyStore implements KeyStore, SigningKeyStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(private readonly executor: SqlExecutor) {
+    this.db = executor.db;
+  }
+
+  async createAccount(account: AccountRecord, operation: OperationRecord): Promise<void> {
+    await this.executor.atomic([this.db.insert(accounts).values(account), insertOperation(operation)]);
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | null> {
+    const rows = await this.db.select().from(accounts).where(eq(accounts.id, accountId)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async createAdminToken(token: AdminTokenRecord, operation: OperationRecord): Promise<void> {
+    await this.executor.atomic([this.db.insert(adminTokens).values(token), insertOperation(operation)]);
+  }
+
+  async findAdminTokenByHash(tokenHash: string): Promise<AdminTokenRecord | null> {
+    const rows = await this.db.select().from(adminTokens).where(eq(adminTokens.tokenHash, tokenHash)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async insertKey(key: KeyRecord, limit: number, operation: OperationRecord): Promise<boolean> {
+    // One conditional INSERT: the count and the insert happen under SQLite's single write lock,
+    // so concurrent creates cannot both slip under the limit (D1 included, which has no transactions).
+    const insert = sql`insert into ${apiKeys}
+      (id, account_id, environment, name, application_id, secret_hash, secret_hint, scopes, status, expires_at, created_at, updated_at, last_used_at)
+      select ${key.id}, ${key.accountId}, ${key.environment}, ${key.name}, ${key.applicationId}, ${key.secretHash},
+        ${key.secretHint}, ${JSON.stringify(key.scopes)}, ${key.status}, ${key.expiresAt}, ${key.createdAt}, ${key.updatedAt}, null
+      where (select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId} and ${apiKeys.environment} = ${key.environment}) < ${limit}`;
+    const [inserted] = await this.executor.atomic([insert, insertOperation(operation, keyExists(key.accountId, key.id))]);
+    return inserted === 1;
+  }
+
+  async getKey(accountId: string, keyId: string): Promise<KeyRecord | null> {
+    const rows = await this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)))
+      .limit(1);
+    return rows[0] ? toKeyRecord(rows[0]) : null;
+  }
+
+  async findKeyByApplicationId(applicationId: string): Promise<KeyRecord | null> {
+    const rows = await this.db.select().from(apiKeys).where(eq(apiKeys.applicationId, applicationId)).limit(1);
+    return rows[0] ? toKeyRecord(rows[0]) : null;
+  }
+
+  async listKeys(
+    accountId: string,
+    query: { environment?: Environment; after?: string; limit: number },
+  ): Promise<Page<KeyRecord>> {
+    const rows = await this.db
+      .select()
+      .from(apiKeys)
+      .where(
+        and(
+          eq(apiKeys.accountId, accountId),
+          query.environment ? eq(apiKeys.environment, query.environment) : undefined,
+          query.after ? gt(apiKeys.id, query.after) : undefined,
+        ),
+      )
+      .orderBy(asc(apiKeys.id))
+      .limit(query.limit + 1);
+    return page(rows.map(toKeyRecord), query.limit);
+  }
+
+  async updateKey(
+    accountId: string,
+    keyId: string,
+    changes: KeyChanges,
+    operation: OperationRecord,
+  ): Promise<KeyRecord | null> {
+    const { scopes, ...rest } = changes;
+    const update = this.db
+      .update(apiKeys)
+      .set({ ...rest, ...(scopes && { scopes: JSON.stringify(scopes) }) })
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)));
+    const [changed] = await this.executor.atomic([update, insertOperation(operation, keyExists(accountId, keyId))]);
+    return changed === 1 ? this.getKey(accountId, keyId) : null;
+  }
+
+  async deleteKey(accountId: string, keyId: string, operation: OperationRecord): Promise<boolean> {
+    const remove = this.db.delete(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)));
+    const [, deleted] = await this.executor.atomic([insertOperation(operation, keyExists(accountId, keyId)), remove]);
+    return deleted === 1;
+  }
+
+  async touchKey(keyId: string, lastUsedAt: number): Promise<void> {
+    await this.db.update(apiKeys).set({ lastUsedAt }).where(eq(apiKeys.id, keyId));
+  }
+
+  async recordOperation(operation: OperationRecord): Promise<void> {
+    await this.executor.atomic([insertOperation(operation)]);
+  }
+
+  async listOperations(accountId: string, query: { after?: string; limit: number }): Promise<Page<OperationRecord>> {
+    const rows = await this.db
+      .select()
+      .from(operations)
+      .where(and(eq(operations.accountId, accountId), query.after ? lt(operations.id, query.after) : undefined))
+      .orderBy(desc(operations.id))
+      .limit(query.limit + 1);
+    return page(rows as OperationRecord[], query.limit);
+  }
+
+  async listSigningKeys(environment: Environment): Promise<SigningKeyRecord[]> {
+    return this.db
+      .select()
+      .from(signingKeys)
+      .where(eq(signingKeys.environment, environment))
+      .orderBy(asc(signingKeys.createdAt));
+  }
+
+  async insertActiveSigningKey(key: SigningKeyRecord): Promise<boolean> {
+    const [inserted] = await this.executor.atomic([this.db.insert(signingKeys).values(key).onConflictDoNothing()]);
+    return inserted === 1;
+  }
+
+  async rotateSigningKey(
+    retiringKid: string,
+    retiredAt: number,
+    publishUntil: number,
+    next: SigningKeyRecord,
+  ): Promise<boolean> {
+    const retire = this.db
+      .update(signingKeys)
+      .set({ status: 'retired', retiredAt, publishUntil })
+      .where(and(eq(signingKeys.kid, retiringKid), eq(signingKeys.status, 'active')));
+    // When another process rotated first, nothing is retired and the unique index refuses a second active key.
+    const [retired, inserted] = await this.executor.atomic([
+      retire,
+      this.db.insert(signingKeys).values(next).onConflictDoNothing(),
+    ]);
+    return retired === 1 && inserted === 1;
+  }
+
+  async deleteUnpublishedSigningKeys(environment: Environment, now: number): Promise<void> {
+    await this.db
+      .delete(signingKeys)
+      .where(
+        and(
+          eq(signingKeys.environment, environment),
+          eq(signingKeys.status, 'retired'),
+          lte(signingKeys.publishUntil, now),
+        ),
+      );
+  }
+}

@@ -1,0 +1,158 @@
+// createApp(deps): wires the core to its ports and mounts every router; one onError answers in each API's format.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Config } from './config.js';
+import { createAdminAccess } from './core/admin-access.js';
+import { createClientAuthenticator } from './core/client-auth.js';
+import { createKeyManagement } from './core/key-management.js';
+import { createSigningKeyring } from './core/keyring.js';
+import { createSealer } from './core/sealing.js';
+import { createSecretHasher } from './core/secrets.js';
+import { createSessionTokens } from './core/session-tokens.js';
+import { createSessions } from './core/sessions.js';
+import { createUsageRecorder } from './core/usage.js';
+import { accountRoutes } from './http/admin/accounts.js';
+import { adminTokenRoutes } from './http/admin/admin-tokens.js';
+import { keyRoutes } from './http/admin/keys.js';
+import { operationRoutes } from './http/admin/operations.js';
+import { adminAuthentication, MAX_ADMIN_BODY_BYTES } from './http/admin/request.js';
+import { signingKeyRoutes } from './http/admin/signing-keys.js';
+import { ApiProblem } from './http/errors/api-problem.js';
+import { OAuthError } from './http/errors/oauth-error.js';
+import { discoveryEndpoint } from './http/oauth/discovery.js';
+import { introspectionEndpoint } from './http/oauth/introspect.js';
+import { jwksEndpoint } from './http/oauth/jwks.js';
+import { revocationEndpoint } from './http/oauth/revoke.js';
+import { tokenEndpoint } from './http/oauth/token.js';
+import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
+import type { AppEnv, Services } from './http/services.js';
+import type { KeyStore } from './ports/key-store.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
+import { systemClock, type Clock, type Defer, type Logger } from './ports/runtime.js';
+import { SessionStoreUnavailableError, type SessionStore } from './ports/session-store.js';
+import type { SigningKeyStore } from './ports/signing-key-store.js';
+
+export interface AppDeps {
+  config: Config;
+  keyStore: KeyStore;
+  signingKeyStore: SigningKeyStore;
+  sessionStore: SessionStore;
+  rateLimiter: RateLimiter;
+  logger: Logger;
+  /** The operator's root admin token, resolved by the runtime (configured or generated). */
+  rootAdminToken: string;
+  /** The pepper for secret hashes, resolved by the runtime (configured or generated). */
+  secretPepper: string;
+  clock?: Clock;
+  defer?: Defer;
+  clientIp?: (c: Context) => string | undefined;
+}
+
+const ENV = ':env{sandbox|production}';
+
+function isOAuthPath(path: string): boolean {
+  return /^\/(sandbox|production)\/oauth\//.test(path);
+}
+
+export async function createApp(deps: AppDeps) {
+  const { config, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
+  const hasher = await createSecretHasher(deps.secretPepper);
+  const keyring = createSigningKeyring({
+    store: deps.signingKeyStore,
+    sealer: await createSealer(config.kek),
+    clock,
+    algorithm: config.signingAlg,
+    tokenLifetime: (environment) => config.sessionTtl[environment],
+  });
+  const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
+  const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
+  const services: Services = {
+    config,
+    clock,
+    logger,
+    keyring,
+    tokens,
+    sessions: createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache }),
+    clients: createClientAuthenticator({ keys: deps.keyStore, hasher, clock }),
+    management: createKeyManagement({
+      keys: deps.keyStore,
+      sessions: deps.sessionStore,
+      hasher,
+      clock,
+      keysPerEnvironment: config.keysPerEnvironment,
+      allowedScopes: config.scopes,
+    }),
+    adminAccess: await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken }),
+    rateLimiter: deps.rateLimiter,
+    clientIp: deps.clientIp ?? (() => undefined),
+  };
+
+  const app = new Hono<AppEnv>();
+
+  // Public OAuth endpoints (SPEC §2), per environment.
+  app.get(`/${ENV}/.well-known/oauth-authorization-server`, discoveryEndpoint(services));
+  app.get(`/.well-known/oauth-authorization-server/${ENV}`, discoveryEndpoint(services));
+  app.get(`/${ENV}/.well-known/jwks.json`, jwksEndpoint(services));
+  app.post(`/${ENV}/oauth/token`, tokenEndpoint(services));
+  app.post(`/${ENV}/oauth/introspect`, introspectionEndpoint(services));
+  app.post(`/${ENV}/oauth/revoke`, revocationEndpoint(services));
+  app.get(`/${ENV}/oauth/tokeninfo`, tokenInfoEndpoint(services));
+  app.all(`/${ENV}/oauth/:endpoint{token|introspect|revoke|tokeninfo}`, (c) => {
+    const allowed = c.req.param('endpoint') === 'tokeninfo' ? 'GET' : 'POST';
+    throw new OAuthError(405, 'invalid_request', `use ${allowed} for this endpoint`, { Allow: allowed });
+  });
+
+  // Admin API (SPEC §4).
+  const admin = new Hono<AppEnv>();
+  admin.use(
+    bodyLimit({
+      maxSize: MAX_ADMIN_BODY_BYTES,
+      onError: () => {
+        throw new ApiProblem(413, 'payload_too_large', `the request body is larger than ${MAX_ADMIN_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  admin.use(adminAuthentication(services));
+  admin.route('/', accountRoutes(services));
+  admin.route('/', adminTokenRoutes(services));
+  admin.route('/', keyRoutes(services));
+  admin.route('/', operationRoutes(services));
+  admin.route('/', signingKeyRoutes(services));
+  app.route('/admin/v1', admin);
+
+  app.notFound((c) => {
+    if (isOAuthPath(c.req.path)) return new OAuthError(400, 'invalid_request', 'no such endpoint').toResponse();
+    return new ApiProblem(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`).toResponse();
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof OAuthError || error instanceof ApiProblem) return error.toResponse();
+    const oauth = isOAuthPath(c.req.path) || c.req.path.includes('/.well-known/');
+    if (error instanceof SessionStoreUnavailableError) {
+      logger.warn('session store unavailable', { path: c.req.path, error: error.message });
+      return oauth
+        ? new OAuthError(503, 'temporarily_unavailable', 'the session store is unavailable; retry shortly', {
+            'Retry-After': '1',
+          }).toResponse()
+        : new ApiProblem(503, 'unavailable', 'the session store is unavailable; retry shortly', {
+            headers: { 'Retry-After': '1' },
+          }).toResponse();
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return oauth
+        ? new OAuthError(400, 'invalid_request', error.message || 'bad request').toResponse()
+        : new ApiProblem(error.status, 'invalid_request', error.message || 'bad request').toResponse();
+    }
+    logger.error('unhandled error', { method: c.req.method, path: c.req.path, error: String((error as Error).stack ?? error) });
+    return oauth
+      ? new OAuthError(500, 'server_error', 'internal error').toResponse()
+      : new ApiProblem(500, 'internal_error', 'internal error').toResponse();
+  });
+
+  return app;
+}
+
+export type KeymintApp = Awaited<ReturnType<typeof createApp>>;

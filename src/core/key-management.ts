@@ -1,0 +1,244 @@
+// Accounts, admin tokens and API access keys as the admin API changes them; every change is audited.
+import type {
+  AccountRecord,
+  AdminRole,
+  KeyChanges,
+  KeyRecord,
+  KeyStore,
+  OperationAction,
+  OperationRecord,
+  Page,
+} from '../ports/key-store.js';
+import type { Clock } from '../ports/runtime.js';
+import type { SessionStore } from '../ports/session-store.js';
+import { actorName, type Actor } from './admin-access.js';
+import type { Environment } from './environments.js';
+import { newId } from './ids.js';
+import { fail, ok, type Result } from './result.js';
+import {
+  generateAdminToken,
+  generateApplicationId,
+  generateApplicationSecret,
+  secretHint,
+  type SecretHasher,
+} from './secrets.js';
+
+export interface NewKeyInput {
+  environment: Environment;
+  name: string;
+  scopes: string[];
+  expiresAt: number | null;
+}
+
+export interface KeyPatch {
+  name?: string;
+  scopes?: string[];
+  expiresAt?: number | null;
+}
+
+/** A key together with its application secret, the one time it is shown. */
+export interface KeyWithSecret {
+  key: KeyRecord;
+  applicationSecret: string;
+}
+
+export type KeyFailure = 'not_found' | 'limit_exceeded' | 'scope_not_allowed' | 'expiry_in_past';
+
+export interface KeyManagement {
+  createAccount(actor: Actor, name: string): Promise<AccountRecord>;
+  getAccount(accountId: string): Promise<Result<AccountRecord, 'not_found'>>;
+  createAdminToken(
+    actor: Actor,
+    accountId: string,
+    input: { name: string; role: AdminRole },
+  ): Promise<Result<{ id: string; token: string; name: string; role: AdminRole; createdAt: number }, 'not_found'>>;
+  createKey(actor: Actor, accountId: string, input: NewKeyInput): Promise<Result<KeyWithSecret, KeyFailure>>;
+  listKeys(accountId: string, query: { environment?: Environment; after?: string; limit: number }): Promise<Page<KeyRecord>>;
+  getKey(accountId: string, keyId: string): Promise<Result<KeyRecord, 'not_found'>>;
+  updateKey(actor: Actor, accountId: string, keyId: string, patch: KeyPatch): Promise<Result<KeyRecord, KeyFailure>>;
+  regenerateKey(actor: Actor, accountId: string, keyId: string): Promise<Result<KeyWithSecret, 'not_found'>>;
+  setKeyStatus(actor: Actor, accountId: string, keyId: string, status: 'active' | 'disabled'): Promise<Result<KeyRecord, 'not_found'>>;
+  deleteKey(actor: Actor, accountId: string, keyId: string): Promise<Result<void, 'not_found'>>;
+  revokeKeySessions(actor: Actor, accountId: string, keyId: string): Promise<Result<{ key: KeyRecord; revoked: number }, 'not_found'>>;
+  listOperations(accountId: string, query: { after?: string; limit: number }): Promise<Page<OperationRecord>>;
+  /** Audits an environment-wide change that belongs to no account (signing-key rotation). */
+  recordEnvironmentOperation(actor: Actor, environment: Environment, action: OperationAction): Promise<void>;
+}
+
+export function createKeyManagement(deps: {
+  keys: KeyStore;
+  sessions: SessionStore;
+  hasher: SecretHasher;
+  clock: Clock;
+  keysPerEnvironment: number;
+  /** The scopes keys may hold; undefined allows any well-formed scope. */
+  allowedScopes: readonly string[] | undefined;
+}): KeyManagement {
+  const { keys, hasher, clock } = deps;
+
+  function operation(
+    actor: Actor,
+    action: OperationAction,
+    at: number,
+    target: { accountId: string | null; environment?: Environment | null; keyId?: string | null },
+  ): OperationRecord {
+    return {
+      id: newId('op', at),
+      accountId: target.accountId,
+      environment: target.environment ?? null,
+      keyId: target.keyId ?? null,
+      action,
+      actor: actorName(actor),
+      at,
+    };
+  }
+
+  function checkScopes(scopes: string[] | undefined): Result<void, 'scope_not_allowed'> {
+    const allowed = deps.allowedScopes;
+    const outside = allowed && scopes?.find((scope) => !allowed.includes(scope));
+    return outside ? fail('scope_not_allowed', `scope "${outside}" is not one of KEYMINT_SCOPES`) : ok(undefined);
+  }
+
+  function checkExpiry(expiresAt: number | null | undefined, now: number): Result<void, 'expiry_in_past'> {
+    return expiresAt != null && expiresAt <= now ? fail('expiry_in_past', 'expiresAt must be in the future') : ok(undefined);
+  }
+
+  async function changeKey(
+    actor: Actor,
+    accountId: string,
+    keyId: string,
+    action: OperationAction,
+    changes: Omit<KeyChanges, 'updatedAt'>,
+  ): Promise<Result<KeyRecord, 'not_found'>> {
+    const existing = await keys.getKey(accountId, keyId);
+    if (!existing) return fail('not_found');
+    const now = clock.now();
+    const updated = await keys.updateKey(
+      accountId,
+      keyId,
+      { ...changes, updatedAt: now },
+      operation(actor, action, now, { accountId, environment: existing.environment, keyId }),
+    );
+    return updated ? ok(updated) : fail('not_found');
+  }
+
+  return {
+    async createAccount(actor, name) {
+      const now = clock.now();
+      const account = { id: newId('acct', now), name, createdAt: now };
+      await keys.createAccount(account, operation(actor, 'account.created', now, { accountId: account.id }));
+      return account;
+    },
+
+    async getAccount(accountId) {
+      const account = await keys.getAccount(accountId);
+      return account ? ok(account) : fail('not_found');
+    },
+
+    async createAdminToken(actor, accountId, input) {
+      if (!(await keys.getAccount(accountId))) return fail('not_found');
+      const now = clock.now();
+      const token = generateAdminToken();
+      const record = {
+        id: newId('adm', now),
+        accountId,
+        name: input.name,
+        role: input.role,
+        tokenHash: await hasher.hash(token),
+        createdAt: now,
+      };
+      await keys.createAdminToken(record, operation(actor, 'admin_token.created', now, { accountId }));
+      return ok({ id: record.id, token, name: record.name, role: record.role, createdAt: now });
+    },
+
+    async createKey(actor, accountId, input) {
+      const now = clock.now();
+      const scopes = checkScopes(input.scopes);
+      if (!scopes.ok) return scopes;
+      const expiry = checkExpiry(input.expiresAt, now);
+      if (!expiry.ok) return expiry;
+      if (!(await keys.getAccount(accountId))) return fail('not_found');
+      const applicationSecret = generateApplicationSecret(input.environment);
+      const key: KeyRecord = {
+        id: newId('key', now),
+        accountId,
+        environment: input.environment,
+        name: input.name,
+        applicationId: generateApplicationId(input.environment),
+        secretHash: await hasher.hash(applicationSecret),
+        secretHint: secretHint(applicationSecret),
+        scopes: [...new Set(input.scopes)],
+        status: 'active',
+        expiresAt: input.expiresAt,
+        createdAt: now,
+        updatedAt: now,
+        lastUsedAt: null,
+      };
+      const audit = operation(actor, 'key.created', now, { accountId, environment: key.environment, keyId: key.id });
+      if (!(await keys.insertKey(key, deps.keysPerEnvironment, audit))) {
+        return fail(
+          'limit_exceeded',
+          `this account already has ${deps.keysPerEnvironment} keys in ${input.environment}; delete one first`,
+        );
+      }
+      return ok({ key, applicationSecret });
+    },
+
+    listKeys: (accountId, query) => keys.listKeys(accountId, query),
+
+    async getKey(accountId, keyId) {
+      const key = await keys.getKey(accountId, keyId);
+      return key ? ok(key) : fail('not_found');
+    },
+
+    async updateKey(actor, accountId, keyId, patch) {
+      const scopes = checkScopes(patch.scopes);
+      if (!scopes.ok) return scopes;
+      const expiry = checkExpiry(patch.expiresAt, clock.now());
+      if (!expiry.ok) return expiry;
+      const changes = { ...patch, ...(patch.scopes && { scopes: [...new Set(patch.scopes)] }) };
+      return changeKey(actor, accountId, keyId, 'key.updated', changes);
+    },
+
+    async regenerateKey(actor, accountId, keyId) {
+      const existing = await keys.getKey(accountId, keyId);
+      if (!existing) return fail('not_found');
+      const applicationSecret = generateApplicationSecret(existing.environment);
+      const changed = await changeKey(actor, accountId, keyId, 'key.regenerated', {
+        applicationId: generateApplicationId(existing.environment),
+        secretHash: await hasher.hash(applicationSecret),
+        secretHint: secretHint(applicationSecret),
+      });
+      return changed.ok ? ok({ key: changed.value, applicationSecret }) : changed;
+    },
+
+    setKeyStatus(actor, accountId, keyId, status) {
+      return changeKey(actor, accountId, keyId, status === 'active' ? 'key.enabled' : 'key.disabled', { status });
+    },
+
+    async deleteKey(actor, accountId, keyId) {
+      const existing = await keys.getKey(accountId, keyId);
+      if (!existing) return fail('not_found');
+      const now = clock.now();
+      const audit = operation(actor, 'key.deleted', now, { accountId, environment: existing.environment, keyId });
+      return (await keys.deleteKey(accountId, keyId, audit)) ? ok(undefined) : fail('not_found');
+    },
+
+    async revokeKeySessions(actor, accountId, keyId) {
+      const key = await keys.getKey(accountId, keyId);
+      if (!key) return fail('not_found');
+      const revoked = await deps.sessions.revokeKeySessions(key.environment, key.id);
+      const now = clock.now();
+      await keys.recordOperation(
+        operation(actor, 'key.sessions_revoked', now, { accountId, environment: key.environment, keyId }),
+      );
+      return ok({ key, revoked });
+    },
+
+    listOperations: (accountId, query) => keys.listOperations(accountId, query),
+
+    async recordEnvironmentOperation(actor, environment, action) {
+      await keys.recordOperation(operation(actor, action, clock.now(), { accountId: null, environment }));
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// The signing keyring: one active key pair per environment, retired public keys kept while tokens need them.
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { SigningAlgorithm } from '../config.js';
+import type { SigningKeyRecord, SigningKeyStore } from '../ports/signing-key-store.js';
+import type { Clock } from '../ports/runtime.js';
+import type { Environment } from './environments.js';
+import type { Sealer } from './sealing.js';
+
+export interface ActiveSigningKey {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey;
+}
+
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  status: 'active' | 'retired';
+  publicJwk: JWK;
+  createdAt: number;
+  retiredAt: number | null;
+  publishUntil: number | null;
+}
+
+export interface SigningKeyring {
+  activeKey(environment: Environment): Promise<ActiveSigningKey>;
+  /** The public key for `kid` in this environment, if it is still published. */
+  verificationKey(environment: Environment, kid: string): Promise<{ alg: string; key: CryptoKey } | undefined>;
+  jwks(environment: Environment): Promise<{ keys: JWK[] }>;
+  list(environment: Environment): Promise<SigningKeyView[]>;
+  rotate(environment: Environment): Promise<SigningKeyView>;
+}
+
+interface LoadedRing {
+  loadedAt: number;
+  active: ActiveSigningKey;
+  published: Map<string, { alg: string; key: CryptoKey; jwk: JWK }>;
+  views: SigningKeyView[];
+}
+
+// Other processes may rotate: reload this often, and at once when a token names an unknown kid.
+const RELOAD_AFTER_MS = 60_000;
+const UNKNOWN_KID_RELOAD_MS = 5_000;
+
+export function createSigningKeyring(deps: {
+  store: SigningKeyStore;
+  sealer: Sealer;
+  clock: Clock;
+  algorithm: SigningAlgorithm;
+  /** How long a retired key stays published: the environment's token lifetime, in seconds. */
+  tokenLifetime: (environment: Environment) => number;
+}): SigningKeyring {
+  const { store, sealer, clock, algorithm } = deps;
+  const rings = new Map<Environment, Promise<LoadedRing>>();
+
+  async function generateRecord(environment: Environment): Promise<SigningKeyRecord> {
+    const options = algorithm === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true };
+    const pair = await generateKeyPair(algorithm, options);
+    const publicJwk = await exportJWK(pair.publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const privateJwk = await exportJWK(pair.privateKey);
+    return {
+      kid,
+      environment,
+      alg: algorithm,
+      publicJwk: JSON.stringify({ ...publicJwk, kid, alg: algorithm, use: 'sig' }),
+      privateKey: await sealer.seal(JSON.stringify(privateJwk)),
+      status: 'active',
+      createdAt: clock.now(),
+      retiredAt: null,
+      publishUntil: null,
+    };
+  }
+
+  async function load(environment: Environment): Promise<LoadedRing> {
+    const now = clock.now();
+    await store.deleteUnpublishedSigningKeys(environment, now);
+    let records = await store.listSigningKeys(environment);
+    if (!records.some((record) => record.status === 'active')) {
+      // Two processes starting together may both get here; the unique index lets one win.
+      await store.insertActiveSigningKey(await generateRecord(environment));
+      records = await store.listSigningKeys(environment);
+    }
+    const activeRecord = records.find((record) => record.status === 'active')!;
+    const published = new Map<string, { alg: string; key: CryptoKey; jwk: JWK }>();
+    for (const record of records) {
+      const jwk = JSON.parse(record.publicJwk) as JWK;
+      published.set(record.kid, { alg: record.alg, key: (await importJWK(jwk, record.alg)) as CryptoKey, jwk });
+    }
+    const privateJwk = JSON.parse(await sealer.open(activeRecord.privateKey)) as JWK;
+    return {
+      loadedAt: now,
+      active: {
+        kid: activeRecord.kid,
+        alg: activeRecord.alg,
+        privateKey: (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey,
+      },
+      published,
+      views: records.map((record) => ({
+        kid: record.kid,
+        alg: record.alg,
+        status: record.status,
+        publicJwk: JSON.parse(record.publicJwk) as JWK,
+        createdAt: record.createdAt,
+        retiredAt: record.retiredAt,
+        publishUntil: record.publishUntil,
+      })),
+    };
+  }
+
+  function reload(environment: Environment): Promise<LoadedRing> {
+    const loading = load(environment);
+    rings.set(environment, loading);
+    loading.catch(() => rings.delete(environment));
+    return loading;
+  }
+
+  async function ring(environment: Environment, maxAge = RELOAD_AFTER_MS): Promise<LoadedRing> {
+    const current = rings.get(environment);
+    if (!current) return reload(environment);
+    const loaded = await current;
+    if (clock.now() - loaded.loadedAt > maxAge && rings.get(environment) === current) return reload(environment);
+    return loaded;
+  }
+
+  return {
+    async activeKey(environment) {
+      return (await ring(environment)).active;
+    },
+    async verificationKey(environment, kid) {
+      let loaded = await ring(environment);
+      let found = loaded.published.get(kid);
+      if (!found) {
+        loaded = await ring(environment, UNKNOWN_KID_RELOAD_MS);
+        found = loaded.published.get(kid);
+      }
+      if (!found) return undefined;
+      const publishUntil = loaded.views.find((view) => view.kid === kid)?.publishUntil;
+      if (publishUntil != null && publishUntil <= clock.now()) return undefined;
+      return { alg: found.alg, key: found.key };
+    },
+    async jwks(environment) {
+      const loaded = await ring(environment);
+      const now = clock.now();
+      const keys = loaded.views
+        .filter((view) => view.publishUntil === null || view.publishUntil > now)
+        .map((view) => view.publicJwk);
+      return { keys };
+    },
+    async list(environment) {
+      return (await ring(environment)).views;
+    },
+    async rotate(environment) {
+      const current = await reload(environment);
+      const now = clock.now();
+      const next = await generateRecord(environment);
+      // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
+      const publishUntil = now + (deps.tokenLifetime(environment) + 60) * 1000;
+      await store.rotateSigningKey(current.active.kid, now, publishUntil, next);
+      const loaded = await reload(environment);
+      return loaded.views.find((view) => view.kid === next.kid) ?? loaded.views.find((v) => v.status === 'active')!;
+    },
+  };
+}

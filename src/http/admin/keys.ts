@@ -1,0 +1,109 @@
+// /admin/v1/accounts/{accountId}/keys — API access keys: create, read, change, regenerate, delete.
+import { Hono } from 'hono';
+import * as z from 'zod';
+import { ENVIRONMENTS } from '../../core/environments.js';
+import type { KeyFailure } from '../../core/key-management.js';
+import { assertNever, type Fail } from '../../core/result.js';
+import { isScopeToken } from '../../core/scopes.js';
+import { ApiProblem, notFound } from '../errors/api-problem.js';
+import type { AppEnv, Services } from '../services.js';
+import { keyIdParam, pageQuery, permitted, readJsonBody, readQuery } from './request.js';
+import { keyView } from './views.js';
+
+const name = z.string().trim().min(1).max(100);
+const scopes = z
+  .array(z.string().refine(isScopeToken, { error: 'is not a valid scope (RFC 6749 §3.3)' }))
+  .max(50);
+const expiresAt = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+  .transform((value) => Date.parse(value))
+  .nullable();
+
+const createKeyBody = z.strictObject({
+  environment: z.enum(ENVIRONMENTS),
+  name,
+  scopes: scopes.default([]),
+  expiresAt: expiresAt.default(null),
+});
+
+const updateKeyBody = z
+  .strictObject({ name: name.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' });
+
+const listKeysQuery = z.strictObject({ environment: z.enum(ENVIRONMENTS).optional(), ...pageQuery('key') });
+
+function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
+  switch (failure.reason) {
+    case 'not_found':
+      return notFound('no such key');
+    case 'limit_exceeded':
+      return new ApiProblem(409, 'limit_exceeded', failure.detail ?? 'key limit reached');
+    case 'scope_not_allowed':
+    case 'expiry_in_past':
+      return new ApiProblem(400, 'invalid_request', failure.detail ?? 'invalid key');
+    default:
+      return assertNever(failure.reason);
+  }
+}
+
+export function keyRoutes(services: Services) {
+  const { management } = services;
+  return new Hono<AppEnv>()
+    .post('/accounts/:accountId/keys', async (c) => {
+      const accountId = permitted(c, 'manage');
+      const input = await readJsonBody(c, createKeyBody);
+      const created = await management.createKey(c.get('actor'), accountId, input);
+      if (!created.ok) {
+        throw created.reason === 'not_found' ? notFound('no such account') : keyProblem(created);
+      }
+      return c.json({ ...keyView(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
+    })
+    .get('/accounts/:accountId/keys', async (c) => {
+      const accountId = permitted(c, 'read');
+      const query = readQuery(c, listKeysQuery);
+      const page = await management.listKeys(accountId, {
+        environment: query.environment,
+        after: query.cursor,
+        limit: query.limit,
+      });
+      return c.json({ items: page.items.map(keyView), nextCursor: page.next });
+    })
+    .get('/accounts/:accountId/keys/:keyId', async (c) => {
+      const found = await management.getKey(permitted(c, 'read'), keyIdParam(c));
+      if (!found.ok) throw keyProblem(found);
+      return c.json(keyView(found.value));
+    })
+    .patch('/accounts/:accountId/keys/:keyId', async (c) => {
+      const accountId = permitted(c, 'manage');
+      const keyId = keyIdParam(c);
+      const patch = await readJsonBody(c, updateKeyBody);
+      const updated = await management.updateKey(c.get('actor'), accountId, keyId, patch);
+      if (!updated.ok) throw keyProblem(updated);
+      return c.json(keyView(updated.value));
+    })
+    .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
+      const regenerated = await management.regenerateKey(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      if (!regenerated.ok) throw keyProblem(regenerated);
+      return c.json({ ...keyView(regenerated.value.key), applicationSecret: regenerated.value.applicationSecret });
+    })
+    .post('/accounts/:accountId/keys/:keyId/disable', async (c) => {
+      const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'disabled');
+      if (!changed.ok) throw keyProblem(changed);
+      return c.json(keyView(changed.value));
+    })
+    .post('/accounts/:accountId/keys/:keyId/enable', async (c) => {
+      const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'active');
+      if (!changed.ok) throw keyProblem(changed);
+      return c.json(keyView(changed.value));
+    })
+    .delete('/accounts/:accountId/keys/:keyId', async (c) => {
+      const deleted = await management.deleteKey(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      if (!deleted.ok) throw keyProblem(deleted);
+      return c.body(null, 204);
+    })
+    .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
+      const revoked = await management.revokeKeySessions(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      if (!revoked.ok) throw keyProblem(revoked);
+      return c.json({ key: keyView(revoked.value.key), revokedSessions: revoked.value.revoked });
+    });
+}

@@ -1,0 +1,72 @@
+// Reads an OAuth request body: form-urlencoded (RFC 6749 §3.2) or JSON, each parameter at most once.
+import type { Context } from 'hono';
+import { invalidRequest, OAuthError } from '../errors/oauth-error.js';
+
+export const MAX_OAUTH_BODY_BYTES = 16 * 1024;
+
+export type OAuthParams = Map<string, string>;
+
+async function readText(c: Context): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? 0);
+  if (declared > MAX_OAUTH_BODY_BYTES) throw tooLarge();
+  const reader = c.req.raw.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_OAUTH_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw invalidRequest('the request body is not valid UTF-8');
+  }
+}
+
+function tooLarge(): OAuthError {
+  return new OAuthError(413, 'invalid_request', `the request body is larger than ${MAX_OAUTH_BODY_BYTES} bytes`);
+}
+
+export async function readOAuthParams(c: Context): Promise<OAuthParams> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const params: OAuthParams = new Map();
+  if (type === 'application/x-www-form-urlencoded') {
+    const text = await readText(c);
+    for (const [name, value] of new URLSearchParams(text)) {
+      if (params.has(name)) throw invalidRequest(`parameter "${name}" appears more than once`);
+      params.set(name, value);
+    }
+    return params;
+  }
+  if (type === 'application/json') {
+    const text = await readText(c);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw invalidRequest('the request body is not valid JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw invalidRequest('the JSON body must be an object');
+    }
+    for (const [name, value] of Object.entries(body)) {
+      if (typeof value !== 'string') throw invalidRequest(`parameter "${name}" must be a string`);
+      params.set(name, value);
+    }
+    return params;
+  }
+  throw invalidRequest('the body must be application/x-www-form-urlencoded (or application/json)');
+}

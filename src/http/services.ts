@@ -1,0 +1,34 @@
+// The services every router is built from: core objects wired to their ports by createApp.
+import type { Context } from 'hono';
+import type { Config } from '../config.js';
+import type { AdminAccess, Actor } from '../core/admin-access.js';
+import type { ClientAuthenticator } from '../core/client-auth.js';
+import type { Environment } from '../core/environments.js';
+import type { KeyManagement } from '../core/key-management.js';
+import type { SigningKeyring } from '../core/keyring.js';
+import type { SessionTokens } from '../core/session-tokens.js';
+import type { Sessions } from '../core/sessions.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { Clock, Logger } from '../ports/runtime.js';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  keyring: SigningKeyring;
+  tokens: SessionTokens;
+  sessions: Sessions;
+  clients: ClientAuthenticator;
+  management: KeyManagement;
+  adminAccess: AdminAccess;
+  rateLimiter: RateLimiter;
+  /** The caller's address as the runtime sees it; undefined when it cannot tell. */
+  clientIp(c: Context): string | undefined;
+}
+
+export type AppEnv = { Variables: { actor: Actor } };
+
+export function environmentParam(c: Context): Environment {
+  // Routes only match `sandbox|production`, so the cast is safe.
+  return c.req.param('env') as Environment;
+}

@@ -1,0 +1,50 @@
+// SessionStore: session records and the issuance cache, environment-namespaced, expiring with the token.
+import type { Environment } from '../core/environments.js';
+
+export interface SessionRecord {
+  jti: string;
+  applicationId: string;
+  keyId: string;
+  accountId: string;
+  scope: string;
+  aud: string;
+  /** Seconds since the epoch, as in the token. */
+  iat: number;
+  exp: number;
+  revoked: boolean;
+}
+
+/** A minted token kept for reuse by the same key, scope and audience. */
+export interface IssuedToken {
+  token: string;
+  jti: string;
+  scope: string;
+  iat: number;
+  exp: number;
+}
+
+export interface IssuanceSlot {
+  keyId: string;
+  /** Identifies application ID, scope and audience together. */
+  slot: string;
+}
+
+export interface SessionStore {
+  /** Stores the record (TTL until `exp`) and, when asked, the token for reuse until `reuseUntil` (seconds). */
+  saveSession(
+    environment: Environment,
+    record: SessionRecord,
+    issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
+  ): Promise<void>;
+  getSession(environment: Environment, jti: string): Promise<SessionRecord | null>;
+  /** Marks one session revoked (keeps it until it would have expired); false when unknown. */
+  revokeSession(environment: Environment, jti: string): Promise<boolean>;
+  /** Marks every live session of the key revoked and forgets its reusable tokens; returns how many. */
+  revokeKeySessions(environment: Environment, keyId: string): Promise<number>;
+  findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null>;
+}
+
+/** Thrown by a SessionStore when its backend cannot be reached; OAuth endpoints answer 503. */
+export class SessionStoreUnavailableError extends Error {
+  override name = 'SessionStoreUnavailableError';
+}

@@ -1,0 +1,74 @@
+// Builds createApp's dependencies for Node: SQLite through better-sqlite3, sessions in Redis or in process.
+import type { Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { AppDeps } from '../app.js';
+import type { Config } from '../config.js';
+import { generateAdminToken } from '../core/secrets.js';
+import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
+import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
+import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
+import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import type { Logger } from '../ports/runtime.js';
+
+export interface NodeDeps {
+  deps: AppDeps;
+  /** Where a generated root admin token was written, to tell the operator. */
+  adminTokenFile: string | undefined;
+  close(): Promise<void>;
+}
+
+function clientIp(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function createNodeDeps(config: Config, logger: Logger): Promise<NodeDeps> {
+  const database = openSqliteDatabase(config.database);
+  const store = new SqlKeyStore(database);
+  const pepper = resolveLocalSecret(config.secretPepper, config.database, 'secret-pepper');
+  const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
+  if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
+
+  let sessions: RedisSessionStore | MemorySessionStore;
+  let closeRedis = async () => {};
+  if (config.redisUrl) {
+    const redis = createRedisClient(config.redisUrl);
+    redis.on('error', (error: Error) => logger.warn('redis error', { error: error.message }));
+    try {
+      await redis.connect();
+    } catch (error) {
+      // Start anyway: the admin API and stateless verification work; minting answers 503 until Redis is back.
+      logger.error('redis is unreachable at start-up; minting will answer 503 until it is back', {
+        error: String(error),
+      });
+    }
+    sessions = new RedisSessionStore(redis, config.redisPrefix);
+    closeRedis = async () => void (await redis.quit().catch(() => redis.disconnect()));
+  } else {
+    logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
+    sessions = new MemorySessionStore();
+  }
+
+  return {
+    deps: {
+      config,
+      keyStore: store,
+      signingKeyStore: store,
+      sessionStore: sessions,
+      rateLimiter: sessions,
+      logger,
+      rootAdminToken: adminToken.value,
+      secretPepper: pepper.value,
+      clientIp,
+    },
+    adminTokenFile: adminToken.path,
+    async close() {
+      await closeRedis();
+      database.close();
+    },
+  };
+}

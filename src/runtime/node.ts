@@ -1,0 +1,40 @@
+// The Node entry point: loadConfig(process.env) → deps → createApp → @hono/node-server.
+import { serve } from '@hono/node-server';
+import { createApp } from '../app.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createJsonLogger } from './logger.js';
+import { createNodeDeps } from './node-deps.js';
+
+const logger = createJsonLogger();
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`keymint: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const node = await createNodeDeps(config, logger);
+const app = await createApp(node.deps);
+// Generates each environment's first signing key now rather than on the first token request.
+for (const environment of ['sandbox', 'production']) await app.request(`/${environment}/.well-known/jwks.json`);
+
+const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
+  logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: config.database });
+  if (node.adminTokenFile) {
+    logger.info('root admin token file (0600); use its content as Authorization: Bearer <token> on /admin/v1', {
+      path: node.adminTokenFile,
+    });
+  }
+});
+
+function shutdown() {
+  server.close(() => void node.close().then(() => process.exit(0)));
+  setTimeout(() => process.exit(0), 5000).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
