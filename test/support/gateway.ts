@@ -1,0 +1,148 @@
+// Starts a real keymint on a loopback port: real SQLite file, real Redis (when available), real HTTP.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { inject } from 'vitest';
+import { createApp, type KeymintApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { randomBase62 } from '../../src/core/encoding.js';
+import type { Environment } from '../../src/core/environments.js';
+import { createJsonLogger } from '../../src/runtime/logger.js';
+import { createNodeDeps } from '../../src/runtime/node-deps.js';
+import type { Clock } from '../../src/ports/runtime.js';
+
+export interface GatewayOptions {
+  /** Extra KEYMINT_* variables. */
+  env?: Record<string, string>;
+  /** 'redis' needs redis-server (see test/support/redis-server.ts); default: redis when available. */
+  sessions?: 'redis' | 'memory';
+  clock?: Clock;
+  /** Reuse a database directory (to restart on the same data). */
+  directory?: string;
+}
+
+export interface Gateway {
+  url: string;
+  config: Config;
+  app: KeymintApp;
+  rootToken: string;
+  directory: string;
+  logs: string[];
+  issuer(environment: Environment): string;
+  /** fetch against the gateway; `path` starts with `/`. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** A JSON admin request with the root token (or `token`). */
+  admin(method: string, path: string, body?: unknown, token?: string): Promise<Response>;
+  createAccount(name?: string): Promise<{ id: string; name: string }>;
+  createKey(
+    accountId: string,
+    input: { environment: Environment; name?: string; scopes?: string[]; expiresAt?: string },
+    token?: string,
+  ): Promise<ApiKeyWithSecret>;
+  /** client_secret_basic exchange; returns the raw response. */
+  exchange(environment: Environment, clientId: string, secret: string, params?: Record<string, string>): Promise<Response>;
+  /** Exchange that must succeed; returns the access token. */
+  mint(environment: Environment, key: ApiKeyWithSecret, scope?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface ApiKeyWithSecret {
+  id: string;
+  accountId: string;
+  environment: Environment;
+  name: string;
+  applicationId: string;
+  applicationSecret: string;
+  secretHint: string;
+  scopes: string[];
+  status: string;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lastUsedAt: string | null;
+}
+
+export const redisUrl = (): string | null => inject('redisUrl');
+
+export function basic(clientId: string, secret: string): string {
+  const encode = (text: string) => encodeURIComponent(text).replace(/%20/g, '+');
+  return `Basic ${btoa(`${encode(clientId)}:${encode(secret)}`)}`;
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'keymint-test-'));
+  const useRedis = (options.sessions ?? (redisUrl() ? 'redis' : 'memory')) === 'redis';
+  if (useRedis && !redisUrl()) throw new Error('this test needs redis-server');
+
+  let app: KeymintApp | undefined;
+  const server: ServerType = await new Promise((resolve) => {
+    const started = serve({ fetch: (request, env) => app!.fetch(request, env), port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(started),
+    );
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  const rootToken = `root_${randomBase62(40)}`;
+  const config = loadConfig({
+    KEYMINT_DATABASE: join(directory, 'keymint.db'),
+    KEYMINT_PUBLIC_URL: url,
+    KEYMINT_ADMIN_TOKEN: rootToken,
+    KEYMINT_REDIS_PREFIX: `t${randomBase62(8)}`,
+    ...(useRedis ? { REDIS_URL: redisUrl()! } : {}),
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const node = await createNodeDeps(config, createJsonLogger((line) => logs.push(line)));
+  app = await createApp({ ...node.deps, ...(options.clock && { clock: options.clock }) });
+
+  const gateway: Gateway = {
+    url,
+    config,
+    app,
+    rootToken,
+    directory,
+    logs,
+    issuer: (environment) => `${url}/${environment}`,
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+    admin(method, path, body, token = rootToken) {
+      return fetch(`${url}/admin/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+    async createAccount(name = 'Acme') {
+      const response = await gateway.admin('POST', '/accounts', { name });
+      if (response.status !== 201) throw new Error(`createAccount: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { id: string; name: string };
+    },
+    async createKey(accountId, input, token) {
+      const response = await gateway.admin('POST', `/accounts/${accountId}/keys`, { name: 'test key', ...input }, token);
+      if (response.status !== 201) throw new Error(`createKey: ${response.status} ${await response.text()}`);
+      return (await response.json()) as ApiKeyWithSecret;
+    },
+    exchange(environment, clientId, secret, params = {}) {
+      return fetch(`${url}/${environment}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
+      });
+    },
+    async mint(environment, key, scope) {
+      const response = await gateway.exchange(environment, key.applicationId, key.applicationSecret, scope ? { scope } : {});
+      if (response.status !== 200) throw new Error(`mint: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { access_token: string }).access_token;
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await node.close();
+      if (!options.directory) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+  return gateway;
+}
