@@ -66,7 +66,7 @@ export interface ApiKeyWithSecret {
 export const redisUrl = (): string | null => inject('redisUrl');
 
 export function basic(clientId: string, secret: string): string {
-  const encode = (text: string) => encodeURIComponent(text).replace(/%20/g, '+');
+  const encode = (text: string) => encodeURIComponent(text.toWellFormed()).replace(/%20/g, "+");
   return `Basic ${btoa(`${encode(clientId)}:${encode(secret)}`)}`;
 }
 
