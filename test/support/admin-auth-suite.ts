@@ -1,0 +1,134 @@
+// The same 401/403/404 suite for every admin route (SPEC §4 errors): who may call it, and that keys of
+// other accounts are "not found", never "forbidden".
+import { describe, expect, it } from 'vitest';
+import type { Environment } from '../../src/core/environments.js';
+import type { ApiKeyWithSecret, Gateway } from './gateway.js';
+
+/** Who a route admits: the root token alone, root + managers, or root + managers + viewers. */
+export type AdminPermission = 'root' | 'manage' | 'read';
+
+export interface RouteIds {
+  accountId: string;
+  keyId: string;
+  environment: Environment;
+}
+
+export interface AdminRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** For the test names, e.g. `/accounts/{accountId}/keys/{keyId}`. */
+  template: string;
+  path(ids: RouteIds): string;
+  body?: unknown;
+  permission: AdminPermission;
+  /** The route addresses one key, so it must answer 404 for a key of another account. */
+  keyed?: boolean;
+}
+
+export interface AdminAuthFixture {
+  gateway: Gateway;
+  /** The account under test, a key of it, and its admin tokens. */
+  accountId: string;
+  key: ApiKeyWithSecret;
+  managerToken: string;
+  viewerToken: string;
+  /** Another account: its manager token and one of its keys. */
+  otherManagerToken: string;
+  otherKey: ApiKeyWithSecret;
+}
+
+/** Asserts an RFC 9457 problem response with `status`; returns its body. */
+export async function expectProblem(response: Response, status: number): Promise<Record<string, unknown>> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(body).toMatchObject({
+    type: expect.any(String),
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+  });
+  return body;
+}
+
+/** Creates an account admin token with the root token; returns the token shown once. */
+export async function createAdminToken(gateway: Gateway, accountId: string, role: 'manager' | 'viewer'): Promise<string> {
+  const response = await gateway.admin('POST', `/accounts/${accountId}/admin-tokens`, { name: `${role} token`, role });
+  if (response.status !== 201) throw new Error(`createAdminToken: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+export async function createAdminAuthFixture(gateway: Gateway): Promise<AdminAuthFixture> {
+  const account = await gateway.createAccount('Audited');
+  const other = await gateway.createAccount('Neighbour');
+  return {
+    gateway,
+    accountId: account.id,
+    key: await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a'] }),
+    managerToken: await createAdminToken(gateway, account.id, 'manager'),
+    viewerToken: await createAdminToken(gateway, account.id, 'viewer'),
+    otherManagerToken: await createAdminToken(gateway, other.id, 'manager'),
+    otherKey: await gateway.createKey(other.id, { environment: 'sandbox', scopes: ['a'] }),
+  };
+}
+
+function call(fixture: AdminAuthFixture, route: AdminRoute, ids: RouteIds, authorization: string | undefined) {
+  return fixture.gateway.fetch(`/admin/v1${route.path(ids)}`, {
+    method: route.method,
+    headers: {
+      ...(authorization !== undefined && { authorization }),
+      ...(route.body !== undefined && { 'content-type': 'application/json' }),
+    },
+    body: route.body === undefined ? undefined : JSON.stringify(route.body),
+  });
+}
+
+/** Registers the auth-failure tests of every route; `fixture()` is read when the tests run. */
+export function describeAdminAuth(fixture: () => AdminAuthFixture, routes: AdminRoute[]): void {
+  const own = (): RouteIds => ({ accountId: fixture().accountId, keyId: fixture().key.id, environment: 'sandbox' });
+
+  describe.each(routes)('$method $template', (route) => {
+    it('answers 401 problem JSON without an Authorization header', async () => {
+      const response = await call(fixture(), route, own(), undefined);
+      await expectProblem(response, 401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    });
+
+    it.each([
+      ['an unknown admin token', 'Bearer kmat_NotARealTokenNotARealTokenNotARealToken123'],
+      ['a malformed Authorization header', 'Basic YWRtaW46YWRtaW4='],
+      ["an application secret instead of an admin token", () => `Bearer ${fixture().key.applicationSecret}`],
+    ])('answers 401 problem JSON with %s', async (_, header) => {
+      const response = await call(fixture(), route, own(), typeof header === 'function' ? header() : header);
+      await expectProblem(response, 401);
+    });
+
+    if (route.permission !== 'read') {
+      it('answers 403 problem JSON to a viewer of the account', async () => {
+        await expectProblem(await call(fixture(), route, own(), `Bearer ${fixture().viewerToken}`), 403);
+      });
+    }
+
+    if (route.permission === 'root') {
+      it('answers 403 problem JSON to a manager of the account', async () => {
+        await expectProblem(await call(fixture(), route, own(), `Bearer ${fixture().managerToken}`), 403);
+      });
+    }
+
+    it("answers 403 problem JSON to another account's admin token", async () => {
+      await expectProblem(await call(fixture(), route, own(), `Bearer ${fixture().otherManagerToken}`), 403);
+    });
+
+    if (route.keyed) {
+      const permittedAdmin = route.permission === 'read' ? 'viewer' : 'manager';
+      it.each(['root', permittedAdmin] as const)(
+        'answers 404 (not 403) to %s for a key of another account',
+        async (who) => {
+          const f = fixture();
+          const token = who === 'root' ? f.gateway.rootToken : who === 'viewer' ? f.viewerToken : f.managerToken;
+          const ids = { accountId: f.accountId, keyId: f.otherKey.id, environment: 'sandbox' as const };
+          await expectProblem(await call(f, route, ids, `Bearer ${token}`), 404);
+        },
+      );
+    }
+  });
+}
