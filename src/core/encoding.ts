@@ -3,7 +3,8 @@ export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 const encoder = new TextEncoder();
 
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(text);
+  // Always a fresh ArrayBuffer; the Worker types declare the wider ArrayBufferLike.
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
 /** `length` uniformly random base62 characters (rejection sampling, no modulo bias). */

@@ -30,7 +30,7 @@ async function readText(c: Context): Promise<string> {
     offset += chunk.byteLength;
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw invalidRequest('the request body is not valid UTF-8');
   }
