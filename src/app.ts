@@ -66,6 +66,7 @@ export async function createApp(deps: AppDeps) {
     clock,
     algorithm: config.signingAlg,
     tokenLifetime: (environment) => config.sessionTtl[environment],
+    rotationDays: config.signingKeyRotationDays,
   });
   const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });

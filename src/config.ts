@@ -44,6 +44,7 @@ const schema = z.object({
   KEYMINT_DIRECT_KEY_AUTH: flag.default(true),
   KEYMINT_STRICT_SESSIONS: flag.default(false),
   KEYMINT_SIGNING_ALG: z.enum(['ES256', 'EdDSA']).default('ES256'),
+  KEYMINT_SIGNING_KEY_ROTATION_DAYS: wholeNumber(0, 3650).default(30),
   KEYMINT_SCOPES: z
     .string()
     .transform((list) => list.split(/[\s,]+/).filter(Boolean))
@@ -71,6 +72,8 @@ export interface Config {
   directKeyAuth: boolean;
   strictSessions: boolean;
   signingAlg: SigningAlgorithm;
+  /** Rotate an environment's signing key once it is this many days old; 0 turns scheduled rotation off. */
+  signingKeyRotationDays: number;
   /** The scopes keys may hold; undefined when any well-formed scope is allowed. */
   scopes: string[] | undefined;
 }
@@ -112,6 +115,7 @@ export function loadConfig(record: Record<string, unknown>): Config {
     directKeyAuth: env.KEYMINT_DIRECT_KEY_AUTH,
     strictSessions: env.KEYMINT_STRICT_SESSIONS,
     signingAlg: env.KEYMINT_SIGNING_ALG,
+    signingKeyRotationDays: env.KEYMINT_SIGNING_KEY_ROTATION_DAYS,
     scopes: env.KEYMINT_SCOPES,
   };
 }

@@ -49,9 +49,16 @@ export function createSigningKeyring(deps: {
   algorithm: SigningAlgorithm;
   /** How long a retired key stays published: the environment's token lifetime, in seconds. */
   tokenLifetime: (environment: Environment) => number;
+  /** Scheduled rotation: an active key older than this many days is replaced on the next load; 0 = never. */
+  rotationDays: number;
 }): SigningKeyring {
   const { store, sealer, clock, algorithm } = deps;
   const rings = new Map<Environment, Promise<LoadedRing>>();
+
+  // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
+  function publishUntil(environment: Environment, retiredAt: number): number {
+    return retiredAt + (deps.tokenLifetime(environment) + 60) * 1000;
+  }
 
   async function generateRecord(environment: Environment): Promise<SigningKeyRecord> {
     const options = algorithm === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true };
@@ -81,7 +88,15 @@ export function createSigningKeyring(deps: {
       await store.insertActiveSigningKey(await generateRecord(environment));
       records = await store.listSigningKeys(environment);
     }
-    const activeRecord = records.find((record) => record.status === 'active')!;
+    let activeRecord = records.find((record) => record.status === 'active')!;
+    const rotationMs = deps.rotationDays * 86_400_000;
+    if (rotationMs > 0 && now - activeRecord.createdAt >= rotationMs) {
+      // Every process reloads at least once a minute, so the schedule needs no timer; when several
+      // processes find the key due at once, the conditional retire lets exactly one rotation through.
+      await store.rotateSigningKey(activeRecord.kid, now, publishUntil(environment, now), await generateRecord(environment));
+      records = await store.listSigningKeys(environment);
+      activeRecord = records.find((record) => record.status === 'active')!;
+    }
     const published = new Map<string, { alg: string; key: CryptoKey; jwk: JWK }>();
     for (const record of records) {
       const jwk = JSON.parse(record.publicJwk) as JWK;
@@ -154,9 +169,7 @@ export function createSigningKeyring(deps: {
       const current = await reload(environment);
       const now = clock.now();
       const next = await generateRecord(environment);
-      // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
-      const publishUntil = now + (deps.tokenLifetime(environment) + 60) * 1000;
-      await store.rotateSigningKey(current.active.kid, now, publishUntil, next);
+      await store.rotateSigningKey(current.active.kid, now, publishUntil(environment, now), next);
       const loaded = await reload(environment);
       return loaded.views.find((view) => view.kid === next.kid) ?? loaded.views.find((v) => v.status === 'active')!;
     },

@@ -21,7 +21,14 @@ try {
 const node = await createNodeDeps(config, logger);
 const app = await createApp(node.deps);
 // Generates each environment's first signing key now rather than on the first token request.
-for (const environment of ['sandbox', 'production']) await app.request(`/${environment}/.well-known/jwks.json`);
+// A key that cannot be opened (a wrong KEYMINT_KEK) stops start-up here instead of failing every exchange.
+for (const environment of ['sandbox', 'production']) {
+  const response = await app.request(`/${environment}/.well-known/jwks.json`);
+  if (!response.ok) {
+    process.stderr.write(`keymint: cannot load the ${environment} signing keys (see the error above)\n`);
+    process.exit(1);
+  }
+}
 
 const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
   logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: config.database });
