@@ -45,6 +45,8 @@ export const apiKeys = sqliteTable(
   },
   (t) => [
     uniqueIndex('api_keys_application_id').on(t.applicationId),
+    // `Api-Key` calls on the proxy find the key by its secret's HMAC.
+    uniqueIndex('api_keys_secret_hash').on(t.secretHash),
     index('api_keys_account_environment').on(t.accountId, t.environment, t.id),
   ],
 );

@@ -78,6 +78,8 @@ export interface KeyStore {
   insertKey(key: KeyRecord, limit: number, operation: OperationRecord): Promise<boolean>;
   getKey(accountId: string, keyId: string): Promise<KeyRecord | null>;
   findKeyByApplicationId(applicationId: string): Promise<KeyRecord | null>;
+  /** The key whose secret has this HMAC (the proxy's `Api-Key` calls carry a secret alone). */
+  findKeyBySecretHash(secretHash: string): Promise<KeyRecord | null>;
   listKeys(
     accountId: string,
     query: { environment?: Environment; after?: string; limit: number },

@@ -97,6 +97,11 @@ export class SqlKeyStore implements KeyStore, SigningKeyStore {
     return rows[0] ? toKeyRecord(rows[0]) : null;
   }
 
+  async findKeyBySecretHash(secretHash: string): Promise<KeyRecord | null> {
+    const rows = await this.db.select().from(apiKeys).where(eq(apiKeys.secretHash, secretHash)).limit(1);
+    return rows[0] ? toKeyRecord(rows[0]) : null;
+  }
+
   async listKeys(
     accountId: string,
     query: { environment?: Environment; after?: string; limit: number },

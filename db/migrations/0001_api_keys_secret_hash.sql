@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `api_keys_secret_hash` ON `api_keys` (`secret_hash`);
