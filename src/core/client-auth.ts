@@ -17,14 +17,26 @@ export type ClientAuthResult = Result<KeyRecord, ClientAuthFailure>;
 
 export interface ClientAuthenticator {
   authenticate(environment: Environment, applicationId: string, secret: string): Promise<ClientAuthResult>;
+  /** A bare application secret (the proxy's `Api-Key`): the key is found by the secret's HMAC. */
+  authenticateSecret(environment: Environment, secret: string): Promise<ClientAuthResult>;
 }
 
 export function createClientAuthenticator(deps: {
   keys: KeyStore;
   hasher: SecretHasher;
   clock: Clock;
+  /** How `authenticateSecret` finds a key; a short-lived cache may answer (default: the store). */
+  findKeyBySecretHash?: (secretHash: string) => Promise<KeyRecord | null>;
 }): ClientAuthenticator {
   const { keys, hasher, clock } = deps;
+  const findKeyBySecretHash = deps.findKeyBySecretHash ?? ((secretHash: string) => keys.findKeyBySecretHash(secretHash));
+
+  function usable(key: KeyRecord): ClientAuthResult {
+    if (key.status !== 'active') return fail('disabled');
+    if (key.expiresAt !== null && key.expiresAt <= clock.now()) return fail('expired');
+    return ok(key);
+  }
+
   return {
     async authenticate(environment, applicationId, secret) {
       const shape = parseApplicationSecret(secret);
@@ -36,9 +48,16 @@ export function createClientAuthenticator(deps: {
       const key = idEnvironment === undefined ? null : await keys.findKeyByApplicationId(applicationId);
       const found = key !== null && key.environment === environment ? key : null;
       if (!(await hasher.verify(secret, found?.secretHash))) return fail(found ? 'wrong_secret' : 'unknown_client');
-      if (found!.status !== 'active') return fail('disabled');
-      if (found!.expiresAt !== null && found!.expiresAt <= clock.now()) return fail('expired');
-      return ok(found!);
+      return usable(found!);
+    },
+    async authenticateSecret(environment, secret) {
+      const shape = parseApplicationSecret(secret);
+      // The checksum and the environment tag are checked before any read.
+      if (!shape.ok) return fail('malformed_secret');
+      if (shape.value !== environment) return fail('other_environment', shape.value);
+      const key = await findKeyBySecretHash(await hasher.hash(secret));
+      if (key === null || key.environment !== environment) return fail('unknown_client');
+      return usable(key);
     },
   };
 }
