@@ -116,6 +116,11 @@ export async function createApp(deps: AppDeps) {
       },
     }),
   );
+  admin.use(async function noStore(c, next) {
+    await next();
+    // Admin answers carry secrets (once) and account data: never cached anywhere.
+    c.header('Cache-Control', 'no-store');
+  });
   admin.use(adminAuthentication(services));
   admin.route('/', accountRoutes(services));
   admin.route('/', adminTokenRoutes(services));
