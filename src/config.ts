@@ -1,6 +1,7 @@
 // Every KEYMINT_* variable in one zod schema; loadConfig(record) validates a whole environment at once.
 import * as z from 'zod';
 import { ENVIRONMENTS, type Environment } from './core/environments.js';
+import { normalizeRoutePrefix, type RouteRule } from './core/proxy-routes.js';
 import { isScopeToken } from './core/scopes.js';
 
 const flag = z
@@ -16,6 +17,61 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .transform((url) => url.replace(/\/+$/, ''));
 const lifetime = wholeNumber(60, 86_400).optional();
+
+const json = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+});
+const routeRules = z
+  .array(
+    z.strictObject({
+      method: z
+        .string()
+        .regex(/^(\*|[A-Za-z]{1,32})$/, { error: 'must be an HTTP method or *' })
+        .transform((method) => method.toUpperCase())
+        .default('*'),
+      path: z
+        .string()
+        .regex(/^\/[^?#\s]*$/, { error: 'must start with / and hold no query, fragment or space' })
+        .transform(normalizeRoutePrefix),
+      scopes: z.array(z.string().refine(isScopeToken, { error: 'is not a valid scope name' })).default([]),
+    }),
+    { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON array of {method, path, scopes} rules' : undefined) },
+  )
+  .max(1000);
+const routesFile = z
+  .string()
+  .transform((path, ctx) => {
+    try {
+      return readTextFile(path);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `cannot be read: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  })
+  .pipe(json)
+  .pipe(
+    z.strictObject(
+      { sandbox: routeRules.optional(), production: routeRules.optional() },
+      {
+        error: (issue) =>
+          issue.code === 'invalid_type' ? 'must hold a JSON object {"sandbox": [...], "production": [...]}' : undefined,
+      },
+    ),
+  );
+
+// Sync and without a static Node import, so the Workers bundle stays free of node:fs (where it fails instead).
+function readTextFile(path: string): string {
+  type Fs = { readFileSync(path: string, encoding: 'utf8'): string };
+  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  const fs = host.process?.getBuiltinModule?.('node:fs') as Fs | undefined;
+  if (!fs) throw new Error('this runtime has no file system; use KEYMINT_ROUTES_SANDBOX and KEYMINT_ROUTES_PRODUCTION');
+  return fs.readFileSync(path, 'utf8');
+}
 
 const schema = z.object({
   KEYMINT_PORT: wholeNumber(0, 65_535).default(8787),
@@ -33,6 +89,10 @@ const schema = z.object({
   KEYMINT_KEYS_PER_ENVIRONMENT: wholeNumber(1, 1000).default(3),
   KEYMINT_UPSTREAM_SANDBOX: httpUrl.optional(),
   KEYMINT_UPSTREAM_PRODUCTION: httpUrl.optional(),
+  KEYMINT_UPSTREAM_TIMEOUT_MS: wholeNumber(1, 3_600_000).default(30_000),
+  KEYMINT_ROUTES_SANDBOX: json.pipe(routeRules).optional(),
+  KEYMINT_ROUTES_PRODUCTION: json.pipe(routeRules).optional(),
+  KEYMINT_ROUTES_FILE: routesFile.optional(),
   KEYMINT_SECRET_PEPPER: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   KEYMINT_KEK: z
     .string()
@@ -50,6 +110,14 @@ const schema = z.object({
     .transform((list) => list.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(z.string().refine(isScopeToken, { error: 'is not a valid scope name' })))
     .optional(),
+}).superRefine((env, ctx) => {
+  if (env.KEYMINT_ROUTES_FILE && (env.KEYMINT_ROUTES_SANDBOX || env.KEYMINT_ROUTES_PRODUCTION)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KEYMINT_ROUTES_FILE'],
+      message: 'set either KEYMINT_ROUTES_FILE or KEYMINT_ROUTES_SANDBOX/KEYMINT_ROUTES_PRODUCTION, not both',
+    });
+  }
 });
 
 export type SigningAlgorithm = 'ES256' | 'EdDSA';
@@ -64,6 +132,10 @@ export interface Config {
   sessionTtl: Record<Environment, number>;
   keysPerEnvironment: number;
   upstreams: Record<Environment, string | undefined>;
+  /** How long the proxy waits for any progress from an upstream before answering 504 (or cutting the stream). */
+  upstreamTimeoutMs: number;
+  /** The proxy's route rules: method + path prefix → required scopes. */
+  routes: Record<Environment, RouteRule[]>;
   secretPepper: string | undefined;
   kek: string | undefined;
   authFailuresPerClient: number;
@@ -90,7 +162,12 @@ export function loadConfig(record: Record<string, unknown>): Config {
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0] ?? '?')}: ${issue.message}`);
+    const lines = parsed.error.issues.map((issue) => {
+      const [name, ...within] = issue.path;
+      // Inside a JSON value, say where: `KEYMINT_ROUTES_SANDBOX: [0].path: …`.
+      const where = within.map((step) => (typeof step === 'number' ? `[${step}]` : `.${String(step)}`)).join('');
+      return `  ${String(name ?? '?')}: ${where ? `${where.replace(/^\./, '')}: ` : ''}${issue.message}`;
+    });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const env = parsed.data;
@@ -107,6 +184,11 @@ export function loadConfig(record: Record<string, unknown>): Config {
     },
     keysPerEnvironment: env.KEYMINT_KEYS_PER_ENVIRONMENT,
     upstreams: { sandbox: env.KEYMINT_UPSTREAM_SANDBOX, production: env.KEYMINT_UPSTREAM_PRODUCTION },
+    upstreamTimeoutMs: env.KEYMINT_UPSTREAM_TIMEOUT_MS,
+    routes: {
+      sandbox: env.KEYMINT_ROUTES_SANDBOX ?? env.KEYMINT_ROUTES_FILE?.sandbox ?? [],
+      production: env.KEYMINT_ROUTES_PRODUCTION ?? env.KEYMINT_ROUTES_FILE?.production ?? [],
+    },
     secretPepper: env.KEYMINT_SECRET_PEPPER,
     kek: env.KEYMINT_KEK,
     authFailuresPerClient: env.KEYMINT_AUTH_FAILURES_PER_CLIENT,

@@ -1,0 +1,64 @@
+// Route rules of the reverse proxy: which scopes a method + path prefix requires, longest prefix first.
+
+export interface RouteRule {
+  /** An upper-case method, or `*` for every method. */
+  method: string;
+  /** A normalized path prefix starting with `/`, matched segment by segment. */
+  path: string;
+  /** Every one of these scopes is required; none means "any valid credential". */
+  scopes: string[];
+}
+
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/**
+ * RFC 3986 §6.2.2 normalization of a path: escapes of unreserved characters are decoded, the others
+ * upper-cased, so that `/%6Frders` and `/orders` meet the same route rule and reach the upstream alike.
+ * Dot segments are already resolved by the URL parser (it also reads `%2e` as a dot).
+ */
+export function normalizePath(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  });
+}
+
+/** A rule's prefix as it is matched: normalized, without a trailing slash (except the root). */
+export function normalizeRoutePrefix(path: string): string {
+  const normalized = normalizePath(path).replace(/\/+$/, '');
+  return normalized === '' ? '/' : normalized;
+}
+
+function coversPath(prefix: string, path: string): boolean {
+  if (prefix === '/') return true;
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+function coversMethod(ruleMethod: string, method: string): boolean {
+  // A HEAD is a GET without its body: what protects the one protects the other.
+  return ruleMethod === '*' || ruleMethod === method || (method === 'HEAD' && ruleMethod === 'GET');
+}
+
+/**
+ * The rule for a request: the longest prefix covering the path among the rules covering the method;
+ * on equal prefixes a named method beats `*`. Undefined when no rule covers the request.
+ */
+export function findRouteRule(rules: readonly RouteRule[], method: string, path: string): RouteRule | undefined {
+  let best: RouteRule | undefined;
+  for (const rule of rules) {
+    if (!coversMethod(rule.method, method) || !coversPath(rule.path, path)) continue;
+    if (
+      !best ||
+      rule.path.length > best.path.length ||
+      (rule.path.length === best.path.length && best.method === '*' && rule.method !== '*')
+    ) {
+      best = rule;
+    }
+  }
+  return best;
+}
+
+/** The rule's scopes that `granted` lacks. */
+export function missingScopes(rule: RouteRule, granted: readonly string[]): string[] {
+  return rule.scopes.filter((scope) => !granted.includes(scope));
+}
