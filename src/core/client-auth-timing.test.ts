@@ -1,0 +1,33 @@
+// A wrong secret costs the same work whether or not the application ID exists (no timing oracle).
+import { describe, expect, it } from 'vitest';
+import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import { createClientAuthenticator } from './client-auth.js';
+import { createSecretHasher, generateApplicationId, generateApplicationSecret, type SecretHasher } from './secrets.js';
+
+describe('client authentication work', () => {
+  it('hashes once and reads the store once on both the unknown-client and the wrong-secret path', async () => {
+    const real = await createSecretHasher('p'.repeat(32));
+    const calls = { hash: 0, verify: 0, lookups: 0 };
+    const hasher: SecretHasher = {
+      hash: (secret) => (calls.hash++, real.hash(secret)),
+      verify: (secret, expected) => (calls.verify++, real.verify(secret, expected)),
+    };
+    const known = generateApplicationId('sandbox');
+    const record = { id: 'key_1', applicationId: known, environment: 'sandbox', status: 'active', expiresAt: null,
+      secretHash: await real.hash(generateApplicationSecret('sandbox')) } as KeyRecord;
+    const keys = {
+      findKeyByApplicationId: async (id: string) => (calls.lookups++, id === known ? record : null),
+    } as unknown as KeyStore;
+    const auth = createClientAuthenticator({ keys, hasher, clock: { now: () => 0 } });
+    const attempt = generateApplicationSecret('sandbox');
+
+    const wrongSecret = await auth.authenticate('sandbox', known, attempt);
+    const afterKnown = { ...calls };
+    const unknownClient = await auth.authenticate('sandbox', generateApplicationId('sandbox'), attempt);
+
+    expect(wrongSecret).toMatchObject({ ok: false, reason: 'wrong_secret' });
+    expect(unknownClient).toMatchObject({ ok: false, reason: 'unknown_client' });
+    expect(afterKnown).toEqual({ hash: 0, verify: 1, lookups: 1 });
+    expect(calls).toEqual({ hash: 0, verify: 2, lookups: 2 });
+  });
+});

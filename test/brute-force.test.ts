@@ -1,0 +1,49 @@
+// Brute force: the per-IP limit, and the same limit guarding introspection and revocation.
+import { afterEach, describe, expect, it } from 'vitest';
+import { basic, startGateway, type Gateway } from './support/gateway.js';
+
+describe('brute-force limits', () => {
+  let gateway: Gateway;
+  afterEach(() => gateway.close());
+
+  it('limits failures per client IP across client_ids', async () => {
+    gateway = await startGateway({ env: { KEYMINT_AUTH_FAILURES_PER_IP: '4', KEYMINT_AUTH_FAILURES_PER_CLIENT: '100' } });
+    const account = await gateway.createAccount();
+    const key = await gateway.createKey(account.id, { environment: 'sandbox' });
+    // Four different guessed client_ids from one address…
+    for (let i = 0; i < 4; i++) {
+      const response = await gateway.exchange('sandbox', `app_sbx_guess${i}`, key.applicationSecret);
+      expect(response.status).toBe(401);
+    }
+    // …and the fifth attempt from it is refused before any check, whatever it carries.
+    const limited = await gateway.exchange('sandbox', key.applicationId, key.applicationSecret);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await limited.json()).toMatchObject({ error: 'slow_down' });
+    // Environments count separately: production from the same address is untouched.
+    const production = await gateway.createKey(account.id, { environment: 'production' });
+    expect((await gateway.exchange('production', production.applicationId, production.applicationSecret)).status).toBe(200);
+  });
+
+  it('guards introspection and revocation with the same per-client limit', async () => {
+    gateway = await startGateway({ env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: '2' } });
+    const account = await gateway.createAccount();
+    const key = await gateway.createKey(account.id, { environment: 'sandbox' });
+    const other = await gateway.createKey(account.id, { environment: 'sandbox' });
+    const token = await gateway.mint('sandbox', key);
+    const call = (endpoint: string, secret: string) =>
+      gateway.fetch(`/sandbox/oauth/${endpoint}`, {
+        method: 'POST',
+        headers: { authorization: basic(key.applicationId, secret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
+      });
+    expect((await call('introspect', other.applicationSecret)).status).toBe(401);
+    expect((await call('revoke', other.applicationSecret)).status).toBe(401);
+    const introspection = await call('introspect', key.applicationSecret);
+    const revocation = await call('revoke', key.applicationSecret);
+    expect([introspection.status, revocation.status]).toEqual([429, 429]);
+    expect(revocation.headers.get('retry-after')).not.toBeNull();
+    // The other key, failing nothing, is not slowed.
+    expect((await gateway.exchange('sandbox', other.applicationId, other.applicationSecret)).status).toBe(200);
+  });
+});
