@@ -9,6 +9,8 @@ export type ProblemCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unavailable'
+  | 'bad_gateway'
+  | 'gateway_timeout'
   | 'internal_error';
 
 const TITLES: Record<ProblemCode, string> = {
@@ -21,6 +23,8 @@ const TITLES: Record<ProblemCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   unavailable: 'Service unavailable',
+  bad_gateway: 'Bad gateway',
+  gateway_timeout: 'Gateway timeout',
   internal_error: 'Internal error',
 };
 
