@@ -39,8 +39,12 @@ function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
     case 'limit_exceeded':
       return new ApiProblem(409, 'limit_exceeded', failure.detail ?? 'key limit reached');
     case 'scope_not_allowed':
-    case 'expiry_in_past':
-      return new ApiProblem(400, 'invalid_request', failure.detail ?? 'invalid key');
+    case 'expiry_in_past': {
+      // Checked after zod, but listed the same way so clients read one shape of 400.
+      const detail = failure.detail ?? 'invalid key';
+      const path = failure.reason === 'scope_not_allowed' ? 'scopes' : 'expiresAt';
+      return new ApiProblem(400, 'invalid_request', detail, { issues: [{ path, message: detail }] });
+    }
     default:
       return assertNever(failure.reason);
   }
