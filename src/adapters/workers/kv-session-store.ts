@@ -1,0 +1,219 @@
+// SessionStore and RateLimiter on Workers KV: environment-namespaced keys, TTLs clamped to KV's 60 s minimum.
+import { toBase64Url, utf8 } from '../../core/encoding.js';
+import type { Environment } from '../../core/environments.js';
+import type { RateLimiter } from '../../ports/rate-limiter.js';
+import { systemClock, type Clock } from '../../ports/runtime.js';
+import {
+  SessionStoreUnavailableError,
+  type IssuanceSlot,
+  type IssuedToken,
+  type SessionRecord,
+  type SessionStore,
+} from '../../ports/session-store.js';
+
+/**
+ * The part of a Workers KV binding (`KVNamespace`) this store uses. Declared here rather than taken
+ * from @cloudflare/workers-types so the adapter also compiles in the Node typecheck.
+ */
+export interface KvNamespaceLike {
+  get(key: string, type: 'text'): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number; metadata?: unknown }): Promise<void>;
+  delete(key: string): Promise<void>;
+  list<Metadata = unknown>(options?: {
+    prefix?: string | null;
+    cursor?: string | null;
+    limit?: number;
+  }): Promise<{ keys: { name: string; metadata?: Metadata }[]; list_complete: boolean; cursor?: string }>;
+}
+
+/** KV refuses an `expirationTtl` below this many seconds. */
+export const KV_MIN_TTL_SECONDS = 60;
+
+/** What the issuance cache keeps per slot: the token and when it stops being reusable. */
+interface CachedIssue {
+  token: IssuedToken;
+  reuseUntil: number;
+}
+
+/** A failure counter's fixed window: how many failures, and when the window closes (ms). */
+interface FailureWindow {
+  count: number;
+  resetAt: number;
+}
+
+/** Index entries carry the session's `exp`, so revocation can skip expired ones without a read. */
+interface IndexMetadata {
+  exp: number;
+}
+
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new SessionStoreUnavailableError(`workers kv: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function parse<T>(value: string | null): T | null {
+  return value === null ? null : (JSON.parse(value) as T);
+}
+
+/** A KV-safe name for an issuance slot (application ID, audience and scope can exceed KV's key length). */
+async function slotDigest(slot: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(slot))));
+}
+
+export class KvSessionStore implements SessionStore, RateLimiter {
+  private readonly clock: Clock;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly kv: KvNamespaceLike,
+    options: { prefix?: string; clock?: Clock } = {},
+  ) {
+    this.prefix = options.prefix ?? 'km';
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
+
+  /** Seconds until `untilSeconds`, raised to KV's minimum; readers check the real deadline themselves. */
+  private ttlUntil(untilSeconds: number): number {
+    return Math.max(KV_MIN_TTL_SECONDS, untilSeconds - this.nowSeconds());
+  }
+
+  private key(environment: Environment, kind: string, id: string): string {
+    return `${this.prefix}:${environment}:${kind}:${id}`;
+  }
+
+  private async listNames<Metadata>(prefix: string): Promise<{ name: string; metadata?: Metadata }[]> {
+    const found: { name: string; metadata?: Metadata }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.kv.list<Metadata>({ prefix, cursor: cursor ?? null });
+      found.push(...page.keys);
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+    return found;
+  }
+
+  private async forgetIssued(environment: Environment, keyId: string): Promise<void> {
+    const names = await this.listNames(this.key(environment, 'issued', `${keyId}:`));
+    await Promise.all(names.map(({ name }) => this.kv.delete(name)));
+  }
+
+  /** The record while its token is unexpired (KV may keep it up to a minute longer). */
+  private async readSession(environment: Environment, jti: string): Promise<SessionRecord | null> {
+    const record = parse<SessionRecord>(await this.kv.get(this.key(environment, 'session', jti), 'text'));
+    return record && record.exp > this.nowSeconds() ? record : null;
+  }
+
+  private async writeSession(environment: Environment, record: SessionRecord): Promise<void> {
+    await this.kv.put(this.key(environment, 'session', record.jti), JSON.stringify(record), {
+      expirationTtl: this.ttlUntil(record.exp),
+    });
+  }
+
+  saveSession(
+    environment: Environment,
+    record: SessionRecord,
+    issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
+  ): Promise<void> {
+    return guarded(async () => {
+      const metadata: IndexMetadata = { exp: record.exp };
+      const writes = [
+        this.writeSession(environment, record),
+        this.kv.put(this.key(environment, 'key-sessions', `${record.keyId}:${record.jti}`), '', {
+          expirationTtl: this.ttlUntil(record.exp),
+          metadata,
+        }),
+      ];
+      if (issued) {
+        const cached: CachedIssue = { token: issued.token, reuseUntil: issued.reuseUntil };
+        const name = this.key(environment, 'issued', `${issued.slot.keyId}:${await slotDigest(issued.slot.slot)}`);
+        writes.push(this.kv.put(name, JSON.stringify(cached), { expirationTtl: this.ttlUntil(issued.reuseUntil) }));
+      }
+      await Promise.all(writes);
+    });
+  }
+
+  getSession(environment: Environment, jti: string): Promise<SessionRecord | null> {
+    return guarded(() => this.readSession(environment, jti));
+  }
+
+  revokeSession(environment: Environment, jti: string): Promise<boolean> {
+    return guarded(async () => {
+      const record = await this.readSession(environment, jti);
+      if (!record) return false;
+      await Promise.all([
+        this.writeSession(environment, { ...record, revoked: true }),
+        this.forgetIssued(environment, record.keyId),
+      ]);
+      return true;
+    });
+  }
+
+  revokeKeySessions(environment: Environment, keyId: string): Promise<number> {
+    return guarded(async () => {
+      const now = this.nowSeconds();
+      const indexPrefix = this.key(environment, 'key-sessions', `${keyId}:`);
+      const entries = await this.listNames<IndexMetadata>(indexPrefix);
+      const live = entries.filter(({ metadata }) => metadata === undefined || metadata.exp > now);
+      const revoked = await Promise.all(
+        live.map(async ({ name }) => {
+          const record = await this.readSession(environment, name.slice(indexPrefix.length));
+          if (!record || record.revoked) return 0;
+          await this.writeSession(environment, { ...record, revoked: true });
+          return 1;
+        }),
+      );
+      await this.forgetIssued(environment, keyId);
+      return revoked.reduce<number>((sum, one) => sum + one, 0);
+    });
+  }
+
+  findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null> {
+    return guarded(async () => {
+      const name = this.key(environment, 'issued', `${slot.keyId}:${await slotDigest(slot.slot)}`);
+      const cached = parse<CachedIssue>(await this.kv.get(name, 'text'));
+      return cached && cached.reuseUntil > this.nowSeconds() ? cached.token : null;
+    });
+  }
+
+  retryAfter(key: string, limit: number): Promise<number> {
+    return guarded(async () => {
+      const window = parse<FailureWindow>(await this.kv.get(`${this.prefix}:${key}`, 'text'));
+      const left = window ? window.resetAt - this.clock.now() : 0;
+      if (!window || left <= 0 || window.count < limit) return 0;
+      return Math.max(1, Math.ceil(left / 1000));
+    });
+  }
+
+  /**
+   * Best effort: KV has no atomic increment and accepts about one write per second per key, so a
+   * burst of failures is undercounted, and a refused write is ignored — the caller's answer
+   * (401 invalid_client) is already decided and must not turn into a 503.
+   */
+  async recordFailure(keys: string[], windowSeconds: number): Promise<void> {
+    await Promise.all(
+      keys.map(async (key) => {
+        const name = `${this.prefix}:${key}`;
+        try {
+          const now = this.clock.now();
+          const current = parse<FailureWindow>(await this.kv.get(name, 'text'));
+          const window: FailureWindow =
+            current && current.resetAt > now
+              ? { count: current.count + 1, resetAt: current.resetAt }
+              : { count: 1, resetAt: now + windowSeconds * 1000 };
+          await this.kv.put(name, JSON.stringify(window), {
+            expirationTtl: this.ttlUntil(Math.ceil(window.resetAt / 1000)),
+          });
+        } catch {
+          // See above: counting failures is advisory.
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,114 @@
+// The Workers entry point: env → config → D1 and Workers KV → createApp, built once per isolate.
+import type { Context, ExecutionContext } from 'hono';
+import { openD1Database, type D1Binding } from '../adapters/workers/d1-database.js';
+import { createConsoleLogger } from '../adapters/workers/console-logger.js';
+import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
+import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import { createApp, type KeymintApp } from '../app.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { ApiProblem } from '../http/errors/api-problem.js';
+import type { Defer } from '../ports/runtime.js';
+
+/** The bindings and variables wrangler.toml declares (secrets included). */
+export interface WorkerEnv {
+  DB?: D1Binding;
+  SESSIONS?: KvNamespaceLike;
+  [variable: string]: unknown;
+}
+
+// No file sits beside a D1 database to keep generated secrets in, so these must be configured.
+const REQUIRED_SECRETS = ['KEYMINT_ADMIN_TOKEN', 'KEYMINT_SECRET_PEPPER'] as const;
+// Apps keyed by request origin, for deployments without KEYMINT_PUBLIC_URL; routes bound the set.
+const MAX_DERIVED_ORIGINS = 16;
+
+/** A deployment mistake the operator must fix; every request answers 500 naming it. */
+class WorkerSetupError extends Error {
+  override name = 'WorkerSetupError';
+}
+
+const logger = createConsoleLogger();
+
+// Work deferred past the response (lastUsedAt writes); each response hands what is pending to waitUntil.
+const pending = new Set<Promise<unknown>>();
+const defer: Defer = (work) => {
+  const tracked: Promise<unknown> = work.catch(() => undefined).finally(() => pending.delete(tracked));
+  pending.add(tracked);
+};
+
+function clientIp(c: Context): string | undefined {
+  // Set by Cloudflare's edge; a client cannot supply its own.
+  return c.req.header('cf-connecting-ip');
+}
+
+function setupProblems(env: WorkerEnv): string[] {
+  const problems: string[] = [];
+  if (!env.DB) problems.push('the D1 binding DB is missing (d1_databases in wrangler.toml)');
+  if (!env.SESSIONS) problems.push('the KV binding SESSIONS is missing (kv_namespaces in wrangler.toml)');
+  for (const secret of REQUIRED_SECRETS) {
+    if (typeof env[secret] !== 'string' || env[secret] === '') {
+      problems.push(`${secret} is not set; on Workers it is required (npx wrangler secret put ${secret})`);
+    }
+  }
+  return problems;
+}
+
+async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
+  const problems = setupProblems(env);
+  if (problems.length > 0) throw new WorkerSetupError(problems.join('; '));
+  let config;
+  try {
+    config = loadConfig({ ...env, KEYMINT_PUBLIC_URL: env.KEYMINT_PUBLIC_URL || origin });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new WorkerSetupError(error.message.replace(/\n\s*/g, ' '));
+    throw error;
+  }
+  if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in D1');
+  const store = new SqlKeyStore(openD1Database(env.DB!));
+  const sessions = new KvSessionStore(env.SESSIONS!, { prefix: config.redisPrefix });
+  return createApp({
+    config,
+    keyStore: store,
+    signingKeyStore: store,
+    sessionStore: sessions,
+    rateLimiter: sessions,
+    logger,
+    rootAdminToken: config.adminToken!,
+    secretPepper: config.secretPepper!,
+    defer,
+    clientIp,
+  });
+}
+
+const apps = new WeakMap<WorkerEnv, Map<string, Promise<KeymintApp>>>();
+
+/** The app for this isolate's env (and origin, when the public URL is derived from requests). */
+function appFor(env: WorkerEnv, request: Request): Promise<KeymintApp> {
+  const origin = env.KEYMINT_PUBLIC_URL ? '' : new URL(request.url).origin;
+  let byOrigin = apps.get(env);
+  if (!byOrigin) apps.set(env, (byOrigin = new Map()));
+  const built = byOrigin.get(origin);
+  if (built) return built;
+  const building = buildApp(env, origin);
+  if (byOrigin.size < MAX_DERIVED_ORIGINS) {
+    byOrigin.set(origin, building);
+    // A failed build is not kept: the next request tries again (and logs again).
+    building.catch(() => byOrigin.delete(origin));
+  }
+  return building;
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    let app: KeymintApp;
+    try {
+      app = await appFor(env, request);
+    } catch (error) {
+      const detail = error instanceof WorkerSetupError ? error.message : 'the gateway could not start';
+      logger.error('keymint is misconfigured', { error: String((error as Error).stack ?? error) });
+      return new ApiProblem(500, 'internal_error', detail).toResponse();
+    }
+    const response = await app.fetch(request, env, ctx);
+    if (pending.size > 0) ctx.waitUntil(Promise.allSettled([...pending]));
+    return response;
+  },
+};
