@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Config } from './config.js';
 import { createAdminAccess } from './core/admin-access.js';
 import { createClientAuthenticator } from './core/client-auth.js';
+import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
 import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
 import { createSealer } from './core/sealing.js';
@@ -16,6 +17,7 @@ import { accountRoutes } from './http/admin/accounts.js';
 import { adminTokenRoutes } from './http/admin/admin-tokens.js';
 import { keyRoutes } from './http/admin/keys.js';
 import { operationRoutes } from './http/admin/operations.js';
+import { reverseProxy } from './http/proxy/reverse-proxy.js';
 import { adminAuthentication, MAX_ADMIN_BODY_BYTES } from './http/admin/request.js';
 import { signingKeyRoutes } from './http/admin/signing-keys.js';
 import { ApiProblem } from './http/errors/api-problem.js';
@@ -70,6 +72,8 @@ export async function createApp(deps: AppDeps) {
   });
   const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
+  // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
+  const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
   const services: Services = {
     config,
     clock,
@@ -77,9 +81,14 @@ export async function createApp(deps: AppDeps) {
     keyring,
     tokens,
     sessions: createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache }),
-    clients: createClientAuthenticator({ keys: deps.keyStore, hasher, clock }),
-    management: createKeyManagement({
+    clients: createClientAuthenticator({
       keys: deps.keyStore,
+      hasher,
+      clock,
+      findKeyBySecretHash: keyCache.findKeyBySecretHash,
+    }),
+    management: createKeyManagement({
+      keys: watchKeyChanges(deps.keyStore, keyCache.forgetKey),
       sessions: deps.sessionStore,
       hasher,
       clock,
@@ -88,6 +97,7 @@ export async function createApp(deps: AppDeps) {
     }),
     adminAccess: await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken }),
     rateLimiter: deps.rateLimiter,
+    usage,
     clientIp: deps.clientIp ?? (() => undefined),
   };
 
@@ -105,6 +115,11 @@ export async function createApp(deps: AppDeps) {
     const allowed = c.req.param('endpoint') === 'tokeninfo' ? 'GET' : 'POST';
     throw new OAuthError(405, 'invalid_request', `use ${allowed} for this endpoint`, { Allow: allowed });
   });
+
+  // Downstream calls (SPEC §3): the reverse proxy, for session tokens and Api-Key.
+  const proxy = reverseProxy(services);
+  app.all(`/${ENV}/api`, proxy);
+  app.all(`/${ENV}/api/*`, proxy);
 
   // Admin API (SPEC §4).
   const admin = new Hono<AppEnv>();

@@ -8,6 +8,7 @@ import type { KeyManagement } from '../core/key-management.js';
 import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
 import type { Sessions } from '../core/sessions.js';
+import type { UsageRecorder } from '../core/usage.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { Clock, Logger } from '../ports/runtime.js';
 
@@ -22,6 +23,8 @@ export interface Services {
   management: KeyManagement;
   adminAccess: AdminAccess;
   rateLimiter: RateLimiter;
+  /** lastUsedAt bookkeeping (the token endpoint and the proxy's Api-Key calls). */
+  usage: UsageRecorder;
   /** The caller's address as the runtime sees it; undefined when it cannot tell. */
   clientIp(c: Context): string | undefined;
 }

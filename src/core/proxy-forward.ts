@@ -1,0 +1,106 @@
+// Forwards one request to the upstream with fetch and Web streams: bodies stream both ways, a stalled upstream is cut off.
+import { downstreamResponseHeaders } from './proxy-headers.js';
+import { fail, ok, type Result } from './result.js';
+
+export type ForwardFailure = 'unreachable' | 'timeout' | 'client_closed';
+
+export interface UpstreamCall {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: ReadableStream<Uint8Array> | null;
+  /** Aborts when the caller goes away; the upstream request is aborted with it. */
+  signal: AbortSignal;
+}
+
+export interface UpstreamForwarder {
+  /** The upstream's response, ready to return as it is; a failure when no response could be had. */
+  forward(call: UpstreamCall): Promise<Result<Response, ForwardFailure>>;
+}
+
+/**
+ * Aborts when neither side has moved for `timeoutMs`: no response headers, no request chunk taken and no
+ * response chunk given. An idle timeout rather than a deadline, so a large body may take as long as it
+ * keeps moving while a hung upstream still fails in bounded time.
+ */
+function createWatchdog(timeoutMs: number) {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+  return {
+    signal: controller.signal,
+    arm() {
+      if (stopped) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        controller.abort(new DOMException(`the upstream made no progress for ${timeoutMs} ms`, 'TimeoutError'));
+      }, timeoutMs);
+    },
+    stop,
+  };
+}
+
+function observeChunks(stream: ReadableStream<Uint8Array>, onChunk: () => void, onEnd?: () => void) {
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        onChunk();
+        controller.enqueue(chunk);
+      },
+      flush: onEnd,
+    }),
+  );
+}
+
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeof fetch }): UpstreamForwarder {
+  const fetchUpstream = deps.fetch ?? ((input, init) => fetch(input, init));
+  return {
+    async forward(call) {
+      const watchdog = createWatchdog(deps.timeoutMs);
+      const signal = AbortSignal.any([call.signal, watchdog.signal]);
+      signal.addEventListener('abort', watchdog.stop, { once: true });
+      const headers = new Headers(call.headers);
+      if (call.body === null) headers.delete('content-length');
+      watchdog.arm();
+      let response: Response;
+      try {
+        response = await fetchUpstream(call.url, {
+          method: call.method,
+          headers,
+          body: call.body && observeChunks(call.body, watchdog.arm),
+          // Streams the request body instead of buffering it (required by fetch for stream bodies).
+          duplex: 'half',
+          // The upstream's redirects are the caller's business.
+          redirect: 'manual',
+          signal,
+        } as RequestInit);
+      } catch (error) {
+        watchdog.stop();
+        if (watchdog.signal.aborted) return fail('timeout');
+        if (call.signal.aborted) return fail('client_closed');
+        return fail('unreachable', describeFetchError(error));
+      }
+      const body = response.body && observeChunks(response.body, watchdog.arm, watchdog.stop);
+      if (body) watchdog.arm();
+      else watchdog.stop();
+      return ok(
+        new Response(body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: downstreamResponseHeaders(response.headers, body !== null),
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// ANY /{env}/api/* — SPEC §3's reverse proxy: authenticate, apply the route rules, stream to the upstream and back.
+import type { Handler } from 'hono';
+import type { Environment } from '../../core/environments.js';
+import { createUpstreamForwarder } from '../../core/proxy-forward.js';
+import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
+import { findRouteRule, missingScopes, normalizePath } from '../../core/proxy-routes.js';
+import { assertNever } from '../../core/result.js';
+import { ApiProblem } from '../errors/api-problem.js';
+import { environmentParam, type Services } from '../services.js';
+import { authenticateCaller } from './authenticate.js';
+import { insufficientScope } from './challenges.js';
+
+/** The path the upstream gets: what follows `/{env}/api` in the normalized request path, `/` at least. */
+function upstreamPath(requestPath: string, environment: Environment): string | undefined {
+  const normalized = normalizePath(requestPath);
+  const prefix = `/${environment}/api`;
+  if (normalized !== prefix && !normalized.startsWith(`${prefix}/`)) return undefined;
+  return normalized.slice(prefix.length) || '/';
+}
+
+export function reverseProxy(services: Services): Handler {
+  const { config, logger } = services;
+  const forwarder = createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
+
+  return async function proxy(c) {
+    const environment = environmentParam(c);
+    const upstream = config.upstreams[environment];
+    if (!upstream) {
+      throw new ApiProblem(404, 'not_found', `no upstream is configured for ${environment}`);
+    }
+    const url = new URL(c.req.url);
+    const path = upstreamPath(url.pathname, environment);
+    // Only an odd spelling of the prefix gets here (the router decodes, `url.pathname` does not).
+    if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${c.req.method} ${url.pathname}`);
+
+    const caller = await authenticateCaller(c, services, environment);
+    const rule = findRouteRule(config.routes[environment], c.req.method, path);
+    if (rule && missingScopes(rule, caller.scopes).length > 0) throw insufficientScope(environment, rule.scopes);
+    if (caller.keyId) services.usage.recordUse(caller.keyId);
+
+    const forwarded = await forwarder.forward({
+      url: `${upstream}${path}${url.search}`,
+      method: c.req.method,
+      headers: upstreamRequestHeaders(c.req.raw.headers, caller, {
+        clientIp: services.clientIp(c),
+        host: c.req.header('host'),
+        proto: url.protocol.replace(/:$/, ''),
+      }),
+      body: c.req.raw.body,
+      signal: c.req.raw.signal,
+    });
+    if (forwarded.ok) return forwarded.value;
+    switch (forwarded.reason) {
+      case 'timeout':
+        logger.warn('upstream timed out', { environment, method: c.req.method, path });
+        throw new ApiProblem(504, 'gateway_timeout', `the upstream made no progress within ${config.upstreamTimeoutMs} ms`);
+      case 'unreachable':
+        logger.warn('upstream unreachable', { environment, method: c.req.method, path, error: forwarded.detail });
+        throw new ApiProblem(502, 'bad_gateway', 'the upstream could not be reached or closed the connection');
+      case 'client_closed':
+        // Nobody is left to read this; it only ends the request cleanly.
+        throw new ApiProblem(502, 'bad_gateway', 'the client closed the connection');
+      default:
+        return assertNever(forwarded.reason);
+    }
+  };
+}
