@@ -1,0 +1,101 @@
+// Runs keymint the way an operator does (`node --import tsx src/runtime/node.ts`) and sets it up over its admin API.
+import { fileURLToPath } from 'node:url';
+import { startChild, waitFor, type Child } from './children.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Credential {
+  applicationId: string;
+  applicationSecret: string;
+  accountId: string;
+}
+
+export interface KeymintOptions {
+  port: number;
+  database: string;
+  redisUrl: string;
+  adminToken: string;
+  pepper: string;
+  /** One KEK per run: the database's signing keys are sealed with it, so every start must reuse it. */
+  kek: string;
+  issuanceCache: boolean;
+  upstream?: string;
+  workers?: number;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+  extraEnv?: Record<string, string>;
+}
+
+export interface Keymint {
+  url: string;
+  child: Child;
+  stop(): Promise<void>;
+}
+
+export function keymintEnv(options: KeymintOptions): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    KEYMINT_PORT: String(options.port),
+    KEYMINT_PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+    KEYMINT_DATABASE: options.database,
+    REDIS_URL: options.redisUrl,
+    KEYMINT_ADMIN_TOKEN: options.adminToken,
+    KEYMINT_SECRET_PEPPER: options.pepper,
+    KEYMINT_KEK: options.kek,
+    KEYMINT_ISSUANCE_CACHE: String(options.issuanceCache),
+    // Load comes from one IP and reuses valid credentials; nothing here should ever be rate-limited.
+    KEYMINT_AUTH_FAILURES_PER_CLIENT: '1000000',
+    KEYMINT_AUTH_FAILURES_PER_IP: '1000000',
+    ...(options.upstream && { KEYMINT_UPSTREAM_SANDBOX: options.upstream }),
+    ...(options.workers && { KEYMINT_WORKERS: String(options.workers) }),
+    ...options.extraEnv,
+  };
+}
+
+export function spawnKeymint(name: string, options: KeymintOptions): Child {
+  return startChild(name, process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', 'src/runtime/node.ts'], {
+    cwd: REPO_ROOT,
+    env: keymintEnv(options),
+  });
+}
+
+export async function startKeymint(name: string, options: KeymintOptions): Promise<Keymint> {
+  const child = spawnKeymint(name, options);
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitFor(`${name} to answer`, async () => ((await fetch(`${url}/sandbox/.well-known/jwks.json`)).ok ? true : undefined), {
+    child,
+    timeoutMs: 30_000,
+  });
+  return { url, child, stop: () => child.stop() };
+}
+
+async function admin<T>(url: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${url}/admin/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`admin ${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** `count` sandbox keys with scopes read+write, three per account (the default per-environment limit). */
+export async function createKeys(url: string, adminToken: string, count: number): Promise<Credential[]> {
+  const credentials: Credential[] = [];
+  let accountId = '';
+  for (let i = 0; i < count; i++) {
+    if (i % 3 === 0) accountId = (await admin<{ id: string }>(url, adminToken, 'POST', '/accounts', { name: `bench ${i / 3}` })).id;
+    const key = await admin<{ applicationId: string; applicationSecret: string }>(url, adminToken, 'POST', `/accounts/${accountId}/keys`, {
+      environment: 'sandbox',
+      name: `bench ${i}`,
+      scopes: ['read', 'write'],
+    });
+    credentials.push({ applicationId: key.applicationId, applicationSecret: key.applicationSecret, accountId });
+  }
+  return credentials;
+}
+
+export function basic(clientId: string, secret: string): string {
+  const encode = (text: string) => encodeURIComponent(text).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
+}

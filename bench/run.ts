@@ -1,0 +1,516 @@
+// `npm run bench`: keymint side by side with node-oidc-provider, a bare upstream and its own bare limit.
+// Everything runs on 127.0.0.1 and is started (and killed) here; see bench/README.md for the scenarios.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { freePort, killAllChildrenNow, processTree, sampleRss, startChild, stopAllChildren, waitFor, type Child } from './lib/children.js';
+import { basic, createKeys, REPO_ROOT, spawnKeymint, startKeymint, type Credential, type Keymint, type KeymintOptions } from './lib/keymint.js';
+import { runLoad, type LoadOptions, type LoadResult } from './lib/load.js';
+import { loadAverage, machineLine, watchForeignCpu } from './lib/machine.js';
+import { OPAQUE_RESOURCE } from './lib/peer-resources.js';
+import { seedDatabase } from './seed.js';
+
+const DEFAULT_DURATION = 10;
+const DEFAULT_SCALE_KEYS = 1_000_000;
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: String(DEFAULT_DURATION) },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    keys: { type: 'string', default: '100' },
+    'scale-keys': { type: 'string', default: String(DEFAULT_SCALE_KEYS) },
+    workers: { type: 'string', default: '2' },
+    'cold-starts': { type: 'string', default: '5' },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (flags.help) {
+  process.stdout.write(`npm run bench -- [options]
+  --duration N      seconds of measured load per side of each scenario (default ${DEFAULT_DURATION})
+  --warmup N        seconds of unmeasured load before each measurement (default 3, 1 when --duration < 5)
+  --connections N   concurrent connections (default 50)
+  --keys N          API keys the load is spread over (default 100)
+  --scale-keys N    filler keys in the scale scenario's database; 0 skips it (default ${DEFAULT_SCALE_KEYS})
+  --workers N       KEYMINT_WORKERS for the cluster row; 0 or 1 skips it (default 2)
+  --cold-starts N   cold starts to take the median of (default 5)
+  --only LIST       comma-separated scenario numbers, e.g. 1,6
+  --profile         run keymint with --cpu-prof (profiles in bench/profiles/)
+  --out FILE        where to write the markdown (default bench/results/<date>.md)
+`);
+  process.exit(0);
+}
+
+const positive = (name: string, value: string, min = 0) => {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < min) {
+    process.stderr.write(`bench: --${name} must be a number ≥ ${min}\n`);
+    process.exit(2);
+  }
+  return number;
+};
+const duration = positive('duration', flags.duration, 1);
+const warmup = flags.warmup !== undefined ? positive('warmup', flags.warmup) : duration < 5 ? 1 : 3;
+const connections = positive('connections', flags.connections, 1);
+const keyCount = positive('keys', flags.keys, 1);
+const scaleKeys = positive('scale-keys', flags['scale-keys']);
+const workers = positive('workers', flags.workers);
+const coldStarts = positive('cold-starts', flags['cold-starts']);
+const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim())) : undefined;
+const wants = (scenario: string) => !only || only.has(scenario);
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+interface Side {
+  label: string;
+  result: LoadResult | undefined;
+  /** Why there is no result ("n/a …"). */
+  missing?: string;
+  rssBytes?: number;
+  foreignCpu?: number;
+}
+
+interface Row {
+  scenario: string;
+  keymint: Side;
+  peer: Side;
+  /** How the ratio column reads for this row. */
+  ratio: (keymint: LoadResult, peer: LoadResult) => string;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const fmtRate = (side: Side) => (side.result ? Math.round(side.result.requestsPerSecond).toLocaleString('en-US') : (side.missing ?? 'n/a'));
+const fmtMs = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+const fmtLatency = (side: Side) => (side.result ? `${fmtMs(side.result.p50Ms)} / ${fmtMs(side.result.p99Ms)}` : 'n/a');
+const fmtRss = (side: Side) => (side.rssBytes ? `${Math.round(side.rssBytes / 1048576)} MiB` : 'n/a');
+const rateRatio = (k: LoadResult, p: LoadResult) => `${(k.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`;
+
+// ---------------------------------------------------------------------------------------------
+// Set-up
+
+const workDir = mkdtempSync(join(tmpdir(), 'keymint-bench-'));
+const profileDir = join(REPO_ROOT, 'bench', 'profiles');
+const adminToken = `bench_root_${randomBytes(24).toString('base64url')}`;
+const pepper = randomBytes(32).toString('base64url');
+const kek = randomBytes(32).toString('base64url');
+const tokenBody = 'grant_type=client_credentials&scope=read+write';
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+let redis: Redis | undefined;
+
+let cleaningUp: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaningUp ??= (async () => {
+    redis?.disconnect();
+    await stopAllChildren();
+    rmSync(workDir, { recursive: true, force: true });
+  })();
+  return cleaningUp;
+}
+process.on('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+process.on('SIGTERM', () => void cleanUp().then(() => process.exit(143)));
+process.on('exit', () => killAllChildrenNow());
+
+async function startRedis(): Promise<{ url: string; child: Child }> {
+  const port = await freePort();
+  const child = startChild('redis-server', 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+  ]);
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  await waitFor('redis-server to answer PING', async () => {
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG' ? true : undefined;
+    } catch {
+      probe.disconnect();
+      return undefined;
+    }
+  }, { child });
+  probe.disconnect();
+  return { url, child };
+}
+
+async function startServer(name: string, script: string, env: Record<string, string>): Promise<{ url: string; child: Child }> {
+  const port = await freePort();
+  const child = startChild(name, process.execPath, ['--import', 'tsx', script], {
+    cwd: REPO_ROOT,
+    env: { NODE_ENV: 'production', PORT: String(port), ...env },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${name} to listen`, async () => ((await fetch(url).catch(() => undefined)) ? true : undefined), { child, timeoutMs: 30_000 });
+  return { url, child };
+}
+
+function tokenRequests(credentials: Credential[], path: string) {
+  return credentials.map((c) => ({
+    method: 'POST',
+    path,
+    headers: { ...form, authorization: basic(c.applicationId, c.applicationSecret) },
+    body: tokenBody,
+  }));
+}
+
+function decodeJwtHeader(token: unknown): Record<string, unknown> | undefined {
+  if (typeof token !== 'string' || token.split('.').length !== 3) return undefined;
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One request that must answer 200 with an ES256 JWT access token, or the run stops with a clear message. */
+async function checkTokenEndpoint(name: string, url: string, credential: Credential, body = tokenBody): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...form, authorization: basic(credential.applicationId, credential.applicationSecret) },
+    body,
+  });
+  const text = await response.text();
+  let token: unknown;
+  try {
+    token = (JSON.parse(text) as { access_token?: unknown }).access_token;
+  } catch {
+    // reported below
+  }
+  const header = decodeJwtHeader(token);
+  if (response.status !== 200 || !header || header.alg !== 'ES256') {
+    throw new Error(`${name}: expected 200 with an ES256 JWT access token from ${url}, got ${response.status}: ${text.slice(0, 300)}`);
+  }
+  return token as string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+async function flushRedis(): Promise<void> {
+  await redis!.flushall();
+}
+
+/** Warm-up, then the measured run, with the process tree's peak RSS and the machine's foreign CPU load. */
+async function measure(label: string, options: Omit<LoadOptions, 'seconds'>, pid?: number): Promise<Side> {
+  if (warmup > 0) await runLoad({ ...options, connections, seconds: warmup });
+  const rss = pid ? sampleRss(pid) : undefined;
+  const foreign = watchForeignCpu();
+  const result = await runLoad({ ...options, connections, seconds: duration });
+  const side: Side = { label, result, rssBytes: rss?.stop(), foreignCpu: foreign.stop() };
+  const statuses = Object.entries(result.statusCounts).map(([code, n]) => `${code}×${n}`).join(' ');
+  log(`  ${label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms [${statuses}]` +
+      `${result.failed ? ` — ${result.failed} failed` : ''}${side.foreignCpu! > 0.1 ? ` — other processes used ${Math.round(side.foreignCpu! * 100)}% CPU` : ''}`);
+  if (result.failed > 0) notes.push(`${label}: ${result.failed} of ${result.ok + result.failed} requests failed (${statuses}).`);
+  if (result.ok === 0) return { label, result: undefined, missing: 'failed', rssBytes: side.rssBytes };
+  return side;
+}
+
+function missing(label: string, why: string): Side {
+  return { label, result: undefined, missing: why };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** Spawn to the first 200 from the token endpoint, on an existing database (no first-run key generation). */
+async function coldStart(options: KeymintOptions, credential: Credential): Promise<number> {
+  const started = performance.now();
+  const child = spawnKeymint('keymint (cold start)', options);
+  const url = `http://127.0.0.1:${options.port}/sandbox/oauth/token`;
+  const init = { method: 'POST', headers: { ...form, authorization: basic(credential.applicationId, credential.applicationSecret) }, body: tokenBody };
+  try {
+    await waitFor('keymint to mint its first token', async () => {
+      const response = await fetch(url, init).catch(() => undefined);
+      return response?.status === 200 ? true : undefined;
+    }, { child, intervalMs: 2, timeoutMs: 30_000 });
+    return performance.now() - started;
+  } finally {
+    await child.stop();
+  }
+}
+
+function gitRevision(): Promise<string> {
+  return new Promise((resolve) => {
+    const git = spawn('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT });
+    let out = '';
+    git.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    git.on('close', () => resolve(out.trim() || 'unknown'));
+    git.on('error', () => resolve('unknown'));
+  });
+}
+
+async function main(): Promise<void> {
+  const machine = machineLine();
+  log(`keymint benchmarks — ${machine}; load average ${loadAverage()}`);
+  log(`duration ${duration} s per side (+${warmup} s warm-up), ${connections} connections, ${keyCount} keys`);
+  if (flags.profile) mkdirSync(profileDir, { recursive: true });
+
+  const redisServer = await startRedis();
+  redis = new Redis(redisServer.url);
+  const upstream = await startServer('upstream', 'bench/servers/upstream.ts', {});
+
+  const base = {
+    redisUrl: redisServer.url,
+    adminToken,
+    pepper,
+    kek,
+    upstream: upstream.url,
+    nodeFlags: flags.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+  };
+  const mainOptions: KeymintOptions = { ...base, port: await freePort(), database: join(workDir, 'keymint.db'), issuanceCache: false };
+  log('starting keymint (issuance cache off) and creating keys…');
+  let keymint: Keymint = await startKeymint('keymint', mainOptions);
+  const credentials = await createKeys(keymint.url, adminToken, keyCount);
+  const credentialsFile = join(workDir, 'credentials.json');
+  writeFileSync(credentialsFile, JSON.stringify(credentials));
+
+  log('starting oidc-provider and the bare limit…');
+  const [peer, bare] = await Promise.all([
+    startServer('oidc-provider', 'bench/servers/oidc-peer.ts', { CREDENTIALS_FILE: credentialsFile }),
+    startServer('bare limit', 'bench/servers/bare-limit.ts', { CREDENTIALS_FILE: credentialsFile, PEPPER: pepper, REDIS_URL: redisServer.url }),
+  ]);
+
+  const keymintToken = `${keymint.url}/sandbox/oauth/token`;
+  const peerToken = `${peer.url}/token`;
+  const bareToken = `${bare.url}/sandbox/oauth/token`;
+  // Before measuring anything: every contender answers 200 with an ES256 JWT.
+  await checkTokenEndpoint('keymint', keymintToken, credentials[0]!);
+  await checkTokenEndpoint('oidc-provider', peerToken, credentials[0]!);
+  await checkTokenEndpoint('bare limit', bareToken, credentials[0]!);
+
+  const tokenLoad = (url: string) => ({ url, requests: tokenRequests(credentials, new URL(url).pathname) });
+  let keymintIssuance: Side | undefined;
+  let peerIssuance: Side | undefined;
+  // Measured next to row 1, listed in its place.
+  let bareRow: Row | undefined;
+
+  if (wants('1') || wants('2') || wants('6')) {
+    log('1. token issuance, cache off');
+    await flushRedis();
+    keymintIssuance = await measure('keymint, cache off', tokenLoad(keymintToken), keymint.child.pid);
+    peerIssuance = await measure('oidc-provider', tokenLoad(peerToken), peer.child.pid);
+    if (wants('1')) {
+      rows.push({ scenario: '1. Token issuance, cache off (peer: oidc-provider)', keymint: keymintIssuance, peer: peerIssuance, ratio: rateRatio });
+    }
+    if (wants('6')) {
+      log('6. bare limit');
+      await flushRedis();
+      const b = await measure('bare limit', tokenLoad(bareToken), bare.child.pid);
+      bareRow = {
+        scenario: '6. Bare limit of scenario 1 (peer: bare handler)',
+        keymint: keymintIssuance,
+        peer: b,
+        ratio: (k, p) => `${Math.round((k.requestsPerSecond / p.requestsPerSecond) * 100)}% of bare`,
+      };
+    }
+  }
+
+  // 3. Introspection
+  if (wants('3')) {
+    log('3. introspection');
+    await flushRedis();
+    const caller = credentials[0]!;
+    const keymintLive = await checkTokenEndpoint('keymint', keymintToken, caller);
+    const peerResponse = await fetch(peerToken, {
+      method: 'POST',
+      headers: { ...form, authorization: basic(caller.applicationId, caller.applicationSecret) },
+      body: `${tokenBody}&resource=${encodeURIComponent(OPAQUE_RESOURCE)}`,
+    });
+    const peerLive = ((await peerResponse.json()) as { access_token: string }).access_token;
+    const introspect = (url: string, token: string) => ({
+      url,
+      method: 'POST',
+      headers: { ...form, authorization: basic(caller.applicationId, caller.applicationSecret) },
+      body: `token=${encodeURIComponent(token)}`,
+    });
+    for (const [name, options] of [
+      ['keymint', introspect(`${keymint.url}/sandbox/oauth/introspect`, keymintLive)],
+      ['oidc-provider', introspect(`${peer.url}/token/introspection`, peerLive)],
+    ] as const) {
+      const answer = await fetch(options.url, { method: 'POST', headers: options.headers, body: options.body });
+      const body = (await answer.json().catch(() => ({}))) as { active?: boolean };
+      if (answer.status !== 200 || body.active !== true) throw new Error(`${name}: introspection of a live token did not answer active:true (${answer.status} ${JSON.stringify(body)})`);
+    }
+    const k = await measure('keymint introspection', introspect(`${keymint.url}/sandbox/oauth/introspect`, keymintLive), keymint.child.pid);
+    const p = await measure('oidc-provider introspection', introspect(`${peer.url}/token/introspection`, peerLive), peer.child.pid);
+    rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k, peer: p, ratio: rateRatio });
+  }
+
+  // 4 and 5. The reverse proxy, when it exists.
+  if (wants('4') || wants('5')) {
+    const direct = `${upstream.url}/v1/items?limit=10`;
+    const proxied = `${keymint.url}/sandbox/api/v1/items?limit=10`;
+    const caller = credentials[0]!;
+    const bearer = await checkTokenEndpoint('keymint', keymintToken, caller);
+    const probe = await fetch(proxied, { headers: { authorization: `Bearer ${bearer}` } });
+    const proxyBuilt = probe.status === 200;
+    await probe.arrayBuffer();
+    const addedP50 = (k: LoadResult, p: LoadResult) => `+${fmtMs(k.p50Ms - p.p50Ms)} ms p50`;
+    let upstreamSide: Side | undefined;
+    if (!proxyBuilt) {
+      log(`4/5. proxy: GET ${proxied} answered ${probe.status}; proxy rows are n/a`);
+      notes.push(`Proxy rows: keymint answered ${probe.status} on /sandbox/api/* — the reverse proxy is not built yet.`);
+    } else {
+      log('4/5. straight to the upstream');
+      upstreamSide = await measure('upstream, direct', { url: direct }, upstream.child.pid);
+    }
+    const na = 'n/a (proxy not built yet)';
+    if (wants('4')) {
+      log('4. proxy, bearer token');
+      const k = proxyBuilt ? await measure('keymint proxy, bearer', { url: proxied, headers: { authorization: `Bearer ${bearer}` } }, keymint.child.pid) : missing('keymint proxy', na);
+      rows.push({ scenario: '4. Proxy GET, bearer token (peer: upstream direct)', keymint: k, peer: upstreamSide ?? missing('upstream', na), ratio: addedP50 });
+    }
+    if (wants('5')) {
+      log('5. proxy, Api-Key header');
+      const k = proxyBuilt ? await measure('keymint proxy, Api-Key', { url: proxied, headers: { 'api-key': caller.applicationSecret } }, keymint.child.pid) : missing('keymint proxy', na);
+      rows.push({ scenario: '5. Proxy GET, `Api-Key` header (peer: upstream direct)', keymint: k, peer: upstreamSide ?? missing('upstream', na), ratio: addedP50 });
+    }
+  }
+
+  if (bareRow) rows.push(bareRow);
+  await Promise.all([peer.child.stop(), bare.child.stop()]);
+
+  // 2. Issuance cache on (its own process: the cache is configuration).
+  if (wants('2')) {
+    log('2. token issuance, issuance cache on');
+    await keymint.stop();
+    await flushRedis();
+    const cached = await startKeymint('keymint (cache on)', { ...mainOptions, issuanceCache: true });
+    const k = await measure('keymint, cache on', { url: `${cached.url}/sandbox/oauth/token`, requests: tokenRequests(credentials, '/sandbox/oauth/token') }, cached.child.pid);
+    await cached.stop();
+    rows.push({ scenario: '2. Token issuance, issuance cache on (peer: row 1, cache off)', keymint: k, peer: keymintIssuance!, ratio: rateRatio });
+    keymint = await startKeymint('keymint', mainOptions);
+  }
+
+  // Cluster mode, when the runtime supports KEYMINT_WORKERS.
+  if (workers > 1 && wants('1c')) {
+    log(`1c. token issuance, cache off, KEYMINT_WORKERS=${workers}`);
+    await keymint.stop();
+    await flushRedis();
+    const clustered = await startKeymint('keymint (cluster)', { ...mainOptions, workers });
+    // Workers fork after start-up; give them a moment, then see whether this build forks at all.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const scenario = `1c. Token issuance, cache off, \`KEYMINT_WORKERS=${workers}\` (peer: row 1, one process)`;
+    if (processTree(clustered.child.pid).length < 2) {
+      log('   this build ignores KEYMINT_WORKERS (one process): row is n/a');
+      rows.push({ scenario, keymint: missing('keymint cluster', 'n/a (no cluster mode)'), peer: keymintIssuance ?? missing('keymint', 'not run'), ratio: rateRatio });
+    } else {
+      const k = await measure(`keymint ×${workers} workers`, tokenLoad(`${clustered.url}/sandbox/oauth/token`), clustered.child.pid);
+      rows.push({ scenario, keymint: k, peer: keymintIssuance ?? missing('keymint', 'not run'), ratio: rateRatio });
+    }
+    await clustered.stop();
+    keymint = await startKeymint('keymint', mainOptions);
+  }
+
+  // 7. Scale: the same load against a database holding scale-keys filler keys.
+  if (wants('7') && scaleKeys > 0) {
+    const cacheDir = join(REPO_ROOT, 'bench', '.cache');
+    mkdirSync(cacheDir, { recursive: true });
+    log(`7. scale: seeding (or reusing) a database with ${scaleKeys.toLocaleString('en-US')} keys…`);
+    const seeded = seedDatabase(join(cacheDir, `scale-${scaleKeys}.db`), scaleKeys);
+    log(`   ${seeded.reused ? 'reused the cached database' : `seeded in ${seeded.seconds.toFixed(1)} s`}`);
+    const scaleDb = join(workDir, 'scale.db');
+    copyFileSync(seeded.path, scaleDb);
+    const big = await startKeymint('keymint (scale)', { ...mainOptions, port: await freePort(), database: scaleDb });
+    const bigCredentials = await createKeys(big.url, adminToken, keyCount);
+    const bigToken = `${big.url}/sandbox/oauth/token`;
+    await checkTokenEndpoint('keymint (scale)', bigToken, bigCredentials[0]!);
+    await flushRedis();
+    const small = await measure(`keymint, ${keyCount} keys`, tokenLoad(keymintToken), keymint.child.pid);
+    await flushRedis();
+    const large = await measure(`keymint, ${scaleKeys.toLocaleString('en-US')} keys`, { url: bigToken, requests: tokenRequests(bigCredentials, '/sandbox/oauth/token') }, big.child.pid);
+    await big.stop();
+    rows.push({
+      scenario: `7. Scale: ${scaleKeys.toLocaleString('en-US')} keys in the database (peer: ${keyCount} keys)`,
+      keymint: large,
+      peer: small,
+      ratio: (k, p) => {
+        const change = (k.requestsPerSecond / p.requestsPerSecond - 1) * 100;
+        return `${change >= 0 ? '+' : '−'}${Math.abs(change).toFixed(1)}%`;
+      },
+    });
+  }
+
+  // Cold start: spawn to the first 200 on the token endpoint.
+  const coldStartMs: number[] = [];
+  if (coldStarts > 0 && wants('cold')) {
+    await keymint.stop();
+    log(`cold start ×${coldStarts}…`);
+    const options = { ...mainOptions, port: await freePort(), nodeFlags: [] };
+    for (let i = 0; i < coldStarts; i++) coldStartMs.push(await coldStart(options, credentials[0]!));
+    log(`   ${coldStartMs.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
+  } else {
+    await keymint.stop();
+  }
+
+  await report(machine, coldStartMs);
+}
+
+async function report(machine: string, coldStartMs: number[]): Promise<void> {
+  const date = new Date().toISOString().slice(0, 10);
+  const header = [
+    '| scenario | keymint req/s | peer req/s | ratio | keymint p50 / p99 ms | peer p50 / p99 ms | keymint peak RSS |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const order = (row: Row) => {
+    const [, number = '99', suffix = ''] = /^(\d+)(\w*)\./.exec(row.scenario) ?? [];
+    return Number(number) * 10 + (suffix ? 1 : 0);
+  };
+  const lines = [...rows].sort((a, b) => order(a) - order(b)).map((row) => {
+    const ratio = row.keymint.result && row.peer.result ? row.ratio(row.keymint.result, row.peer.result) : 'n/a';
+    return `| ${row.scenario} | ${fmtRate(row.keymint)} | ${fmtRate(row.peer)} | ${ratio} | ${fmtLatency(row.keymint)} | ${fmtLatency(row.peer)} | ${fmtRss(row.keymint)} |`;
+  });
+  const busy = rows
+    .flatMap((row) => [row.keymint, row.peer])
+    .filter((side, index, all) => all.indexOf(side) === index && (side.foreignCpu ?? 0) > 0.1)
+    .map((side) => `${side.label} (${Math.round(side.foreignCpu! * 100)}%)`);
+  const cold = coldStartMs.length
+    ? `Cold start (spawn of \`node --import tsx src/runtime/node.ts\` to the first 200 from the token endpoint): median ${Math.round(median(coldStartMs))} ms of ${coldStartMs.length} (${coldStartMs.map((ms) => Math.round(ms)).join(', ')} ms).`
+    : 'Cold start: not measured.';
+  const revision = await gitRevision();
+  const markdown = [
+    `# keymint benchmarks, ${date}`,
+    '',
+    `Machine: ${machine}. Commit ${revision}. ${duration} s per measurement after ${warmup} s warm-up, ${connections} connections, load spread over ${keyCount} keys; load generator (autocannon) on the same machine.`,
+    '',
+    ...header,
+    ...lines,
+    '',
+    cold,
+    ...(busy.length ? ['', `Other processes on the machine used more than 10% of its CPU during: ${busy.join(', ')}.`] : []),
+    ...notes.map((note) => `- ${note}`),
+    '',
+    `Reproduce: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${markdown}`);
+  const defaults = duration === DEFAULT_DURATION && scaleKeys === DEFAULT_SCALE_KEYS && !only && !flags.profile;
+  const out = flags.out ?? join(REPO_ROOT, 'bench', 'results', `${date}${defaults ? '' : `-d${duration}${scaleKeys === DEFAULT_SCALE_KEYS ? '' : `-scale${scaleKeys}`}${only ? `-only${[...only].join('_')}` : ''}`}.md`);
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, markdown);
+  log(`written to ${out}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}

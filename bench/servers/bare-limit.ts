@@ -1,0 +1,57 @@
+// The bare limit of scenario 1: only the work a token exchange cannot skip, with no framework around it —
+// parse Basic, HMAC-SHA-256 the secret and compare, sign an ES256 JWT with jose, one Redis SET EX.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import { generateKeyPair, SignJWT } from 'jose';
+
+interface Credential {
+  applicationId: string;
+  applicationSecret: string;
+}
+
+const port = Number(process.env.PORT);
+const pepper = process.env.PEPPER!;
+const issuer = `http://127.0.0.1:${port}/sandbox`;
+const audience = `${issuer}/api`;
+const lifetime = 3600;
+const credentials = JSON.parse(readFileSync(process.env.CREDENTIALS_FILE!, 'utf8')) as Credential[];
+
+const hash = (secret: string) => createHmac('sha256', pepper).update(secret).digest();
+// The key table, as a Map: a key look-up is unavoidable, but the floor needs no database round trip.
+const keys = new Map(credentials.map((c) => [c.applicationId, { hash: hash(c.applicationSecret), accountId: 'acct_bare' }]));
+const { privateKey } = await generateKeyPair('ES256');
+const redis = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: false });
+const json = (status: number, value: unknown) =>
+  new Response(JSON.stringify(value), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
+  });
+
+serve(
+  {
+    port,
+    hostname: '127.0.0.1',
+    async fetch(request) {
+      const authorization = request.headers.get('authorization') ?? '';
+      const decoded = atob(authorization.slice(6));
+      const colon = decoded.indexOf(':');
+      const applicationId = decoded.slice(0, colon);
+      const secret = decoded.slice(colon + 1);
+      const form = new URLSearchParams(await request.text());
+      if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
+      const key = keys.get(applicationId);
+      const presented = hash(secret);
+      if (!key || !timingSafeEqual(presented, key.hash)) return json(401, { error: 'invalid_client' });
+      const iat = Math.floor(Date.now() / 1000);
+      const jti = randomBytes(18).toString('base64url');
+      const scope = form.get('scope') ?? '';
+      const claims = { iss: issuer, sub: applicationId, client_id: applicationId, aud: audience, iat, exp: iat + lifetime, jti, scope, acct: key.accountId };
+      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bare' }).sign(privateKey);
+      await redis.set(`bare:session:${jti}`, JSON.stringify({ jti, applicationId, scope, iat, exp: claims.exp }), 'EX', lifetime);
+      return json(200, { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope });
+    },
+  },
+  () => process.stdout.write(`bare limit listening on ${port}\n`),
+);
