@@ -134,7 +134,11 @@ describe('proxy authentication', () => {
   describe('Api-Key', () => {
     it('is accepted in both header forms, as the key, and updates lastUsedAt', async () => {
       const key = await newKey('sandbox', ['orders:read', 'reports']);
-      for (const headers of [{ authorization: `Api-Key ${key.applicationSecret}` }, { 'api-key': key.applicationSecret }]) {
+      const forms: Record<string, string>[] = [
+        { authorization: `Api-Key ${key.applicationSecret}` },
+        { 'api-key': key.applicationSecret },
+      ];
+      for (const headers of forms) {
         const response = await call('/sandbox/api/orders/1', headers);
         expect(response.status).toBe(200);
         const echo = (await response.json()) as Echo;

@@ -17,9 +17,12 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 async function readAll(body: ReadableStream<Uint8Array>): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of body) {
-    hash.update(chunk);
-    bytes += chunk.byteLength;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    hash.update(value);
+    bytes += value.byteLength;
   }
   return { bytes, sha256: hash.digest('hex') };
 }

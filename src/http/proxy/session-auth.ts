@@ -1,0 +1,149 @@
+// sessionAuth(): Hono middleware for downstream services, verifying keymint session tokens against the issuer's JWKS.
+import type { MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { isEnvironment, type Environment } from '../../core/environments.js';
+import { isScopeToken } from '../../core/scopes.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { readBearerToken } from '../oauth/bearer.js';
+import { insufficientScope, invalidToken } from './challenges.js';
+
+export interface SessionAuthOptions {
+  /** The environment's issuer, `${KEYMINT_PUBLIC_URL}/sandbox` or `…/production`. */
+  issuer: string;
+  /** The expected `aud`; default `${issuer}/api`, which keymint puts in its tokens. */
+  audience?: string;
+  /** Scopes every request must carry (all of them). */
+  requiredScopes?: readonly string[];
+  /** Where the public keys are; default `${issuer}/.well-known/jwks.json`. */
+  jwksUrl?: string;
+}
+
+/** The verified claims of a session token (RFC 9068), as `c.get('keymintSession')` gives them. */
+export interface KeymintSession {
+  iss: string;
+  sub: string;
+  client_id: string;
+  aud: string | string[];
+  iat: number;
+  exp: number;
+  jti: string;
+  scope: string;
+  env: Environment;
+  /** The account the calling key belongs to. */
+  acct: string;
+  /** `scope`, split. */
+  scopes: string[];
+}
+
+export type SessionAuthEnv = { Variables: { keymintSession: KeymintSession } };
+
+interface Settings {
+  issuer: string;
+  environment: Environment;
+  audience: string;
+  requiredScopes: string[];
+  jwksUrl: URL;
+}
+
+function httpUrl(value: unknown, option: string): URL {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new TypeError(`sessionAuth: "${option}" must be an http(s) URL`);
+  }
+  return url;
+}
+
+function readSettings(options: SessionAuthOptions): Settings {
+  if (typeof options !== 'object' || options === null) throw new TypeError('sessionAuth: options are required');
+  const issuer = httpUrl(options.issuer, 'issuer').href.replace(/\/+$/, '');
+  const environment = issuer.slice(issuer.lastIndexOf('/') + 1);
+  if (!isEnvironment(environment)) {
+    throw new TypeError('sessionAuth: "issuer" must end in /sandbox or /production (a keymint environment)');
+  }
+  const audience = options.audience ?? `${issuer}/api`;
+  if (typeof audience !== 'string' || audience === '') throw new TypeError('sessionAuth: "audience" must be a non-empty string');
+  const requiredScopes = options.requiredScopes ?? [];
+  if (!Array.isArray(requiredScopes) || !requiredScopes.every((scope) => typeof scope === 'string' && isScopeToken(scope))) {
+    throw new TypeError('sessionAuth: "requiredScopes" must be an array of scope names');
+  }
+  const jwksUrl = httpUrl(options.jwksUrl ?? `${issuer}/.well-known/jwks.json`, 'jwksUrl');
+  return { issuer, environment, audience, requiredScopes: [...requiredScopes], jwksUrl };
+}
+
+/** The key set could not be fetched or read: keymint is unreachable, not the token bad. */
+class KeySetUnavailable extends Error {}
+
+// A kid the key set lacks is a bad token; anything else failing while fetching the key set is an outage.
+function isTokenProblem(error: unknown): boolean {
+  return (
+    error instanceof errors.JOSEError &&
+    !(error instanceof errors.JWKSTimeout) &&
+    !(error instanceof errors.JWKSInvalid) &&
+    error.constructor !== errors.JOSEError
+  );
+}
+
+function reject(error: OAuthError): never {
+  throw new HTTPException(error.status as ContentfulStatusCode, { res: error.toResponse() });
+}
+
+/**
+ * Verifies `Authorization: Bearer <session token>` statelessly: signature from the issuer's JWKS (fetched
+ * once, cached, refetched for an unknown `kid`), `typ: at+jwt`, `iss`, `aud`, `exp`, `env` and the
+ * required scopes. Answers RFC 6750 errors; on success `c.get('keymintSession')` holds the claims.
+ */
+export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<SessionAuthEnv> {
+  const settings = readSettings(options);
+  const { environment } = settings;
+  const keySet = createRemoteJWKSet(settings.jwksUrl);
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await keySet(header, token);
+    } catch (error) {
+      if (isTokenProblem(error)) throw error;
+      throw new KeySetUnavailable('the key set cannot be fetched', { cause: error });
+    }
+  };
+
+  return async function sessionAuth(c, next) {
+    let token: string;
+    try {
+      token = readBearerToken(c, environment);
+    } catch (error) {
+      if (error instanceof OAuthError) reject(error);
+      throw error;
+    }
+    let claims: Record<string, unknown>;
+    try {
+      ({ payload: claims } = await jwtVerify(token, getKey, {
+        algorithms: ['ES256', 'EdDSA'],
+        typ: 'at+jwt',
+        issuer: settings.issuer,
+        audience: settings.audience,
+        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+      }));
+    } catch (error) {
+      if (error instanceof KeySetUnavailable) {
+        reject(new OAuthError(503, 'temporarily_unavailable', 'the token issuer cannot be reached', { 'Retry-After': '5' }));
+      }
+      if (error instanceof errors.JWTExpired) reject(invalidToken(environment, 'the session token has expired'));
+      if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here'));
+      throw error;
+    }
+    if (claims.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
+    const scope = typeof claims.scope === 'string' ? claims.scope : '';
+    const scopes = scope.split(' ').filter(Boolean);
+    if (settings.requiredScopes.some((required) => !scopes.includes(required))) {
+      reject(insufficientScope(environment, settings.requiredScopes));
+    }
+    c.set('keymintSession', { ...(claims as Omit<KeymintSession, 'scopes'>), scope, scopes });
+    await next();
+  };
+}
