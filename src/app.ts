@@ -28,10 +28,11 @@ import { jwksEndpoint } from './http/oauth/jwks.js';
 import { revocationEndpoint } from './http/oauth/revoke.js';
 import { tokenEndpoint } from './http/oauth/token.js';
 import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
+import { assignRequestId, mountObservability, observeRequests } from './http/observability.js';
 import type { AppEnv, Services } from './http/services.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
-import { systemClock, type Clock, type Defer, type Logger } from './ports/runtime.js';
+import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
 import { SessionStoreUnavailableError, type SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
 
@@ -49,6 +50,10 @@ export interface AppDeps {
   clock?: Clock;
   defer?: Defer;
   clientIp?: (c: Context) => string | undefined;
+  /** Prometheus metrics on Node; none elsewhere. */
+  metrics?: Metrics;
+  /** Probes behind /readyz (database, Redis). */
+  readiness?: ReadinessChecks;
 }
 
 const ENV = ':env{sandbox|production}';
@@ -59,6 +64,7 @@ function isOAuthPath(path: string): boolean {
 
 export async function createApp(deps: AppDeps) {
   const { config, logger } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const clock = deps.clock ?? systemClock;
   const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
   const hasher = await createSecretHasher(deps.secretPepper);
@@ -78,6 +84,7 @@ export async function createApp(deps: AppDeps) {
     config,
     clock,
     logger,
+    metrics,
     keyring,
     tokens,
     sessions: createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache }),
@@ -102,6 +109,9 @@ export async function createApp(deps: AppDeps) {
   };
 
   const app = new Hono<AppEnv>();
+  app.use(assignRequestId);
+  app.use(observeRequests({ logger, metrics }));
+  mountObservability(app, { metrics, readiness: deps.readiness ?? {} });
 
   // Public OAuth endpoints (SPEC §2), per environment.
   app.get(`/${ENV}/.well-known/oauth-authorization-server`, discoveryEndpoint(services));
@@ -153,7 +163,8 @@ export async function createApp(deps: AppDeps) {
     if (error instanceof OAuthError || error instanceof ApiProblem) return error.toResponse();
     const oauth = isOAuthPath(c.req.path) || c.req.path.includes('/.well-known/');
     if (error instanceof SessionStoreUnavailableError) {
-      logger.warn('session store unavailable', { path: c.req.path, error: error.message });
+      metrics.storeError('redis');
+      logger.warn('session store unavailable', { requestId: c.get('requestId'), path: c.req.path, error: error.message });
       return oauth
         ? new OAuthError(503, 'temporarily_unavailable', 'the session store is unavailable; retry shortly', {
             'Retry-After': '1',
@@ -167,7 +178,13 @@ export async function createApp(deps: AppDeps) {
         ? new OAuthError(400, 'invalid_request', error.message || 'bad request').toResponse()
         : new ApiProblem(error.status, 'invalid_request', error.message || 'bad request').toResponse();
     }
-    logger.error('unhandled error', { method: c.req.method, path: c.req.path, error: String((error as Error).stack ?? error) });
+    if ((error as Error).name === 'SqliteError') metrics.storeError('database');
+    logger.error('unhandled error', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      error: String((error as Error).stack ?? error),
+    });
     return oauth
       ? new OAuthError(500, 'server_error', 'internal error').toResponse()
       : new ApiProblem(500, 'internal_error', 'internal error').toResponse();

@@ -104,6 +104,7 @@ const schema = z.object({
   KEYMINT_DIRECT_KEY_AUTH: flag.default(true),
   KEYMINT_STRICT_SESSIONS: flag.default(false),
   KEYMINT_SIGNING_ALG: z.enum(['ES256', 'EdDSA']).default('ES256'),
+  KEYMINT_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   KEYMINT_SIGNING_KEY_ROTATION_DAYS: wholeNumber(0, 3650).default(30),
   KEYMINT_SCOPES: z
     .string()
@@ -144,6 +145,7 @@ export interface Config {
   directKeyAuth: boolean;
   strictSessions: boolean;
   signingAlg: SigningAlgorithm;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Rotate an environment's signing key once it is this many days old; 0 turns scheduled rotation off. */
   signingKeyRotationDays: number;
   /** The scopes keys may hold; undefined when any well-formed scope is allowed. */
@@ -198,6 +200,7 @@ export function loadConfig(record: Record<string, unknown>): Config {
     strictSessions: env.KEYMINT_STRICT_SESSIONS,
     signingAlg: env.KEYMINT_SIGNING_ALG,
     signingKeyRotationDays: env.KEYMINT_SIGNING_KEY_ROTATION_DAYS,
+    logLevel: env.KEYMINT_LOG_LEVEL,
     scopes: env.KEYMINT_SCOPES,
   };
 }

@@ -12,6 +12,8 @@ export interface IssuedSession {
   accessToken: string;
   expiresIn: number;
   scope: string;
+  /** Whether the issuance cache answered, was asked in vain, or is turned off. */
+  cache: 'hit' | 'miss' | 'off';
 }
 
 /** What introspection and tokeninfo show of an active session (RFC 7662 §2.2). */
@@ -92,7 +94,9 @@ export function createSessions(deps: {
       const slot = { keyId: key.id, slot: `${key.applicationId} ${tokens.audience(environment)} ${scope}` };
       if (deps.issuanceCache) {
         const cached = await store.findIssued(environment, slot);
-        if (reusable(cached)) return ok({ accessToken: cached.token, expiresIn: cached.exp - nowSeconds(), scope: cached.scope });
+        if (reusable(cached)) {
+          return ok({ accessToken: cached.token, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
+        }
       }
       const { token, claims } = await tokens.mint(environment, {
         applicationId: key.applicationId,
@@ -114,7 +118,7 @@ export function createSessions(deps: {
         ? { slot, token: { token, jti: claims.jti, scope, iat: claims.iat, exp: claims.exp }, reuseUntil: claims.iat + Math.floor((claims.exp - claims.iat) / 2) }
         : undefined;
       await store.saveSession(environment, record, issued);
-      return ok({ accessToken: token, expiresIn: claims.exp - claims.iat, scope });
+      return ok({ accessToken: token, expiresIn: claims.exp - claims.iat, scope, cache: deps.issuanceCache ? 'miss' : 'off' });
     },
 
     describe,

@@ -10,12 +10,13 @@ import type { SessionTokens } from '../core/session-tokens.js';
 import type { Sessions } from '../core/sessions.js';
 import type { UsageRecorder } from '../core/usage.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
-import type { Clock, Logger } from '../ports/runtime.js';
+import type { Clock, Logger, Metrics } from '../ports/runtime.js';
 
 export interface Services {
   config: Config;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   keyring: SigningKeyring;
   tokens: SessionTokens;
   sessions: Sessions;
@@ -29,7 +30,7 @@ export interface Services {
   clientIp(c: Context): string | undefined;
 }
 
-export type AppEnv = { Variables: { actor: Actor } };
+export type AppEnv = { Variables: { actor: Actor; requestId: string } };
 
 export function environmentParam(c: Context): Environment {
   // Routes only match `sandbox|production`, so the cast is safe.

@@ -14,3 +14,25 @@ export interface Logger {
 export type Defer = (work: Promise<unknown>) => void;
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Operational counters and timings; the Node runtime backs it with prom-client, elsewhere it is a no-op. */
+export interface Metrics {
+  /** `cache` says whether the issuance cache answered (`hit`), was asked in vain (`miss`) or is turned off. */
+  tokenMinted(environment: string, cache: 'hit' | 'miss' | 'off'): void;
+  tokenRefused(environment: string, reason: string): void;
+  requestObserved(route: string, method: string, status: number, seconds: number): void;
+  storeError(store: 'redis' | 'database'): void;
+  /** The Prometheus text exposition, or undefined when this runtime keeps no metrics. */
+  render(): Promise<{ contentType: string; body: string } | undefined>;
+}
+
+export const noMetrics: Metrics = {
+  tokenMinted: () => {},
+  tokenRefused: () => {},
+  requestObserved: () => {},
+  storeError: () => {},
+  render: async () => undefined,
+};
+
+/** Named readiness probes (`database`, `redis`, …); each throws when its dependency is unreachable. */
+export type ReadinessChecks = Record<string, () => Promise<void>>;

@@ -9,7 +9,8 @@ import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
-import type { Logger } from '../ports/runtime.js';
+import type { Logger, ReadinessChecks } from '../ports/runtime.js';
+import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 
 export interface NodeDeps {
   deps: AppDeps;
@@ -33,6 +34,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
   const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 
+  const readiness: ReadinessChecks = { database: async () => database.ping() };
   let sessions: RedisSessionStore | MemorySessionStore;
   let closeRedis = async () => {};
   if (config.redisUrl) {
@@ -47,6 +49,10 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       });
     }
     sessions = new RedisSessionStore(redis, config.redisPrefix);
+    readiness.redis = async () => {
+      // Fails at once while disconnected (no offline queue).
+      await redis.ping();
+    };
     closeRedis = async () => void (await redis.quit().catch(() => redis.disconnect()));
   } else {
     logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
@@ -59,6 +65,8 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       keyStore: store,
       signingKeyStore: store,
       sessionStore: sessions,
+      metrics: createPrometheusMetrics(),
+      readiness,
       rateLimiter: sessions,
       logger,
       rootAdminToken: adminToken.value,

@@ -5,8 +5,6 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createJsonLogger } from './logger.js';
 import { createNodeDeps } from './node-deps.js';
 
-const logger = createJsonLogger();
-
 let config: Config;
 try {
   config = loadConfig(process.env);
@@ -18,6 +16,7 @@ try {
   throw error;
 }
 
+const logger = createJsonLogger(undefined, { level: config.logLevel });
 const node = await createNodeDeps(config, logger);
 const app = await createApp(node.deps);
 // Generates each environment's first signing key now rather than on the first token request.

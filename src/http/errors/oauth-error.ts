@@ -21,6 +21,8 @@ export class OAuthError extends Error {
     readonly error: OAuthErrorCode,
     readonly description: string,
     readonly headers: Record<string, string> = {},
+    /** Why, in more detail than the wire code (metrics only; never sent). */
+    readonly reason: string = error,
   ) {
     super(`${error}: ${description}`);
   }

@@ -100,9 +100,13 @@ export async function authenticateClient(
   const waits = await Promise.all(counters.map(({ key, limit }) => rateLimiter.retryAfter(key, limit)));
   const retryAfter = Math.max(...waits);
   if (retryAfter > 0) {
-    throw new OAuthError(429, 'slow_down', 'too many failed client authentications; try again later', {
-      'Retry-After': String(retryAfter),
-    });
+    throw new OAuthError(
+      429,
+      'slow_down',
+      'too many failed client authentications; try again later',
+      { 'Retry-After': String(retryAfter) },
+      'rate_limited',
+    );
   }
   const result = await services.clients.authenticate(environment, credentials.clientId, credentials.secret);
   if (result.ok) return result.value;
@@ -110,5 +114,5 @@ export async function authenticateClient(
     counters.map(({ key }) => key),
     FAILURE_WINDOW_SECONDS,
   );
-  throw new OAuthError(401, 'invalid_client', describeFailure(result.reason, result.detail), challenge);
+  throw new OAuthError(401, 'invalid_client', describeFailure(result.reason, result.detail), challenge, result.reason);
 }

@@ -1,0 +1,50 @@
+// Metrics on prom-client: the Prometheus text at /metrics on Node.
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Metrics } from '../../ports/runtime.js';
+
+export function createPrometheusMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'keymint_' });
+  const minted = new Counter({
+    name: 'keymint_tokens_minted_total',
+    help: 'Session tokens handed out, by environment; cached=true when the issuance cache answered',
+    labelNames: ['environment', 'cached'],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'keymint_tokens_refused_total',
+    help: 'Token requests refused, by environment and reason',
+    labelNames: ['environment', 'reason'],
+    registers: [registry],
+  });
+  const cache = new Counter({
+    name: 'keymint_issuance_cache_lookups_total',
+    help: 'Issuance cache lookups by result (hit or miss); hit ratio = hit / (hit + miss)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'keymint_http_request_duration_seconds',
+    help: 'Request latency by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: 'keymint_store_errors_total',
+    help: 'Errors talking to Redis or the database',
+    labelNames: ['store'],
+    registers: [registry],
+  });
+  return {
+    tokenMinted(environment, lookup) {
+      minted.inc({ environment, cached: String(lookup === 'hit') });
+      if (lookup !== 'off') cache.inc({ result: lookup });
+    },
+    tokenRefused: (environment, reason) => refused.inc({ environment, reason }),
+    requestObserved: (route, method, status, seconds) =>
+      latency.observe({ route, method, status: String(status) }, seconds),
+    storeError: (store) => storeErrors.inc({ store }),
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+}

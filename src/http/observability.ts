@@ -1,0 +1,71 @@
+// Health, readiness, Prometheus metrics, and the per-request middleware: request id, access log, latency.
+import type { Hono, MiddlewareHandler } from 'hono';
+import { requestId } from 'hono/request-id';
+import type { Logger, Metrics, ReadinessChecks } from '../ports/runtime.js';
+import { ApiProblem } from './errors/api-problem.js';
+import type { AppEnv } from './services.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Adopts a sane incoming X-Request-Id (so a caller's trace id follows the request), else makes one. */
+export const assignRequestId = requestId({
+  generator: (c) => {
+    const incoming = c.req.header('x-request-id');
+    return incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+  },
+});
+
+export function observeRequests(deps: { logger: Logger; metrics: Metrics }): MiddlewareHandler<AppEnv> {
+  return async function observe(c, next) {
+    const started = performance.now();
+    await next();
+    // Error answers are built by onError after hono's request-id middleware ran: stamp them here.
+    if (!c.res.headers.has('x-request-id')) {
+      try {
+        c.res.headers.set('X-Request-Id', c.get('requestId'));
+      } catch {
+        c.res = new Response(c.res.body, c.res);
+        c.res.headers.set('X-Request-Id', c.get('requestId'));
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // The route pattern, not the path: ids in paths would explode the label set.
+    const route = c.req.routePath || 'unmatched';
+    deps.metrics.requestObserved(route, c.req.method, c.res.status, seconds);
+    // The path without its query: nothing secret goes in keymint's own paths, but proxied queries may.
+    deps.logger.info('request', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(seconds * 10_000) / 10,
+    });
+  };
+}
+
+export function mountObservability(app: Hono<AppEnv>, deps: { metrics: Metrics; readiness: ReadinessChecks }) {
+  app.get('/healthz', (c) => c.json({ status: 'ok' }, 200, { 'Cache-Control': 'no-store' }));
+
+  app.get('/readyz', async (c) => {
+    const results = await Promise.all(
+      Object.entries(deps.readiness).map(async ([name, check]) => {
+        try {
+          await check();
+          return [name, 'ok'] as const;
+        } catch (error) {
+          return [name, `unavailable: ${(error as Error).message}`] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, state]) => state === 'ok');
+    return c.json({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) }, ready ? 200 : 503, {
+      'Cache-Control': 'no-store',
+    });
+  });
+
+  app.get('/metrics', async (c) => {
+    const rendered = await deps.metrics.render();
+    if (!rendered) throw new ApiProblem(404, 'not_found', 'this runtime keeps no metrics');
+    return c.body(rendered.body, 200, { 'Content-Type': rendered.contentType, 'Cache-Control': 'no-store' });
+  });
+}
