@@ -27,15 +27,18 @@ function createWatchdog(timeoutMs: number) {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  const clear = () => {
+    if (timer !== undefined) clearTimeout(timer);
+  };
   const stop = () => {
     stopped = true;
-    clearTimeout(timer);
+    clear();
   };
   return {
     signal: controller.signal,
     arm() {
       if (stopped) return;
-      clearTimeout(timer);
+      clear();
       timer = setTimeout(() => {
         controller.abort(new DOMException(`the upstream made no progress for ${timeoutMs} ms`, 'TimeoutError'));
       }, timeoutMs);
