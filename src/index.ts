@@ -1,0 +1,10 @@
+// The package entry: the gateway as a Hono app over injected ports, its configuration, and the verification middleware.
+export { createApp, type AppDeps, type KeymintApp } from './app.js';
+export { ConfigError, loadConfig, type Config } from './config.js';
+export type { Environment } from './core/environments.js';
+export type { KeyStore } from './ports/key-store.js';
+export type { RateLimiter } from './ports/rate-limiter.js';
+export type { Clock, Defer, Logger } from './ports/runtime.js';
+export type { SessionStore } from './ports/session-store.js';
+export type { SigningKeyStore } from './ports/signing-key-store.js';
+export { sessionAuth, type KeymintSession, type SessionAuthEnv, type SessionAuthOptions } from './verify.js';
