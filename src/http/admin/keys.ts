@@ -7,7 +7,7 @@ import { assertNever, type Fail } from '../../core/result.js';
 import { isScopeToken } from '../../core/scopes.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
-import { keyIdParam, pageQuery, permitted, readJsonBody, readQuery } from './request.js';
+import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
 import { keyView } from './views.js';
 
 const name = z.string().trim().min(1).max(100);
@@ -63,7 +63,7 @@ export function keyRoutes(services: Services) {
       return c.json({ ...keyView(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
     })
     .get('/accounts/:accountId/keys', async (c) => {
-      const accountId = permitted(c, 'read');
+      const accountId = await permittedAccount(c, services, 'read');
       const query = readQuery(c, listKeysQuery);
       const page = await management.listKeys(accountId, {
         environment: query.environment,

@@ -30,6 +30,13 @@ export function permitted(c: Context<AppEnv>, permission: Permission): string {
   return accountId ?? '';
 }
 
+/** `permitted`, for lists: a missing account has no empty list, it is not found. */
+export async function permittedAccount(c: Context<AppEnv>, services: Services, permission: Permission): Promise<string> {
+  const accountId = permitted(c, permission);
+  if (!(await services.management.getAccount(accountId)).ok) throw notFound('no such account');
+  return accountId;
+}
+
 export function keyIdParam(c: Context): string {
   const keyId = c.req.param('keyId') ?? '';
   if (!isId('key', keyId)) throw notFound('no such key');
