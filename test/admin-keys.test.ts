@@ -97,6 +97,12 @@ describe('API access keys', () => {
       await expectProblem(await gateway.admin('GET', `${keysPath()}/not-a-key-id`), 404);
     });
 
+    it('answers 404 for the keys of an account that does not exist', async () => {
+      const missing = '/accounts/acct_0000000000000000000000/keys';
+      await expectProblem(await gateway.admin('GET', missing), 404);
+      await expectProblem(await gateway.admin('POST', missing, { environment: 'sandbox', name: 'x' }), 404);
+    });
+
     it('the new pair mints at once', async () => {
       expect((await gateway.exchange('sandbox', created.applicationId, created.applicationSecret)).status).toBe(200);
     });

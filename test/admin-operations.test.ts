@@ -110,6 +110,12 @@ describe('operations log', () => {
     expect(((await response.json()) as OperationPage).items.length).toBeGreaterThan(0);
   });
 
+  it('answers 404 for the log of an account that does not exist', async () => {
+    const response = await gateway.admin('GET', '/accounts/acct_0000000000000000000000/operations');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
   it("shows nothing of another account's operations", async () => {
     const other = await gateway.createAccount('Other');
     await gateway.createKey(other.id, { environment: 'sandbox' });
