@@ -145,6 +145,21 @@ describe('key lifecycle', () => {
     });
   });
 
+  describe('revoke-sessions after regenerate', () => {
+    it('still reaches the tokens minted with the replaced pair', async () => {
+      const { key, witness, path } = await setup();
+      const before = await gateway.mint('sandbox', key);
+      const regenerated = (await (await gateway.admin('POST', `${path}/regenerate`)).json()) as ApiKeyWithSecret;
+      const after = await gateway.mint('sandbox', regenerated);
+      await expectLive(witness, before);
+
+      const response = await gateway.admin('POST', `${path}/revoke-sessions`);
+      expect(await response.json()).toMatchObject({ revokedSessions: 2 });
+      await expectDead(witness, before);
+      await expectDead(witness, after);
+    });
+  });
+
   describe('expiry', () => {
     it('an expired key gives invalid_client ("expired"); its tokens live out their own lifetime', async () => {
       const account = await gateway.createAccount();

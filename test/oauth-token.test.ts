@@ -239,3 +239,20 @@ describe('token lifetime', () => {
     }
   });
 });
+
+describe('per-environment token lifetime', () => {
+  it('follows KEYMINT_SESSION_TTL_PRODUCTION in production only', async () => {
+    const gateway = await startGateway({ env: { KEYMINT_SESSION_TTL: '900', KEYMINT_SESSION_TTL_PRODUCTION: '300' } });
+    try {
+      const account = await gateway.createAccount();
+      const lifetime = async (environment: 'sandbox' | 'production') => {
+        const claims = decodeJwt(await gateway.mint(environment, await gateway.createKey(account.id, { environment })));
+        return claims.exp! - claims.iat!;
+      };
+      expect(await lifetime('production')).toBe(300);
+      expect(await lifetime('sandbox')).toBe(900);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
