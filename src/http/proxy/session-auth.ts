@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { isEnvironment, type Environment } from '../../core/environments.js';
 import { isScopeToken } from '../../core/scopes.js';
+import type { SessionClaims } from '../../core/session-tokens.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { readBearerToken } from '../oauth/bearer.js';
 import { insufficientScope, invalidToken } from './challenges.js';
@@ -21,18 +22,9 @@ export interface SessionAuthOptions {
 }
 
 /** The verified claims of a session token (RFC 9068), as `c.get('keymintSession')` gives them. */
-export interface KeymintSession {
-  iss: string;
-  sub: string;
-  client_id: string;
+export interface KeymintSession extends Omit<SessionClaims, 'aud'> {
+  /** A string in keymint's tokens; an array is valid JWT too. */
   aud: string | string[];
-  iat: number;
-  exp: number;
-  jti: string;
-  scope: string;
-  env: Environment;
-  /** The account the calling key belongs to. */
-  acct: string;
   /** `scope`, split. */
   scopes: string[];
 }
