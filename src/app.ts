@@ -14,6 +14,7 @@ import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
 import { accountRoutes } from './http/admin/accounts.js';
+import { consoleRoutes } from './http/console/routes.js';
 import { adminTokenRoutes } from './http/admin/admin-tokens.js';
 import { keyRoutes } from './http/admin/keys.js';
 import { operationRoutes } from './http/admin/operations.js';
@@ -153,6 +154,9 @@ export async function createApp(deps: AppDeps) {
   admin.route('/', operationRoutes(services));
   admin.route('/', signingKeyRoutes(services));
   app.route('/admin/v1', admin);
+
+  // Web console over the same admin capabilities (HTML, cookie session, CSRF-checked forms).
+  app.route('/console', consoleRoutes(services));
 
   app.notFound((c) => {
     if (isOAuthPath(c.req.path)) return new OAuthError(400, 'invalid_request', 'no such endpoint').toResponse();
