@@ -1,0 +1,105 @@
+/** @jsxImportSource hono/jsx */
+// Where a session lands: an account admin goes to its own account; root opens an account by id or creates one.
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { authorize } from '../../core/admin-access.js';
+import { isId } from '../../core/ids.js';
+import type { Services } from '../services.js';
+import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
+import { CsrfField, Layout } from './layout.js';
+import { paths } from './paths.js';
+
+interface AccountsState {
+  accountId?: string;
+  openError?: string;
+  name?: string;
+  createError?: string;
+}
+
+function accountsPage(c: Context<ConsoleEnv>, state: AccountsState = {}, status: ContentfulStatusCode = 200) {
+  return renderPage(
+    c,
+    <Layout title="Accounts" chrome={chromeOf(c)}>
+      <h1>Accounts</h1>
+      <p class="lead">You are signed in with the operator's root token. Open an account by its id, or create one.</p>
+      <section class="panel narrow">
+        <h2>Open an account</h2>
+        <form method="get" action={paths.accounts}>
+          <label for="account">Account ID</label>
+          <input
+            type="text"
+            id="account"
+            name="account"
+            placeholder="acct_…"
+            value={state.accountId}
+            required
+            aria-invalid={state.openError ? 'true' : undefined}
+          />
+          {state.openError && <p class="field-error">{state.openError}</p>}
+          <div class="form-row">
+            <button type="submit" class="primary">
+              Open
+            </button>
+          </div>
+        </form>
+      </section>
+      <section class="panel narrow">
+        <h2>Create an account</h2>
+        <form method="post" action={paths.accounts}>
+          <CsrfField csrf={c.get('csrf')} />
+          <label for="name">Name</label>
+          <input
+            type="text"
+            id="name"
+            name="name"
+            maxlength={100}
+            value={state.name}
+            required
+            aria-invalid={state.createError ? 'true' : undefined}
+          />
+          {state.createError && <p class="field-error">{state.createError}</p>}
+          <div class="form-row">
+            <button type="submit">Create account</button>
+          </div>
+        </form>
+      </section>
+    </Layout>,
+    status,
+  );
+}
+
+function requireRoot(c: Context<ConsoleEnv>): void {
+  const allowed = authorize(c.get('actor'), 'root');
+  if (!allowed.ok) throw new ConsoleError(403, 'Not allowed', allowed.detail ?? 'only the operator root token may do this');
+}
+
+export function accountRoutes(services: Services) {
+  const { management } = services;
+  return new Hono<ConsoleEnv>()
+    .get('/', (c) => {
+      const actor = c.get('actor');
+      return c.redirect(actor.kind === 'root' ? paths.accounts : paths.account(actor.accountId), 303);
+    })
+    .get('/accounts', async (c) => {
+      const actor = c.get('actor');
+      if (actor.kind !== 'root') return c.redirect(paths.account(actor.accountId), 303);
+      const wanted = c.req.query('account')?.trim();
+      if (wanted === undefined) return accountsPage(c);
+      const found = isId('acct', wanted) ? await management.getAccount(wanted) : null;
+      if (found?.ok) return c.redirect(paths.account(found.value.id), 303);
+      return accountsPage(c, { accountId: wanted, openError: `There is no account "${wanted}".` }, 404);
+    })
+    .post('/accounts', async (c) => {
+      requireRoot(c);
+      const name = formText(await readForm(c), 'name').trim();
+      if (name.length < 1 || name.length > 100) {
+        return accountsPage(c, { name, createError: 'Give the account a name of 1 to 100 characters.' }, 400);
+      }
+      const account = await management.createAccount(c.get('actor'), name);
+      return c.redirect(paths.account(account.id), 303);
+    })
+    .get('/accounts/:accountId', async (c) => {
+      const { account } = await openAccount(c, services, 'read');
+      return c.redirect(paths.environment(account.id, 'sandbox'), 303);
+    });
+}

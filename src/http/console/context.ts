@@ -1,0 +1,64 @@
+// Console plumbing: the request variables, HTML rendering, form bodies and the account a page is about.
+import type { Context } from 'hono';
+import { html } from 'hono/html';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { authorize, type Actor, type Permission } from '../../core/admin-access.js';
+import { isId } from '../../core/ids.js';
+import type { AccountRecord } from '../../ports/key-store.js';
+import type { Services } from '../services.js';
+import type { Chrome } from './layout.js';
+
+export type ConsoleEnv = { Variables: { actor: Actor; csrf: string } };
+
+/** An outcome the console shows as a page of its own (403, 404, 410…), never as JSON. */
+export class ConsoleError extends Error {
+  override name = 'ConsoleError';
+
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly title: string,
+    readonly detail: string,
+  ) {
+    super(`${title}: ${detail}`);
+  }
+}
+
+/** Every console page is account data (and sometimes a secret): never cached, never stored. */
+export function renderPage(c: Context, page: unknown, status: ContentfulStatusCode = 200) {
+  c.header('Cache-Control', 'no-store');
+  return c.html(html`<!doctype html>${page}`, status);
+}
+
+export type FormBody = Record<string, string | File | (string | File)[]>;
+
+/** The urlencoded (or multipart) body; anything else parses as empty and so fails the CSRF check. */
+export function readForm(c: Context): Promise<FormBody> {
+  return c.req.parseBody({ all: true });
+}
+
+/** A single text field of a form, '' when absent or repeated. */
+export function formText(form: FormBody, name: string): string {
+  const value = form[name];
+  return typeof value === 'string' ? value : '';
+}
+
+export function chromeOf(c: Context<ConsoleEnv>, extra: Omit<Chrome, 'actor' | 'csrf'> = {}): Chrome {
+  return { actor: c.get('actor'), csrf: c.get('csrf'), ...extra };
+}
+
+export interface OpenAccount {
+  account: AccountRecord;
+  /** Whether the signed-in token may change this account's keys (root, manager); viewers only read. */
+  canManage: boolean;
+}
+
+/** The account in the path, if the signed-in token may `permission` it: otherwise a 403 or 404 page. */
+export async function openAccount(c: Context<ConsoleEnv>, services: Services, permission: Permission): Promise<OpenAccount> {
+  const accountId = c.req.param('accountId') ?? '';
+  const actor = c.get('actor');
+  const allowed = authorize(actor, permission, accountId);
+  if (!allowed.ok) throw new ConsoleError(403, 'Not allowed', allowed.detail ?? 'this admin token may not do that');
+  const account = isId('acct', accountId) ? await services.management.getAccount(accountId) : null;
+  if (!account?.ok) throw new ConsoleError(404, 'No such account', `there is no account ${accountId}`);
+  return { account: account.value, canManage: authorize(actor, 'manage', accountId).ok };
+}

@@ -1,0 +1,20 @@
+// Every console URL in one place, so pages, redirects and tests agree on them.
+import type { Environment } from '../../core/environments.js';
+
+const account = (accountId: string) => `/console/accounts/${accountId}`;
+const key = (accountId: string, keyId: string) => `${account(accountId)}/keys/${keyId}`;
+
+export type KeyAction = 'regenerate' | 'delete' | 'revoke-sessions' | 'disable' | 'enable';
+
+export const paths = {
+  home: '/console',
+  signIn: '/console/sign-in',
+  signOut: '/console/sign-out',
+  accounts: '/console/accounts',
+  account,
+  environment: (accountId: string, environment: Environment) => `${account(accountId)}/${environment}`,
+  keys: (accountId: string) => `${account(accountId)}/keys`,
+  keyAction: (accountId: string, keyId: string, action: KeyAction) => `${key(accountId, keyId)}/${action}`,
+  keySecret: (accountId: string, keyId: string) => `${key(accountId, keyId)}/secret`,
+  operations: (accountId: string) => `${account(accountId)}/operations`,
+};

@@ -1,0 +1,46 @@
+// /console: the server-rendered web console over the same KeyManagement the admin API uses.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Services } from '../services.js';
+import { accountRoutes } from './accounts.js';
+import { serveAsset } from './assets.js';
+import { ConsoleError, type ConsoleEnv } from './context.js';
+import { consoleErrorHandler } from './errors.js';
+import { keyActionRoutes } from './key-actions.js';
+import { keyListRoutes } from './keys.js';
+import { operationRoutes } from './operations.js';
+import { consoleSession, signInRoutes } from './sign-in.js';
+import { consoleSecurityHeaders, sameOriginForms } from './security.js';
+
+/** A console form is a few short fields. */
+const MAX_FORM_BYTES = 16 * 1024;
+
+export function consoleRoutes(services: Services) {
+  const session = consoleSession(services);
+  const app = new Hono<ConsoleEnv>();
+  app.use(consoleSecurityHeaders);
+  app.get('/assets/:file', serveAsset);
+  app.use(
+    bodyLimit({
+      maxSize: MAX_FORM_BYTES,
+      onError: () => {
+        throw new ConsoleError(413, 'Too much data', 'The form sent more data than the console accepts.');
+      },
+    }),
+  );
+  app.use(sameOriginForms(services));
+  app.route('/', signInRoutes(services));
+  // Everything else needs a signed-in session (and a POST, its CSRF token).
+  app.use('/', session);
+  app.use('/accounts', session);
+  app.use('/accounts/*', session);
+  app.route('/', accountRoutes(services));
+  app.route('/', keyListRoutes(services));
+  app.route('/', keyActionRoutes(services));
+  app.route('/', operationRoutes(services));
+  app.all('*', () => {
+    throw new ConsoleError(404, 'Not found', 'The console has no such page.');
+  });
+  app.onError(consoleErrorHandler(services));
+  return app;
+}

@@ -1,0 +1,382 @@
+// The web console (/console) over plain HTTP: session cookie flags, CSRF (token and Origin), the CSP and
+// other headers, the secret shown once, viewer and cross-account refusals, and errors shown as pages.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY } from '../src/http/console/security.js';
+import { createAdminToken } from './support/admin-auth-suite.js';
+import { startGateway, type Gateway } from './support/gateway.js';
+
+interface StoredCookie {
+  value: string;
+  path: string;
+}
+
+/** A browser-shaped client: a cookie jar honouring Path and Max-Age=0, manual redirects, Origin on POSTs. */
+class ConsoleClient {
+  readonly cookies = new Map<string, StoredCookie>();
+  csrf = '';
+
+  constructor(readonly gateway: Gateway) {}
+
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { form?: Record<string, string>; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<Response> {
+    const cookie = [...this.cookies]
+      .filter(([, stored]) => path.startsWith(stored.path))
+      .map(([name, stored]) => `${name}=${stored.value}`)
+      .join('; ');
+    const response = await this.gateway.fetch(path, {
+      method,
+      redirect: 'manual',
+      headers: {
+        ...(cookie && { cookie }),
+        ...(method === 'POST' && { origin: this.gateway.url }),
+        ...(options.form && { 'content-type': 'application/x-www-form-urlencoded' }),
+        ...options.headers,
+      },
+      body: options.form ? new URLSearchParams(options.form) : options.body,
+    });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = header.split(/;\s*/);
+      const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
+      const pathAttribute = attributes.find((attribute) => /^path=/i.test(attribute))?.slice(5) ?? '/';
+      if (attributes.some((attribute) => /^max-age=0$/i.test(attribute))) this.cookies.delete(name);
+      else this.cookies.set(name, { value, path: pathAttribute });
+    }
+    return response;
+  }
+
+  /** GETs an HTML page and remembers the CSRF token of its forms. */
+  async page(path: string, expectedStatus = 200): Promise<string> {
+    const response = await this.request('GET', path);
+    expect(response.status, `GET ${path}`).toBe(expectedStatus);
+    const html = await response.text();
+    this.csrf = /name="_csrf" value="([0-9A-Za-z]{32})"/.exec(html)?.[1] ?? this.csrf;
+    return html;
+  }
+
+  /** POSTs a console form with the session's CSRF token. */
+  post(path: string, form: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
+    return this.request('POST', path, { form: { _csrf: this.csrf, ...form }, headers });
+  }
+
+  async signIn(token: string): Promise<Response> {
+    await this.page('/console/sign-in');
+    const response = await this.post('/console/sign-in', { token });
+    expect(response.status).toBe(303);
+    return response;
+  }
+}
+
+function setCookieHeaders(response: Response, name: string): string[] {
+  return response.headers.getSetCookie().filter((header) => header.startsWith(`${name}=`));
+}
+
+/** The write controls of the key pages: any POST form other than sign-out, and the confirmation links. */
+function writeControls(html: string): string[] {
+  const forms = [...html.matchAll(/<form method="post" action="([^"]+)"/g)].map((match) => match[1]!);
+  const links = [...html.matchAll(/href="([^"]+\/(?:regenerate|delete|revoke-sessions))"/g)].map((match) => match[1]!);
+  return [...forms.filter((action) => action !== '/console/sign-out'), ...links];
+}
+
+describe('web console over HTTP', () => {
+  let gateway: Gateway;
+  let accountId: string;
+  let otherAccountId: string;
+  let viewerToken: string;
+  let otherManagerToken: string;
+  let root: ConsoleClient;
+
+  beforeAll(async () => {
+    gateway = await startGateway();
+    accountId = (await gateway.createAccount('Console Co')).id;
+    otherAccountId = (await gateway.createAccount('Neighbour')).id;
+    viewerToken = await createAdminToken(gateway, accountId, 'viewer');
+    otherManagerToken = await createAdminToken(gateway, otherAccountId, 'manager');
+    root = new ConsoleClient(gateway);
+    await root.signIn(gateway.rootToken);
+  });
+  afterAll(() => gateway.close());
+
+  const sandboxPath = () => `/console/accounts/${accountId}/sandbox`;
+
+  async function keyCount(): Promise<number> {
+    const response = await gateway.admin('GET', `/accounts/${accountId}/keys?environment=sandbox`);
+    return ((await response.json()) as { items: unknown[] }).items.length;
+  }
+
+  describe('headers', () => {
+    it('sends the strict CSP, no-store and anti-framing headers on every console page', async () => {
+      const client = new ConsoleClient(gateway);
+      for (const path of ['/console/sign-in', '/console/no-such-page']) {
+        const response = await client.request('GET', path);
+        expect(response.headers.get('content-security-policy')).toBe(
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        );
+        expect(response.headers.get('cache-control')).toBe('no-store');
+        expect(response.headers.get('x-frame-options')).toBe('DENY');
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+        expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      }
+      const signedIn = await root.request('GET', sandboxPath());
+      expect(signedIn.status).toBe(200);
+      expect(signedIn.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    });
+
+    it('has no inline script, style or event handler that the CSP would block', async () => {
+      const html = await root.page(sandboxPath());
+      expect(html).not.toMatch(/<style|style="|<script(?![^>]*\ssrc=)|\son[a-z]+="/i);
+      const assets = [...html.matchAll(/(?:href|src)="(\/console\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+      expect(assets).toHaveLength(3);
+      for (const asset of assets) {
+        const response = await gateway.fetch(asset);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('cache-control')).toContain('immutable');
+        expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      }
+    });
+  });
+
+  describe('session cookie', () => {
+    it('keeps the admin token in an HttpOnly, SameSite=Strict cookie on Path=/console, without Secure over http', async () => {
+      const client = new ConsoleClient(gateway);
+      const form = await client.request('GET', '/console/sign-in');
+      const [preSession] = setCookieHeaders(form, 'keymint_console');
+      expect(preSession).toMatch(/; HttpOnly/);
+      expect(preSession).not.toContain(gateway.rootToken);
+      client.csrf = /name="_csrf" value="([0-9A-Za-z]{32})"/.exec(await form.text())![1]!;
+
+      const response = await client.post('/console/sign-in', { token: gateway.rootToken });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/console');
+      const [cookie] = setCookieHeaders(response, 'keymint_console');
+      expect(cookie).toMatch(/; Path=\/console(;|$)/);
+      expect(cookie).toMatch(/; HttpOnly(;|$)/);
+      expect(cookie).toMatch(/; SameSite=Strict(;|$)/);
+      expect(cookie).not.toMatch(/; Secure/);
+      // A new CSRF token for the new session.
+      expect(decodeURIComponent(cookie!)).not.toContain(client.csrf);
+    });
+
+    it('adds Secure when the request is https', async () => {
+      const direct = await gateway.app.request('https://console.example/console/sign-in');
+      expect(setCookieHeaders(direct, 'keymint_console')[0]).toMatch(/; Secure(;|$)/);
+      const proxied = await gateway.fetch('/console/sign-in', { headers: { 'x-forwarded-proto': 'https' } });
+      expect(setCookieHeaders(proxied, 'keymint_console')[0]).toMatch(/; Secure(;|$)/);
+    });
+
+    it('sends a visitor without a session to the sign-in page', async () => {
+      const client = new ConsoleClient(gateway);
+      for (const path of ['/console', sandboxPath(), `/console/accounts/${accountId}/operations`]) {
+        const response = await client.request('GET', path);
+        expect(response.status).toBe(303);
+        expect(response.headers.get('location')).toBe('/console/sign-in');
+      }
+    });
+
+    it('refuses a wrong token on the sign-in page, with the error on the page', async () => {
+      const client = new ConsoleClient(gateway);
+      await client.page('/console/sign-in');
+      const response = await client.post('/console/sign-in', { token: 'kmat_NotARealTokenNotARealTokenNotARealToken123' });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toContain('That admin token is not valid.');
+      expect(client.cookies.get('keymint_console')?.value).not.toContain('.');
+    });
+
+    it('sign-out clears the cookie, and the old cookie value still works nowhere else', async () => {
+      const client = new ConsoleClient(gateway);
+      await client.signIn(gateway.rootToken);
+      await client.page('/console/accounts');
+      const response = await client.post('/console/sign-out');
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/console/sign-in?notice=signed-out');
+      expect(setCookieHeaders(response, 'keymint_console')[0]).toMatch(/Max-Age=0; Path=\/console/);
+      expect(client.cookies.has('keymint_console')).toBe(false);
+      expect((await client.request('GET', '/console/accounts')).headers.get('location')).toBe('/console/sign-in');
+    });
+
+    it('ends the session when its admin token no longer authenticates', async () => {
+      const client = new ConsoleClient(gateway);
+      client.cookies.set('keymint_console', { value: `${'a'.repeat(32)}.kmat_gone_gone_gone_gone_gone`, path: '/console' });
+      const response = await client.request('GET', '/console/accounts');
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/console/sign-in?notice=ended');
+      expect(client.cookies.has('keymint_console')).toBe(false);
+    });
+  });
+
+  describe('CSRF', () => {
+    it('refuses a POST without the CSRF token (403), and changes nothing', async () => {
+      await root.page(sandboxPath());
+      const before = await keyCount();
+      const response = await root.request('POST', `/console/accounts/${accountId}/keys`, {
+        form: { environment: 'sandbox', name: 'forged' },
+      });
+      expect(response.status).toBe(403);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toContain('CSRF token');
+      expect(await keyCount()).toBe(before);
+    });
+
+    it('refuses a POST with the CSRF token of another session', async () => {
+      const other = new ConsoleClient(gateway);
+      await other.signIn(gateway.rootToken);
+      await other.page('/console/accounts');
+      await root.page(sandboxPath());
+      const response = await root.request('POST', `/console/accounts/${accountId}/keys`, {
+        form: { _csrf: other.csrf, environment: 'sandbox', name: 'forged' },
+      });
+      expect(response.status).toBe(403);
+    });
+
+    it.each([
+      ['another Origin', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }],
+      ['no Origin and no Sec-Fetch-Site', { origin: '' }],
+    ])('refuses a POST from %s even with the right token', async (_, headers) => {
+      await root.page(sandboxPath());
+      const before = await keyCount();
+      const response = await root.post(`/console/accounts/${accountId}/keys`, { environment: 'sandbox', name: 'cross' }, headers);
+      expect(response.status).toBe(403);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await keyCount()).toBe(before);
+    });
+
+    it('refuses a JSON body, which carries no form token', async () => {
+      await root.page(sandboxPath());
+      const response = await root.request('POST', `/console/accounts/${accountId}/keys`, {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ _csrf: root.csrf, environment: 'sandbox', name: 'json' }),
+      });
+      expect(response.status).toBe(403);
+    });
+
+    it('refuses a sign-in without the sign-in form’s token', async () => {
+      const client = new ConsoleClient(gateway);
+      const response = await client.request('POST', '/console/sign-in', { form: { token: gateway.rootToken } });
+      expect(response.status).toBe(403);
+      expect(setCookieHeaders(response, 'keymint_console').join()).not.toContain(encodeURIComponent(gateway.rootToken));
+    });
+  });
+
+  describe('keys', () => {
+    it('shows a new secret once, on a no-store page reached by 303, then never again', async () => {
+      await root.page(sandboxPath());
+      const created = await root.post(`/console/accounts/${accountId}/keys`, {
+        environment: 'sandbox',
+        name: 'once',
+        scopes: 'orders:read orders:write',
+      });
+      expect(created.status).toBe(303);
+      const secretPath = created.headers.get('location')!;
+      expect(secretPath).toMatch(new RegExp(`^/console/accounts/${accountId}/keys/key_\\w+/secret$`));
+      const [flash] = setCookieHeaders(created, 'keymint_console_secret');
+      expect(flash).toMatch(new RegExp(`Path=${secretPath.replace(/\//g, '\\/')}(;|$)`));
+      expect(flash).toMatch(/; HttpOnly/);
+      expect(flash).toMatch(/; SameSite=Strict/);
+
+      const response = await root.request('GET', secretPath);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const html = await response.text();
+      const secret = /id="application-secret">(sk_sbx_\w+)</.exec(html)?.[1];
+      const applicationId = /id="application-id">(app_sbx_\w+)</.exec(html)?.[1];
+      expect(secret).toBeDefined();
+      expect(html).toContain('It will not be shown again');
+      expect(html).toContain('data-copy-target="application-secret"');
+      expect((await gateway.exchange('sandbox', applicationId!, secret!)).status).toBe(200);
+
+      const again = await root.request('GET', secretPath);
+      expect(again.status).toBe(410);
+      expect(await again.text()).not.toContain(secret!);
+    });
+
+    it('shows validation errors on the page with the values kept (400), not JSON', async () => {
+      await root.page(sandboxPath());
+      const response = await root.post(`/console/accounts/${accountId}/keys`, {
+        environment: 'sandbox',
+        name: '  ',
+        scopes: 'ok bad"scope',
+        expiresAt: '2001-01-01T00:00',
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await response.text();
+      expect(html).toContain('Give the key a name.');
+      expect(html).toContain('is not a valid scope');
+      expect(html).toContain('value="ok bad&quot;scope"');
+
+      const past = await root.post(`/console/accounts/${accountId}/keys`, {
+        environment: 'sandbox',
+        name: 'late',
+        expiresAt: '2001-01-01T00:00',
+      });
+      expect(past.status).toBe(400);
+      expect(await past.text()).toContain('Pick a time in the future.');
+    });
+
+    it('shows "n of 3 keys", hides the create form at the limit, and shows a late create as an error (409)', async () => {
+      const fresh = (await gateway.createAccount('Limits')).id;
+      const path = `/console/accounts/${fresh}/production`;
+      expect(await root.page(path)).toContain('0 of 3 keys');
+      await gateway.createKey(fresh, { environment: 'production' });
+      await gateway.createKey(fresh, { environment: 'production' });
+      const two = await root.page(path);
+      expect(two).toContain('2 of 3 keys');
+      expect(two).toContain('Create key');
+      await gateway.createKey(fresh, { environment: 'production' });
+      const full = await root.page(path);
+      expect(full).toContain('3 of 3 keys');
+      expect(full).not.toContain('Create key');
+      expect(full).toContain('Delete a key to create another.');
+      // The form as it was before the limit was reached, posted anyway.
+      const late = await root.post(`/console/accounts/${fresh}/keys`, { environment: 'production', name: 'fourth' });
+      expect(late.status).toBe(409);
+      expect(await late.text()).toContain('already has 3 keys in production');
+    });
+  });
+
+  describe('who may do what', () => {
+    it('a viewer sees the keys but no write controls, and a viewer POST is refused with a 403 page', async () => {
+      await gateway.createKey(accountId, { environment: 'sandbox', name: 'visible' });
+      const viewer = new ConsoleClient(gateway);
+      const landing = await viewer.signIn(viewerToken);
+      expect(landing.headers.get('location')).toBe('/console');
+      const home = await viewer.request('GET', '/console');
+      expect(home.headers.get('location')).toBe(`/console/accounts/${accountId}`);
+
+      const managed = await root.page(sandboxPath());
+      expect(writeControls(managed).length).toBeGreaterThan(0);
+      const html = await viewer.page(sandboxPath());
+      expect(html).toContain('visible');
+      expect(html).toContain('viewer token');
+      expect(writeControls(html)).toEqual([]);
+
+      const before = await keyCount();
+      const response = await viewer.post(`/console/accounts/${accountId}/keys`, { environment: 'sandbox', name: 'nope' });
+      expect(response.status).toBe(403);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toContain('a viewer token may only read');
+      expect(await keyCount()).toBe(before);
+    });
+
+    it('an account admin token cannot open another account (403), and root-only pages refuse it', async () => {
+      const neighbour = new ConsoleClient(gateway);
+      await neighbour.signIn(otherManagerToken);
+      await neighbour.page(sandboxPath(), 403);
+      const accounts = await neighbour.request('GET', '/console/accounts');
+      expect(accounts.headers.get('location')).toBe(`/console/accounts/${otherAccountId}`);
+      await neighbour.page(`/console/accounts/${otherAccountId}/sandbox`);
+      expect((await neighbour.post('/console/accounts', { name: 'Mine' })).status).toBe(403);
+    });
+
+    it('answers unknown accounts and keys with 404 pages', async () => {
+      await root.page('/console/accounts/acct_0000000000000000000000/sandbox', 404);
+      await root.page(`/console/accounts/${accountId}/keys/key_0000000000000000000000/regenerate`, 404);
+      const missing = await root.page('/console/accounts?account=acct_nope', 404);
+      expect(missing).toContain('There is no account');
+    });
+  });
+});
