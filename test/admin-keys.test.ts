@@ -230,22 +230,17 @@ describe('API access keys', () => {
       else expect(issues.map((issue) => issue.message).join(' ')).toContain('secret');
     });
 
-    it('answers 400 for a body that is not JSON', async () => {
+    it.each([
+      ['400 for a body that is not valid JSON', 'application/json', '{"environment": "sandbox",', 400],
+      ['415 for a body that is not declared as JSON', 'application/x-www-form-urlencoded', 'environment=sandbox&name=f', 415],
+      ['415 for a text/plain body', 'text/plain', '{"environment": "sandbox", "name": "x"}', 415],
+    ])('answers %s', async (_, type, body, status) => {
       const response = await gateway.fetch(`/admin/v1${keysPath()}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${gateway.rootToken}`, 'content-type': 'application/json' },
-        body: '{"environment": "sandbox",',
+        headers: { authorization: `Bearer ${gateway.rootToken}`, 'content-type': type },
+        body,
       });
-      await expectProblem(response, 400);
-    });
-
-    it('answers 415 for a body that is not declared as JSON', async () => {
-      const response = await gateway.fetch(`/admin/v1${keysPath()}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${gateway.rootToken}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'environment=sandbox&name=form',
-      });
-      await expectProblem(response, 415);
+      await expectProblem(response, status);
     });
 
     it('answers 400 with issues for a bad PATCH', async () => {
