@@ -6,11 +6,30 @@ export const MAX_OAUTH_BODY_BYTES = 16 * 1024;
 
 export type OAuthParams = Map<string, string>;
 
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 async function readText(c: Context): Promise<string> {
-  const declared = Number(c.req.header('content-length') ?? 0);
+  const lengthHeader = c.req.header('content-length');
+  const declared = Number(lengthHeader ?? 0);
   if (declared > MAX_OAUTH_BODY_BYTES) throw tooLarge();
-  const reader = c.req.raw.body?.getReader();
-  if (!reader) return '';
+  // A declared length bounds the body (HTTP framing), so it can be read in one go; on Node that skips
+  // building a web ReadableStream per request (@hono/node-server reads the socket directly).
+  const bytes =
+    lengthHeader !== undefined && /^\d+$/.test(lengthHeader)
+      ? new Uint8Array(await c.req.raw.arrayBuffer())
+      : await readStream(c.req.raw.body);
+  if (bytes.byteLength > MAX_OAUTH_BODY_BYTES) throw tooLarge();
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw invalidRequest('the request body is not valid UTF-8');
+  }
+}
+
+/** Reads a body of unknown length, giving up as soon as it passes the limit. */
+async function readStream(body: ReadableStream<Uint8Array> | null): Promise<Uint8Array> {
+  const reader = body?.getReader();
+  if (!reader) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -29,11 +48,7 @@ async function readText(c: Context): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw invalidRequest('the request body is not valid UTF-8');
-  }
+  return bytes;
 }
 
 function tooLarge(): OAuthError {
