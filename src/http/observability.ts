@@ -1,8 +1,11 @@
 // Health, readiness, Prometheus metrics, and the per-request middleware: request id, access log, latency.
+import { createRoute } from '@hono/zod-openapi';
 import type { Hono, MiddlewareHandler } from 'hono';
+import * as z from 'zod';
 import { requestId } from 'hono/request-id';
 import type { Logger, Metrics, ReadinessChecks } from '../ports/runtime.js';
 import { ApiProblem } from './errors/api-problem.js';
+import { json } from './openapi/shared.js';
 import type { AppEnv } from './services.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -42,6 +45,34 @@ export function observeRequests(deps: { logger: Logger; metrics: Metrics }): Mid
     });
   };
 }
+
+const readinessSchema = z
+  .strictObject({ status: z.enum(['ready', 'unavailable']), checks: z.record(z.string(), z.string()) })
+  .meta({ id: 'Readiness' });
+
+export const observabilityRoutes = [
+  createRoute({
+    method: 'get',
+    path: '/healthz',
+    tags: ['Operations'],
+    summary: 'The process is up',
+    responses: { 200: json(z.strictObject({ status: z.literal('ok') }), 'Up') },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/readyz',
+    tags: ['Operations'],
+    summary: 'The database and Redis are reachable',
+    responses: { 200: json(readinessSchema, 'Ready'), 503: json(readinessSchema, 'A dependency is down') },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/metrics',
+    tags: ['Operations'],
+    summary: 'Prometheus metrics (Node runtime)',
+    responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+  }),
+];
 
 export function mountObservability(app: Hono<AppEnv>, deps: { metrics: Metrics; readiness: ReadinessChecks }) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }, 200, { 'Cache-Control': 'no-store' }));

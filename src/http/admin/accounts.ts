@@ -1,12 +1,35 @@
 // /admin/v1/accounts — create (root) and read accounts.
+import { createRoute } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { permitted, readJsonBody } from './request.js';
-import { accountView } from './views.js';
+import { ADMIN_SECURITY, accountParams, json, problems } from '../openapi/shared.js';
+import { accountSchema, accountView } from './views.js';
 
 const createAccountBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+
+export const accountRouteDocs = [
+  createRoute({
+    method: 'post',
+    path: '/admin/v1/accounts',
+    tags: ['Admin'],
+    summary: 'Create an account (root)',
+    security: ADMIN_SECURITY,
+    request: { body: { required: true, content: { 'application/json': { schema: createAccountBody } } } },
+    responses: { 201: json(accountSchema, 'The account'), ...problems(400, 401, 403, 413, 415) },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/admin/v1/accounts/{accountId}',
+    tags: ['Admin'],
+    summary: 'Read an account (root, its admins)',
+    security: ADMIN_SECURITY,
+    request: { params: accountParams },
+    responses: { 200: json(accountSchema, 'The account'), ...problems(401, 403, 404) },
+  }),
+];
 
 export function accountRoutes(services: Services) {
   const { management } = services;

@@ -1,4 +1,5 @@
 // /admin/v1/accounts/{accountId}/keys — API access keys: create, read, change, regenerate, delete.
+import { createRoute } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../core/environments.js';
@@ -8,7 +9,8 @@ import { isScopeToken } from '../../core/scopes.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
-import { keyView } from './views.js';
+import { ADMIN_SECURITY, accountParams, json, keyParams, problems } from '../openapi/shared.js';
+import { keySchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
 const name = z.string().trim().min(1).max(100);
 const scopes = z
@@ -31,6 +33,73 @@ const updateKeyBody = z
   .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' });
 
 const listKeysQuery = z.strictObject({ environment: z.enum(ENVIRONMENTS).optional(), ...pageQuery('key') });
+
+const keyAction = (action: string, summary: string, response: ReturnType<typeof json> | { description: string }, status = 200) =>
+  createRoute({
+    method: 'post',
+    path: `/admin/v1/accounts/{accountId}/keys/{keyId}/${action}`,
+    tags: ['Admin'],
+    summary,
+    security: ADMIN_SECURITY,
+    request: { params: keyParams },
+    responses: { [status]: response, ...problems(401, 403, 404) },
+  });
+
+export const keyRouteDocs = [
+  createRoute({
+    method: 'post',
+    path: '/admin/v1/accounts/{accountId}/keys',
+    tags: ['Admin'],
+    summary: 'Create an API access key; the secret is shown this once (root, manager)',
+    security: ADMIN_SECURITY,
+    request: { params: accountParams, body: { required: true, content: { 'application/json': { schema: createKeyBody } } } },
+    responses: { 201: json(keyWithSecretSchema, 'The key and its secret'), ...problems(400, 401, 403, 404, 409, 413, 415) },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/admin/v1/accounts/{accountId}/keys',
+    tags: ['Admin'],
+    summary: "The account's keys, oldest first (root, manager, viewer)",
+    security: ADMIN_SECURITY,
+    request: { params: accountParams, query: listKeysQuery },
+    responses: { 200: json(pageSchema(keySchema, 'ApiKeyPage'), 'A page of keys'), ...problems(400, 401, 403, 404) },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
+    tags: ['Admin'],
+    summary: 'One key (root, manager, viewer)',
+    security: ADMIN_SECURITY,
+    request: { params: keyParams },
+    responses: { 200: json(keySchema, 'The key'), ...problems(401, 403, 404) },
+  }),
+  createRoute({
+    method: 'patch',
+    path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
+    tags: ['Admin'],
+    summary: 'Change name, scopes or expiry; minting sees it at once (root, manager)',
+    security: ADMIN_SECURITY,
+    request: { params: keyParams, body: { required: true, content: { 'application/json': { schema: updateKeyBody } } } },
+    responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 413, 415) },
+  }),
+  createRoute({
+    method: 'delete',
+    path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
+    tags: ['Admin'],
+    summary: 'Delete a key; its pair stops minting, its sessions stay valid until they expire (root, manager)',
+    security: ADMIN_SECURITY,
+    request: { params: keyParams },
+    responses: { 204: { description: 'Deleted' }, ...problems(401, 403, 404) },
+  }),
+  keyAction('regenerate', 'New application ID and secret, same id; the old pair stops minting (root, manager)', json(keyWithSecretSchema, 'The key and its new secret')),
+  keyAction('disable', 'Stop the key minting; sessions stay valid (root, manager)', json(keySchema, 'The key')),
+  keyAction('enable', 'Let a disabled key mint again (root, manager)', json(keySchema, 'The key')),
+  keyAction(
+    'revoke-sessions',
+    "Revoke every live session of the key (root, manager)",
+    json(z.strictObject({ key: keySchema, revokedSessions: z.number().int() }).meta({ id: 'RevokedSessions' }), 'How many sessions were revoked'),
+  ),
+];
 
 function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
   switch (failure.reason) {

@@ -1,7 +1,10 @@
 // /admin/v1/environments/{env}/signing-keys — the operator lists and rotates an environment's signing keys.
+import { createRoute } from '@hono/zod-openapi';
 import { Hono } from 'hono';
+import * as z from 'zod';
 import type { SigningKeyView } from '../../core/keyring.js';
 import { environmentParam, type AppEnv, type Services } from '../services.js';
+import { ADMIN_SECURITY, environmentParams, json, problems } from '../openapi/shared.js';
 import { permitted } from './request.js';
 import { iso } from './views.js';
 
@@ -16,6 +19,39 @@ function signingKeyView(key: SigningKeyView) {
     publishedUntil: iso(key.publishUntil),
   };
 }
+
+const signingKeySchema = z
+  .strictObject({
+    kid: z.string(),
+    alg: z.string(),
+    status: z.enum(['active', 'retired']),
+    publicJwk: z.looseObject({ kty: z.string(), kid: z.string() }),
+    createdAt: z.iso.datetime(),
+    retiredAt: z.iso.datetime().nullable(),
+    publishedUntil: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'SigningKey' });
+
+export const signingKeyRouteDocs = [
+  createRoute({
+    method: 'get',
+    path: '/admin/v1/environments/{env}/signing-keys',
+    tags: ['Admin'],
+    summary: "The environment's signing keys, public parts only (root)",
+    security: ADMIN_SECURITY,
+    request: { params: environmentParams },
+    responses: { 200: json(z.strictObject({ items: z.array(signingKeySchema) }), 'Signing keys'), ...problems(401, 403) },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/admin/v1/environments/{env}/signing-keys/rotate',
+    tags: ['Admin'],
+    summary: 'Rotate the signing key; the old public key stays in the JWKS while tokens need it (root)',
+    security: ADMIN_SECURITY,
+    request: { params: environmentParams },
+    responses: { 201: json(signingKeySchema, 'The new active key'), ...problems(401, 403) },
+  }),
+];
 
 export function signingKeyRoutes(services: Services) {
   return new Hono<AppEnv>()

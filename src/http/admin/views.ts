@@ -1,13 +1,61 @@
-// The admin API's wire shapes: ISO times, and never a secret's hash.
+// The admin API's wire shapes — zod schemas for the OpenAPI document, and the views that fill them:
+// ISO times, and never a secret's hash.
+import * as z from 'zod';
+import { ENVIRONMENTS } from '../../core/environments.js';
 import type { AccountRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
 
-export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const time = z.iso.datetime();
+const environment = z.enum(ENVIRONMENTS);
 
-export function accountView(account: AccountRecord) {
+export const accountSchema = z.strictObject({ id: z.string(), name: z.string(), createdAt: time }).meta({ id: 'Account' });
+
+export const keySchema = z
+  .strictObject({
+    id: z.string(),
+    accountId: z.string(),
+    environment,
+    name: z.string(),
+    applicationId: z.string(),
+    secretHint: z.string(),
+    scopes: z.array(z.string()),
+    status: z.enum(['active', 'disabled']),
+    expiresAt: time.nullable(),
+    createdAt: time,
+    updatedAt: time,
+    lastUsedAt: time.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const keyWithSecretSchema = keySchema
+  .extend({ applicationSecret: z.string().meta({ description: 'Shown this once; only a keyed hash is stored.' }) })
+  .meta({ id: 'ApiKeyWithSecret' });
+
+export const operationSchema = z
+  .strictObject({
+    id: z.string(),
+    action: z.string(),
+    keyId: z.string().nullable(),
+    environment: environment.nullable(),
+    actor: z.string(),
+    at: time,
+  })
+  .meta({ id: 'Operation' });
+
+export function pageSchema<T extends z.ZodType>(item: T, id: string) {
+  return z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+}
+
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function accountView(account: AccountRecord): z.infer<typeof accountSchema> {
   return { id: account.id, name: account.name, createdAt: iso(account.createdAt) };
 }
 
-export function keyView(key: KeyRecord) {
+export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
   return {
     id: key.id,
     accountId: key.accountId,
@@ -24,7 +72,7 @@ export function keyView(key: KeyRecord) {
   };
 }
 
-export function operationView(operation: OperationRecord) {
+export function operationView(operation: OperationRecord): z.infer<typeof operationSchema> {
   return {
     id: operation.id,
     action: operation.action,

@@ -1,8 +1,43 @@
 // RFC 8414 authorization server metadata, at `/{env}/.well-known/…` and `/.well-known/…/{env}`.
+import { createRoute } from '@hono/zod-openapi';
 import type { Handler } from 'hono';
+import * as z from 'zod';
+import { environmentParams, json } from '../openapi/shared.js';
 import { environmentParam, type Services } from '../services.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+
+const authMethods = z.array(z.enum(['client_secret_basic', 'client_secret_post']));
+const metadataSchema = z
+  .strictObject({
+    issuer: z.string(),
+    token_endpoint: z.string(),
+    jwks_uri: z.string(),
+    introspection_endpoint: z.string(),
+    revocation_endpoint: z.string(),
+    grant_types_supported: z.array(z.literal('client_credentials')),
+    token_endpoint_auth_methods_supported: authMethods,
+    introspection_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    response_types_supported: z.array(z.string()).max(0),
+    scopes_supported: z.array(z.string()),
+  })
+  .meta({ id: 'AuthorizationServerMetadata' });
+
+const discoveryRoute = (path: string) =>
+  createRoute({
+    method: 'get',
+    path,
+    tags: ['Discovery'],
+    summary: 'RFC 8414 authorization server metadata',
+    request: { params: environmentParams },
+    responses: { 200: json(metadataSchema, 'Metadata of the environment') },
+  });
+
+export const discoveryRoutes = [
+  discoveryRoute('/{env}/.well-known/oauth-authorization-server'),
+  discoveryRoute('/.well-known/oauth-authorization-server/{env}'),
+];
 
 export function discoveryEndpoint(services: Services): Handler {
   return function discovery(c) {

@@ -1,9 +1,59 @@
 // POST /{env}/oauth/introspect — RFC 7662 for clients of the same environment and account.
+import { createRoute } from '@hono/zod-openapi';
 import type { Handler } from 'hono';
+import * as z from 'zod';
+import { ENVIRONMENTS } from '../../core/environments.js';
+import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS } from '../errors/oauth-error.js';
 import { environmentParam, type Services } from '../services.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
+
+export const activeSessionSchema = z
+  .strictObject({
+    active: z.literal(true),
+    scope: z.string(),
+    client_id: z.string(),
+    sub: z.string(),
+    aud: z.string(),
+    iss: z.string(),
+    exp: z.number().int(),
+    iat: z.number().int(),
+    jti: z.string(),
+    token_type: z.literal('Bearer'),
+    env: z.enum(ENVIRONMENTS),
+  })
+  .meta({ id: 'ActiveSession' });
+
+export const tokenRequestBody = (description: string) => ({
+  required: true,
+  content: {
+    'application/x-www-form-urlencoded': {
+      schema: z.object({
+        token: z.string().meta({ description }),
+        token_type_hint: z.string().optional(),
+        client_id: z.string().optional(),
+        client_secret: z.string().optional(),
+      }),
+    },
+  },
+});
+
+export const introspectionRoute = createRoute({
+  method: 'post',
+  path: '/{env}/oauth/introspect',
+  tags: ['OAuth'],
+  summary: 'RFC 7662 token introspection (a key of the same environment and account)',
+  security: CLIENT_SECURITY,
+  request: { params: environmentParams, body: tokenRequestBody('The session token to look at') },
+  responses: {
+    200: json(
+      z.union([activeSessionSchema, z.strictObject({ active: z.literal(false) })]).meta({ id: 'Introspection' }),
+      'The session, or {"active": false}',
+    ),
+    ...oauthErrors(400, 401, 413, 429, 503),
+  },
+});
 
 export function introspectionEndpoint(services: Services): Handler {
   return async function introspect(c) {

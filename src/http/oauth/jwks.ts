@@ -1,8 +1,24 @@
 // GET /{env}/.well-known/jwks.json — the environment's published public keys (RFC 7517).
+import { createRoute } from '@hono/zod-openapi';
 import type { Handler } from 'hono';
+import * as z from 'zod';
+import { environmentParams, json } from '../openapi/shared.js';
 import { environmentParam, type Services } from '../services.js';
 
 export const JWKS_MAX_AGE_SECONDS = 300;
+
+const jwkSchema = z
+  .looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') })
+  .meta({ id: 'JWK' });
+
+export const jwksRoute = createRoute({
+  method: 'get',
+  path: '/{env}/.well-known/jwks.json',
+  tags: ['Discovery'],
+  summary: "The environment's signing keys: the active one and retired ones still needed",
+  request: { params: environmentParams },
+  responses: { 200: json(z.strictObject({ keys: z.array(jwkSchema) }).meta({ id: 'JWKS' }), 'RFC 7517 JWK set') },
+});
 
 export function jwksEndpoint(services: Services): Handler {
   return async function jwks(c) {

@@ -1,10 +1,47 @@
 // POST /{env}/oauth/token — RFC 6749 §4.4 client credentials, answering RFC 9068 session tokens.
+import { createRoute } from '@hono/zod-openapi';
 import type { Handler } from 'hono';
+import * as z from 'zod';
+import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS, OAuthError } from '../errors/oauth-error.js';
 import { SessionStoreUnavailableError } from '../../ports/session-store.js';
 import { environmentParam, type Services } from '../services.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
+
+export const tokenResponseSchema = z
+  .strictObject({
+    access_token: z.string().meta({ description: 'RFC 9068 JWT (typ at+jwt)' }),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int(),
+    scope: z.string(),
+  })
+  .meta({ id: 'TokenResponse' });
+
+export const tokenRoute = createRoute({
+  method: 'post',
+  path: '/{env}/oauth/token',
+  tags: ['OAuth'],
+  summary: 'Exchange an application ID and secret for a session token (client credentials)',
+  security: CLIENT_SECURITY,
+  request: {
+    params: environmentParams,
+    body: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: z.object({
+            grant_type: z.literal('client_credentials'),
+            scope: z.string().optional().meta({ description: "Space-delimited subset of the key's scopes; default all" }),
+            client_id: z.string().optional(),
+            client_secret: z.string().optional(),
+          }),
+        },
+      },
+    },
+  },
+  responses: { 200: json(tokenResponseSchema, 'A session token'), ...oauthErrors(400, 401, 413, 429, 503) },
+});
 
 function refusalReason(error: unknown): string {
   if (error instanceof OAuthError) return error.reason;

@@ -1,8 +1,25 @@
 // GET /{env}/oauth/tokeninfo — the caller's own session, as introspection would show it.
+import { createRoute } from '@hono/zod-openapi';
 import type { Handler } from 'hono';
+import * as z from 'zod';
+import { BEARER_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
+import { activeSessionSchema } from './introspect.js';
 import { NO_STORE_HEADERS } from '../errors/oauth-error.js';
 import { environmentParam, type Services } from '../services.js';
 import { invalidToken, readBearerToken } from './bearer.js';
+
+export const tokenInfoRoute = createRoute({
+  method: 'get',
+  path: '/{env}/oauth/tokeninfo',
+  tags: ['OAuth'],
+  summary: 'The bearer session token, as introspection shows it, with its account',
+  security: BEARER_SECURITY,
+  request: { params: environmentParams },
+  responses: {
+    200: json(activeSessionSchema.extend({ acct: z.string() }).meta({ id: 'TokenInfo' }), 'The session'),
+    ...oauthErrors(401, 503),
+  },
+});
 
 export function tokenInfoEndpoint(services: Services): Handler {
   return async function tokenInfo(c) {

@@ -1,0 +1,67 @@
+// The API's table of contents: every documented route, /openapi.json and the /docs reference.
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import type { Hono } from 'hono';
+import * as z from 'zod';
+import { accountRouteDocs } from '../admin/accounts.js';
+import { adminTokenRouteDocs } from '../admin/admin-tokens.js';
+import { keyRouteDocs } from '../admin/keys.js';
+import { operationRouteDocs } from '../admin/operations.js';
+import { signingKeyRouteDocs } from '../admin/signing-keys.js';
+import { observabilityRoutes } from '../observability.js';
+import { discoveryRoutes } from '../oauth/discovery.js';
+import { introspectionRoute } from '../oauth/introspect.js';
+import { jwksRoute } from '../oauth/jwks.js';
+import { revocationRoute } from '../oauth/revoke.js';
+import { tokenRoute } from '../oauth/token.js';
+import { tokenInfoRoute } from '../oauth/tokeninfo.js';
+import type { AppEnv } from '../services.js';
+import { buildOpenApiDocument } from './document.js';
+import { BEARER_SECURITY, environmentParams, problems } from './shared.js';
+
+const PROXY_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+// The reverse proxy answers whatever the upstream answers; documented by what keymint itself adds.
+const proxyRoutes = PROXY_METHODS.map((method) =>
+  createRoute({
+    method,
+    path: '/{env}/api/{path}',
+    tags: ['Proxy'],
+    summary: 'Forward to the environment upstream with identity headers (bearer session token or Api-Key)',
+    security: [...BEARER_SECURITY, { apiKey: [] }],
+    request: { params: environmentParams.extend({ path: z.string().meta({ description: 'Rest of the upstream path' }) }) },
+    responses: {
+      200: { description: "The upstream's answer, status, headers and body unchanged" },
+      401: { description: 'RFC 6750 invalid_token (WWW-Authenticate: Bearer error="invalid_token")' },
+      403: { description: 'RFC 6750 insufficient_scope for a route rule' },
+      ...problems(404),
+      502: { description: 'The upstream is down or reset the connection (problem JSON)' },
+      504: { description: 'The upstream did not answer in time (problem JSON)' },
+    },
+  }),
+);
+
+export const documentedRoutes: RouteConfig[] = [
+  ...discoveryRoutes,
+  jwksRoute,
+  tokenRoute,
+  introspectionRoute,
+  revocationRoute,
+  tokenInfoRoute,
+  ...proxyRoutes,
+  ...accountRouteDocs,
+  ...adminTokenRouteDocs,
+  ...keyRouteDocs,
+  ...operationRouteDocs,
+  ...signingKeyRouteDocs,
+  ...observabilityRoutes,
+];
+
+export function mountApiDocs(app: Hono<AppEnv>, publicUrl: string) {
+  let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get('/openapi.json', (c) => {
+    document ??= buildOpenApiDocument(documentedRoutes, publicUrl);
+    return c.json(document, 200, { 'Cache-Control': 'public, max-age=300' });
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'keymint API' }));
+}
