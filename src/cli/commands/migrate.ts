@@ -1,0 +1,45 @@
+// keymint migrate: brings the local database's schema up to date (db/migrations), as every start does.
+import { existsSync } from 'node:fs';
+import type { Command } from '../command.js';
+import { CliError } from '../errors.js';
+import { loadGatewayConfig } from '../gateway-config.js';
+import { printJson, printLine } from '../output.js';
+
+export const migrateCommand: Command = {
+  path: ['migrate'],
+  summary: 'Apply the database migrations to the local database',
+  required: [],
+  optional: ['database', 'json'],
+  async run({ options, env }) {
+    const { database } = loadGatewayConfig(env, options.database);
+    const before = await countAppliedMigrations(database);
+    const { openSqliteDatabase } = await import('../../adapters/node/sqlite-database.js');
+    try {
+      openSqliteDatabase(database).close();
+    } catch (error) {
+      throw new CliError('unreachable', `cannot open or migrate the database ${database}: ${(error as Error).message}`);
+    }
+    const total = await countAppliedMigrations(database);
+    const applied = total - before;
+    if (options.json) return printJson({ database, applied, total });
+    printLine(
+      applied > 0
+        ? `applied ${applied} migration${applied === 1 ? '' : 's'} to ${database} (${total} in all)`
+        : `${database} is up to date (${total} migrations)`,
+    );
+  },
+};
+
+/** How many migrations drizzle has recorded as applied; 0 for a database not created or not migrated yet. */
+async function countAppliedMigrations(path: string): Promise<number> {
+  if (path === ':memory:' || !existsSync(path)) return 0;
+  const { default: Database } = await import('better-sqlite3');
+  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return (sqlite.prepare('select count(*) as applied from __drizzle_migrations').get() as { applied: number }).applied;
+  } catch {
+    return 0;
+  } finally {
+    sqlite.close();
+  }
+}

@@ -1,0 +1,14 @@
+// keymint serve: the gateway itself, exactly as `npm start` runs it.
+import type { Command } from '../command.js';
+
+export const serveCommand: Command = {
+  path: ['serve'],
+  summary: 'Run the gateway (as npm start), configured by the KEYMINT_* variables',
+  required: [],
+  optional: [],
+  notes: ['KEYMINT_PORT, KEYMINT_DATABASE, REDIS_URL, KEYMINT_ADMIN_TOKEN and the rest: see the README.'],
+  async run() {
+    // The Node entry point starts the server as it loads; sharing it keeps `serve` and `npm start` one thing.
+    await import('../../runtime/node.js');
+  },
+};

@@ -1,0 +1,69 @@
+// The local target: the gateway's own app in process over KEYMINT_DATABASE, called with the resolved root admin token,
+// so the CLI goes through the same validation and audit log as the admin API (actor `root`).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { createApp } from '../app.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../ports/runtime.js';
+import { createNodeDeps } from '../runtime/node-deps.js';
+import { createAdminClient } from './admin-client.js';
+import { CliError } from './errors.js';
+import { loadGatewayConfig } from './gateway-config.js';
+import type { AdminTarget } from './target.js';
+
+// The in-process app never sees this host; it only makes the requests well-formed.
+const IN_PROCESS_URL = 'http://keymint.local';
+// Where createNodeDeps keeps a generated pepper, beside the database.
+const PEPPER_FILE = 'secret-pepper';
+
+// The gateway's start-up warnings (no Redis, no KEK) are noise for a one-shot command; errors still show.
+const commandLogger: Logger = {
+  info: () => {},
+  warn: () => {},
+  error: (message, fields) => process.stderr.write(`keymint: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`),
+};
+
+export async function openLocalTarget(env: NodeJS.ProcessEnv, database?: string): Promise<AdminTarget> {
+  const config = loadGatewayConfig(env, database);
+  refuseUnknownPepper(config);
+  let node: Awaited<ReturnType<typeof createNodeDeps>>;
+  try {
+    node = await createNodeDeps(config, commandLogger);
+  } catch (error) {
+    throw new CliError('unreachable', `cannot open the database ${config.database}: ${(error as Error).message}`);
+  }
+  const app = await createApp(node.deps);
+  return {
+    client: createAdminClient(async (request) => app.fetch(request), IN_PROCESS_URL, node.deps.rootAdminToken),
+    local: { config },
+    close: () => node.close(),
+  };
+}
+
+/**
+ * Keys hashed with a pepper this process lacks (the gateway's KEYMINT_SECRET_PEPPER, not set here) would be created
+ * unusable, and a new pepper file would be written beside them: refuse instead.
+ */
+function refuseUnknownPepper(config: Config): void {
+  if (config.secretPepper !== undefined || config.database === ':memory:' || !existsSync(config.database)) return;
+  const pepperFile = join(dirname(resolve(config.database)), PEPPER_FILE);
+  if (existsSync(pepperFile) || !holdsHashedSecrets(config.database)) return;
+  throw new CliError(
+    'unreachable',
+    `${config.database} holds secrets hashed with a pepper that is neither in KEYMINT_SECRET_PEPPER nor in ${pepperFile}; ` +
+      'run the CLI with the gateway’s KEYMINT_SECRET_PEPPER',
+  );
+}
+
+function holdsHashedSecrets(path: string): boolean {
+  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const row = sqlite.prepare('select exists(select 1 from api_keys) or exists(select 1 from admin_tokens) as found').get();
+    return (row as { found: number }).found === 1;
+  } catch {
+    return false; // not migrated yet: nothing hashed
+  } finally {
+    sqlite.close();
+  }
+}
