@@ -30,6 +30,7 @@ import { revocationEndpoint } from './http/oauth/revoke.js';
 import { tokenEndpoint } from './http/oauth/token.js';
 import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
 import { assignRequestId, mountObservability, observeRequests } from './http/observability.js';
+import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
@@ -113,6 +114,7 @@ export async function createApp(deps: AppDeps) {
   app.use(assignRequestId);
   app.use(observeRequests({ logger, metrics }));
   mountObservability(app, { metrics, readiness: deps.readiness ?? {} });
+  mountApiDocs(app, config.publicUrl);
 
   // Public OAuth endpoints (SPEC §2), per environment.
   app.get(`/${ENV}/.well-known/oauth-authorization-server`, discoveryEndpoint(services));
