@@ -1,10 +1,55 @@
-import { defineConfig } from 'vitest/config';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const WORKER_TESTS = 'test/workers/**/*.test.ts';
+// Tests of the Worker bundle that drive wrangler and Miniflare from Node.
+const WORKER_BUNDLE_TESTS = 'test/workers/**/*.node.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/support/redis-server.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, WORKER_TESTS],
+          globalSetup: ['test/support/redis-server.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        // The gateway inside workerd (src/runtime/worker.ts on D1 and Workers KV), bindings from wrangler.toml.
+        plugins: [
+          cloudflareTest(async () => ({
+            main: './src/runtime/worker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                KEYMINT_ADMIN_TOKEN: 'root_workers_test_token_0123456789abcdef',
+                KEYMINT_SECRET_PEPPER: 'workers_test_pepper_0123456789abcdefghij',
+                KEYMINT_KEK: 'c2lnbmluZy1rZXlzLWF0LXJlc3QtZm9yLXRlc3RzISE=',
+                TEST_MIGRATIONS: await readD1Migrations('db/migrations'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          include: [WORKER_TESTS],
+          exclude: [...configDefaults.exclude, WORKER_BUNDLE_TESTS],
+          setupFiles: ['test/workers/apply-migrations.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'worker-bundle',
+          include: [WORKER_BUNDLE_TESTS],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });
