@@ -23,6 +23,7 @@ export class CliError extends Error {
 export const usageError = (message: string) => new CliError('usage', message);
 
 interface ErrorBody {
+  title?: unknown;
   detail?: unknown;
   issues?: Array<{ path?: unknown; message?: unknown }>;
   error?: unknown;
@@ -39,9 +40,10 @@ export async function refusalOf(response: Response): Promise<CliError> {
   }
   if (typeof body.detail === 'string') {
     const issues = Array.isArray(body.issues) ? body.issues : [];
+    const title = typeof body.title === 'string' ? `${body.title}: ` : '';
     return new CliError(
       'refused',
-      body.detail,
+      `${title}${body.detail}`,
       issues.map((issue) => `  ${String(issue.path)}: ${String(issue.message)}`),
     );
   }

@@ -1,4 +1,5 @@
-// The CLI's table of contents: every command, in the order `keymint --help` lists them.
+// The CLI's table of contents: every command, in the order `keymint --help` lists them. Commands load heavy
+// modules (the app, SQLite, zod) inside run(), so help and remote commands start fast.
 import type { Command } from '../command.js';
 import { accountCommands } from './accounts.js';
 import { keyCommands } from './keys.js';

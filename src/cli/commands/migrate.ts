@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
-import { loadGatewayConfig } from '../gateway-config.js';
 import { printJson, printLine } from '../output.js';
 
 export const migrateCommand: Command = {
@@ -11,6 +10,7 @@ export const migrateCommand: Command = {
   required: [],
   optional: ['database', 'json'],
   async run({ options, env }) {
+    const { loadGatewayConfig } = await import('../gateway-config.js');
     const { database } = loadGatewayConfig(env, options.database);
     const before = await countAppliedMigrations(database);
     const { openSqliteDatabase } = await import('../../adapters/node/sqlite-database.js');
