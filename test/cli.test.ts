@@ -1,0 +1,207 @@
+// The keymint CLI as a user runs it: `node bin/keymint.js …` as a child process, first on a SQLite file directly
+// (no Redis), then against a running gateway on that same database with --url and --admin-token.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/commands/index.js';
+import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
+import { freePort } from './support/redis-server.js';
+
+const BIN = resolve(import.meta.dirname, '../bin/keymint.js');
+// Each run starts a Node process with tsx; on a busy machine that is seconds, not milliseconds.
+const SLOW = 120_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The variables a developer's shell may hold that would point the CLI somewhere else. */
+const inherited = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith('KEYMINT_') && name !== 'REDIS_URL'),
+);
+
+/** Runs the CLI without blocking this process (the gateway under test answers from it). */
+function keymint(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+function json<T>(run: Run): T {
+  expect(run, run.stderr).toMatchObject({ code: 0 });
+  return JSON.parse(run.stdout) as T;
+}
+
+describe('keymint CLI', () => {
+  let directory: string;
+  let local: Record<string, string>;
+  let accountId: string;
+  let key: ApiKeyWithSecret;
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'keymint-cli-'));
+    // The limit of 1 lets the second create below meet a 409.
+    local = { KEYMINT_DATABASE: join(directory, 'keymint.db'), REDIS_URL: '', KEYMINT_KEYS_PER_ENVIRONMENT: '1' };
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('--help lists every command, keys --help every key command; usage errors exit 2 with the usage', { timeout: SLOW }, async () => {
+    const [help, keysHelp, badEnv, unknown, missing, noSessions] = await Promise.all([
+      keymint(['--help']),
+      keymint(['keys', '--help']),
+      keymint(['keys', 'create', '--account', 'acct_x', '--env', 'prod', '--name', 'x'], local),
+      keymint(['keys', 'frobnicate'], local),
+      keymint(['accounts', 'create', '--json'], local),
+      keymint(['keys', 'revoke-sessions', '--account', 'acct_x', '--key', 'key_x', '--database', join(directory, 'other.db')], local),
+    ]);
+    expect(help.code).toBe(0);
+    for (const command of COMMANDS) expect(help.stdout).toContain(command.path.join(' '));
+    expect(help.stdout).toMatch(/Exit codes: 0 .*1 .*2 .*3 /);
+    expect(keysHelp.code).toBe(0);
+    for (const command of COMMANDS.filter((candidate) => candidate.path[0] === 'keys')) {
+      expect(keysHelp.stdout).toContain(`keymint keys ${command.path[1]} `);
+    }
+
+    expect(badEnv).toMatchObject({ code: 2, stdout: '' });
+    expect(badEnv.stderr).toContain('--env must be sandbox or production');
+    expect(badEnv.stderr).toContain('Usage: keymint keys create --account <id> --env <sandbox|production> --name <name>');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command: keys frobnicate');
+    expect(unknown.stderr).toContain('Usage: keymint keys <command>');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('accounts create needs --name');
+    // An in-process session store is not the gateway's: revoking there would revoke nothing.
+    expect(noSessions.code).toBe(2);
+    expect(noSessions.stderr).toContain('REDIS_URL');
+  });
+
+  describe('on the local database', () => {
+    it('migrate applies the migrations and says so', { timeout: SLOW }, async () => {
+      const first = await keymint(['migrate'], local);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/^applied \d+ migrations? to .*keymint\.db/);
+    });
+
+    it('creates an account and a key whose secret is printed once; a second key past the limit is a 409', { timeout: SLOW }, async () => {
+      accountId = json<{ id: string }>(await keymint(['accounts', 'create', '--name', 'Acme', '--json'], local)).id;
+      expect(accountId).toMatch(/^acct_/);
+      const create = ['keys', 'create', '--account', accountId, '--env', 'sandbox', '--name', 'ci', '--scopes', 'a,b'];
+      key = json<ApiKeyWithSecret>(await keymint([...create, '--json'], local));
+      expect(key).toMatchObject({ id: expect.stringMatching(/^key_/), environment: 'sandbox', scopes: ['a', 'b'], status: 'active' });
+      expect(key.applicationId).toMatch(/^app_sbx_/);
+      expect(key.applicationSecret).toMatch(/^sk_sbx_[0-9A-Za-z]{38,}$/);
+
+      const overLimit = await keymint(create, local);
+      expect(overLimit).toMatchObject({ code: 1, stdout: '' });
+      expect(overLimit.stderr).toBe('keymint: Limit exceeded: this account already has 1 keys in sandbox; delete one first\n');
+    });
+
+    it('lists keys as a table, never with a secret', { timeout: SLOW }, async () => {
+      const list = await keymint(['keys', 'list', '--account', accountId, '--env', 'sandbox'], local);
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toMatch(/^ID +ENV +NAME +APPLICATION ID +STATUS/);
+      expect(list.stdout).toMatch(new RegExp(`${key.id} +sandbox +ci +${key.applicationId} +active +a b`));
+      expect(list.stdout + list.stderr).not.toContain(key.applicationSecret);
+    });
+
+    it('rotates a signing key', { timeout: SLOW }, async () => {
+      const rotated = json<{ kid: string; status: string }>(await keymint(['signing-keys', 'rotate', '--env', 'sandbox', '--json'], local));
+      expect(rotated.status).toBe('active');
+    });
+  });
+
+  describe('against a running gateway (--url, --admin-token)', () => {
+    let gateway: Gateway;
+    let remote: string[];
+    const token = (secret: string, extra: string[] = []) =>
+      keymint(['token', '--env', 'sandbox', '--client-id', key.applicationId, '--url', gateway.url, ...extra], {
+        KEYMINT_CLIENT_SECRET: secret,
+      });
+
+    beforeAll(async () => {
+      // The same database and pepper file the local runs used.
+      gateway = await startGateway({ directory });
+      remote = ['--url', gateway.url, '--admin-token', gateway.rootToken];
+    });
+    afterAll(() => gateway?.close());
+
+    it('token exchanges a key created on the local database for a session token', { timeout: SLOW }, async () => {
+      const minted = await token(key.applicationSecret, ['--scope', 'a']);
+      expect(minted.code, minted.stderr).toBe(0);
+      const claims = decodeJwt(minted.stdout.trim());
+      expect(claims).toMatchObject({ client_id: key.applicationId, scope: 'a', env: 'sandbox', acct: accountId });
+    });
+
+    it('regenerate: the new pair mints, the old secret is refused with exit 1', { timeout: SLOW }, async () => {
+      const regenerated = json<ApiKeyWithSecret>(
+        await keymint(['keys', 'regenerate', '--account', accountId, '--key', key.id, '--env', 'sandbox', ...remote, '--json']),
+      );
+      expect(regenerated.id).toBe(key.id);
+      expect(regenerated.applicationSecret).toMatch(/^sk_sbx_/);
+      const old = await keymint(
+        ['token', '--env', 'sandbox', '--client-id', key.applicationId, '--client-secret', key.applicationSecret, '--url', gateway.url],
+      );
+      expect(old).toMatchObject({ code: 1, stdout: '' });
+      expect(old.stderr).toContain('invalid_client');
+      key = regenerated;
+      const fresh = json<{ access_token: string; token_type: string }>(await token(key.applicationSecret, ['--json']));
+      expect(fresh.token_type).toBe('Bearer');
+    });
+
+    it('disable, enable and delete take effect on the gateway at once; --env guards the environment', { timeout: SLOW }, async () => {
+      const target = ['--account', accountId, '--key', key.id, ...remote, '--json'];
+      const wrongEnv = await keymint(['keys', 'disable', '--env', 'production', ...target]);
+      expect(wrongEnv.code).toBe(1);
+      expect(wrongEnv.stderr).toContain(`${key.id} is a sandbox key, not production`);
+
+      expect(json<{ status: string }>(await keymint(['keys', 'disable', ...target])).status).toBe('disabled');
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(401);
+      expect(json<{ status: string }>(await keymint(['keys', 'enable', ...target])).status).toBe('active');
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(200);
+      expect(json(await keymint(['keys', 'delete', ...target]))).toEqual({ id: key.id, deleted: true });
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(401);
+    });
+
+    it('rotates a signing key: the new kid is in the JWKS', { timeout: SLOW }, async () => {
+      const rotated = json<{ kid: string }>(await keymint(['signing-keys', 'rotate', '--env', 'production', ...remote, '--json']));
+      const jwks = (await (await gateway.fetch('/production/.well-known/jwks.json')).json()) as { keys: Array<{ kid: string }> };
+      expect(jwks.keys.map((jwk) => jwk.kid)).toContain(rotated.kid);
+    });
+
+    it('every change, local or remote, is in the audit log as root', async () => {
+      const response = await gateway.admin('GET', `/accounts/${accountId}/operations?limit=100`);
+      const { items } = (await response.json()) as { items: Array<{ action: string; actor: string }> };
+      expect(items.map((operation) => operation.action).reverse()).toEqual([
+        'account.created',
+        'key.created',
+        'key.regenerated',
+        'key.disabled',
+        'key.enabled',
+        'key.deleted',
+      ]);
+      expect(new Set(items.map((operation) => operation.actor))).toEqual(new Set(['root']));
+    });
+
+    it('a refused admin token exits 1; an unreachable --url exits 3', { timeout: SLOW }, async () => {
+      const [refused, unreachable] = await Promise.all([
+        keymint(['keys', 'list', '--account', accountId, '--url', gateway.url, '--admin-token', 'not-the-root-token-at-all']),
+        keymint(['keys', 'list', '--account', accountId, '--url', `http://127.0.0.1:${await freePort()}`, '--admin-token', 'x'.repeat(32)]),
+      ]);
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+      expect(refused.stderr).toContain('the admin token is not valid');
+      expect(unreachable).toMatchObject({ code: 3, stdout: '' });
+      expect(unreachable.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    });
+  });
+});
