@@ -119,6 +119,8 @@ describe('reverse proxy', () => {
         'Proxy-Authorization': 'Basic Zm9vOmJhcg==',
         'Proxy-Connection': 'keep-alive',
         'X-Kept': 'end-to-end',
+        // curl sends this for large bodies; fetch refuses to forward it, so the proxy must not try.
+        Expect: '100-continue',
         'Content-Type': 'text/plain',
       },
       body: 'payload',
@@ -137,7 +139,7 @@ describe('reverse proxy', () => {
       'x-keymint-env',
       'x-keymint-scope',
     ]);
-    for (const dropped of ['x-drop-me', 'keep-alive', 'te', 'trailer', 'proxy-authorization', 'proxy-connection', 'authorization']) {
+    for (const dropped of ['x-drop-me', 'keep-alive', 'te', 'trailer', 'proxy-authorization', 'proxy-connection', 'authorization', 'expect']) {
       expect(echo.headers[dropped], dropped).toBeUndefined();
     }
     expect(echo.headers['x-kept']).toBe('end-to-end');
