@@ -63,7 +63,8 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     throw error;
   }
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in D1');
-  const store = new SqlKeyStore(openD1Database(env.DB!));
+  const database = openD1Database(env.DB!);
+  const store = new SqlKeyStore(database);
   const sessions = new KvSessionStore(env.SESSIONS!, { prefix: config.redisPrefix });
   return createApp({
     config,
@@ -76,6 +77,7 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     secretPepper: config.secretPepper!,
     defer,
     clientIp,
+    readiness: { database: () => database.ping(), kv: () => sessions.ping() },
   });
 }
 

@@ -2,7 +2,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker, { type WorkerEnv } from '../../src/runtime/worker.js';
-import { basic, expectProblem } from './support/worker-client.js';
+import { basic, createAccount, createKey, expectOAuthError, expectProblem } from './support/worker-client.js';
 
 const secrets = { KEYMINT_ADMIN_TOKEN: env.KEYMINT_ADMIN_TOKEN, KEYMINT_SECRET_PEPPER: env.KEYMINT_SECRET_PEPPER };
 
@@ -79,6 +79,37 @@ describe('a configured Worker', () => {
       expect(await response.json()).toMatchObject({ issuer: 'https://auth.example.com/production' });
     }
     expect(kekWarnings(warned)).toBe(1);
+  });
+
+  it('reports D1 and KV at /readyz, and 503 when one cannot answer', async () => {
+    const ready = await request(workerEnv(secrets), 'https://keymint.example/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', kv: 'ok' } });
+
+    const unreachable = async () => {
+      throw new Error('KV GET failed: 503');
+    };
+    const brokenKv = { get: unreachable, put: unreachable, delete: unreachable, list: unreachable };
+    const degraded = await request(workerEnv({ ...secrets, SESSIONS: brokenKv }), 'https://keymint.example/readyz');
+    expect(degraded.status).toBe(503);
+    expect(await degraded.json()).toMatchObject({ status: 'unavailable', checks: { database: 'ok', kv: expect.stringMatching(/^unavailable/) } });
+  });
+
+  it('answers 503 temporarily_unavailable at the token endpoint while KV cannot be reached', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const account = await createAccount('KV outage');
+    const key = await createKey(account.id, { environment: 'sandbox' });
+    const unreachable = async () => {
+      throw new Error('KV GET failed: 503');
+    };
+    const brokenKv = { get: unreachable, put: unreachable, delete: unreachable, list: unreachable };
+    const response = await request(workerEnv({ ...secrets, SESSIONS: brokenKv }), 'https://keymint.example/sandbox/oauth/token', {
+      method: 'POST',
+      headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    await expectOAuthError(response, 503, 'temporarily_unavailable');
+    expect(response.headers.get('retry-after')).toBe('1');
   });
 
   it('hands deferred work (lastUsedAt) to waitUntil, so it completes after the response', async () => {

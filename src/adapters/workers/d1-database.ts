@@ -8,11 +8,17 @@ import type { SqlExecutor, SqliteDatabase } from '../sql/sql-store.js';
 /** The D1 binding (`D1Database`), named through drizzle so this file also compiles without the Worker types. */
 export type D1Binding = Parameters<typeof drizzle>[0];
 
-export function openD1Database(binding: D1Binding): SqlExecutor {
+export interface D1Handle extends SqlExecutor {
+  /** Rejects when D1 cannot answer (behind /readyz). */
+  ping(): Promise<void>;
+}
+
+export function openD1Database(binding: D1Binding): D1Handle {
   const db = drizzle(binding, { schema });
   const dialect = new SQLiteAsyncDialect();
   return {
     db: db as unknown as SqliteDatabase,
+    ping: async () => void (await binding.prepare('select 1').first()),
     async atomic(statements: SQLWrapper[]) {
       if (statements.length === 0) return [];
       // D1 runs a batch as one implicit transaction: every statement commits, or none does.

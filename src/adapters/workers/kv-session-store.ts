@@ -182,6 +182,11 @@ export class KvSessionStore implements SessionStore, RateLimiter {
     });
   }
 
+  /** Rejects when KV cannot answer (behind /readyz). */
+  ping(): Promise<void> {
+    return guarded(async () => void (await this.kv.get(`${this.prefix}:readyz`, 'text')));
+  }
+
   retryAfter(key: string, limit: number): Promise<number> {
     return guarded(async () => {
       const window = parse<FailureWindow>(await this.kv.get(`${this.prefix}:${key}`, 'text'));
