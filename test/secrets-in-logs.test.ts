@@ -23,7 +23,7 @@ describe('log output', () => {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
-      for (let attempt = 0; attempt < 200 && !output.includes('keymint listening'); attempt++) {
+      for (let attempt = 0; attempt < 200 && !output.includes('root admin token file'); attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       // The generated root token is written to a 0600 file and only its path is logged.
