@@ -144,7 +144,10 @@ export class RedisSessionStore implements SessionStore, RateLimiter {
   recordFailure(keys: string[], windowSeconds: number): Promise<void> {
     return guarded(async () => {
       const multi = this.redis.multi();
-      for (const key of keys) multi.incr(`${this.prefix}:${key}`).expire(`${this.prefix}:${key}`, windowSeconds, 'NX');
+      // SET NX EX opens the window on the first failure (any Redis since 2.6.12; EXPIRE NX needs 7.0).
+      for (const key of keys) {
+        multi.set(`${this.prefix}:${key}`, 0, 'EX', windowSeconds, 'NX').incr(`${this.prefix}:${key}`);
+      }
       await multi.exec();
     });
   }
