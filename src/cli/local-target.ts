@@ -2,7 +2,6 @@
 // so the CLI goes through the same validation and audit log as the admin API (actor `root`).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../ports/runtime.js';
@@ -10,6 +9,7 @@ import { createNodeDeps } from '../runtime/node-deps.js';
 import { createAdminClient } from './admin-client.js';
 import { CliError } from './errors.js';
 import { loadGatewayConfig } from './gateway-config.js';
+import { peekDatabase } from './peek-database.js';
 import type { AdminTarget } from './target.js';
 
 // The in-process app never sees this host; it only makes the requests well-formed.
@@ -26,7 +26,7 @@ const commandLogger: Logger = {
 
 export async function openLocalTarget(env: NodeJS.ProcessEnv, database?: string): Promise<AdminTarget> {
   const config = loadGatewayConfig(env, database);
-  refuseUnknownPepper(config);
+  await refuseUnknownPepper(config);
   let node: Awaited<ReturnType<typeof createNodeDeps>>;
   try {
     node = await createNodeDeps(config, commandLogger);
@@ -45,25 +45,18 @@ export async function openLocalTarget(env: NodeJS.ProcessEnv, database?: string)
  * Keys hashed with a pepper this process lacks (the gateway's KEYMINT_SECRET_PEPPER, not set here) would be created
  * unusable, and a new pepper file would be written beside them: refuse instead.
  */
-function refuseUnknownPepper(config: Config): void {
-  if (config.secretPepper !== undefined || config.database === ':memory:' || !existsSync(config.database)) return;
+async function refuseUnknownPepper(config: Config): Promise<void> {
+  if (config.secretPepper !== undefined) return;
   const pepperFile = join(dirname(resolve(config.database)), PEPPER_FILE);
-  if (existsSync(pepperFile) || !holdsHashedSecrets(config.database)) return;
+  if (existsSync(pepperFile)) return;
+  const hashed = await peekDatabase<{ found: number }>(
+    config.database,
+    'select exists(select 1 from api_keys) or exists(select 1 from admin_tokens) as found',
+  );
+  if (hashed?.found !== 1) return;
   throw new CliError(
     'unreachable',
     `${config.database} holds secrets hashed with a pepper that is neither in KEYMINT_SECRET_PEPPER nor in ${pepperFile}; ` +
       'run the CLI with the gateway’s KEYMINT_SECRET_PEPPER',
   );
-}
-
-function holdsHashedSecrets(path: string): boolean {
-  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    const row = sqlite.prepare('select exists(select 1 from api_keys) or exists(select 1 from admin_tokens) as found').get();
-    return (row as { found: number }).found === 1;
-  } catch {
-    return false; // not migrated yet: nothing hashed
-  } finally {
-    sqlite.close();
-  }
 }

@@ -28,3 +28,6 @@ export type OptionName = keyof typeof OPTIONS;
 
 /** Where admin commands act, and how they print: every admin command takes these. */
 export const ADMIN_OPTIONS = ['json', 'url', 'admin-token', 'database'] as const satisfies readonly OptionName[];
+
+/** `a,b` or `a b` → `['a', 'b']`: lists of scopes are written either way. */
+export const splitList = (list: string) => list.split(/[\s,]+/).filter(Boolean);

@@ -1,10 +1,8 @@
 // keymint keys …: an account's API access keys in one environment.
 import type { Command, CommandInput } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { ADMIN_OPTIONS } from '../options.js';
+import { ADMIN_OPTIONS, splitList } from '../options.js';
 import { printJson, printKey, printLine, printTable, scopeList } from '../output.js';
-
-const splitList = (list: string | undefined) => (list === undefined ? [] : list.split(/[\s,]+/).filter(Boolean));
 
 /**
  * The key named by --account and --key. When --env is given too, the key must be of that environment: a guard
@@ -33,7 +31,7 @@ export const keyCommands: Command[] = [
       const created = await (await admin()).client.createKey(options.account!, {
         environment: environment!,
         name: options.name!,
-        scopes: splitList(options.scopes),
+        scopes: options.scopes === undefined ? [] : splitList(options.scopes),
         ...(options['expires-at'] !== undefined && { expiresAt: options['expires-at'] }),
       });
       if (options.json) return printJson(created);

@@ -1,8 +1,12 @@
 // keymint migrate: brings the local database's schema up to date (db/migrations), as every start does.
-import { existsSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
+import { peekDatabase } from '../peek-database.js';
+
+/** How many migrations drizzle has recorded as applied; 0 for a database not created or not migrated yet. */
+const countAppliedMigrations = async (path: string) =>
+  (await peekDatabase<{ applied: number }>(path, 'select count(*) as applied from __drizzle_migrations'))?.applied ?? 0;
 
 export const migrateCommand: Command = {
   path: ['migrate'],
@@ -29,17 +33,3 @@ export const migrateCommand: Command = {
     );
   },
 };
-
-/** How many migrations drizzle has recorded as applied; 0 for a database not created or not migrated yet. */
-async function countAppliedMigrations(path: string): Promise<number> {
-  if (path === ':memory:' || !existsSync(path)) return 0;
-  const { default: Database } = await import('better-sqlite3');
-  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    return (sqlite.prepare('select count(*) as applied from __drizzle_migrations').get() as { applied: number }).applied;
-  } catch {
-    return 0;
-  } finally {
-    sqlite.close();
-  }
-}

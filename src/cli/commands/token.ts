@@ -1,6 +1,7 @@
 // keymint token: a client-credentials exchange against a running gateway, printing the session token.
 import type { Command } from '../command.js';
 import { refusalOf, usageError } from '../errors.js';
+import { splitList } from '../options.js';
 import { printJson, printLine } from '../output.js';
 import { gatewayBaseUrl, remoteSender } from '../target.js';
 
@@ -27,7 +28,7 @@ export const tokenCommand: Command = {
     const baseUrl = gatewayBaseUrl(options.url ?? (env.KEYMINT_URL || (await configuredPublicUrl(env))));
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: options['client-id']!, client_secret: secret });
     // Scopes are space-delimited on the wire (RFC 6749 §3.3); commas are accepted here like --scopes elsewhere.
-    if (options.scope !== undefined) body.set('scope', options.scope.split(/[\s,]+/).filter(Boolean).join(' '));
+    if (options.scope !== undefined) body.set('scope', splitList(options.scope).join(' '));
     const response = await remoteSender(baseUrl)(
       new Request(`${baseUrl}/${environment}/oauth/token`, {
         method: 'POST',
