@@ -1,7 +1,7 @@
 // The keymint CLI as a user runs it: `node bin/keymint.js …` as a child process, first on a SQLite file directly
 // (no Redis), then against a running gateway on that same database with --url and --admin-token.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -118,6 +118,19 @@ describe('keymint CLI', () => {
     it('rotates a signing key', { timeout: SLOW }, async () => {
       const rotated = json<{ kid: string; status: string }>(await keymint(['signing-keys', 'rotate', '--env', 'sandbox', '--json'], local));
       expect(rotated.status).toBe('active');
+    });
+
+    it('refuses (exit 3) a database whose keys were hashed with a pepper it does not have', { timeout: SLOW }, async () => {
+      const pepperFile = join(directory, 'secret-pepper');
+      renameSync(pepperFile, `${pepperFile}.away`);
+      try {
+        const refused = await keymint(['keys', 'list', '--account', accountId], local);
+        expect(refused).toMatchObject({ code: 3, stdout: '' });
+        expect(refused.stderr).toContain('run the CLI with the gateway’s KEYMINT_SECRET_PEPPER');
+        expect(existsSync(pepperFile)).toBe(false);
+      } finally {
+        renameSync(`${pepperFile}.away`, pepperFile);
+      }
     });
   });
 
