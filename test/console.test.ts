@@ -106,6 +106,16 @@ describe('web console over HTTP', () => {
     return ((await response.json()) as { items: unknown[] }).items.length;
   }
 
+  /** Asserts the POST `send` makes is refused with a 403 HTML page (never problem JSON) and creates no key. */
+  async function expectRefusedUnchanged(send: () => Promise<Response>, mentions?: string): Promise<void> {
+    const before = await keyCount();
+    const response = await send();
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    if (mentions) expect(await response.text()).toContain(mentions);
+    expect(await keyCount()).toBe(before);
+  }
+
   describe('headers', () => {
     it('sends the strict CSP, no-store and anti-framing headers on every console page', async () => {
       const client = new ConsoleClient(gateway);
@@ -211,14 +221,10 @@ describe('web console over HTTP', () => {
   describe('CSRF', () => {
     it('refuses a POST without the CSRF token (403), and changes nothing', async () => {
       await root.page(sandboxPath());
-      const before = await keyCount();
-      const response = await root.request('POST', `/console/accounts/${accountId}/keys`, {
-        form: { environment: 'sandbox', name: 'forged' },
-      });
-      expect(response.status).toBe(403);
-      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await response.text()).toContain('CSRF token');
-      expect(await keyCount()).toBe(before);
+      await expectRefusedUnchanged(
+        () => root.request('POST', `/console/accounts/${accountId}/keys`, { form: { environment: 'sandbox', name: 'forged' } }),
+        'CSRF token',
+      );
     });
 
     it('refuses a POST with the CSRF token of another session', async () => {
@@ -226,10 +232,11 @@ describe('web console over HTTP', () => {
       await other.signIn(gateway.rootToken);
       await other.page('/console/accounts');
       await root.page(sandboxPath());
-      const response = await root.request('POST', `/console/accounts/${accountId}/keys`, {
-        form: { _csrf: other.csrf, environment: 'sandbox', name: 'forged' },
-      });
-      expect(response.status).toBe(403);
+      await expectRefusedUnchanged(() =>
+        root.request('POST', `/console/accounts/${accountId}/keys`, {
+          form: { _csrf: other.csrf, environment: 'sandbox', name: 'forged' },
+        }),
+      );
     });
 
     it.each([
@@ -237,20 +244,20 @@ describe('web console over HTTP', () => {
       ['no Origin and no Sec-Fetch-Site', { origin: '' }],
     ])('refuses a POST from %s even with the right token', async (_, headers) => {
       await root.page(sandboxPath());
-      const before = await keyCount();
-      const response = await root.post(`/console/accounts/${accountId}/keys`, { environment: 'sandbox', name: 'cross' }, headers);
-      expect(response.status).toBe(403);
-      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await keyCount()).toBe(before);
+      await expectRefusedUnchanged(
+        () => root.post(`/console/accounts/${accountId}/keys`, { environment: 'sandbox', name: 'cross' }, headers),
+        'not sent from a keymint console page',
+      );
     });
 
     it('refuses a JSON body, which carries no form token', async () => {
       await root.page(sandboxPath());
-      const response = await root.request('POST', `/console/accounts/${accountId}/keys`, {
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ _csrf: root.csrf, environment: 'sandbox', name: 'json' }),
-      });
-      expect(response.status).toBe(403);
+      await expectRefusedUnchanged(() =>
+        root.request('POST', `/console/accounts/${accountId}/keys`, {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ _csrf: root.csrf, environment: 'sandbox', name: 'json' }),
+        }),
+      );
     });
 
     it('refuses a sign-in without the sign-in form’s token', async () => {
@@ -338,6 +345,48 @@ describe('web console over HTTP', () => {
     });
   });
 
+  describe('with KEYMINT_SCOPES', () => {
+    it('offers the allowed scopes as checkboxes and shows a scope outside the list as a form error', async () => {
+      const scoped = await startGateway({ env: { KEYMINT_SCOPES: 'orders:read orders:write' } });
+      try {
+        const fresh = (await scoped.createAccount('Scoped')).id;
+        const client = new ConsoleClient(scoped);
+        await client.signIn(scoped.rootToken);
+        const html = await client.page(`/console/accounts/${fresh}/sandbox`);
+        expect(html).toContain('<input type="checkbox" name="scopes" value="orders:read"');
+        expect(html).toContain('<input type="checkbox" name="scopes" value="orders:write"');
+
+        const refused = await client.post(`/console/accounts/${fresh}/keys`, {
+          environment: 'sandbox',
+          name: 'sneaky',
+          scopes: 'admin:all',
+        });
+        expect(refused.status).toBe(400);
+        expect(await refused.text()).toContain('scope &quot;admin:all&quot; is not one of KEYMINT_SCOPES');
+
+        const body = new URLSearchParams([
+          ['_csrf', client.csrf],
+          ['environment', 'sandbox'],
+          ['name', 'ticked'],
+          ['scopes', 'orders:read'],
+          ['scopes', 'orders:write'],
+        ]);
+        const created = await client.request('POST', `/console/accounts/${fresh}/keys`, {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: body.toString(),
+        });
+        expect(created.status).toBe(303);
+        const keys = await scoped.admin('GET', `/accounts/${fresh}/keys`);
+        expect(((await keys.json()) as { items: { scopes: string[] }[] }).items[0]?.scopes).toEqual([
+          'orders:read',
+          'orders:write',
+        ]);
+      } finally {
+        await scoped.close();
+      }
+    });
+  });
+
   describe('who may do what', () => {
     it('a viewer sees the keys but no write controls, and a viewer POST is refused with a 403 page', async () => {
       await gateway.createKey(accountId, { environment: 'sandbox', name: 'visible' });
@@ -354,12 +403,10 @@ describe('web console over HTTP', () => {
       expect(html).toContain('viewer token');
       expect(writeControls(html)).toEqual([]);
 
-      const before = await keyCount();
-      const response = await viewer.post(`/console/accounts/${accountId}/keys`, { environment: 'sandbox', name: 'nope' });
-      expect(response.status).toBe(403);
-      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await response.text()).toContain('a viewer token may only read');
-      expect(await keyCount()).toBe(before);
+      await expectRefusedUnchanged(
+        () => viewer.post(`/console/accounts/${accountId}/keys`, { environment: 'sandbox', name: 'nope' }),
+        'a viewer token may only read',
+      );
     });
 
     it('an account admin token cannot open another account (403), and root-only pages refuse it', async () => {

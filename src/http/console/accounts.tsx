@@ -6,7 +6,7 @@ import { authorize } from '../../core/admin-access.js';
 import { isId } from '../../core/ids.js';
 import type { Services } from '../services.js';
 import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
-import { CsrfField, Layout } from './layout.js';
+import { CsrfField, Layout, TextField } from './layout.js';
 import { paths } from './paths.js';
 
 interface AccountsState {
@@ -25,17 +25,7 @@ function accountsPage(c: Context<ConsoleEnv>, state: AccountsState = {}, status:
       <section class="panel narrow">
         <h2>Open an account</h2>
         <form method="get" action={paths.accounts}>
-          <label for="account">Account ID</label>
-          <input
-            type="text"
-            id="account"
-            name="account"
-            placeholder="acct_…"
-            value={state.accountId}
-            required
-            aria-invalid={state.openError ? 'true' : undefined}
-          />
-          {state.openError && <p class="field-error">{state.openError}</p>}
+          <TextField name="account" label="Account ID" placeholder="acct_…" value={state.accountId} error={state.openError} required />
           <div class="form-row">
             <button type="submit" class="primary">
               Open
@@ -47,17 +37,7 @@ function accountsPage(c: Context<ConsoleEnv>, state: AccountsState = {}, status:
         <h2>Create an account</h2>
         <form method="post" action={paths.accounts}>
           <CsrfField csrf={c.get('csrf')} />
-          <label for="name">Name</label>
-          <input
-            type="text"
-            id="name"
-            name="name"
-            maxlength={100}
-            value={state.name}
-            required
-            aria-invalid={state.createError ? 'true' : undefined}
-          />
-          {state.createError && <p class="field-error">{state.createError}</p>}
+          <TextField name="name" label="Name" maxlength={100} value={state.name} error={state.createError} required />
           <div class="form-row">
             <button type="submit">Create account</button>
           </div>

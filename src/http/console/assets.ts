@@ -26,16 +26,22 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 0.5rem; }
 .tabs { display: flex; gap: 0.25rem; padding: 0 1.5rem; background: var(--paper); border-bottom: 1px solid var(--line); }
 .tabs a { padding: 0.6rem 0.9rem; text-decoration: none; color: var(--muted); border-bottom: 3px solid transparent; }
 .tabs a[aria-current="page"] { color: var(--ink); border-bottom-color: var(--accent); font-weight: 600; }
-main { max-width: 1180px; margin: 1.5rem auto; padding: 0 1.5rem; }
+main { max-width: 1260px; margin: 1.5rem auto; padding: 0 1.5rem; }
 .panel { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 1.25rem 1.5rem; margin-bottom: 1.25rem; }
+.panel > h1:first-child, .panel > h2:first-child { margin-top: 0; }
+.sign-in { margin: 3rem auto; }
+.fineprint { color: var(--muted); font-size: 0.88em; margin: 1.25rem 0 0; }
 .narrow { max-width: 560px; }
+.table-panel { padding: 0.5rem 0.75rem; overflow-x: auto; }
 .lead { color: var(--muted); margin-top: 0; }
 table { width: 100%; border-collapse: collapse; background: var(--paper); }
-th, td { text-align: left; padding: 0.55rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { text-align: left; padding: 0.55rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 0.82rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); font-weight: 600; }
 td .sub { display: block; color: var(--muted); font-size: 0.85em; }
-.actions { display: flex; flex-wrap: wrap; gap: 0.35rem; }
+.actions { display: grid; grid-template-columns: repeat(2, max-content); gap: 0.3rem; }
 .actions form { margin: 0; }
+.actions button, .actions .button { width: 100%; padding: 0.2rem 0.55rem; font-size: 0.85em; text-align: center; }
+time { white-space: nowrap; }
 label { display: block; font-weight: 600; margin: 0.75rem 0 0.25rem; }
 label .hint { font-weight: 400; color: var(--muted); }
 input[type="text"], input[type="password"], input[type="datetime-local"] {
@@ -43,6 +49,7 @@ input[type="text"], input[type="password"], input[type="datetime-local"] {
 }
 input[aria-invalid="true"] { border-color: var(--danger); }
 fieldset.checks { border: 0; padding: 0; margin: 0; }
+.checks legend { font-weight: 600; padding: 0; margin: 0.75rem 0 0.25rem; }
 .checks label { display: inline-flex; align-items: center; gap: 0.3rem; font-weight: 400; margin-right: 1rem; }
 .field-error { color: var(--danger); margin: 0.25rem 0 0; font-size: 0.9em; }
 button, .button {
@@ -63,6 +70,9 @@ button:disabled { opacity: 0.55; cursor: not-allowed; }
 .notice { background: #e9f6ee; border-color: #a6d8b6; }
 .error { background: #fdeceb; border-color: #f0b8b3; color: #7a1a12; }
 .warning { background: var(--warn-bg); border-color: var(--warn-line); }
+.warning ul { margin: 0; padding-left: 1.2rem; }
+.warning li + li { margin-top: 0.35rem; }
+.confirm dl.facts { margin-bottom: 1rem; }
 .readonly { background: #eef2fb; border-color: #c3cfeb; }
 .usage { display: flex; align-items: baseline; gap: 0.75rem; margin-bottom: 0.75rem; }
 .usage strong { font-size: 1.1rem; }
@@ -74,7 +84,7 @@ dl.facts dd { margin: 0; display: flex; align-items: center; gap: 0.5rem; flex-w
 .secret { font-size: 1.02em; background: #fffdf5; border-color: var(--warn-line); }
 .empty { color: var(--muted); padding: 1rem 0; }
 .pager { margin-top: 1rem; display: flex; gap: 1rem; }
-footer { max-width: 1180px; margin: 2rem auto; padding: 0 1.5rem; color: var(--muted); font-size: 0.85em; }
+footer { max-width: 1260px; margin: 2rem auto; padding: 0 1.5rem; color: var(--muted); font-size: 0.85em; }
 `;
 
 const SCRIPT = `// keymint console: copy buttons. A file, not inline, because the CSP allows script-src 'self' only.

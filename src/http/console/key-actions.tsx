@@ -2,6 +2,7 @@
 // What a manager does to one key: confirm and regenerate, delete or revoke its sessions; disable and enable;
 // and the page that shows a new application secret, once.
 import { Hono, type Context } from 'hono';
+import type { PropsWithChildren } from 'hono/jsx';
 import { ENVIRONMENT_TAGS } from '../../core/environments.js';
 import { isId } from '../../core/ids.js';
 import type { AccountRecord, KeyRecord } from '../../ports/key-store.js';
@@ -56,25 +57,15 @@ const CONFIRMATIONS: Record<ConfirmedAction, Confirmation> = {
   },
 };
 
-function KeyFacts({ keyRecord }: { keyRecord: KeyRecord }) {
+/** The key's name and environment, then whatever else the page shows about it. */
+function KeyFacts({ keyRecord, children }: PropsWithChildren<{ keyRecord: KeyRecord }>) {
   return (
     <dl class="facts">
       <dt>Name</dt>
       <dd>{keyRecord.name}</dd>
       <dt>Environment</dt>
       <dd>{ENVIRONMENT_LABELS[keyRecord.environment]}</dd>
-      <dt>Key ID</dt>
-      <dd>
-        <code>{keyRecord.id}</code>
-      </dd>
-      <dt>Application ID</dt>
-      <dd>
-        <code>{keyRecord.applicationId}</code>
-      </dd>
-      <dt>Secret</dt>
-      <dd>
-        <code>…{keyRecord.secretHint}</code>
-      </dd>
+      {children}
     </dl>
   );
 }
@@ -88,7 +79,20 @@ function confirmationPage(c: Context<ConsoleEnv>, services: Services, account: A
     <Layout title={title} chrome={chromeOf(c, { account, section: key.environment })}>
       <section class="panel narrow confirm">
         <h1>{title}</h1>
-        <KeyFacts keyRecord={key} />
+        <KeyFacts keyRecord={key}>
+          <dt>Key ID</dt>
+          <dd>
+            <code>{key.id}</code>
+          </dd>
+          <dt>Application ID</dt>
+          <dd>
+            <code>{key.applicationId}</code>
+          </dd>
+          <dt>Secret</dt>
+          <dd>
+            <code>…{key.secretHint}</code>
+          </dd>
+        </KeyFacts>
         <div class="warning" role="note">
           <ul>
             {confirmation.consequences(key, lifetime).map((line) => (
@@ -112,6 +116,23 @@ function confirmationPage(c: Context<ConsoleEnv>, services: Services, account: A
   );
 }
 
+/** A value with a copy button (the console script copies the element named by data-copy-target). */
+function CopyableFact(props: { label: string; id: string; value: string; secret?: boolean }) {
+  return (
+    <>
+      <dt>{props.label}</dt>
+      <dd>
+        <code class={props.secret ? 'copyable secret' : 'copyable'} id={props.id}>
+          {props.value}
+        </code>
+        <button type="button" class={props.secret ? 'copy primary' : 'copy'} data-copy-target={props.id}>
+          {props.secret ? 'Copy secret' : 'Copy'}
+        </button>
+      </dd>
+    </>
+  );
+}
+
 const SECRET_HEADINGS: Record<SecretEvent, string> = { created: 'Key created', regenerated: 'Key regenerated' };
 
 function secretPage(
@@ -130,34 +151,14 @@ function secretPage(
           <strong>Copy the application secret now.</strong> It will not be shown again: keymint keeps only a hash of it.
           If you lose it, regenerate the key.
         </div>
-        <dl class="facts">
-          <dt>Name</dt>
-          <dd>{key.name}</dd>
-          <dt>Environment</dt>
-          <dd>{ENVIRONMENT_LABELS[key.environment]}</dd>
-          <dt>Application ID</dt>
-          <dd>
-            <code class="copyable" id="application-id">
-              {key.applicationId}
-            </code>
-            <button type="button" class="copy" data-copy-target="application-id">
-              Copy
-            </button>
-          </dd>
-          <dt>Application secret</dt>
-          <dd>
-            <code class="copyable secret" id="application-secret">
-              {shown.secret}
-            </code>
-            <button type="button" class="copy primary" data-copy-target="application-secret">
-              Copy secret
-            </button>
-          </dd>
+        <KeyFacts keyRecord={key}>
+          <CopyableFact label="Application ID" id="application-id" value={key.applicationId} />
+          <CopyableFact label="Application secret" id="application-secret" value={shown.secret} secret />
           <dt>Token endpoint</dt>
           <dd>
             <code>{`${services.config.publicUrl}/${key.environment}/oauth/token`}</code>
           </dd>
-        </dl>
+        </KeyFacts>
         <div class="form-row">
           <a class="button" href={paths.environment(account.id, key.environment)}>
             Done: back to {ENVIRONMENT_LABELS[key.environment].toLowerCase()} keys

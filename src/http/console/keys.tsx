@@ -20,7 +20,7 @@ import {
   type FormBody,
   type OpenAccount,
 } from './context.js';
-import { CsrfField, ENVIRONMENT_LABELS, Layout, PostButton, Time } from './layout.js';
+import { CsrfField, ENVIRONMENT_LABELS, Layout, Message, PostButton, TextField, Time } from './layout.js';
 import { paths } from './paths.js';
 import { flashSecret } from './session.js';
 
@@ -106,33 +106,34 @@ function createFailure(failure: Fail<KeyFailure>): { field: CreateField | 'form'
   }
 }
 
-function FieldError({ message }: { message: string | undefined }) {
-  return message ? <p class="field-error">{message}</p> : null;
-}
-
-const ScopesInput = ({ allowed, chosen, invalid }: { allowed: string[] | undefined; chosen: string[]; invalid: boolean }) => {
-  if (allowed) {
+/** Checkboxes when KEYMINT_SCOPES lists the allowed scopes; otherwise one space-separated text box. */
+function ScopesField({ allowed, chosen, error }: { allowed: string[] | undefined; chosen: string[]; error: string | undefined }) {
+  if (!allowed) {
     return (
-      <fieldset class="checks" id="scopes" aria-label="Scopes">
-        {allowed.map((scope) => (
-          <label>
-            <input type="checkbox" name="scopes" value={scope} checked={chosen.includes(scope)} /> <code>{scope}</code>
-          </label>
-        ))}
-      </fieldset>
+      <TextField
+        name="scopes"
+        label="Scopes"
+        hint="(space-separated; optional)"
+        placeholder="e.g. orders:read orders:write"
+        value={chosen.join(' ')}
+        error={error}
+      />
     );
   }
   return (
-    <input
-      type="text"
-      id="scopes"
-      name="scopes"
-      placeholder="e.g. orders:read orders:write"
-      value={chosen.join(' ')}
-      aria-invalid={invalid ? 'true' : undefined}
-    />
+    <fieldset class="checks">
+      <legend>
+        Scopes <span class="hint">(tick the ones this key may request)</span>
+      </legend>
+      {allowed.map((scope) => (
+        <label>
+          <input type="checkbox" name="scopes" value={scope} checked={chosen.includes(scope)} /> <code>{scope}</code>
+        </label>
+      ))}
+      {error && <p class="field-error">{error}</p>}
+    </fieldset>
   );
-};
+}
 
 function CreateKeyForm(props: {
   accountId: string;
@@ -146,38 +147,17 @@ function CreateKeyForm(props: {
     <form method="post" action={paths.keys(props.accountId)} class="create-key">
       <CsrfField csrf={props.csrf} />
       <input type="hidden" name="environment" value={props.environment} />
-      {errors.form && (
-        <div class="error" role="alert">
-          {errors.form}
-        </div>
-      )}
-      <label for="name">Name</label>
-      <input
-        type="text"
-        id="name"
-        name="name"
-        maxlength={100}
-        required
-        value={values.name}
-        aria-invalid={errors.name ? 'true' : undefined}
-      />
-      <FieldError message={errors.name} />
-      <label for="scopes">
-        Scopes <span class="hint">{props.allowedScopes ? '(tick the ones this key may request)' : '(space-separated; optional)'}</span>
-      </label>
-      <ScopesInput allowed={props.allowedScopes} chosen={values.scopes} invalid={Boolean(errors.scopes)} />
-      <FieldError message={errors.scopes} />
-      <label for="expiresAt">
-        Expires <span class="hint">(UTC; optional, leave empty for a key that does not expire)</span>
-      </label>
-      <input
+      <Message kind="error" text={errors.form} />
+      <TextField name="name" label="Name" maxlength={100} value={values.name} error={errors.name} required />
+      <ScopesField allowed={props.allowedScopes} chosen={values.scopes} error={errors.scopes} />
+      <TextField
         type="datetime-local"
-        id="expiresAt"
         name="expiresAt"
+        label="Expires"
+        hint="(UTC; optional, leave empty for a key that does not expire)"
         value={values.expiresAt}
-        aria-invalid={errors.expiresAt ? 'true' : undefined}
+        error={errors.expiresAt}
       />
-      <FieldError message={errors.expiresAt} />
       <div class="form-row">
         <button type="submit" class="primary">
           Create key
@@ -202,9 +182,9 @@ function KeyRow({ keyRecord, now, canManage, csrf }: { keyRecord: KeyRecord; now
       </td>
       <td>
         <code class="application-id">{keyRecord.applicationId}</code>
-      </td>
-      <td>
-        <code class="secret-hint">…{keyRecord.secretHint}</code>
+        <span class="sub">
+          secret <code class="secret-hint">…{keyRecord.secretHint}</code>
+        </span>
       </td>
       <td>
         {keyRecord.scopes.length === 0 ? (
@@ -223,9 +203,15 @@ function KeyRow({ keyRecord, now, canManage, csrf }: { keyRecord: KeyRecord; now
       </td>
       <td>
         <Time at={keyRecord.createdAt} />
-      </td>
-      <td>
-        <Time at={keyRecord.lastUsedAt} empty="never" />
+        <span class="sub">
+          {keyRecord.lastUsedAt === null ? (
+            'never used'
+          ) : (
+            <>
+              last used <Time at={keyRecord.lastUsedAt} />
+            </>
+          )}
+        </span>
       </td>
       {canManage && (
         <td>
@@ -277,11 +263,7 @@ async function environmentPage(
       <p class="lead">
         Token endpoint: <code>{`${services.config.publicUrl}/${environment}/oauth/token`}</code>
       </p>
-      {view.notice && (
-        <div class="notice" role="status">
-          {view.notice}
-        </div>
-      )}
+      <Message kind="notice" text={view.notice} />
       {!canManage && (
         <div class="readonly" role="note">
           You are signed in with a viewer token: you can see keys and the audit log, but not change them.
@@ -296,7 +278,7 @@ async function environmentPage(
         </meter>
         <span class="sub">the limit per environment</span>
       </div>
-      <section class="panel">
+      <section class="panel table-panel">
         {keys.length === 0 ? (
           <p class="empty">No keys in {label.toLowerCase()} yet.</p>
         ) : (
@@ -304,12 +286,10 @@ async function environmentPage(
             <thead>
               <tr>
                 <th>Name</th>
-                <th>Application ID</th>
-                <th>Secret</th>
+                <th>Application ID · secret</th>
                 <th>Scopes</th>
                 <th>Status</th>
-                <th>Created</th>
-                <th>Last used</th>
+                <th>Created · last used</th>
                 {canManage && <th>Actions</th>}
               </tr>
             </thead>

@@ -34,10 +34,56 @@ export const PostButton: FC<PropsWithChildren<{ action: string; csrf: string; cl
   </form>
 );
 
+/** A labelled input with its validation message; the label's hint and the message are optional. */
+export function TextField(props: {
+  name: string;
+  label: string;
+  hint?: string;
+  value?: string;
+  error?: string;
+  type?: 'text' | 'password' | 'datetime-local';
+  placeholder?: string;
+  maxlength?: number;
+  required?: boolean;
+  autofocus?: boolean;
+}) {
+  return (
+    <>
+      <label for={props.name}>
+        {props.label}
+        {props.hint && <span class="hint"> {props.hint}</span>}
+      </label>
+      <input
+        type={props.type ?? 'text'}
+        id={props.name}
+        name={props.name}
+        value={props.value}
+        placeholder={props.placeholder}
+        maxlength={props.maxlength}
+        required={props.required}
+        autofocus={props.autofocus}
+        autocomplete="off"
+        spellcheck={false}
+        aria-invalid={props.error ? 'true' : undefined}
+      />
+      {props.error && <p class="field-error">{props.error}</p>}
+    </>
+  );
+}
+
+/** A page-level message: a notice of what just happened, or an error that stopped it. */
+export function Message({ kind, text }: { kind: 'notice' | 'error'; text: string | undefined }) {
+  if (!text) return null;
+  return (
+    <div class={kind} role={kind === 'error' ? 'alert' : 'status'}>
+      {text}
+    </div>
+  );
+}
+
 const ISO_MINUTES = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}).*$/;
 
-export const Time: FC<{ at: number | null; empty?: string }> = ({ at, empty = '—' }) => {
-  if (at === null) return <span class="sub-empty">{empty}</span>;
+export const Time: FC<{ at: number }> = ({ at }) => {
   const iso = new Date(at).toISOString();
   return <time datetime={iso}>{iso.replace(ISO_MINUTES, '$1 $2 UTC')}</time>;
 };

@@ -70,7 +70,7 @@ export function operationRoutes(services: Services) {
       <Layout title="Audit log" chrome={chromeOf(c, { account, section: 'operations' })}>
         <h1>Audit log</h1>
         <p class="lead">Every change to this account’s keys and admin tokens, newest first, with who made it.</p>
-        <section class="panel">
+        <section class="panel table-panel">
           {page.items.length === 0 ? (
             <p class="empty">Nothing has happened yet.</p>
           ) : (

@@ -4,7 +4,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Services } from '../services.js';
 import { ConsoleError, formText, readForm, renderPage, type ConsoleEnv } from './context.js';
-import { CsrfField, Layout } from './layout.js';
+import { CsrfField, Layout, Message, TextField } from './layout.js';
 import { paths } from './paths.js';
 import { clearSession, CSRF_FIELD, csrfMatches, readSession, writeSession } from './session.js';
 
@@ -23,32 +23,23 @@ function signInPage(c: Context, csrf: string, state: { error?: string; notice?: 
   return renderPage(
     c,
     <Layout title="Sign in" chrome={{}}>
-      <section class="panel narrow">
+      <section class="panel narrow sign-in">
         <h1>Sign in</h1>
         <p class="lead">
           Use the operator's root token, or an account admin token: a manager changes keys, a viewer reads.
         </p>
-        {state.notice && (
-          <div class="notice" role="status">
-            {NOTICES[state.notice]}
-          </div>
-        )}
-        {state.error && (
-          <div class="error" role="alert">
-            {state.error}
-          </div>
-        )}
+        <Message kind="notice" text={state.notice && NOTICES[state.notice]} />
+        <Message kind="error" text={state.error} />
         <form method="post" action={paths.signIn}>
           <CsrfField csrf={csrf} />
-          <label for="token">Admin token</label>
-          <input type="password" id="token" name="token" autocomplete="off" spellcheck={false} required autofocus />
+          <TextField type="password" name="token" label="Admin token" required autofocus />
           <div class="form-row">
             <button type="submit" class="primary">
               Sign in
             </button>
           </div>
         </form>
-        <p class="lead">
+        <p class="fineprint">
           The token is kept in an HttpOnly cookie for this console only, for up to 12 hours or until you sign out.
         </p>
       </section>
