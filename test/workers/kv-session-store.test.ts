@@ -90,6 +90,17 @@ describe('KvSessionStore', () => {
     expect(await store.revokeSession('sandbox', 'unknown')).toBe(false);
   });
 
+  it('does not offer a cached token whose session reads as revoked, even while the cache entry lingers', async () => {
+    const { store, prefix } = freshStore();
+    const record = session({ exp: nowSeconds() + 3600 });
+    const slot = { keyId: record.keyId, slot: 'slot' };
+    const token = { token: 'jwt', jti: record.jti, scope: 'a', iat: record.iat, exp: record.exp };
+    await store.saveSession('sandbox', record, { slot, token, reuseUntil: nowSeconds() + 1800 });
+    // As another location sees it: the revoked record has arrived, the deletion of the cache entry not yet.
+    await env.SESSIONS.put(`${prefix}:sandbox:session:${record.jti}`, JSON.stringify({ ...record, revoked: true }));
+    expect(await store.findIssued('sandbox', slot)).toBeNull();
+  });
+
   it('stops offering a cached token at its reuse deadline, though KV keeps it a minute', async () => {
     const { store, clock } = freshStore();
     const record = session({ exp: nowSeconds() + 3600 });

@@ -178,7 +178,11 @@ export class KvSessionStore implements SessionStore, RateLimiter {
     return guarded(async () => {
       const name = this.key(environment, 'issued', `${slot.keyId}:${await slotDigest(slot.slot)}`);
       const cached = parse<CachedIssue>(await this.kv.get(name, 'text'));
-      return cached && cached.reuseUntil > this.nowSeconds() ? cached.token : null;
+      if (!cached || cached.reuseUntil <= this.nowSeconds()) return null;
+      // Revocation deletes this entry, but another location may still serve it from its KV cache for up to
+      // a minute; the session record (rarely cached where the token is reused) says whether it was revoked.
+      const record = await this.readSession(environment, cached.token.jti);
+      return record && !record.revoked ? cached.token : null;
     });
   }
 
