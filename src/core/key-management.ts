@@ -58,7 +58,13 @@ export interface KeyManagement {
   updateKey(actor: Actor, accountId: string, keyId: string, patch: KeyPatch): Promise<Result<KeyRecord, KeyFailure>>;
   regenerateKey(actor: Actor, accountId: string, keyId: string): Promise<Result<KeyWithSecret, 'not_found'>>;
   setKeyStatus(actor: Actor, accountId: string, keyId: string, status: 'active' | 'disabled'): Promise<Result<KeyRecord, 'not_found'>>;
-  deleteKey(actor: Actor, accountId: string, keyId: string): Promise<Result<void, 'not_found'>>;
+  /** Deletes the key; sessions it minted stay valid unless `revokeSessions` revokes them first. */
+  deleteKey(
+    actor: Actor,
+    accountId: string,
+    keyId: string,
+    options?: { revokeSessions?: boolean },
+  ): Promise<Result<void, 'not_found'>>;
   revokeKeySessions(actor: Actor, accountId: string, keyId: string): Promise<Result<{ key: KeyRecord; revoked: number }, 'not_found'>>;
   listOperations(accountId: string, query: { after?: string; limit: number }): Promise<Page<OperationRecord>>;
   /** Audits an environment-wide change that belongs to no account (signing-key rotation). */
@@ -216,9 +222,11 @@ export function createKeyManagement(deps: {
       return changeKey(actor, accountId, keyId, status === 'active' ? 'key.enabled' : 'key.disabled', { status });
     },
 
-    async deleteKey(actor, accountId, keyId) {
+    async deleteKey(actor, accountId, keyId, options = {}) {
       const existing = await keys.getKey(accountId, keyId);
       if (!existing) return fail('not_found');
+      // Once the row is gone nothing names the key's sessions any more: revoke them while it exists.
+      if (options.revokeSessions) await this.revokeKeySessions(actor, accountId, keyId);
       const now = clock.now();
       const audit = operation(actor, 'key.deleted', now, { accountId, environment: existing.environment, keyId });
       return (await keys.deleteKey(accountId, keyId, audit)) ? ok(undefined) : fail('not_found');

@@ -32,6 +32,14 @@ const updateKeyBody = z
   .strictObject({ name: name.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
   .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' });
 
+const deleteKeyQuery = z.strictObject({
+  revokeSessions: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
+    .meta({ description: 'Also revoke every live session of the key (default: they stay valid until they expire)' }),
+});
+
 const listKeysQuery = z.strictObject({ environment: z.enum(ENVIRONMENTS).optional(), ...pageQuery('key') });
 
 const keyAction = (action: string, summary: string, response: ReturnType<typeof json> | { description: string }, status = 200) =>
@@ -88,8 +96,8 @@ export const keyRouteDocs = [
     tags: ['Admin'],
     summary: 'Delete a key; its pair stops minting, its sessions stay valid until they expire (root, manager)',
     security: ADMIN_SECURITY,
-    request: { params: keyParams },
-    responses: { 204: { description: 'Deleted' }, ...problems(401, 403, 404) },
+    request: { params: keyParams, query: deleteKeyQuery },
+    responses: { 204: { description: 'Deleted' }, ...problems(400, 401, 403, 404) },
   }),
   keyAction('regenerate', 'New application ID and secret, same id; the old pair stops minting (root, manager)', json(keyWithSecretSchema, 'The key and its new secret')),
   keyAction('disable', 'Stop the key minting; sessions stay valid (root, manager)', json(keySchema, 'The key')),
@@ -170,7 +178,10 @@ export function keyRoutes(services: Services) {
       return c.json(keyView(changed.value));
     })
     .delete('/accounts/:accountId/keys/:keyId', async (c) => {
-      const deleted = await management.deleteKey(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      const accountId = permitted(c, 'manage');
+      const keyId = keyIdParam(c);
+      const { revokeSessions } = readQuery(c, deleteKeyQuery);
+      const deleted = await management.deleteKey(c.get('actor'), accountId, keyId, { revokeSessions });
       if (!deleted.ok) throw keyProblem(deleted);
       return c.body(null, 204);
     })
