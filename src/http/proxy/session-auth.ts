@@ -94,7 +94,9 @@ function reject(error: OAuthError): never {
 export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<SessionAuthEnv> {
   const settings = readSettings(options);
   const { environment } = settings;
-  const keySet = createRemoteJWKSet(settings.jwksUrl);
+  // keymint signs with a rotated key at once; an unknown kid refetches the set after at most 5 s
+  // (jose's default cooldown of 30 s would refuse fresh tokens for that long after a rotation).
+  const keySet = createRemoteJWKSet(settings.jwksUrl, { cooldownDuration: 5_000 });
   const getKey: JWTVerifyGetKey = async (header, token) => {
     try {
       return await keySet(header, token);
