@@ -64,7 +64,7 @@ export function accountRoutes(services: Services) {
       const actor = c.get('actor');
       if (actor.kind !== 'root') return c.redirect(paths.account(actor.accountId), 303);
       const wanted = c.req.query('account')?.trim();
-      if (wanted === undefined) return accountsPage(c);
+      if (!wanted) return accountsPage(c);
       const found = isId('acct', wanted) ? await management.getAccount(wanted) : null;
       if (found?.ok) return c.redirect(paths.account(found.value.id), 303);
       return accountsPage(c, { accountId: wanted, openError: `There is no account "${wanted}".` }, 404);
