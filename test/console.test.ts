@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/http/console/security.js';
 import { createAdminToken } from './support/admin-auth-suite.js';
 import { startGateway, type Gateway } from './support/gateway.js';
+import { tokenInfo } from './support/oauth-calls.js';
 
 interface StoredCookie {
   value: string;
@@ -342,6 +343,24 @@ describe('web console over HTTP', () => {
       const late = await root.post(`/console/accounts/${fresh}/keys`, { environment: 'production', name: 'fourth' });
       expect(late.status).toBe(409);
       expect(await late.text()).toContain('already has 3 keys in production');
+    });
+  });
+
+  describe('delete', () => {
+    it('leaves minted sessions valid by default, and revokes them when the confirmation box is ticked', async () => {
+      for (const [revokeSessions, liveAfter] of [[false, 200], [true, 401]] as const) {
+        const key = await gateway.createKey(accountId, { environment: 'production', name: `doomed-${revokeSessions}` });
+        const token = await gateway.mint('production', key);
+        const confirmPath = `/console/accounts/${accountId}/keys/${key.id}/delete`;
+        expect(await root.page(confirmPath)).toContain('name="revokeSessions"');
+        const response = await root.post(confirmPath, revokeSessions ? { revokeSessions: 'on' } : {});
+        expect(response.status).toBe(303);
+        expect(response.headers.get('location')).toBe(
+          `/console/accounts/${accountId}/production?notice=${revokeSessions ? 'deleted-and-revoked' : 'deleted'}`,
+        );
+        expect((await gateway.exchange('production', key.applicationId, key.applicationSecret)).status).toBe(401);
+        expect((await tokenInfo(gateway, 'production', token)).status).toBe(liveAfter);
+      }
     });
   });
 

@@ -73,6 +73,7 @@ button:disabled { opacity: 0.55; cursor: not-allowed; }
 .warning ul { margin: 0; padding-left: 1.2rem; }
 .warning li + li { margin-top: 0.35rem; }
 .confirm dl.facts { margin-bottom: 1rem; }
+label.option { display: flex; gap: 0.5rem; align-items: baseline; font-weight: 400; }
 .readonly { background: #eef2fb; border-color: #c3cfeb; }
 .usage { display: flex; align-items: baseline; gap: 0.75rem; margin-bottom: 0.75rem; }
 .usage strong { font-size: 1.1rem; }

@@ -7,7 +7,7 @@ import { ENVIRONMENT_TAGS } from '../../core/environments.js';
 import { isId } from '../../core/ids.js';
 import type { AccountRecord, KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
-import { chromeOf, ConsoleError, openAccount, renderPage, type ConsoleEnv } from './context.js';
+import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
 import type { KeyNotice } from './keys.js';
 import { CsrfField, ENVIRONMENT_LABELS, Layout } from './layout.js';
 import { paths } from './paths.js';
@@ -26,6 +26,8 @@ interface Confirmation {
   title: (key: KeyRecord) => string;
   consequences: (key: KeyRecord, sessionLifetime: string) => string[];
   button: string;
+  /** A checkbox that widens the action, posted as `name=on` when ticked. */
+  option?: { name: string; label: string };
 }
 
 const CONFIRMATIONS: Record<ConfirmedAction, Confirmation> = {
@@ -42,9 +44,10 @@ const CONFIRMATIONS: Record<ConfirmedAction, Confirmation> = {
     title: (key) => `Delete “${key.name}”?`,
     consequences: (_key, lifetime) => [
       'The key is removed for good: its application ID and secret can no longer mint session tokens. This cannot be undone.',
-      `Session tokens already minted with it stay valid until they expire (up to ${lifetime}). If the secret may have leaked, revoke the key’s sessions first.`,
+      `Session tokens already minted with it stay valid until they expire (up to ${lifetime}), unless you revoke them below.`,
     ],
     button: 'Delete key',
+    option: { name: 'revokeSessions', label: 'Also revoke every live session of this key now (its secret may have leaked)' },
   },
   'revoke-sessions': {
     title: (key) => `Revoke every session of “${key.name}”?`,
@@ -102,6 +105,11 @@ function confirmationPage(c: Context<ConsoleEnv>, services: Services, account: A
         </div>
         <form method="post" action={paths.keyAction(account.id, key.id, action)}>
           <CsrfField csrf={c.get('csrf')} />
+          {confirmation.option && (
+            <label class="option">
+              <input type="checkbox" name={confirmation.option.name} /> {confirmation.option.label}
+            </label>
+          )}
           <div class="form-row">
             <button type="submit" class="danger">
               {confirmation.button}
@@ -228,8 +236,9 @@ export function keyActionRoutes(services: Services) {
     })
     .post('/accounts/:accountId/keys/:keyId/delete', async (c) => {
       const { account, key } = await openKey(c);
-      if (!(await management.deleteKey(c.get('actor'), account.id, key.id)).ok) throw notFound();
-      return backTo(c, key, 'deleted');
+      const revokeSessions = formText(await readForm(c), 'revokeSessions') === 'on';
+      if (!(await management.deleteKey(c.get('actor'), account.id, key.id, { revokeSessions })).ok) throw notFound();
+      return backTo(c, key, revokeSessions ? 'deleted-and-revoked' : 'deleted');
     })
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
       const { account, key } = await openKey(c);

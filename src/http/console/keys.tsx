@@ -40,6 +40,7 @@ const NOTICES = {
   disabled: 'Key disabled: it can no longer mint session tokens. Sessions minted before stay valid until they expire.',
   enabled: 'Key enabled: it can mint session tokens again.',
   deleted: 'Key deleted: its application ID and secret can no longer mint session tokens. Sessions minted before stay valid until they expire.',
+  'deleted-and-revoked': 'Key deleted and its live sessions revoked: neither its application ID and secret nor its session tokens work any more.',
   'sessions-revoked': 'Sessions revoked.',
 } as const;
 
