@@ -5,6 +5,8 @@ import worker, { type WorkerEnv } from '../../src/runtime/worker.js';
 import { basic, createAccount, createKey, expectOAuthError, expectProblem } from './support/worker-client.js';
 
 const secrets = { KEYMINT_ADMIN_TOKEN: env.KEYMINT_ADMIN_TOKEN, KEYMINT_SECRET_PEPPER: env.KEYMINT_SECRET_PEPPER };
+// With the KEK the other tests' signing keys were sealed with, for tests that sign or publish keys.
+const allSecrets = { ...secrets, KEYMINT_KEK: env.KEYMINT_KEK };
 
 /** A fresh env object, as a new isolate (or deployment) would get: its own app. */
 function workerEnv(variables: Record<string, unknown>): WorkerEnv {
@@ -62,7 +64,7 @@ describe('a configured Worker', () => {
     const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const isolate = workerEnv(secrets);
     const first = await request(isolate, 'https://a.example/sandbox/.well-known/oauth-authorization-server');
-    await request(isolate, 'https://a.example/production/.well-known/jwks.json');
+    await request(isolate, 'https://a.example/.well-known/oauth-authorization-server/production');
     expect(kekWarnings(warned)).toBe(1);
     expect(await first.json()).toMatchObject({ issuer: 'https://a.example/sandbox' });
 
@@ -82,6 +84,7 @@ describe('a configured Worker', () => {
   });
 
   it('reports D1 and KV at /readyz, and 503 when one cannot answer', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
     const ready = await request(workerEnv(secrets), 'https://keymint.example/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', kv: 'ok' } });
@@ -103,7 +106,7 @@ describe('a configured Worker', () => {
       throw new Error('KV GET failed: 503');
     };
     const brokenKv = { get: unreachable, put: unreachable, delete: unreachable, list: unreachable };
-    const response = await request(workerEnv({ ...secrets, SESSIONS: brokenKv }), 'https://keymint.example/sandbox/oauth/token', {
+    const response = await request(workerEnv({ ...allSecrets, SESSIONS: brokenKv }), 'https://keymint.example/sandbox/oauth/token', {
       method: 'POST',
       headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials',
@@ -113,8 +116,7 @@ describe('a configured Worker', () => {
   });
 
   it('hands deferred work (lastUsedAt) to waitUntil, so it completes after the response', async () => {
-    vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const isolate = workerEnv(secrets);
+    const isolate = workerEnv(allSecrets);
     const adminCall = (method: string, path: string, body?: unknown) =>
       request(isolate, `https://keymint.example/admin/v1${path}`, {
         method,
