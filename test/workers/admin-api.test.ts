@@ -204,6 +204,14 @@ describe('regenerate, disable, delete: the pair stops minting, earlier sessions 
     expect(tokens).not.toContain(await mint('production', key, { scope: 'a' }));
   });
 
+  it('deletes a key and revokes its live sessions in one call with ?revokeSessions=true', async () => {
+    const key = await createKey(accountId, { environment: 'production' });
+    const token = await mint('production', key);
+    const deleted = await admin('DELETE', `/accounts/${accountId}/keys/${key.id}?revokeSessions=true`);
+    expect(deleted.status).toBe(204);
+    expect(await introspect('production', productionWitness, token)).toEqual({ active: false });
+  });
+
   it('records every change in the audit log, newest first', async () => {
     const body = (await (await admin('GET', `/accounts/${accountId}/operations?limit=100`)).json()) as {
       items: { id: string; action: string; actor: string; environment: string | null }[];
