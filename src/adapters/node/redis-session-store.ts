@@ -54,10 +54,14 @@ end
 redis.call('DEL', KEYS[2])
 return count`;
 
-/** A client tuned to fail fast: no offline queue, bounded timeouts, background reconnects. */
+/**
+ * A client tuned to fail fast: no offline queue, bounded timeouts, background reconnects. Commands issued
+ * in the same tick (concurrent requests' checks and writes) go out as one pipelined write.
+ */
 export function createRedisClient(url: string): Redis {
   return new Redis(url, {
     lazyConnect: true,
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
