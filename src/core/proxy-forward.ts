@@ -66,6 +66,14 @@ function describeFetchError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+// Responses up to this size with a Content-Length (and no Content-Encoding to undo) are buffered.
+const SMALL_BODY_BYTES = 64 * 1024;
+
+function isSmallPlainBody(headers: Headers): boolean {
+  const length = headers.get('content-length');
+  return length !== null && /^\d+$/.test(length) && Number(length) <= SMALL_BODY_BYTES && !headers.has('content-encoding');
+}
+
 export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeof fetch }): UpstreamForwarder {
   const fetchUpstream = deps.fetch ?? ((input, init) => fetch(input, init));
   return {
@@ -73,6 +81,12 @@ export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeo
       const watchdog = createWatchdog(deps.timeoutMs);
       const signal = AbortSignal.any([call.signal, watchdog.signal]);
       signal.addEventListener('abort', watchdog.stop, { once: true });
+      const failure = (error: unknown) => {
+        watchdog.stop();
+        if (watchdog.signal.aborted) return fail('timeout');
+        if (call.signal.aborted) return fail('client_closed');
+        return fail('unreachable', describeFetchError(error));
+      };
       const headers = new Headers(call.headers);
       if (call.body === null) headers.delete('content-length');
       watchdog.arm();
@@ -89,21 +103,27 @@ export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeo
           signal,
         } as RequestInit);
       } catch (error) {
+        return failure(error);
+      }
+      const init = { status: response.status, statusText: response.statusText };
+      if (response.body && isSmallPlainBody(response.headers)) {
+        // A small body of declared length is read whole (still under the watchdog) and answered in one
+        // write with its headers, instead of a stream of chunk writes: most API answers are like this.
+        // A body that breaks off is answered 502/504 like a failed request: it could not be delivered whole.
+        let bytes: Uint8Array<ArrayBuffer>;
+        try {
+          watchdog.arm();
+          bytes = new Uint8Array(await response.arrayBuffer());
+        } catch (error) {
+          return failure(error);
+        }
         watchdog.stop();
-        if (watchdog.signal.aborted) return fail('timeout');
-        if (call.signal.aborted) return fail('client_closed');
-        return fail('unreachable', describeFetchError(error));
+        return ok(new Response(bytes, { ...init, headers: downstreamResponseHeaders(response.headers, false) }));
       }
       const body = response.body && observeChunks(response.body, watchdog.arm, watchdog.stop);
       if (body) watchdog.arm();
       else watchdog.stop();
-      return ok(
-        new Response(body, {
-          status: response.status,
-          statusText: response.statusText,
-          headers: downstreamResponseHeaders(response.headers, body !== null),
-        }),
-      );
+      return ok(new Response(body, { ...init, headers: downstreamResponseHeaders(response.headers, body !== null) }));
     },
   };
 }

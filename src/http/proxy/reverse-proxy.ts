@@ -46,7 +46,8 @@ export function reverseProxy(services: Services): Handler {
         host: c.req.header('host'),
         proto: url.protocol.replace(/:$/, ''),
       }),
-      body: c.req.raw.body,
+      // GET and HEAD carry no body; not asking for one spares building a web Request per call on Node.
+      body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body,
       signal: c.req.raw.signal,
     });
     if (forwarded.ok) return forwarded.value;
