@@ -35,6 +35,16 @@ export interface SessionTokens {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{2,1024}$/;
 
+// Tokens whose signature and claims already checked out, by their exact text (a different signature is a
+// different string): clients present the same token for up to its whole lifetime, and an ES256 verification
+// is the largest cost of a proxied call or an introspection. Bounded; the oldest entry goes first.
+const VERIFIED_CACHE_ENTRIES = 10_000;
+
+interface VerifiedToken {
+  kid: string;
+  claims: Readonly<SessionClaims>;
+}
+
 export function createSessionTokens(deps: {
   keyring: SigningKeyring;
   clock: Clock;
@@ -45,6 +55,29 @@ export function createSessionTokens(deps: {
   const issuer = (environment: Environment) => `${publicUrl}/${environment}`;
   // Tokens are for the environment's downstream APIs, which keymint's proxy fronts.
   const audience = (environment: Environment) => `${publicUrl}/${environment}/api`;
+
+  const verified: Record<Environment, Map<string, VerifiedToken>> = { sandbox: new Map(), production: new Map() };
+
+  /** What a full verification would answer for a token that passed one before: only time has moved. */
+  async function recheck(environment: Environment, token: string, entry: VerifiedToken) {
+    // As jose checks `exp`: expired once the current whole second reaches it.
+    if (entry.claims.exp <= Math.floor(clock.now() / 1000)) {
+      verified[environment].delete(token);
+      return fail('expired');
+    }
+    // The signing key may have left the JWKS since (retired past its publication window).
+    if (!(await keyring.verificationKey(environment, entry.kid))) {
+      verified[environment].delete(token);
+      return fail('bad_signature');
+    }
+    return ok(entry.claims as SessionClaims);
+  }
+
+  function remember(environment: Environment, token: string, entry: VerifiedToken): void {
+    const cache = verified[environment];
+    if (cache.size >= VERIFIED_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(token, entry);
+  }
 
   return {
     issuer,
@@ -71,6 +104,8 @@ export function createSessionTokens(deps: {
       return { token, claims };
     },
     async verify(environment, token) {
+      const known = verified[environment].get(token);
+      if (known) return recheck(environment, token, known);
       if (!JWT_SHAPE.test(token)) return fail('malformed');
       let kid: string | undefined;
       try {
@@ -92,7 +127,9 @@ export function createSessionTokens(deps: {
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
         if (payload.env !== environment) return fail('wrong_environment');
-        return ok(payload as unknown as SessionClaims);
+        const claims = Object.freeze(payload) as unknown as SessionClaims;
+        remember(environment, token, { kid, claims });
+        return ok(claims);
       } catch (error) {
         if (error instanceof errors.JWTExpired) return fail('expired');
         if (error instanceof errors.JWSSignatureVerificationFailed) return fail('bad_signature');
