@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { findRouteRule, missingScopes, normalizePath, normalizeRoutePrefix, type RouteRule } from './proxy-routes.js';
+import {
+  findRouteRule,
+  isAmbiguousPath,
+  missingScopes,
+  normalizePath,
+  normalizeRoutePrefix,
+  type RouteRule,
+} from './proxy-routes.js';
 
 const rule = (method: string, path: string, scopes: string[] = []): RouteRule => ({ method, path, scopes });
 
@@ -41,5 +48,22 @@ describe('route rules', () => {
     expect(normalizePath('/%6Frders/%7e/a%2fb/%41%2D')).toBe('/orders/~/a%2Fb/A-');
     expect(normalizeRoutePrefix('/orders///')).toBe('/orders');
     expect(normalizeRoutePrefix('/')).toBe('/');
+  });
+});
+
+describe('paths that could dodge a rule', () => {
+  const rules = [rule('POST', '/orders', ['orders:write'])];
+
+  it('match rules whatever their case, as case-insensitive upstreams read them', () => {
+    expect(findRouteRule(rules, 'POST', '/ORDERS/1')?.scopes).toEqual(['orders:write']);
+    expect(findRouteRule(rules, 'POST', '/Orders')?.scopes).toEqual(['orders:write']);
+    expect(findRouteRule(rules, 'POST', '/ordersheet')).toBeUndefined();
+  });
+
+  it('are ambiguous when they hold matrix parameters, encoded slashes or backslashes, or NUL', () => {
+    for (const path of ['/orders;x/1', '/orders%2F1', '/orders%2f1', '/orders%5C1', '/a%00b']) {
+      expect(isAmbiguousPath(path), path).toBe(true);
+    }
+    for (const path of ['/orders/1', '/orders/a%20b', '/reports?x=;']) expect(isAmbiguousPath(path.split('?')[0]!), path).toBe(false);
   });
 });

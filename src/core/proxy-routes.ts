@@ -29,9 +29,20 @@ export function normalizeRoutePrefix(path: string): string {
   return normalized === '' ? '/' : normalized;
 }
 
+// Many upstreams ignore case in paths (Express by default, IIS): a rule must not be dodged by `/ORDERS`.
 function coversPath(prefix: string, path: string): boolean {
   if (prefix === '/') return true;
-  return path === prefix || path.startsWith(`${prefix}/`);
+  const [rule, asked] = [prefix.toLowerCase(), path.toLowerCase()];
+  return asked === rule || asked.startsWith(`${rule}/`);
+}
+
+/**
+ * Paths that upstreams read in ways a prefix match cannot follow: matrix parameters (`/orders;x/1`,
+ * stripped by Tomcat and Spring), encoded slashes and backslashes (`/orders%2F1`, decoded by some
+ * servers), backslashes and NUL. The proxy refuses them rather than guess which route they reach.
+ */
+export function isAmbiguousPath(path: string): boolean {
+  return /[;\\]|%2f|%5c|%00/i.test(path);
 }
 
 function coversMethod(ruleMethod: string, method: string): boolean {

@@ -3,7 +3,7 @@ import type { Handler } from 'hono';
 import type { Environment } from '../../core/environments.js';
 import { createUpstreamForwarder } from '../../core/proxy-forward.js';
 import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
-import { findRouteRule, missingScopes, normalizePath } from '../../core/proxy-routes.js';
+import { findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
 import { assertNever } from '../../core/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
 import { environmentParam, type Services } from '../services.js';
@@ -32,6 +32,9 @@ export function reverseProxy(services: Services): Handler {
     const path = upstreamPath(url.pathname, environment);
     // Only an odd spelling of the prefix gets here (the router decodes, `url.pathname` does not).
     if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${c.req.method} ${url.pathname}`);
+    if (isAmbiguousPath(path)) {
+      throw new ApiProblem(400, 'invalid_request', 'the path holds ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently');
+    }
 
     const caller = await authenticateCaller(c, services, environment);
     const rule = findRouteRule(config.routes[environment], c.req.method, path);

@@ -1,0 +1,54 @@
+// Route rules cannot be dodged by spelling a protected path the way an upstream would still accept.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from './support/gateway.js';
+import { startUpstream, type Upstream } from './support/upstream.js';
+
+const RULES = [
+  { method: 'GET', path: '/orders', scopes: ['orders:read'] },
+  { path: '/orders', scopes: ['orders:write'] },
+];
+
+describe('proxy paths', () => {
+  let upstream: Upstream;
+  let gateway: Gateway;
+  let token: string;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    gateway = await startGateway({
+      env: { KEYMINT_UPSTREAM_SANDBOX: upstream.url, KEYMINT_ROUTES_SANDBOX: JSON.stringify(RULES) },
+    });
+    const account = await gateway.createAccount();
+    token = await gateway.mint('sandbox', await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read'] }));
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await upstream.close();
+  });
+
+  const post = (path: string) =>
+    gateway.fetch(`/sandbox/api${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'a=1' });
+
+  it('applies a rule to any casing of its path', async () => {
+    for (const path of ['/orders/1', '/ORDERS/1', '/Orders']) {
+      const response = await post(path);
+      expect(response.status, path).toBe(403);
+      expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    }
+  });
+
+  it('refuses matrix parameters and encoded slashes with 400 problem JSON, before the upstream sees them', async () => {
+    const before = upstream.seen.length;
+    for (const path of ['/orders;x/1', '/orders%2F1', '/orders%5c1']) {
+      const response = await post(path);
+      expect(response.status, path).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect(upstream.seen.length).toBe(before);
+  });
+
+  it('still forwards what the token may do', async () => {
+    const response = await gateway.fetch('/sandbox/api/ORDERS/7', { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    expect(upstream.seen.at(-1)?.url).toBe('/ORDERS/7');
+  });
+});
