@@ -113,7 +113,7 @@ export async function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use(assignRequestId);
   app.use(observeRequests({ logger, metrics }));
-  mountObservability(app, { metrics, readiness: deps.readiness ?? {} });
+  mountObservability(app, { metrics, readiness: deps.readiness ?? {}, logger });
   mountApiDocs(app, config.publicUrl);
 
   // Public OAuth endpoints (SPEC §2), per environment.

@@ -100,6 +100,7 @@ const schema = z.object({
     .optional(),
   KEYMINT_AUTH_FAILURES_PER_CLIENT: wholeNumber(1, 1_000_000).default(10),
   KEYMINT_AUTH_FAILURES_PER_IP: wholeNumber(1, 1_000_000).default(100),
+  KEYMINT_TRUSTED_PROXIES: wholeNumber(0, 10).default(0),
   KEYMINT_ISSUANCE_CACHE: flag.default(true),
   KEYMINT_DIRECT_KEY_AUTH: flag.default(true),
   KEYMINT_STRICT_SESSIONS: flag.default(false),
@@ -141,6 +142,8 @@ export interface Config {
   kek: string | undefined;
   authFailuresPerClient: number;
   authFailuresPerIp: number;
+  /** Reverse proxies in front of keymint whose X-Forwarded-For entries are trusted (0: use the socket). */
+  trustedProxies: number;
   issuanceCache: boolean;
   directKeyAuth: boolean;
   strictSessions: boolean;
@@ -195,6 +198,7 @@ export function loadConfig(record: Record<string, unknown>): Config {
     kek: env.KEYMINT_KEK,
     authFailuresPerClient: env.KEYMINT_AUTH_FAILURES_PER_CLIENT,
     authFailuresPerIp: env.KEYMINT_AUTH_FAILURES_PER_IP,
+    trustedProxies: env.KEYMINT_TRUSTED_PROXIES,
     issuanceCache: env.KEYMINT_ISSUANCE_CACHE,
     directKeyAuth: env.KEYMINT_DIRECT_KEY_AUTH,
     strictSessions: env.KEYMINT_STRICT_SESSIONS,

@@ -25,6 +25,31 @@ describe('brute-force limits', () => {
     expect((await gateway.exchange('production', production.applicationId, production.applicationSecret)).status).toBe(200);
   });
 
+  it('behind a trusted reverse proxy, counts per X-Forwarded-For address, ignoring what the client prepends', async () => {
+    gateway = await startGateway({
+      env: { KEYMINT_TRUSTED_PROXIES: '1', KEYMINT_AUTH_FAILURES_PER_IP: '2', KEYMINT_AUTH_FAILURES_PER_CLIENT: '100' },
+    });
+    const account = await gateway.createAccount();
+    const key = await gateway.createKey(account.id, { environment: 'sandbox' });
+    const from = (forwardedFor: string, secret: string) =>
+      gateway.fetch('/sandbox/oauth/token', {
+        method: 'POST',
+        headers: {
+          authorization: basic(key.applicationId, secret),
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-forwarded-for': forwardedFor,
+        },
+        body: 'grant_type=client_credentials',
+      });
+    const wrong = key.applicationSecret.replace(/.$/, (last) => (last === 'A' ? 'B' : 'A'));
+    expect((await from('203.0.113.7', wrong)).status).toBe(401);
+    // A spoofed left-hand entry does not give the attacker a fresh budget.
+    expect((await from('198.51.100.1, 203.0.113.7', wrong)).status).toBe(401);
+    expect((await from('198.51.100.2, 203.0.113.7', key.applicationSecret)).status).toBe(429);
+    // Another client behind the same proxy is not slowed.
+    expect((await from('203.0.113.8', key.applicationSecret)).status).toBe(200);
+  });
+
   it('guards introspection and revocation with the same per-client limit', async () => {
     gateway = await startGateway({ env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: '2' } });
     const account = await gateway.createAccount();

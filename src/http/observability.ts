@@ -74,7 +74,10 @@ export const observabilityRoutes = [
   }),
 ];
 
-export function mountObservability(app: Hono<AppEnv>, deps: { metrics: Metrics; readiness: ReadinessChecks }) {
+export function mountObservability(
+  app: Hono<AppEnv>,
+  deps: { metrics: Metrics; readiness: ReadinessChecks; logger: Logger },
+) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }, 200, { 'Cache-Control': 'no-store' }));
 
   app.get('/readyz', async (c) => {
@@ -84,7 +87,9 @@ export function mountObservability(app: Hono<AppEnv>, deps: { metrics: Metrics; 
           await check();
           return [name, 'ok'] as const;
         } catch (error) {
-          return [name, `unavailable: ${(error as Error).message}`] as const;
+          // The reason goes to the log only: it may name internal hosts and ports.
+          deps.logger.warn('readiness check failed', { check: name, error: (error as Error).message });
+          return [name, 'unavailable'] as const;
         }
       }),
     );

@@ -19,12 +19,22 @@ export interface NodeDeps {
   close(): Promise<void>;
 }
 
-function clientIp(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined;
-  }
+/**
+ * The caller's address for the per-IP failure limit. Behind `trustedProxies` reverse proxies it is the
+ * X-Forwarded-For entry the outermost of them added; entries further left are the client's own claims.
+ */
+export function clientIpReader(trustedProxies: number): (c: Context) => string | undefined {
+  return function clientIp(c) {
+    let socket: string | undefined;
+    try {
+      socket = getConnInfo(c).remote.address;
+    } catch {
+      socket = undefined;
+    }
+    if (trustedProxies === 0) return socket;
+    const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map((hop) => hop.trim()).filter(Boolean);
+    return hops[hops.length - trustedProxies] ?? socket;
+  };
 }
 
 export async function createNodeDeps(config: Config, logger: Logger): Promise<NodeDeps> {
@@ -71,7 +81,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,
-      clientIp,
+      clientIp: clientIpReader(config.trustedProxies),
     },
     adminTokenFile: adminToken.path,
     async close() {

@@ -32,7 +32,8 @@ for (const environment of ['sandbox', 'production']) {
 const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
   logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: config.database });
   if (node.adminTokenFile) {
-    logger.info('root admin token file (0600); use its content as Authorization: Bearer <token> on /admin/v1', {
+    // warn, not info: SPEC §5 wants the path shown, also when KEYMINT_LOG_LEVEL=warn.
+    logger.warn('root admin token file (0600); use its content as Authorization: Bearer <token> on /admin/v1', {
       path: node.adminTokenFile,
     });
   }

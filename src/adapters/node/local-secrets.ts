@@ -22,6 +22,12 @@ export function resolveLocalSecret(
   const path = join(directory, fileName);
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), path, generated: false };
   const value = generate();
-  writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process starting on the same directory wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { value: readFileSync(path, 'utf8').trim(), path, generated: false };
+  }
   return { value, path, generated: true };
 }

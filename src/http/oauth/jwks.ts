@@ -5,7 +5,8 @@ import * as z from 'zod';
 import { environmentParams, json } from '../openapi/shared.js';
 import { environmentParam, type Services } from '../services.js';
 
-export const JWKS_MAX_AGE_SECONDS = 300;
+// Short: a rotated key signs at once, and verifiers behind a shared cache must see it soon.
+export const JWKS_MAX_AGE_SECONDS = 60;
 
 const jwkSchema = z
   .looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') })
