@@ -9,8 +9,9 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, killAllChildrenNow, processTree, sampleRss, startChild, stopAllChildren, waitFor, type Child } from './lib/children.js';
 import { basic, createKeys, REPO_ROOT, spawnKeymint, startKeymint, type Credential, type Keymint, type KeymintOptions } from './lib/keymint.js';
+import { buildBundle } from './lib/bundle.js';
 import { runLoad, type LoadOptions, type LoadResult } from './lib/load.js';
-import { loadAverage, machineLine, watchForeignCpu } from './lib/machine.js';
+import { loadAverage, machineLine, watchCpu, watchForeignCpu } from './lib/machine.js';
 import { OPAQUE_RESOURCE } from './lib/peer-resources.js';
 import { seedDatabase } from './seed.js';
 
@@ -77,6 +78,8 @@ interface Side {
   missing?: string;
   rssBytes?: number;
   foreignCpu?: number;
+  /** CPU time the server's process tree spent per successful request, in µs. */
+  cpuPerRequest?: number;
 }
 
 interface Row {
@@ -205,11 +208,20 @@ async function flushRedis(): Promise<void> {
 async function measure(label: string, options: Omit<LoadOptions, 'seconds'>, pid?: number): Promise<Side> {
   if (warmup > 0) await runLoad({ ...options, connections, seconds: warmup });
   const rss = pid ? sampleRss(pid) : undefined;
+  const cpu = pid ? watchCpu(pid) : undefined;
   const foreign = watchForeignCpu();
   const result = await runLoad({ ...options, connections, seconds: duration });
-  const side: Side = { label, result, rssBytes: rss?.stop(), foreignCpu: foreign.stop() };
+  const cpuMicros = cpu?.stop();
+  const side: Side = {
+    label,
+    result,
+    rssBytes: rss?.stop(),
+    foreignCpu: foreign.stop(),
+    cpuPerRequest: cpuMicros !== undefined && result.ok > 0 ? cpuMicros / result.ok : undefined,
+  };
   const statuses = Object.entries(result.statusCounts).map(([code, n]) => `${code}×${n}`).join(' ');
-  log(`  ${label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms [${statuses}]` +
+  log(`  ${label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms, ` +
+      `${side.cpuPerRequest !== undefined ? `${Math.round(side.cpuPerRequest)} µs CPU/req ` : ''}[${statuses}]` +
       `${result.failed ? ` — ${result.failed} failed` : ''}${side.foreignCpu! > 0.1 ? ` — other processes used ${Math.round(side.foreignCpu! * 100)}% CPU` : ''}`);
   if (result.failed > 0) notes.push(`${label}: ${result.failed} of ${result.ok + result.failed} requests failed (${statuses}).`);
   if (result.ok === 0) return { label, result: undefined, missing: 'failed', rssBytes: side.rssBytes };
@@ -227,8 +239,11 @@ function median(values: number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-/** Spawn to the first 200 from the token endpoint, on an existing database (no first-run key generation). */
-async function coldStart(options: KeymintOptions, credential: Credential): Promise<number> {
+/**
+ * Spawn to the first 200 from the token endpoint, on an existing database (no first-run key generation),
+ * and the resident memory right then.
+ */
+async function coldStart(options: KeymintOptions, credential: Credential): Promise<{ ms: number; rssBytes: number }> {
   const started = performance.now();
   const child = spawnKeymint('keymint (cold start)', options);
   const url = `http://127.0.0.1:${options.port}/sandbox/oauth/token`;
@@ -238,10 +253,17 @@ async function coldStart(options: KeymintOptions, credential: Credential): Promi
       const response = await fetch(url, init).catch(() => undefined);
       return response?.status === 200 ? true : undefined;
     }, { child, intervalMs: 2, timeoutMs: 30_000 });
-    return performance.now() - started;
+    const ms = performance.now() - started;
+    return { ms, rssBytes: sampleRss(child.pid).stop() };
   } finally {
     await child.stop();
   }
+}
+
+interface ColdStarts {
+  label: string;
+  runs: { ms: number; rssBytes: number }[];
+  missing?: string;
 }
 
 function gitRevision(): Promise<string> {
@@ -446,22 +468,32 @@ async function main(): Promise<void> {
     });
   }
 
-  // Cold start: spawn to the first 200 on the token endpoint.
-  const coldStartMs: number[] = [];
+  // Cold start: spawn to the first 200 on the token endpoint, as `npm start` runs it and as one bundled file.
+  await keymint.stop();
+  const cold: ColdStarts[] = [];
   if (coldStarts > 0 && wants('cold')) {
-    await keymint.stop();
-    log(`cold start ×${coldStarts}…`);
     const options = { ...mainOptions, port: await freePort(), nodeFlags: [] };
-    for (let i = 0; i < coldStarts; i++) coldStartMs.push(await coldStart(options, credentials[0]!));
-    log(`   ${coldStartMs.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
-  } else {
-    await keymint.stop();
+    const bundle = await buildBundle();
+    for (const [label, variant] of [
+      ['`node --import tsx src/runtime/node.ts` (what `npm start` runs)', options],
+      ['one bundled file (esbuild) run with `node`', 'entry' in bundle ? { ...options, bundle: bundle.entry } : undefined],
+    ] as const) {
+      if (!variant) {
+        cold.push({ label, runs: [], missing: 'error' in bundle ? bundle.error : 'not built' });
+        continue;
+      }
+      log(`cold start ×${coldStarts}: ${label}…`);
+      const runs = [];
+      for (let i = 0; i < coldStarts; i++) runs.push(await coldStart(variant, credentials[0]!));
+      log(`   ${runs.map((run) => `${Math.round(run.ms)} ms`).join(', ')}`);
+      cold.push({ label, runs });
+    }
   }
 
-  await report(machine, coldStartMs);
+  await report(machine, cold);
 }
 
-async function report(machine: string, coldStartMs: number[]): Promise<void> {
+async function report(machine: string, coldStarts: ColdStarts[]): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const header = [
     '| scenario | keymint req/s | peer req/s | ratio | keymint p50 / p99 ms | peer p50 / p99 ms | keymint peak RSS |',
@@ -475,12 +507,22 @@ async function report(machine: string, coldStartMs: number[]): Promise<void> {
     const ratio = row.keymint.result && row.peer.result ? row.ratio(row.keymint.result, row.peer.result) : 'n/a';
     return `| ${row.scenario} | ${fmtRate(row.keymint)} | ${fmtRate(row.peer)} | ${ratio} | ${fmtLatency(row.keymint)} | ${fmtLatency(row.peer)} | ${fmtRss(row.keymint)} |`;
   });
+  const fmtCpu = (side: Side) => (side.cpuPerRequest !== undefined ? `${Math.round(side.cpuPerRequest)}` : 'n/a');
+  const cpuLines = [...rows].sort((a, b) => order(a) - order(b)).map((row) => `| ${row.scenario.split(' (')[0]} | ${fmtCpu(row.keymint)} | ${fmtCpu(row.peer)} |`);
   const busy = rows
     .flatMap((row) => [row.keymint, row.peer])
     .filter((side, index, all) => all.indexOf(side) === index && (side.foreignCpu ?? 0) > 0.1)
     .map((side) => `${side.label} (${Math.round(side.foreignCpu! * 100)}%)`);
-  const cold = coldStartMs.length
-    ? `Cold start (spawn of \`node --import tsx src/runtime/node.ts\` to the first 200 from the token endpoint): median ${Math.round(median(coldStartMs))} ms of ${coldStartMs.length} (${coldStartMs.map((ms) => Math.round(ms)).join(', ')} ms).`
+  const cold = coldStarts.length
+    ? [
+        'Cold start, process spawn to the first 200 from the token endpoint (existing database, Redis up), median of the runs, and resident memory at that moment:',
+        '',
+        ...coldStarts.map((c) =>
+          c.missing
+            ? `- ${c.label}: n/a (${c.missing})`
+            : `- ${c.label}: **${Math.round(median(c.runs.map((r) => r.ms)))} ms** (${c.runs.map((r) => Math.round(r.ms)).join(', ')} ms), RSS ${Math.round(median(c.runs.map((r) => r.rssBytes)) / 1048576)} MiB`,
+        ),
+      ].join('\n')
     : 'Cold start: not measured.';
   const revision = await gitRevision();
   const markdown = [
@@ -488,9 +530,19 @@ async function report(machine: string, coldStartMs: number[]): Promise<void> {
     '',
     `Machine: ${machine}. Commit ${revision}. ${duration} s per measurement after ${warmup} s warm-up, ${connections} connections, load spread over ${keyCount} keys; load generator (autocannon) on the same machine.`,
     '',
-    ...header,
-    ...lines,
-    '',
+    ...(rows.length
+      ? [
+          ...header,
+          ...lines,
+          '',
+          'CPU time per successful request, all threads of the server\'s process tree (a measure that other load on the machine disturbs less than the rates):',
+          '',
+          '| scenario | keymint CPU µs/req | peer CPU µs/req |',
+          '|---|---:|---:|',
+          ...cpuLines,
+          '',
+        ]
+      : []),
     cold,
     ...(busy.length ? ['', `Other processes on the machine used more than 10% of its CPU during: ${busy.join(', ')}.`] : []),
     ...notes.map((note) => `- ${note}`),

@@ -11,6 +11,8 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 // Keys per filler account: two per environment, under the default limit of three.
 const KEYS_PER_ACCOUNT = 4;
 const ROWS_PER_TRANSACTION = 100_000;
+// Per filler row: 6 (account id) + 6 (key id) + 24 (application id) + 32 (secret hash) random bytes.
+const ROW_RANDOM_BYTES = 68;
 
 function base62(bytes: Buffer, length: number): string {
   let out = '';
@@ -67,8 +69,8 @@ export function seedDatabase(path: string, keys: number): SeedResult {
   db.pragma('cache_size = -262144');
   db.pragma('foreign_keys = OFF');
 
-  // Filler rows all share one precomputed hash: no secret is ever presented for them.
-  const fillerHash = createHash('sha256').update('keymint bench filler').digest('base64url');
+  // No secret is ever presented for filler rows, so their "hashes" are random 256-bit values in the HMAC's
+  // shape: as cheap as one shared precomputed hash, which the unique index on secret_hash would refuse.
   const createdAt = Date.now() - 86_400_000;
   const insertAccount = db.prepare('insert into accounts (id, name, created_at) values (?, ?, ?)');
   const insertKey = db.prepare(
@@ -78,7 +80,7 @@ export function seedDatabase(path: string, keys: number): SeedResult {
   const scopes = JSON.stringify(['read', 'write']);
   const time = fixedBase62(createdAt, 8);
   const insertRange = db.transaction((from: number, to: number) => {
-    const random = randomBytes((to - from) * 40);
+    const random = randomBytes((to - from) * ROW_RANDOM_BYTES);
     let offset = 0;
     let accountId = '';
     for (let i = from; i < to; i++) {
@@ -91,8 +93,9 @@ export function seedDatabase(path: string, keys: number): SeedResult {
       const production = i % 2 === 1;
       const id = `key_${time}${counter}${base62(random.subarray(offset + 6, offset + 12), 6)}`;
       const applicationId = `app_${production ? 'prd' : 'sbx'}_${base62(random.subarray(offset + 12, offset + 36), 24)}`;
-      insertKey.run(id, accountId, production ? 'production' : 'sandbox', 'filler', applicationId, fillerHash, 'fill', scopes, createdAt, createdAt);
-      offset += 40;
+      const secretHash = random.subarray(offset + 36, offset + 68).toString('base64url');
+      insertKey.run(id, accountId, production ? 'production' : 'sandbox', 'filler', applicationId, secretHash, 'fill', scopes, createdAt, createdAt);
+      offset += ROW_RANDOM_BYTES;
     }
   });
   for (let from = 0; from < keys; from += ROWS_PER_TRANSACTION) insertRange(from, Math.min(keys, from + ROWS_PER_TRANSACTION));

@@ -24,8 +24,8 @@ function readJiffies(): { busy: number; total: number } {
   return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
 }
 
-/** CPU jiffies (utime + stime, children that were waited for included) of every process in `pids`' trees. */
-function ownJiffies(pids: number[]): number {
+/** CPU jiffies (utime + stime of all threads) of every process in `pids`' trees. */
+export function ownJiffies(pids: number[]): number {
   let sum = 0;
   const seen = new Set<number>();
   const queue = [...pids];
@@ -50,6 +50,15 @@ function ownJiffies(pids: number[]): number {
  * Measures how much CPU processes outside the benchmark (other people's tests on a shared machine) used
  * while a measurement ran, as a share of the whole machine. Needs Linux /proc; 0 elsewhere.
  */
+/** CPU time (all threads, all processes under `pid`) spent while the watch ran, in microseconds. */
+export function watchCpu(pid: number): { stop(): number } {
+  const start = ownJiffies([pid]);
+  return { stop: () => ((ownJiffies([pid]) - start) * 1e6) / JIFFIES_PER_SECOND };
+}
+
+// USER_HZ: 100 on every Linux build Node supports.
+const JIFFIES_PER_SECOND = 100;
+
 export function watchForeignCpu(): { stop(): number } {
   try {
     const start = readJiffies();
