@@ -106,6 +106,7 @@ const schema = z.object({
   KEYMINT_STRICT_SESSIONS: flag.default(false),
   KEYMINT_SIGNING_ALG: z.enum(['ES256', 'EdDSA']).default('ES256'),
   KEYMINT_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  KEYMINT_WORKERS: wholeNumber(1, 64).default(1),
   KEYMINT_SIGNING_KEY_ROTATION_DAYS: wholeNumber(0, 3650).default(30),
   KEYMINT_SCOPES: z
     .string()
@@ -149,6 +150,8 @@ export interface Config {
   strictSessions: boolean;
   signingAlg: SigningAlgorithm;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** HTTP worker processes (node:cluster) sharing the port; 1 serves from this process. */
+  workers: number;
   /** Rotate an environment's signing key once it is this many days old; 0 turns scheduled rotation off. */
   signingKeyRotationDays: number;
   /** The scopes keys may hold; undefined when any well-formed scope is allowed. */
@@ -205,6 +208,7 @@ export function loadConfig(record: Record<string, unknown>): Config {
     signingAlg: env.KEYMINT_SIGNING_ALG,
     signingKeyRotationDays: env.KEYMINT_SIGNING_KEY_ROTATION_DAYS,
     logLevel: env.KEYMINT_LOG_LEVEL,
+    workers: env.KEYMINT_WORKERS,
     scopes: env.KEYMINT_SCOPES,
   };
 }

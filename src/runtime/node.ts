@@ -1,7 +1,11 @@
-// The Node entry point: loadConfig(process.env) → deps → createApp → @hono/node-server.
+// The Node entry point: loadConfig(process.env) → deps → createApp → @hono/node-server (or, with
+// KEYMINT_WORKERS > 1, a primary that forks that many such processes sharing the port).
+import cluster from 'node:cluster';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import type { Logger } from '../ports/runtime.js';
+import { superviseWorkers } from './cluster.js';
 import { createJsonLogger } from './logger.js';
 import { createNodeDeps } from './node-deps.js';
 
@@ -17,31 +21,44 @@ try {
 }
 
 const logger = createJsonLogger(undefined, { level: config.logLevel });
-const node = await createNodeDeps(config, logger);
-const app = await createApp(node.deps);
-// Generates each environment's first signing key now rather than on the first token request.
-// A key that cannot be opened (a wrong KEYMINT_KEK) stops start-up here instead of failing every exchange.
-for (const environment of ['sandbox', 'production']) {
-  const response = await app.request(`/${environment}/.well-known/jwks.json`);
-  if (!response.ok) {
-    process.stderr.write(`keymint: cannot load the ${environment} signing keys (see the error above)\n`);
+if (config.workers > 1 && cluster.isPrimary) {
+  // Sessions, the issuance cache and rate limits must be shared by the workers; the in-process store is not.
+  if (!config.redisUrl) {
+    process.stderr.write('keymint: KEYMINT_WORKERS above 1 needs REDIS_URL (the in-process session store is per process)\n');
     process.exit(1);
   }
+  superviseWorkers(config.workers, logger);
+} else {
+  await serveHttp(config, logger);
 }
 
-const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
-  logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: config.database });
-  if (node.adminTokenFile) {
-    // warn, not info: SPEC §5 wants the path shown, also when KEYMINT_LOG_LEVEL=warn.
-    logger.warn('root admin token file (0600); use its content as Authorization: Bearer <token> on /admin/v1', {
-      path: node.adminTokenFile,
-    });
+async function serveHttp(config: Config, logger: Logger) {
+  const node = await createNodeDeps(config, logger);
+  const app = await createApp(node.deps);
+  // Generates each environment's first signing key now rather than on the first token request.
+  // A key that cannot be opened (a wrong KEYMINT_KEK) stops start-up here instead of failing every exchange.
+  for (const environment of ['sandbox', 'production']) {
+    const response = await app.request(`/${environment}/.well-known/jwks.json`);
+    if (!response.ok) {
+      process.stderr.write(`keymint: cannot load the ${environment} signing keys (see the error above)\n`);
+      process.exit(1);
+    }
   }
-});
 
-function shutdown() {
-  server.close(() => void node.close().then(() => process.exit(0)));
-  setTimeout(() => process.exit(0), 5000).unref();
+  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
+    logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: config.database });
+    if (node.adminTokenFile) {
+      // warn, not info: SPEC §5 wants the path shown, also when KEYMINT_LOG_LEVEL=warn.
+      logger.warn('root admin token file (0600); use its content as Authorization: Bearer <token> on /admin/v1', {
+        path: node.adminTokenFile,
+      });
+    }
+  });
+
+  function shutdown() {
+    server.close(() => void node.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 5000).unref();
+  }
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);

@@ -1,0 +1,135 @@
+// KEYMINT_WORKERS: a primary forks workers that share the port, replaces none that fail at start, and stops them all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { randomBase62 } from '../src/core/encoding.js';
+import { basic, redisUrl } from './support/gateway.js';
+import { freePort } from './support/redis-server.js';
+
+const ROOT = `root_${randomBase62(40)}`;
+const hasProc = existsSync('/proc/self/task');
+
+function start(directory: string, port: number, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node.ts'], {
+    env: {
+      ...process.env,
+      KEYMINT_PORT: String(port),
+      KEYMINT_DATABASE: join(directory, 'keymint.db'),
+      KEYMINT_ADMIN_TOKEN: ROOT,
+      REDIS_URL: '',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => stderr, exited };
+}
+
+async function ready(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/sandbox/.well-known/jwks.json`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('keymint did not start');
+}
+
+function childPids(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return text ? text.split(/\s+/).map(Number) : [];
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('KEYMINT_WORKERS', () => {
+  const directories: string[] = [];
+  const children: ChildProcess[] = [];
+  const directory = () => {
+    const made = mkdtempSync(join(tmpdir(), 'keymint-cluster-'));
+    directories.push(made);
+    return made;
+  };
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    for (const made of directories) rmSync(made, { recursive: true, force: true });
+  });
+
+  it.runIf(hasProc && redisUrl() !== null)('serves from N workers on one port, and SIGTERM stops them all', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const primary = start(directory(), port, { KEYMINT_WORKERS: '2', REDIS_URL: redisUrl()!, KEYMINT_REDIS_PREFIX: `c${randomBase62(8)}` });
+    children.push(primary.child);
+    await ready(port);
+    const workers = childPids(primary.child.pid!);
+    expect(workers).toHaveLength(2);
+
+    const admin = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${base}/admin/v1${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ROOT}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as Record<string, string>;
+    const account = await admin('/accounts', { name: 'cluster' });
+    const key = await admin(`/accounts/${account.id}/keys`, { environment: 'sandbox', name: 'k' });
+    // Many exchanges on fresh connections land on both workers; every one succeeds and verifies everywhere.
+    for (let i = 0; i < 10; i++) {
+      const response = await fetch(`${base}/sandbox/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basic(key.applicationId!, key.applicationSecret!), 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
+        body: 'grant_type=client_credentials',
+      });
+      expect(response.status).toBe(200);
+      const { access_token } = (await response.json()) as { access_token: string };
+      const info = await fetch(`${base}/sandbox/oauth/tokeninfo`, { headers: { authorization: `Bearer ${access_token}`, connection: 'close' } });
+      expect(info.status).toBe(200);
+    }
+
+    primary.child.kill('SIGTERM');
+    expect(await primary.exited).toBe(0);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+  });
+
+  it('stops with exit code 1 when the workers cannot start', async () => {
+    const dir = directory();
+    const port = await freePort();
+    const kek = () => Buffer.from(randomBase62(32)).toString('base64url');
+    // A first start seals the signing keys with one KEK…
+    const first = start(dir, port, { KEYMINT_KEK: kek() });
+    children.push(first.child);
+    await ready(port);
+    first.child.kill('SIGTERM');
+    await first.exited;
+    // …so workers given another cannot open them.
+    const second = start(dir, port, { KEYMINT_KEK: kek(), KEYMINT_WORKERS: '2', REDIS_URL: redisUrl() ?? 'redis://127.0.0.1:1' });
+    children.push(second.child);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain('cannot load the sandbox signing keys');
+  });
+
+  it('refuses a value that is not a whole number from 1 to 64, naming the variable', async () => {
+    const bad = start(directory(), await freePort(), { KEYMINT_WORKERS: '0' });
+    children.push(bad.child);
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('KEYMINT_WORKERS');
+  });
+
+  it('refuses more than one worker without REDIS_URL', async () => {
+    const alone = start(directory(), await freePort(), { KEYMINT_WORKERS: '2' });
+    children.push(alone.child);
+    expect(await alone.exited).toBe(1);
+    expect(alone.output()).toContain('KEYMINT_WORKERS above 1 needs REDIS_URL');
+  });
+});
