@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    'keymint-root': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +47,7 @@ if (flags.help) {
   --only LIST       comma-separated scenario numbers, e.g. 1,6
   --profile         run keymint with --cpu-prof (profiles in bench/profiles/)
   --out FILE        where to write the markdown (default bench/results/<date>.md)
+  --keymint-root D  run keymint from another checkout (a git worktree), for A/B comparisons
 `);
   process.exit(0);
 }
@@ -292,6 +294,7 @@ async function main(): Promise<void> {
     pepper,
     kek,
     upstream: upstream.url,
+    ...(flags['keymint-root'] && { root: flags['keymint-root'] }),
     nodeFlags: flags.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
   };
   const mainOptions: KeymintOptions = { ...base, port: await freePort(), database: join(workDir, 'keymint.db'), issuanceCache: false };

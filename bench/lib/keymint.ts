@@ -25,6 +25,8 @@ export interface KeymintOptions {
   nodeFlags?: string[];
   /** A bundled entry to run with plain `node` instead of `node --import tsx src/runtime/node.ts`. */
   bundle?: string;
+  /** The checkout to run keymint from (default: this one); for A/B runs against a git worktree. */
+  root?: string;
   extraEnv?: Record<string, string>;
 }
 
@@ -59,7 +61,7 @@ export function keymintEnv(options: KeymintOptions): Record<string, string> {
 export function spawnKeymint(name: string, options: KeymintOptions): Child {
   const entry = options.bundle ? [options.bundle] : ['--import', 'tsx', 'src/runtime/node.ts'];
   return startChild(name, process.execPath, [...(options.nodeFlags ?? []), ...entry], {
-    cwd: REPO_ROOT,
+    cwd: options.root ?? REPO_ROOT,
     env: keymintEnv(options),
   });
 }
