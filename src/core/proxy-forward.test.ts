@@ -55,6 +55,23 @@ describe('createUpstreamForwarder', () => {
     expect(await forwarder.forward(call())).toMatchObject({ ok: false, reason: 'timeout' });
   });
 
+  it('aborts the upstream call when the caller leaves, and says so', async () => {
+    const caller = new AbortController();
+    let upstreamSignal: AbortSignal | undefined;
+    const forwarder = createUpstreamForwarder({
+      timeoutMs: 10_000,
+      fetch: (_url, init) =>
+        new Promise<Response>((_resolve, reject) => {
+          upstreamSignal = init!.signal!;
+          upstreamSignal.addEventListener('abort', () => reject(upstreamSignal!.reason));
+        }),
+    });
+    const pending = forwarder.forward({ ...call(), signal: caller.signal });
+    caller.abort();
+    expect(await pending).toMatchObject({ ok: false, reason: 'client_closed' });
+    expect(upstreamSignal!.aborted).toBe(true);
+  });
+
   it('streams a body without a declared length', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));

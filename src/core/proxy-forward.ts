@@ -19,14 +19,20 @@ export interface UpstreamForwarder {
 }
 
 /**
- * Aborts when neither side has moved for `timeoutMs`: no response headers, no request chunk taken and no
- * response chunk given. An idle timeout rather than a deadline, so a large body may take as long as it
- * keeps moving while a hung upstream still fails in bounded time.
+ * The signal the upstream request runs under: aborted when the caller goes away, or when neither side has
+ * moved for `timeoutMs` (no response headers, no request chunk taken, no response chunk given). An idle
+ * timeout rather than a deadline, so a large body may take as long as it keeps moving while a hung upstream
+ * still fails in bounded time.
+ *
+ * One controller fed by a listener on the caller's signal, not AbortSignal.any(): on Node 20 a signal from
+ * AbortSignal.any() with an abort listener is never collected (nodejs/node#54614, #55328), which leaked
+ * ~3 KB per proxied request.
  */
-function createWatchdog(timeoutMs: number) {
+function createWatchdog(timeoutMs: number, caller: AbortSignal) {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let timedOut = false;
   const clear = () => {
     if (timer !== undefined) clearTimeout(timer);
   };
@@ -34,12 +40,21 @@ function createWatchdog(timeoutMs: number) {
     stopped = true;
     clear();
   };
+  const callerLeft = () => controller.abort(caller.reason);
+  if (caller.aborted) callerLeft();
+  else caller.addEventListener('abort', callerLeft, { once: true });
+  controller.signal.addEventListener('abort', stop, { once: true });
   return {
     signal: controller.signal,
+    /** Whether the idle timeout (rather than the caller) ended the call. */
+    get timedOut() {
+      return timedOut;
+    },
     arm() {
       if (stopped) return;
       clear();
       timer = setTimeout(() => {
+        timedOut = true;
         controller.abort(new DOMException(`the upstream made no progress for ${timeoutMs} ms`, 'TimeoutError'));
       }, timeoutMs);
     },
@@ -78,12 +93,10 @@ export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeo
   const fetchUpstream = deps.fetch ?? ((input, init) => fetch(input, init));
   return {
     async forward(call) {
-      const watchdog = createWatchdog(deps.timeoutMs);
-      const signal = AbortSignal.any([call.signal, watchdog.signal]);
-      signal.addEventListener('abort', watchdog.stop, { once: true });
+      const watchdog = createWatchdog(deps.timeoutMs, call.signal);
       const failure = (error: unknown) => {
         watchdog.stop();
-        if (watchdog.signal.aborted) return fail('timeout');
+        if (watchdog.timedOut) return fail('timeout');
         if (call.signal.aborted) return fail('client_closed');
         return fail('unreachable', describeFetchError(error));
       };
@@ -100,7 +113,7 @@ export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeo
           duplex: 'half',
           // The upstream's redirects are the caller's business.
           redirect: 'manual',
-          signal,
+          signal: watchdog.signal,
         } as RequestInit);
       } catch (error) {
         return failure(error);
