@@ -208,11 +208,11 @@ async function flushRedis(): Promise<void> {
 
 /** Warm-up, then the measured run, with the process tree's peak RSS and the machine's foreign CPU load. */
 async function measure(label: string, options: Omit<LoadOptions, 'seconds'>, pid?: number): Promise<Side> {
-  if (warmup > 0) await runLoad({ ...options, connections, seconds: warmup });
+  if (warmup > 0) await runLoad({ connections, ...options, seconds: warmup });
   const rss = pid ? sampleRss(pid) : undefined;
   const cpu = pid ? watchCpu(pid) : undefined;
   const foreign = watchForeignCpu();
-  const result = await runLoad({ ...options, connections, seconds: duration });
+  const result = await runLoad({ connections, ...options, seconds: duration });
   const cpuMicros = cpu?.stop();
   const side: Side = {
     label,
@@ -404,6 +404,21 @@ async function main(): Promise<void> {
       log('5. proxy, Api-Key header');
       const k = proxyBuilt ? await measure('keymint proxy, Api-Key', { url: proxied, headers: { 'api-key': caller.applicationSecret } }, keymint.child.pid) : missing('keymint proxy', na);
       rows.push({ scenario: '5. Proxy GET, `Api-Key` header (peer: upstream direct)', keymint: k, peer: upstreamSide ?? missing('upstream', na), ratio: addedP50 });
+    }
+    // At 50 connections the added latency is mostly queueing (p50 ≈ connections / rate); one connection shows
+    // what the proxy adds to a single call.
+    if (proxyBuilt && (wants('4') || wants('5'))) {
+      log('4b/5b. the same at 1 connection');
+      const single = { connections: 1 };
+      const directOne = await measure('upstream, direct, 1 connection', { url: direct, ...single }, upstream.child.pid);
+      if (wants('4')) {
+        const k = await measure('keymint proxy, bearer, 1 connection', { url: proxied, headers: { authorization: `Bearer ${bearer}` }, ...single }, keymint.child.pid);
+        rows.push({ scenario: '4b. Proxy GET, bearer token, 1 connection (peer: upstream direct)', keymint: k, peer: directOne, ratio: addedP50 });
+      }
+      if (wants('5')) {
+        const k = await measure('keymint proxy, Api-Key, 1 connection', { url: proxied, headers: { 'api-key': caller.applicationSecret }, ...single }, keymint.child.pid);
+        rows.push({ scenario: '5b. Proxy GET, `Api-Key` header, 1 connection (peer: upstream direct)', keymint: k, peer: directOne, ratio: addedP50 });
+      }
     }
   }
 
