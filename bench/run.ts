@@ -26,7 +26,7 @@ const { values: flags } = parseArgs({
     keys: { type: 'string', default: '100' },
     'scale-keys': { type: 'string', default: String(DEFAULT_SCALE_KEYS) },
     workers: { type: 'string', default: '2' },
-    'cold-starts': { type: 'string', default: '5' },
+    'cold-starts': { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -43,7 +43,7 @@ if (flags.help) {
   --keys N          API keys the load is spread over (default 100)
   --scale-keys N    filler keys in the scale scenario's database; 0 skips it (default ${DEFAULT_SCALE_KEYS})
   --workers N       KEYMINT_WORKERS for the cluster row; 0 or 1 skips it (default 2)
-  --cold-starts N   cold starts to take the median of (default 5)
+  --cold-starts N   cold starts to take the median of, per variant (default 5; 3 when --duration < 5)
   --only LIST       comma-separated scenario numbers, e.g. 1,6
   --profile         run keymint with --cpu-prof (profiles in bench/profiles/)
   --out FILE        where to write the markdown (default bench/results/<date>.md)
@@ -66,7 +66,7 @@ const connections = positive('connections', flags.connections, 1);
 const keyCount = positive('keys', flags.keys, 1);
 const scaleKeys = positive('scale-keys', flags['scale-keys']);
 const workers = positive('workers', flags.workers);
-const coldStarts = positive('cold-starts', flags['cold-starts']);
+const coldStarts = flags['cold-starts'] !== undefined ? positive('cold-starts', flags['cold-starts']) : duration < 5 ? 3 : 5;
 const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim())) : undefined;
 const wants = (scenario: string) => !only || only.has(scenario);
 
