@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { freePort, killAllChildrenNow, processTree, sampleRss, startChild, stopAllChildren, waitFor, type Child } from './lib/children.js';
 import { basic, createKeys, REPO_ROOT, spawnKeymint, startKeymint, type Credential, type Keymint, type KeymintOptions } from './lib/keymint.js';
 import { buildBundle } from './lib/bundle.js';
-import { runLoad, type LoadOptions, type LoadResult } from './lib/load.js';
+import { runLoad, summarize, type LoadChunk, type LoadOptions, type LoadResult } from './lib/load.js';
 import { loadAverage, machineLine, watchCpu, watchForeignCpu } from './lib/machine.js';
 import { OPAQUE_RESOURCE } from './lib/peer-resources.js';
 import { seedDatabase } from './seed.js';
@@ -206,28 +206,59 @@ async function flushRedis(): Promise<void> {
   await redis!.flushall();
 }
 
-/** Warm-up, then the measured run, with the process tree's peak RSS and the machine's foreign CPU load. */
-async function measure(label: string, options: Omit<LoadOptions, 'seconds'>, pid?: number): Promise<Side> {
-  if (warmup > 0) await runLoad({ connections, ...options, seconds: warmup });
-  const rss = pid ? sampleRss(pid) : undefined;
-  const cpu = pid ? watchCpu(pid) : undefined;
-  const foreign = watchForeignCpu();
-  const result = await runLoad({ connections, ...options, seconds: duration });
-  const cpuMicros = cpu?.stop();
-  const side: Side = {
-    label,
-    result,
-    rssBytes: rss?.stop(),
-    foreignCpu: foreign.stop(),
-    cpuPerRequest: cpuMicros !== undefined && result.ok > 0 ? cpuMicros / result.ok : undefined,
-  };
-  const statuses = Object.entries(result.statusCounts).map(([code, n]) => `${code}×${n}`).join(' ');
-  log(`  ${label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms, ` +
-      `${side.cpuPerRequest !== undefined ? `${Math.round(side.cpuPerRequest)} µs CPU/req ` : ''}[${statuses}]` +
-      `${result.failed ? ` — ${result.failed} failed` : ''}${side.foreignCpu! > 0.1 ? ` — other processes used ${Math.round(side.foreignCpu! * 100)}% CPU` : ''}`);
-  if (result.failed > 0) notes.push(`${label}: ${result.failed} of ${result.ok + result.failed} requests failed (${statuses}).`);
-  if (result.ok === 0) return { label, result: undefined, missing: 'failed', rssBytes: side.rssBytes };
-  return side;
+interface Contender {
+  label: string;
+  load: Omit<LoadOptions, 'seconds'>;
+  /** The server process, for its CPU time and peak RSS. */
+  pid?: number;
+}
+
+/**
+ * Measures several servers against each other: after a warm-up of each, `--duration` seconds per server,
+ * taken in short alternating slices (order reversed every round), so that a change in the machine's other
+ * load hits every contender alike instead of whichever happened to run at the time.
+ */
+async function measureGroup(contenders: Contender[]): Promise<Side[]> {
+  for (const contender of contenders) {
+    if (warmup > 0) await runLoad({ connections, ...contender.load, seconds: warmup });
+  }
+  const rounds = Math.max(1, Math.min(5, Math.floor(duration / 2)));
+  const state = contenders.map(() => ({ chunks: [] as LoadChunk[], cpuMicros: 0, rssBytes: 0, foreign: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, index) => index);
+    if (round % 2 === 1) order.reverse();
+    for (const index of order) {
+      const contender = contenders[index]!;
+      const rss = contender.pid ? sampleRss(contender.pid) : undefined;
+      const cpu = contender.pid ? watchCpu(contender.pid) : undefined;
+      const foreign = watchForeignCpu();
+      const chunk = await runLoad({ connections, ...contender.load, seconds: duration / rounds });
+      const entry = state[index]!;
+      entry.chunks.push(chunk);
+      entry.cpuMicros += cpu?.stop() ?? 0;
+      entry.rssBytes = Math.max(entry.rssBytes, rss?.stop() ?? 0);
+      entry.foreign += foreign.stop() * chunk.seconds;
+    }
+  }
+  return contenders.map((contender, index) => {
+    const entry = state[index]!;
+    const result = summarize(entry.chunks);
+    const seconds = entry.chunks.reduce((sum, chunk) => sum + chunk.seconds, 0);
+    const side: Side = {
+      label: contender.label,
+      result,
+      rssBytes: entry.rssBytes || undefined,
+      foreignCpu: seconds > 0 ? entry.foreign / seconds : 0,
+      cpuPerRequest: contender.pid && result.ok > 0 ? entry.cpuMicros / result.ok : undefined,
+    };
+    const statuses = Object.entries(result.statusCounts).map(([code, n]) => `${code}×${n}`).join(' ');
+    log(`  ${contender.label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms, ` +
+        `${side.cpuPerRequest !== undefined ? `${Math.round(side.cpuPerRequest)} µs CPU/req ` : ''}[${statuses}]` +
+        `${result.failed ? ` — ${result.failed} failed` : ''}${side.foreignCpu! > 0.1 ? ` — other processes used ${Math.round(side.foreignCpu! * 100)}% CPU` : ''}`);
+    if (result.failed > 0) notes.push(`${contender.label}: ${result.failed} of ${result.ok + result.failed} requests failed (${statuses}).`);
+    if (result.ok === 0) return { ...side, result: undefined, missing: 'failed' };
+    return side;
+  });
 }
 
 function missing(label: string, why: string): Side {
@@ -281,7 +312,7 @@ function gitRevision(): Promise<string> {
 async function main(): Promise<void> {
   const machine = machineLine();
   log(`keymint benchmarks — ${machine}; load average ${loadAverage()}`);
-  log(`duration ${duration} s per side (+${warmup} s warm-up), ${connections} connections, ${keyCount} keys`);
+  log(`${duration} s per server (+${warmup} s warm-up) in alternating slices, ${connections} connections, ${keyCount} keys`);
   if (flags.profile) mkdirSync(profileDir, { recursive: true });
 
   const redisServer = await startRedis();
@@ -299,7 +330,7 @@ async function main(): Promise<void> {
   };
   const mainOptions: KeymintOptions = { ...base, port: await freePort(), database: join(workDir, 'keymint.db'), issuanceCache: false };
   log('starting keymint (issuance cache off) and creating keys…');
-  let keymint: Keymint = await startKeymint('keymint', mainOptions);
+  const keymint: Keymint = await startKeymint('keymint', mainOptions);
   const credentials = await createKeys(keymint.url, adminToken, keyCount);
   const credentialsFile = join(workDir, 'credentials.json');
   writeFileSync(credentialsFile, JSON.stringify(credentials));
@@ -319,29 +350,29 @@ async function main(): Promise<void> {
   await checkTokenEndpoint('bare limit', bareToken, credentials[0]!);
 
   const tokenLoad = (url: string) => ({ url, requests: tokenRequests(credentials, new URL(url).pathname) });
-  let keymintIssuance: Side | undefined;
-  let peerIssuance: Side | undefined;
-  // Measured next to row 1, listed in its place.
-  let bareRow: Row | undefined;
+  const keymintContender = { label: 'keymint, cache off', load: tokenLoad(keymintToken), pid: keymint.child.pid };
+  const rateChange = (k: LoadResult, p: LoadResult) => {
+    const change = (k.requestsPerSecond / p.requestsPerSecond - 1) * 100;
+    return `${change >= 0 ? '+' : '−'}${Math.abs(change).toFixed(1)}%`;
+  };
 
-  if (wants('1') || wants('2') || wants('6')) {
-    log('1. token issuance, cache off');
+  // 1 and 6: keymint, oidc-provider and the bare limit, interleaved.
+  if (wants('1') || wants('6')) {
+    log('1 and 6. token issuance, cache off: keymint, oidc-provider, the bare limit');
     await flushRedis();
-    keymintIssuance = await measure('keymint, cache off', tokenLoad(keymintToken), keymint.child.pid);
-    peerIssuance = await measure('oidc-provider', tokenLoad(peerToken), peer.child.pid);
-    if (wants('1')) {
-      rows.push({ scenario: '1. Token issuance, cache off (peer: oidc-provider)', keymint: keymintIssuance, peer: peerIssuance, ratio: rateRatio });
-    }
+    const [k, p, b] = await measureGroup([
+      keymintContender,
+      { label: 'oidc-provider', load: tokenLoad(peerToken), pid: peer.child.pid },
+      { label: 'bare limit', load: tokenLoad(bareToken), pid: bare.child.pid },
+    ]);
+    if (wants('1')) rows.push({ scenario: '1. Token issuance, cache off (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
     if (wants('6')) {
-      log('6. bare limit');
-      await flushRedis();
-      const b = await measure('bare limit', tokenLoad(bareToken), bare.child.pid);
-      bareRow = {
+      rows.push({
         scenario: '6. Bare limit of scenario 1 (peer: bare handler)',
-        keymint: keymintIssuance,
-        peer: b,
-        ratio: (k, p) => `${Math.round((k.requestsPerSecond / p.requestsPerSecond) * 100)}% of bare`,
-      };
+        keymint: k!,
+        peer: b!,
+        ratio: (kr, br) => `${Math.round((kr.requestsPerSecond / br.requestsPerSecond) * 100)}% of bare`,
+      });
     }
   }
 
@@ -363,18 +394,20 @@ async function main(): Promise<void> {
       headers: { ...form, authorization: basic(caller.applicationId, caller.applicationSecret) },
       body: `token=${encodeURIComponent(token)}`,
     });
-    for (const [name, options] of [
-      ['keymint', introspect(`${keymint.url}/sandbox/oauth/introspect`, keymintLive)],
-      ['oidc-provider', introspect(`${peer.url}/token/introspection`, peerLive)],
-    ] as const) {
+    const keymintLoad = introspect(`${keymint.url}/sandbox/oauth/introspect`, keymintLive);
+    const peerLoad = introspect(`${peer.url}/token/introspection`, peerLive);
+    for (const [name, options] of [['keymint', keymintLoad], ['oidc-provider', peerLoad]] as const) {
       const answer = await fetch(options.url, { method: 'POST', headers: options.headers, body: options.body });
       const body = (await answer.json().catch(() => ({}))) as { active?: boolean };
       if (answer.status !== 200 || body.active !== true) throw new Error(`${name}: introspection of a live token did not answer active:true (${answer.status} ${JSON.stringify(body)})`);
     }
-    const k = await measure('keymint introspection', introspect(`${keymint.url}/sandbox/oauth/introspect`, keymintLive), keymint.child.pid);
-    const p = await measure('oidc-provider introspection', introspect(`${peer.url}/token/introspection`, peerLive), peer.child.pid);
-    rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k, peer: p, ratio: rateRatio });
+    const [k, p] = await measureGroup([
+      { label: 'keymint introspection', load: keymintLoad, pid: keymint.child.pid },
+      { label: 'oidc-provider introspection', load: peerLoad, pid: peer.child.pid },
+    ]);
+    rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
   }
+  await Promise.all([peer.child.stop(), bare.child.stop()]);
 
   // 4 and 5. The reverse proxy, when it exists.
   if (wants('4') || wants('5')) {
@@ -386,78 +419,70 @@ async function main(): Promise<void> {
     const proxyBuilt = probe.status === 200;
     await probe.arrayBuffer();
     const addedP50 = (k: LoadResult, p: LoadResult) => `+${fmtMs(k.p50Ms - p.p50Ms)} ms p50`;
-    let upstreamSide: Side | undefined;
+    const rowsFor = [
+      ['4', 'bearer token', { authorization: `Bearer ${bearer}` }],
+      ['5', '`Api-Key` header', { 'api-key': caller.applicationSecret }],
+    ] as const;
     if (!proxyBuilt) {
       log(`4/5. proxy: GET ${proxied} answered ${probe.status}; proxy rows are n/a`);
       notes.push(`Proxy rows: keymint answered ${probe.status} on /sandbox/api/* — the reverse proxy is not built yet.`);
+      const na = 'n/a (proxy not built yet)';
+      for (const [number, how] of rowsFor) {
+        if (wants(number)) rows.push({ scenario: `${number}. Proxy GET, ${how} (peer: upstream direct)`, keymint: missing('keymint proxy', na), peer: missing('upstream', na), ratio: addedP50 });
+      }
     } else {
-      log('4/5. straight to the upstream');
-      upstreamSide = await measure('upstream, direct', { url: direct }, upstream.child.pid);
-    }
-    const na = 'n/a (proxy not built yet)';
-    if (wants('4')) {
-      log('4. proxy, bearer token');
-      const k = proxyBuilt ? await measure('keymint proxy, bearer', { url: proxied, headers: { authorization: `Bearer ${bearer}` } }, keymint.child.pid) : missing('keymint proxy', na);
-      rows.push({ scenario: '4. Proxy GET, bearer token (peer: upstream direct)', keymint: k, peer: upstreamSide ?? missing('upstream', na), ratio: addedP50 });
-    }
-    if (wants('5')) {
-      log('5. proxy, Api-Key header');
-      const k = proxyBuilt ? await measure('keymint proxy, Api-Key', { url: proxied, headers: { 'api-key': caller.applicationSecret } }, keymint.child.pid) : missing('keymint proxy', na);
-      rows.push({ scenario: '5. Proxy GET, `Api-Key` header (peer: upstream direct)', keymint: k, peer: upstreamSide ?? missing('upstream', na), ratio: addedP50 });
-    }
-    // At 50 connections the added latency is mostly queueing (p50 ≈ connections / rate); one connection shows
-    // what the proxy adds to a single call.
-    if (proxyBuilt && (wants('4') || wants('5'))) {
-      log('4b/5b. the same at 1 connection');
-      const single = { connections: 1 };
-      const directOne = await measure('upstream, direct, 1 connection', { url: direct, ...single }, upstream.child.pid);
-      if (wants('4')) {
-        const k = await measure('keymint proxy, bearer, 1 connection', { url: proxied, headers: { authorization: `Bearer ${bearer}` }, ...single }, keymint.child.pid);
-        rows.push({ scenario: '4b. Proxy GET, bearer token, 1 connection (peer: upstream direct)', keymint: k, peer: directOne, ratio: addedP50 });
-      }
-      if (wants('5')) {
-        const k = await measure('keymint proxy, Api-Key, 1 connection', { url: proxied, headers: { 'api-key': caller.applicationSecret }, ...single }, keymint.child.pid);
-        rows.push({ scenario: '5b. Proxy GET, `Api-Key` header, 1 connection (peer: upstream direct)', keymint: k, peer: directOne, ratio: addedP50 });
+      // At 50 connections the added latency is mostly queueing (p50 ≈ connections / rate); one connection
+      // shows what the proxy adds to a single call.
+      for (const [suffix, connectionCount] of [['', connections], ['b', 1]] as const) {
+        log(`4${suffix}/5${suffix}. proxy vs straight to the upstream, ${connectionCount} connection(s)`);
+        const chosen = rowsFor.filter(([number]) => wants(number));
+        const sides = await measureGroup([
+          { label: `upstream, direct, ${connectionCount} conn.`, load: { url: direct, connections: connectionCount }, pid: upstream.child.pid },
+          ...chosen.map(([, how, headers]) => ({ label: `keymint proxy, ${how}, ${connectionCount} conn.`, load: { url: proxied, headers, connections: connectionCount }, pid: keymint.child.pid })),
+        ]);
+        chosen.forEach(([number, how], index) => {
+          const at = suffix ? ', 1 connection' : '';
+          rows.push({ scenario: `${number}${suffix}. Proxy GET, ${how}${at} (peer: upstream direct)`, keymint: sides[index + 1]!, peer: sides[0]!, ratio: addedP50 });
+        });
       }
     }
   }
 
-  if (bareRow) rows.push(bareRow);
-  await Promise.all([peer.child.stop(), bare.child.stop()]);
-
-  // 2. Issuance cache on (its own process: the cache is configuration).
+  // 2. Issuance cache on: its own process (the cache is configuration) on the same database, next to row 1's.
   if (wants('2')) {
-    log('2. token issuance, issuance cache on');
-    await keymint.stop();
+    log('2. token issuance, issuance cache on vs off');
+    const cached = await startKeymint('keymint (cache on)', { ...mainOptions, port: await freePort(), issuanceCache: true });
     await flushRedis();
-    const cached = await startKeymint('keymint (cache on)', { ...mainOptions, issuanceCache: true });
-    const k = await measure('keymint, cache on', { url: `${cached.url}/sandbox/oauth/token`, requests: tokenRequests(credentials, '/sandbox/oauth/token') }, cached.child.pid);
+    const [on, off] = await measureGroup([
+      { label: 'keymint, cache on', load: tokenLoad(`${cached.url}/sandbox/oauth/token`), pid: cached.child.pid },
+      keymintContender,
+    ]);
     await cached.stop();
-    rows.push({ scenario: '2. Token issuance, issuance cache on (peer: row 1, cache off)', keymint: k, peer: keymintIssuance!, ratio: rateRatio });
-    keymint = await startKeymint('keymint', mainOptions);
+    rows.push({ scenario: '2. Token issuance, issuance cache on (peer: keymint, cache off)', keymint: on!, peer: off!, ratio: rateRatio });
   }
 
-  // Cluster mode, when the runtime supports KEYMINT_WORKERS.
+  // 1c. Cluster mode, when the runtime supports KEYMINT_WORKERS.
   if (workers > 1 && wants('1c')) {
-    log(`1c. token issuance, cache off, KEYMINT_WORKERS=${workers}`);
-    await keymint.stop();
-    await flushRedis();
-    const clustered = await startKeymint('keymint (cluster)', { ...mainOptions, workers });
+    log(`1c. token issuance, cache off, KEYMINT_WORKERS=${workers} vs one process`);
+    const clustered = await startKeymint('keymint (cluster)', { ...mainOptions, port: await freePort(), workers });
     // Workers fork after start-up; give them a moment, then see whether this build forks at all.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const scenario = `1c. Token issuance, cache off, \`KEYMINT_WORKERS=${workers}\` (peer: row 1, one process)`;
+    const scenario = `1c. Token issuance, cache off, \`KEYMINT_WORKERS=${workers}\` (peer: keymint, one process)`;
     if (processTree(clustered.child.pid).length < 2) {
       log('   this build ignores KEYMINT_WORKERS (one process): row is n/a');
-      rows.push({ scenario, keymint: missing('keymint cluster', 'n/a (no cluster mode)'), peer: keymintIssuance ?? missing('keymint', 'not run'), ratio: rateRatio });
+      rows.push({ scenario, keymint: missing('keymint cluster', 'n/a (no cluster mode)'), peer: missing('keymint', 'not run'), ratio: rateRatio });
     } else {
-      const k = await measure(`keymint ×${workers} workers`, tokenLoad(`${clustered.url}/sandbox/oauth/token`), clustered.child.pid);
-      rows.push({ scenario, keymint: k, peer: keymintIssuance ?? missing('keymint', 'not run'), ratio: rateRatio });
+      await flushRedis();
+      const [many, one] = await measureGroup([
+        { label: `keymint ×${workers} workers`, load: tokenLoad(`${clustered.url}/sandbox/oauth/token`), pid: clustered.child.pid },
+        keymintContender,
+      ]);
+      rows.push({ scenario, keymint: many!, peer: one!, ratio: rateRatio });
     }
     await clustered.stop();
-    keymint = await startKeymint('keymint', mainOptions);
   }
 
-  // 7. Scale: the same load against a database holding scale-keys filler keys.
+  // 7. Scale: the same load against a database holding scale-keys filler keys, next to the small one.
   if (wants('7') && scaleKeys > 0) {
     const cacheDir = join(REPO_ROOT, 'bench', '.cache');
     mkdirSync(cacheDir, { recursive: true });
@@ -471,18 +496,16 @@ async function main(): Promise<void> {
     const bigToken = `${big.url}/sandbox/oauth/token`;
     await checkTokenEndpoint('keymint (scale)', bigToken, bigCredentials[0]!);
     await flushRedis();
-    const small = await measure(`keymint, ${keyCount} keys`, tokenLoad(keymintToken), keymint.child.pid);
-    await flushRedis();
-    const large = await measure(`keymint, ${scaleKeys.toLocaleString('en-US')} keys`, { url: bigToken, requests: tokenRequests(bigCredentials, '/sandbox/oauth/token') }, big.child.pid);
+    const [large, small] = await measureGroup([
+      { label: `keymint, ${scaleKeys.toLocaleString('en-US')} keys`, load: { url: bigToken, requests: tokenRequests(bigCredentials, '/sandbox/oauth/token') }, pid: big.child.pid },
+      { ...keymintContender, label: `keymint, ${keyCount} keys` },
+    ]);
     await big.stop();
     rows.push({
       scenario: `7. Scale: ${scaleKeys.toLocaleString('en-US')} keys in the database (peer: ${keyCount} keys)`,
-      keymint: large,
-      peer: small,
-      ratio: (k, p) => {
-        const change = (k.requestsPerSecond / p.requestsPerSecond - 1) * 100;
-        return `${change >= 0 ? '+' : '−'}${Math.abs(change).toFixed(1)}%`;
-      },
+      keymint: large!,
+      peer: small!,
+      ratio: rateChange,
     });
   }
 
@@ -546,7 +569,7 @@ async function report(machine: string, coldStarts: ColdStarts[]): Promise<void> 
   const markdown = [
     `# keymint benchmarks, ${date}`,
     '',
-    `Machine: ${machine}. Commit ${revision}. ${duration} s per measurement after ${warmup} s warm-up, ${connections} connections, load spread over ${keyCount} keys; load generator (autocannon) on the same machine.`,
+    `Machine: ${machine}. Commit ${revision}. ${duration} s of load per server after ${warmup} s warm-up, the servers of a row measured in alternating slices of ${fmtMs(duration / Math.max(1, Math.min(5, Math.floor(duration / 2))))} s; ${connections} connections unless the row says otherwise; load spread over ${keyCount} keys; load generator (autocannon) on the same machine.`,
     '',
     ...(rows.length
       ? [

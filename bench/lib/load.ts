@@ -12,12 +12,22 @@ export interface LoadOptions {
   requests?: AutocannonRequest[];
 }
 
+/** One stretch of load against one server. */
+export interface LoadChunk {
+  ok: number;
+  /** Non-2xx answers and socket errors/timeouts; a measurement with any of these is suspect. */
+  failed: number;
+  seconds: number;
+  statusCounts: Record<string, number>;
+  /** Response times of the 2xx answers, in ms. */
+  latencies: Float64Array;
+}
+
 export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   ok: number;
-  /** Non-2xx answers and socket errors/timeouts; a measurement with any of these is suspect. */
   failed: number;
   statusCounts: Record<string, number>;
 }
@@ -27,7 +37,32 @@ function percentile(sorted: Float64Array, fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
-export function runLoad(options: LoadOptions): Promise<LoadResult> {
+/** The chunks of one server taken together: successful answers over measured time, percentiles over all. */
+export function summarize(chunks: LoadChunk[]): LoadResult {
+  const ok = chunks.reduce((sum, chunk) => sum + chunk.ok, 0);
+  const seconds = chunks.reduce((sum, chunk) => sum + chunk.seconds, 0);
+  const latencies = new Float64Array(chunks.reduce((sum, chunk) => sum + chunk.latencies.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    latencies.set(chunk.latencies, offset);
+    offset += chunk.latencies.length;
+  }
+  latencies.sort();
+  const statusCounts: Record<string, number> = {};
+  for (const chunk of chunks) {
+    for (const [code, n] of Object.entries(chunk.statusCounts)) statusCounts[code] = (statusCounts[code] ?? 0) + n;
+  }
+  return {
+    requestsPerSecond: seconds > 0 ? ok / seconds : 0,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    ok,
+    failed: chunks.reduce((sum, chunk) => sum + chunk.failed, 0),
+    statusCounts,
+  };
+}
+
+export function runLoad(options: LoadOptions): Promise<LoadChunk> {
   return new Promise((resolve, reject) => {
     let latencies = new Float64Array(1 << 16);
     let count = 0;
@@ -44,18 +79,14 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
       (error, result) => {
         if (error) return reject(error);
-        const sorted = latencies.slice(0, count).sort();
         const statusCounts: Record<string, number> = {};
         for (const [code, { count: n }] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = n;
-        const total2xx = result['2xx'];
         resolve({
-          // Successful answers only, over the run's measured wall time.
-          requestsPerSecond: total2xx / result.duration,
-          p50Ms: percentile(sorted, 0.5),
-          p99Ms: percentile(sorted, 0.99),
-          ok: total2xx,
+          ok: result['2xx'],
           failed: result.non2xx + result.errors + result.timeouts,
+          seconds: result.duration,
           statusCounts,
+          latencies: latencies.slice(0, count),
         });
       },
     );
