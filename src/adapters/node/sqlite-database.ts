@@ -29,9 +29,15 @@ export function openSqliteDatabase(path: string): SqliteHandle {
   const runAll = sqlite.transaction((statements: SQLWrapper[]) =>
     statements.map((statement) => db.run(statement.getSQL()).changes),
   );
+  const prepared = new Map<string, Database.Statement>();
   return {
     db: db as unknown as SqliteDatabase,
     atomic: async (statements) => runAll.immediate(statements),
+    async first(query, params) {
+      let statement = prepared.get(query);
+      if (!statement) prepared.set(query, (statement = sqlite.prepare(query)));
+      return statement.get(...params) as Record<string, unknown> | undefined;
+    },
     close: () => sqlite.close(),
     ping: () => void sqlite.prepare('select 1').get(),
   };

@@ -1,5 +1,5 @@
 // KeyStore and SigningKeyStore over drizzle, for any SQLite dialect (better-sqlite3 on Node, D1 on Workers).
-import { and, asc, desc, eq, gt, lt, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, lt, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import * as schema from '../../../db/schema.js';
 import type { Environment } from '../../core/environments.js';
@@ -24,9 +24,22 @@ export interface SqlExecutor {
   db: SqliteDatabase;
   /** Runs the statements atomically, in order; returns the number of rows each changed. */
   atomic(statements: SQLWrapper[]): Promise<number[]>;
+  /**
+   * Optional: the first row of a read-only query with `?` parameters, through a statement the dialect
+   * prepares once, columns named as the query names them. Hot look-ups use it where present: drizzle's
+   * generic row mapping cost ~30 µs per look-up inside the running gateway, twice the query itself.
+   */
+  first?(query: string, params: unknown[]): Promise<Record<string, unknown> | undefined>;
 }
 
 type KeyRow = typeof apiKeys.$inferSelect;
+
+// Every api_keys column under its property name, derived from the schema so the two cannot drift apart.
+const KEY_COLUMNS = Object.entries(getTableColumns(apiKeys))
+  .map(([property, column]) => `"${column.name}" as "${property}"`)
+  .join(', ');
+const KEY_BY_APPLICATION_ID = `select ${KEY_COLUMNS} from "api_keys" where "application_id" = ? limit 1`;
+const KEY_BY_SECRET_HASH = `select ${KEY_COLUMNS} from "api_keys" where "secret_hash" = ? limit 1`;
 
 function toKeyRecord(row: KeyRow): KeyRecord {
   return { ...row, scopes: JSON.parse(row.scopes) as string[] };
@@ -100,13 +113,20 @@ export class SqlKeyStore implements KeyStore, SigningKeyStore {
   }
 
   async findKeyByApplicationId(applicationId: string): Promise<KeyRecord | null> {
+    if (this.executor.first) return this.firstKey(KEY_BY_APPLICATION_ID, applicationId);
     const rows = await this.keyByApplicationId.all({ value: applicationId });
     return rows[0] ? toKeyRecord(rows[0]) : null;
   }
 
   async findKeyBySecretHash(secretHash: string): Promise<KeyRecord | null> {
+    if (this.executor.first) return this.firstKey(KEY_BY_SECRET_HASH, secretHash);
     const rows = await this.keyBySecretHash.all({ value: secretHash });
     return rows[0] ? toKeyRecord(rows[0]) : null;
+  }
+
+  private async firstKey(query: string, value: string): Promise<KeyRecord | null> {
+    const row = await this.executor.first!(query, [value]);
+    return row ? toKeyRecord(row as KeyRow) : null;
   }
 
   async listKeys(

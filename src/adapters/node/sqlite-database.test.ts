@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KeyRecord } from '../../ports/key-store.js';
+import { SqlKeyStore } from '../sql/sql-store.js';
+import { openSqliteDatabase, type SqliteHandle } from './sqlite-database.js';
+
+const operation = (id: string, action: 'account.created' | 'key.created', keyId: string | null = null) => ({
+  id,
+  accountId: 'acct_1',
+  environment: keyId ? ('sandbox' as const) : null,
+  keyId,
+  action,
+  actor: 'root',
+  at: 1,
+});
+
+const key: KeyRecord = {
+  id: 'key_1',
+  accountId: 'acct_1',
+  environment: 'sandbox',
+  name: 'ci',
+  applicationId: 'app_sbx_000000000000000000000001',
+  secretHash: 'h'.repeat(43),
+  secretHint: 'abcd',
+  scopes: ['orders:read', 'orders:write'],
+  status: 'active',
+  expiresAt: 1_900_000_000_000,
+  createdAt: 1_700_000_000_000,
+  updatedAt: 1_700_000_000_001,
+  lastUsedAt: null,
+};
+
+describe('the better-sqlite3 fast path for key look-ups', () => {
+  let handle: SqliteHandle;
+  afterEach(() => handle.close());
+
+  it('answers exactly what the drizzle query answers', async () => {
+    handle = openSqliteDatabase(':memory:');
+    const fast = new SqlKeyStore(handle);
+    // The same database without the fast path: SqlKeyStore falls back to drizzle (as on D1).
+    const portable = new SqlKeyStore({ db: handle.db, atomic: handle.atomic });
+    await fast.createAccount({ id: 'acct_1', name: 'Acme', createdAt: 1 }, operation('op_1', 'account.created'));
+    expect(await fast.insertKey(key, 3, operation('op_2', 'key.created', key.id))).toBe(true);
+    await fast.touchKey(key.id, 1_700_000_000_500);
+
+    const expected = { ...key, lastUsedAt: 1_700_000_000_500 };
+    expect(await portable.findKeyByApplicationId(key.applicationId)).toEqual(expected);
+    expect(await fast.findKeyByApplicationId(key.applicationId)).toEqual(expected);
+    expect(await fast.findKeyBySecretHash(key.secretHash)).toEqual(expected);
+    expect(await fast.findKeyByApplicationId('app_sbx_000000000000000000000002')).toBeNull();
+    expect(await fast.findKeyBySecretHash('x'.repeat(43))).toBeNull();
+  });
+});
