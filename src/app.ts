@@ -32,6 +32,7 @@ import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
 import { assignRequestId, mountObservability, observeRequests } from './http/observability.js';
 import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
+import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   clientIp?: (c: Context) => string | undefined;
   /** Prometheus metrics on Node; none elsewhere. */
   metrics?: Metrics;
+  /** HMAC and JWT signing; node:crypto on Node, WebCrypto (the default) elsewhere. */
+  crypto?: CryptoProvider;
   /** Probes behind /readyz (database, Redis). */
   readiness?: ReadinessChecks;
 }
@@ -69,7 +72,7 @@ export async function createApp(deps: AppDeps) {
   const metrics = deps.metrics ?? noMetrics;
   const clock = deps.clock ?? systemClock;
   const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
-  const hasher = await createSecretHasher(deps.secretPepper);
+  const hasher = await createSecretHasher(deps.secretPepper, deps.crypto);
   const keyring = createSigningKeyring({
     store: deps.signingKeyStore,
     sealer: await createSealer(config.kek),
@@ -77,6 +80,7 @@ export async function createApp(deps: AppDeps) {
     algorithm: config.signingAlg,
     tokenLifetime: (environment) => config.sessionTtl[environment],
     rotationDays: config.signingKeyRotationDays,
+    crypto: deps.crypto,
   });
   const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });

@@ -5,11 +5,13 @@ import type { SigningKeyRecord, SigningKeyStore } from '../ports/signing-key-sto
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from './environments.js';
 import type { Sealer } from './sealing.js';
+import type { CryptoProvider, JwtSigner } from '../ports/crypto.js';
+import { webCrypto } from './web-crypto.js';
 
 export interface ActiveSigningKey {
   kid: string;
   alg: string;
-  privateKey: CryptoKey;
+  sign: JwtSigner;
 }
 
 export interface SigningKeyView {
@@ -51,8 +53,11 @@ export function createSigningKeyring(deps: {
   tokenLifetime: (environment: Environment) => number;
   /** Scheduled rotation: an active key older than this many days is replaced on the next load; 0 = never. */
   rotationDays: number;
+  /** Signs with the active key (default: WebCrypto through jose). */
+  crypto?: CryptoProvider;
 }): SigningKeyring {
   const { store, sealer, clock, algorithm } = deps;
+  const provider = deps.crypto ?? webCrypto;
   const rings = new Map<Environment, Promise<LoadedRing>>();
 
   // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
@@ -108,7 +113,7 @@ export function createSigningKeyring(deps: {
       active: {
         kid: activeRecord.kid,
         alg: activeRecord.alg,
-        privateKey: (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey,
+        sign: await provider.createJwtSigner(privateJwk, activeRecord.alg),
       },
       published,
       views: records.map((record) => ({

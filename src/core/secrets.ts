@@ -3,6 +3,8 @@ import { crc32 } from './crc32.js';
 import { randomBase62, timingSafeEqual, toBase62, toBase64Url, utf8 } from './encoding.js';
 import { ENVIRONMENT_TAGS, environmentOfTag, type Environment } from './environments.js';
 import { fail, ok, type Result } from './result.js';
+import { webCrypto } from './web-crypto.js';
+import type { CryptoProvider } from '../ports/crypto.js';
 
 const SECRET_RANDOM_LENGTH = 40;
 const CHECKSUM_LENGTH = 6;
@@ -57,12 +59,9 @@ export interface SecretHasher {
 // A hash no secret produces, compared against when there is no stored hash so both paths do equal work.
 const ABSENT_HASH = 'A'.repeat(43);
 
-export async function createSecretHasher(pepper: string): Promise<SecretHasher> {
-  const key = await crypto.subtle.importKey('raw', utf8(pepper), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  const hash = async (secret: string) =>
-    toBase64Url(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(secret))));
+export async function createSecretHasher(pepper: string, provider: CryptoProvider = webCrypto): Promise<SecretHasher> {
+  const hmac = await provider.createHmac(pepper);
+  const hash = async (secret: string) => toBase64Url(await hmac(secret));
   return {
     hash,
     async verify(secret, expected) {

@@ -1,25 +1,32 @@
-import { generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import type { Clock } from '../ports/runtime.js';
+import { webCrypto } from './web-crypto.js';
 import type { SigningKeyring } from './keyring.js';
 import { createSessionTokens, type SessionTokens } from './session-tokens.js';
 
-const pair = await generateKeyPair('ES256');
+const pair = await generateKeyPair('ES256', { extractable: true });
+const privateJwk = await exportJWK(pair.privateKey);
 const subject = { applicationId: 'app_sbx_000000000000000000000001', accountId: 'acct_1', scope: 'read' };
 
-describe('session tokens: verification of a token seen before', () => {
+describe.each([
+  ['WebCrypto (jose)', webCrypto],
+  ['node:crypto', nodeCrypto],
+])('session tokens signed with %s: verification of a token seen before', (_name, provider) => {
   let now: number;
   let published: boolean;
   let verifications: number;
   let tokens: SessionTokens;
 
-  beforeEach(() => {
+  beforeEach(async () => {
+    const sign = await provider.createJwtSigner(privateJwk, 'ES256');
     now = Date.UTC(2026, 0, 1);
     published = true;
     verifications = 0;
     const clock: Clock = { now: () => now };
     const keyring = {
-      activeKey: async () => ({ kid: 'k1', alg: 'ES256', privateKey: pair.privateKey }),
+      activeKey: async () => ({ kid: 'k1', alg: 'ES256', sign }),
       verificationKey: async (_environment: string, kid: string) => {
         verifications++;
         return published && kid === 'k1' ? { alg: 'ES256', key: pair.publicKey } : undefined;

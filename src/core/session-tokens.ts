@@ -1,5 +1,5 @@
 // Session tokens: RFC 9068 JWTs signed with the environment's active key, verified without any key-table read.
-import { errors, jwtVerify, SignJWT, decodeProtectedHeader } from 'jose';
+import { errors, jwtVerify, decodeProtectedHeader } from 'jose';
 import type { Clock } from '../ports/runtime.js';
 import { randomBase62 } from './encoding.js';
 import type { Environment } from './environments.js';
@@ -98,9 +98,7 @@ export function createSessionTokens(deps: {
         env: environment,
         acct: subject.accountId,
       };
-      const token = await new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: signingKey.alg, typ: 'at+jwt', kid: signingKey.kid })
-        .sign(signingKey.privateKey);
+      const token = await signingKey.sign({ alg: signingKey.alg, typ: 'at+jwt', kid: signingKey.kid }, { ...claims });
       return { token, claims };
     },
     async verify(environment, token) {

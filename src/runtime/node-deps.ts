@@ -11,6 +11,7 @@ import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { Logger, ReadinessChecks } from '../ports/runtime.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
+import { nodeCrypto } from '../adapters/node/node-crypto.js';
 
 export interface NodeDeps {
   deps: AppDeps;
@@ -76,6 +77,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       signingKeyStore: store,
       sessionStore: sessions,
       metrics: createPrometheusMetrics(),
+      crypto: nodeCrypto,
       readiness,
       rateLimiter: sessions,
       logger,
