@@ -1,6 +1,7 @@
 // createApp(deps): wires the core to its ports and mounts every router; one onError answers in each API's format.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from './config.js';
 import { createAdminAccess } from './core/admin-access.js';
@@ -38,6 +39,7 @@ import type { RateLimiter } from './ports/rate-limiter.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
 import { SessionStoreUnavailableError, type SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
+import { ENVIRONMENTS } from './core/environments.js';
 
 export interface AppDeps {
   config: Config;
@@ -60,8 +62,6 @@ export interface AppDeps {
   /** Probes behind /readyz (database, Redis). */
   readiness?: ReadinessChecks;
 }
-
-const ENV = ':env{sandbox|production}';
 
 function isOAuthPath(path: string): boolean {
   return /^\/(sandbox|production)\/oauth\//.test(path);
@@ -114,29 +114,39 @@ export async function createApp(deps: AppDeps) {
     clientIp: deps.clientIp ?? (() => undefined),
   };
 
-  const app = new Hono<AppEnv>();
+  // RegExpRouter alone (not SmartRouter's pick): a route it cannot take fails every test at once instead of
+  // silently moving all requests to the TrieRouter (~8 µs per match against ~1 µs here).
+  const app = new Hono<AppEnv>({ router: new RegExpRouter() });
   app.use(assignRequestId);
   app.use(observeRequests({ logger, metrics }));
   mountObservability(app, { metrics, readiness: deps.readiness ?? {}, logger });
   mountApiDocs(app, config.publicUrl);
 
-  // Public OAuth endpoints (SPEC §2), per environment.
-  app.get(`/${ENV}/.well-known/oauth-authorization-server`, discoveryEndpoint(services));
-  app.get(`/.well-known/oauth-authorization-server/${ENV}`, discoveryEndpoint(services));
-  app.get(`/${ENV}/.well-known/jwks.json`, jwksEndpoint(services));
-  app.post(`/${ENV}/oauth/token`, tokenEndpoint(services));
-  app.post(`/${ENV}/oauth/introspect`, introspectionEndpoint(services));
-  app.post(`/${ENV}/oauth/revoke`, revocationEndpoint(services));
-  app.get(`/${ENV}/oauth/tokeninfo`, tokenInfoEndpoint(services));
-  app.all(`/${ENV}/oauth/:endpoint{token|introspect|revoke|tokeninfo}`, (c) => {
-    const allowed = c.req.param('endpoint') === 'tokeninfo' ? 'GET' : 'POST';
-    throw new OAuthError(405, 'invalid_request', `use ${allowed} for this endpoint`, { Allow: allowed });
-  });
+  // Every environment's routes spelled out under its own static prefix: hono's RegExpRouter (one regex
+  // for the whole table) refuses a `:env{sandbox|production}` parameter beside static siblings such as
+  // /healthz and would fall back to its TrieRouter, several µs slower per request.
+  for (const environment of ENVIRONMENTS) {
+    const at = `/${environment}`;
+    // Public OAuth endpoints (SPEC §2).
+    app.get(`${at}/.well-known/oauth-authorization-server`, discoveryEndpoint(services, environment));
+    app.get(`/.well-known/oauth-authorization-server${at}`, discoveryEndpoint(services, environment));
+    app.get(`${at}/.well-known/jwks.json`, jwksEndpoint(services, environment));
+    app.post(`${at}/oauth/token`, tokenEndpoint(services, environment));
+    app.post(`${at}/oauth/introspect`, introspectionEndpoint(services, environment));
+    app.post(`${at}/oauth/revoke`, revocationEndpoint(services, environment));
+    app.get(`${at}/oauth/tokeninfo`, tokenInfoEndpoint(services, environment));
+    // Any other method on an OAuth endpoint (reached only when the handler above did not answer).
+    for (const [endpoint, allowed] of [['token', 'POST'], ['introspect', 'POST'], ['revoke', 'POST'], ['tokeninfo', 'GET']] as const) {
+      app.all(`${at}/oauth/${endpoint}`, () => {
+        throw new OAuthError(405, 'invalid_request', `use ${allowed} for this endpoint`, { Allow: allowed });
+      });
+    }
 
-  // Downstream calls (SPEC §3): the reverse proxy, for session tokens and Api-Key.
-  const proxy = reverseProxy(services);
-  app.all(`/${ENV}/api`, proxy);
-  app.all(`/${ENV}/api/*`, proxy);
+    // Downstream calls (SPEC §3): the reverse proxy, for session tokens and Api-Key.
+    const proxy = reverseProxy(services, environment);
+    app.all(`${at}/api`, proxy);
+    app.all(`${at}/api/*`, proxy);
+  }
 
   // Admin API (SPEC §4).
   const admin = new Hono<AppEnv>();

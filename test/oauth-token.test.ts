@@ -215,6 +215,24 @@ describe('POST /{env}/oauth/token', () => {
       expect(claims.exp! - claims.iat!).toBe(3600);
     });
 
+    it.each([
+      ['GET', '/sandbox/oauth/token', 'POST'],
+      ['PUT', '/production/oauth/introspect', 'POST'],
+      ['GET', '/sandbox/oauth/revoke', 'POST'],
+      ['POST', '/production/oauth/tokeninfo', 'GET'],
+    ])('answers %s %s with 405, Allow: %s, in the OAuth error format', async (method, path, allowed) => {
+      const response = await gateway.fetch(path, { method });
+      await expectOAuthError(response, 405, 'invalid_request');
+      expect(response.headers.get('allow')).toBe(allowed);
+    });
+
+    it('answers an unknown environment or endpoint with 400 invalid_request, not a page', async () => {
+      await expectOAuthError(await gateway.fetch('/sandbox/oauth/authorize', { method: 'POST' }), 400, 'invalid_request');
+      const other = await gateway.fetch('/staging/oauth/token', { method: 'POST' });
+      expect(other.status).toBe(404);
+      expect(other.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    });
+
     it('gives every new token its own jti', async () => {
       const first = decodeJwt(await gateway.mint('sandbox', key, 'orders:write'));
       const second = decodeJwt(await gateway.mint('sandbox', key, 'stock orders:write'));

@@ -51,7 +51,7 @@ describe('observability', () => {
     expect(text).toMatch(/keymint_issuance_cache_lookups_total\{result="hit"\} 1\b/);
     expect(text).toMatch(/keymint_tokens_refused_total\{environment="sandbox",reason="invalid_scope"\} 1\b/);
     expect(text).toMatch(/keymint_tokens_refused_total\{environment="sandbox",reason="malformed_secret"\} [1-9]/);
-    expect(text).toMatch(/keymint_http_request_duration_seconds_count\{route="\/:env\{sandbox\|production\}\/oauth\/token",method="POST",status="200"\} 2\b/);
+    expect(text).toMatch(/keymint_http_request_duration_seconds_count\{route="\/\{env\}\/oauth\/token",method="POST",status="200"\} 2\b/);
     expect(text).toContain('keymint_process_resident_memory_bytes');
   });
 });

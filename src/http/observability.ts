@@ -18,6 +18,25 @@ export const assignRequestId = requestId({
   },
 });
 
+const routeLabels = new Map<string, string>();
+
+/**
+ * A route pattern as OpenAPI spells it: `/sandbox/oauth/token` and `/production/oauth/token` (registered
+ * apart, see app.ts) are both `/{env}/oauth/token`; `/accounts/:accountId` is `/accounts/{accountId}`.
+ */
+export function routeLabel(routePath: string): string {
+  if (!routePath) return 'unmatched';
+  let label = routeLabels.get(routePath);
+  if (label === undefined) {
+    label = routePath
+      .replace(/^\/(sandbox|production)(?=\/|$)/, '/{env}')
+      .replace(/^(\/\.well-known\/[^/]+)\/(sandbox|production)$/, '$1/{env}')
+      .replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
+    routeLabels.set(routePath, label);
+  }
+  return label;
+}
+
 export function observeRequests(deps: { logger: Logger; metrics: Metrics }): MiddlewareHandler<AppEnv> {
   return async function observe(c, next) {
     const started = performance.now();
@@ -33,7 +52,7 @@ export function observeRequests(deps: { logger: Logger; metrics: Metrics }): Mid
     }
     const seconds = (performance.now() - started) / 1000;
     // The route pattern, not the path: ids in paths would explode the label set.
-    const route = c.req.routePath || 'unmatched';
+    const route = routeLabel(c.req.routePath);
     deps.metrics.requestObserved(route, c.req.method, c.res.status, seconds);
     // The path without its query: nothing secret goes in keymint's own paths, but proxied queries may.
     deps.logger.info('request', {

@@ -221,11 +221,24 @@ export function keyActionRoutes(services: Services) {
       303,
     );
 
-  return new Hono<ConsoleEnv>()
-    .get('/accounts/:accountId/keys/:keyId/:action{regenerate|delete|revoke-sessions}', async (c) => {
+  const app = new Hono<ConsoleEnv>();
+  // One static route per action (hono's RegExpRouter refuses a regex parameter beside static siblings).
+  for (const action of ['regenerate', 'delete', 'revoke-sessions'] as const satisfies readonly ConfirmedAction[]) {
+    app.get(`/accounts/:accountId/keys/:keyId/${action}`, async (c) => {
       const { account, key } = await openKey(c);
-      return confirmationPage(c, services, account, key, c.req.param('action') as ConfirmedAction);
-    })
+      return confirmationPage(c, services, account, key, action);
+    });
+  }
+  for (const status of ['disable', 'enable'] as const) {
+    app.post(`/accounts/:accountId/keys/:keyId/${status}`, async (c) => {
+      const { account, key } = await openKey(c);
+      const disable = status === 'disable';
+      const changed = await management.setKeyStatus(c.get('actor'), account.id, key.id, disable ? 'disabled' : 'active');
+      if (!changed.ok) throw notFound();
+      return backTo(c, key, disable ? 'disabled' : 'enabled');
+    });
+  }
+  return app
     .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
       const { account, key } = await openKey(c);
       const regenerated = await management.regenerateKey(c.get('actor'), account.id, key.id);
@@ -245,13 +258,6 @@ export function keyActionRoutes(services: Services) {
       const revoked = await management.revokeKeySessions(c.get('actor'), account.id, key.id);
       if (!revoked.ok) throw notFound();
       return backTo(c, key, 'sessions-revoked', revoked.value.revoked);
-    })
-    .post('/accounts/:accountId/keys/:keyId/:status{disable|enable}', async (c) => {
-      const { account, key } = await openKey(c);
-      const disable = c.req.param('status') === 'disable';
-      const changed = await management.setKeyStatus(c.get('actor'), account.id, key.id, disable ? 'disabled' : 'active');
-      if (!changed.ok) throw notFound();
-      return backTo(c, key, disable ? 'disabled' : 'enabled');
     })
     .get('/accounts/:accountId/keys/:keyId/secret', async (c) => {
       const { account, key } = await openKey(c);

@@ -327,14 +327,17 @@ async function environmentPage(
 }
 
 export function keyListRoutes(services: Services) {
-  return new Hono<ConsoleEnv>()
-    .get('/accounts/:accountId/:env{sandbox|production}', async (c) => {
+  const app = new Hono<ConsoleEnv>();
+  // One static route per environment (hono's RegExpRouter refuses a regex parameter beside /operations).
+  for (const environment of ENVIRONMENTS) {
+    app.get(`/accounts/:accountId/${environment}`, async (c) => {
       const opened = await openAccount(c, services, 'read');
-      const environment = c.req.param('env') as Environment;
       return environmentPage(c, services, opened, environment, {
         notice: noticeText(c.req.query('notice'), c.req.query('count')),
       });
-    })
+    });
+  }
+  return app
     .post('/accounts/:accountId/keys', async (c) => {
       const opened = await openAccount(c, services, 'manage');
       const form = await readForm(c);

@@ -3,7 +3,8 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Handler } from 'hono';
 import * as z from 'zod';
 import { environmentParams, json } from '../openapi/shared.js';
-import { environmentParam, type Services } from '../services.js';
+import type { Services } from '../services.js';
+import type { Environment } from '../../core/environments.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 
@@ -39,9 +40,8 @@ export const discoveryRoutes = [
   discoveryRoute('/.well-known/oauth-authorization-server/{env}'),
 ];
 
-export function discoveryEndpoint(services: Services): Handler {
+export function discoveryEndpoint(services: Services, environment: Environment): Handler {
   return function discovery(c) {
-    const environment = environmentParam(c);
     const issuer = services.tokens.issuer(environment);
     return c.json(
       {

@@ -5,7 +5,8 @@ import * as z from 'zod';
 import { ENVIRONMENTS } from '../../core/environments.js';
 import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS } from '../errors/oauth-error.js';
-import { environmentParam, type Services } from '../services.js';
+import type { Services } from '../services.js';
+import type { Environment } from '../../core/environments.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
 
@@ -55,9 +56,8 @@ export const introspectionRoute = createRoute({
   },
 });
 
-export function introspectionEndpoint(services: Services): Handler {
+export function introspectionEndpoint(services: Services, environment: Environment): Handler {
   return async function introspect(c) {
-    const environment = environmentParam(c);
     const params = await readOAuthParams(c);
     const caller = await authenticateClient(c, services, environment, params);
     const token = params.get('token');

@@ -3,7 +3,8 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Handler } from 'hono';
 import * as z from 'zod';
 import { environmentParams, json } from '../openapi/shared.js';
-import { environmentParam, type Services } from '../services.js';
+import type { Services } from '../services.js';
+import type { Environment } from '../../core/environments.js';
 
 // Short: a rotated key signs at once, and verifiers behind a shared cache must see it soon.
 export const JWKS_MAX_AGE_SECONDS = 60;
@@ -21,9 +22,9 @@ export const jwksRoute = createRoute({
   responses: { 200: json(z.strictObject({ keys: z.array(jwkSchema) }).meta({ id: 'JWKS' }), 'RFC 7517 JWK set') },
 });
 
-export function jwksEndpoint(services: Services): Handler {
+export function jwksEndpoint(services: Services, environment: Environment): Handler {
   return async function jwks(c) {
-    const body = await services.keyring.jwks(environmentParam(c));
+    const body = await services.keyring.jwks(environment);
     return c.json(body, 200, { 'Cache-Control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` });
   };
 }

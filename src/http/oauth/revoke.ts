@@ -4,7 +4,8 @@ import type { Handler } from 'hono';
 import { CLIENT_SECURITY, environmentParams, oauthErrors } from '../openapi/shared.js';
 import { tokenRequestBody } from './introspect.js';
 import { invalidRequest, NO_STORE_HEADERS } from '../errors/oauth-error.js';
-import { environmentParam, type Services } from '../services.js';
+import type { Services } from '../services.js';
+import type { Environment } from '../../core/environments.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
 
@@ -18,9 +19,8 @@ export const revocationRoute = createRoute({
   responses: { 200: { description: 'Revoked, or nothing to revoke (unknown tokens too)' }, ...oauthErrors(400, 401, 413, 429, 503) },
 });
 
-export function revocationEndpoint(services: Services): Handler {
+export function revocationEndpoint(services: Services, environment: Environment): Handler {
   return async function revoke(c) {
-    const environment = environmentParam(c);
     const params = await readOAuthParams(c);
     const caller = await authenticateClient(c, services, environment, params);
     const token = params.get('token');

@@ -5,7 +5,8 @@ import * as z from 'zod';
 import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS, OAuthError } from '../errors/oauth-error.js';
 import { SessionStoreUnavailableError } from '../../ports/session-store.js';
-import { environmentParam, type Services } from '../services.js';
+import type { Services } from '../services.js';
+import type { Environment } from '../../core/environments.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
 
@@ -49,9 +50,8 @@ function refusalReason(error: unknown): string {
   return 'server_error';
 }
 
-export function tokenEndpoint(services: Services): Handler {
+export function tokenEndpoint(services: Services, environment: Environment): Handler {
   return async function token(c) {
-    const environment = environmentParam(c);
     try {
       const params = await readOAuthParams(c);
       const key = await authenticateClient(c, services, environment, params);

@@ -5,7 +5,8 @@ import * as z from 'zod';
 import { BEARER_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { activeSessionSchema } from './introspect.js';
 import { NO_STORE_HEADERS } from '../errors/oauth-error.js';
-import { environmentParam, type Services } from '../services.js';
+import type { Services } from '../services.js';
+import type { Environment } from '../../core/environments.js';
 import { invalidToken, readBearerToken } from './bearer.js';
 
 export const tokenInfoRoute = createRoute({
@@ -21,9 +22,8 @@ export const tokenInfoRoute = createRoute({
   },
 });
 
-export function tokenInfoEndpoint(services: Services): Handler {
+export function tokenInfoEndpoint(services: Services, environment: Environment): Handler {
   return async function tokenInfo(c) {
-    const environment = environmentParam(c);
     const token = readBearerToken(c, environment);
     const described = await services.sessions.describe(environment, token);
     if (!described.ok) throw invalidToken(environment, 'the session token is invalid, expired or revoked');

@@ -6,7 +6,7 @@ import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
 import { findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
 import { assertNever } from '../../core/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
-import { environmentParam, type Services } from '../services.js';
+import type { Services } from '../services.js';
 import { authenticateCaller } from './authenticate.js';
 import { insufficientScope } from './challenges.js';
 
@@ -18,12 +18,11 @@ function upstreamPath(requestPath: string, environment: Environment): string | u
   return normalized.slice(prefix.length) || '/';
 }
 
-export function reverseProxy(services: Services): Handler {
+export function reverseProxy(services: Services, environment: Environment): Handler {
   const { config, logger } = services;
   const forwarder = createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
 
   return async function proxy(c) {
-    const environment = environmentParam(c);
     const upstream = config.upstreams[environment];
     if (!upstream) {
       throw new ApiProblem(404, 'not_found', `no upstream is configured for ${environment}`);
