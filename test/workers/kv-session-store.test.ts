@@ -130,12 +130,14 @@ describe('KvSessionStore', () => {
   it('counts failures in a fixed window and tells how long to wait', async () => {
     const { store, clock } = freshStore();
     for (let attempt = 0; attempt < 3; attempt++) await store.recordFailure(['sandbox:authfail:client:x'], 60);
-    expect(await store.retryAfter('sandbox:authfail:client:x', 4)).toBe(0);
-    const wait = await store.retryAfter('sandbox:authfail:client:x', 3);
+    const client = 'sandbox:authfail:client:x';
+    const ip = 'sandbox:authfail:ip:192.0.2.1';
+    expect(await store.retryAfter([{ key: client, limit: 4 }, { key: ip, limit: 1 }])).toBe(0);
+    const wait = await store.retryAfter([{ key: client, limit: 3 }, { key: ip, limit: 1 }]);
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
     clock.advance(61);
-    expect(await store.retryAfter('sandbox:authfail:client:x', 3)).toBe(0);
+    expect(await store.retryAfter([{ key: client, limit: 3 }])).toBe(0);
   });
 
   it('turns KV faults into SessionStoreUnavailableError, but never fails on a refused counter write', async () => {
@@ -162,7 +164,7 @@ describe('KvSessionStore', () => {
     await expect(store.findIssued('sandbox', { keyId: 'key_a', slot: 's' })).rejects.toBeInstanceOf(
       SessionStoreUnavailableError,
     );
-    await expect(store.retryAfter('sandbox:authfail:client:x', 3)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    await expect(store.retryAfter([{ key: 'sandbox:authfail:client:x', limit: 3 }])).rejects.toBeInstanceOf(SessionStoreUnavailableError);
     await expect(store.recordFailure(['sandbox:authfail:client:x'], 60)).resolves.toBeUndefined();
   });
 });

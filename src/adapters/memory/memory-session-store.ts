@@ -1,6 +1,6 @@
 // SessionStore and RateLimiter in process memory: for a single process without Redis, and for unit tests.
 import type { Environment } from '../../core/environments.js';
-import type { RateLimiter } from '../../ports/rate-limiter.js';
+import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
 import type { Clock } from '../../ports/runtime.js';
 import { systemClock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
@@ -86,11 +86,14 @@ export class MemorySessionStore implements SessionStore, RateLimiter {
     return this.read<Map<string, IssuedToken>>(`${environment}:issued:${slot.keyId}`)?.get(slot.slot) ?? null;
   }
 
-  async retryAfter(key: string, limit: number): Promise<number> {
-    const entry = this.entries.get(key);
-    const count = this.read<number>(key) ?? 0;
-    if (!entry || count < limit) return 0;
-    return Math.max(1, Math.ceil((entry.expiresAt - this.clock.now()) / 1000));
+  async retryAfter(counters: readonly FailureCounter[]): Promise<number> {
+    let wait = 0;
+    for (const { key, limit } of counters) {
+      const entry = this.entries.get(key);
+      const count = this.read<number>(key) ?? 0;
+      if (entry && count >= limit) wait = Math.max(wait, 1, Math.ceil((entry.expiresAt - this.clock.now()) / 1000));
+    }
+    return wait;
   }
 
   async recordFailure(keys: string[], windowSeconds: number): Promise<void> {

@@ -1,7 +1,7 @@
 // SessionStore and RateLimiter on Redis (ioredis): environment-namespaced keys that expire with the token.
 import { Redis } from 'ioredis';
 import type { Environment } from '../../core/environments.js';
-import type { RateLimiter } from '../../ports/rate-limiter.js';
+import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
 import {
   SessionStoreUnavailableError,
   type IssuanceSlot,
@@ -151,12 +151,15 @@ export class RedisSessionStore implements SessionStore, RateLimiter {
     });
   }
 
-  retryAfter(key: string, limit: number): Promise<number> {
+  retryAfter(counters: readonly FailureCounter[]): Promise<number> {
     return guarded(async () => {
-      const counter = `${this.prefix}:${key}`;
-      // Nearly every call is under the limit: one GET, and the TTL only when it is needed.
-      if (Number((await this.redis.get(counter)) ?? 0) < limit) return 0;
-      return Math.max(1, Math.ceil((await this.redis.pttl(counter)) / 1000));
+      const names = counters.map(({ key }) => `${this.prefix}:${key}`);
+      // Nearly every call is under the limits: one MGET, and a TTL only for a counter that reached its limit.
+      const counts = await this.redis.mget(names);
+      const reached = names.filter((_, index) => Number(counts[index] ?? 0) >= counters[index]!.limit);
+      if (reached.length === 0) return 0;
+      const ttls = await Promise.all(reached.map((name) => this.redis.pttl(name)));
+      return Math.max(1, Math.ceil(Math.max(...ttls) / 1000));
     });
   }
 

@@ -1,7 +1,7 @@
 // SessionStore and RateLimiter on Workers KV: environment-namespaced keys, TTLs clamped to KV's 60 s minimum.
 import { toBase64Url, utf8 } from '../../core/encoding.js';
 import type { Environment } from '../../core/environments.js';
-import type { RateLimiter } from '../../ports/rate-limiter.js';
+import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import {
   SessionStoreUnavailableError,
@@ -191,12 +191,17 @@ export class KvSessionStore implements SessionStore, RateLimiter {
     return guarded(async () => void (await this.kv.get(`${this.prefix}:readyz`, 'text')));
   }
 
-  retryAfter(key: string, limit: number): Promise<number> {
+  retryAfter(counters: readonly FailureCounter[]): Promise<number> {
     return guarded(async () => {
-      const window = parse<FailureWindow>(await this.kv.get(`${this.prefix}:${key}`, 'text'));
-      const left = window ? window.resetAt - this.clock.now() : 0;
-      if (!window || left <= 0 || window.count < limit) return 0;
-      return Math.max(1, Math.ceil(left / 1000));
+      const waits = await Promise.all(
+        counters.map(async ({ key, limit }) => {
+          const window = parse<FailureWindow>(await this.kv.get(`${this.prefix}:${key}`, 'text'));
+          const left = window ? window.resetAt - this.clock.now() : 0;
+          if (!window || left <= 0 || window.count < limit) return 0;
+          return Math.max(1, Math.ceil(left / 1000));
+        }),
+      );
+      return Math.max(0, ...waits);
     });
   }
 

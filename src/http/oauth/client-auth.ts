@@ -97,8 +97,7 @@ export async function authenticateClient(
     { key: `${environment}:authfail:client:${credentials.clientId}`, limit: config.authFailuresPerClient },
     ...(ip ? [{ key: `${environment}:authfail:ip:${ip}`, limit: config.authFailuresPerIp }] : []),
   ];
-  const waits = await Promise.all(counters.map(({ key, limit }) => rateLimiter.retryAfter(key, limit)));
-  const retryAfter = Math.max(...waits);
+  const retryAfter = await rateLimiter.retryAfter(counters);
   if (retryAfter > 0) {
     throw new OAuthError(
       429,
