@@ -7,15 +7,26 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
+// CSPRNG bytes drawn a few KiB at a time, each handed out once (as Node does for randomUUID): one
+// getRandomValues call per token's jti cost more than the rest of building the claims.
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = new Uint8Array(0);
+let randomOffset = 0;
+
+function randomByte(): number {
+  if (randomOffset === randomPool.length) {
+    randomPool = crypto.getRandomValues(new Uint8Array(RANDOM_POOL_BYTES));
+    randomOffset = 0;
+  }
+  return randomPool[randomOffset++]!;
+}
+
 /** `length` uniformly random base62 characters (rejection sampling, no modulo bias). */
 export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
-    const bytes = crypto.getRandomValues(new Uint8Array(length * 2));
-    for (const byte of bytes) {
-      if (byte < 248) out += BASE62_ALPHABET[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = randomByte();
+    if (byte < 248) out += BASE62_ALPHABET[byte % 62];
   }
   return out;
 }
