@@ -1,5 +1,5 @@
 // Health, readiness, Prometheus metrics, and the per-request middleware: request id, access log, latency.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from './openapi/route.js';
 import type { Hono, MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { requestId } from 'hono/request-id';

@@ -1,5 +1,5 @@
 // /admin/v1/accounts — create (root) and read accounts.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { notFound } from '../errors/api-problem.js';

@@ -1,5 +1,5 @@
 // /admin/v1/accounts/{accountId}/keys — API access keys: create, read, change, regenerate, delete.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../core/environments.js';

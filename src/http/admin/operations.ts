@@ -1,5 +1,5 @@
 // /admin/v1/accounts/{accountId}/operations — the audit log, newest first.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import type { AppEnv, Services } from '../services.js';

@@ -1,5 +1,5 @@
 // /admin/v1/environments/{env}/signing-keys — the operator lists and rotates an environment's signing keys.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import type { SigningKeyView } from '../../core/keyring.js';

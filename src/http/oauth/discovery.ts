@@ -1,5 +1,5 @@
 // RFC 8414 authorization server metadata, at `/{env}/.well-known/…` and `/.well-known/…/{env}`.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
 import { environmentParams, json } from '../openapi/shared.js';

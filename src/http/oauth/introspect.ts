@@ -1,5 +1,5 @@
 // POST /{env}/oauth/introspect — RFC 7662 for clients of the same environment and account.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../core/environments.js';

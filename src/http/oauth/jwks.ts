@@ -1,5 +1,5 @@
 // GET /{env}/.well-known/jwks.json — the environment's published public keys (RFC 7517).
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
 import { environmentParams, json } from '../openapi/shared.js';

@@ -1,5 +1,5 @@
 // POST /{env}/oauth/revoke — RFC 7009: 200 whether or not the token was known.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import { CLIENT_SECURITY, environmentParams, oauthErrors } from '../openapi/shared.js';
 import { tokenRequestBody } from './introspect.js';

@@ -1,5 +1,5 @@
 // POST /{env}/oauth/token — RFC 6749 §4.4 client credentials, answering RFC 9068 session tokens.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
 import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';

@@ -1,5 +1,5 @@
 // GET /{env}/oauth/tokeninfo — the caller's own session, as introspection would show it.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
 import { BEARER_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';

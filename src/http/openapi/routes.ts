@@ -1,5 +1,5 @@
 // The API's table of contents: every documented route, /openapi.json and the /docs reference.
-import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { RouteConfig } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { Hono } from 'hono';
 import * as z from 'zod';
@@ -16,7 +16,7 @@ import { revocationRoute } from '../oauth/revoke.js';
 import { tokenRoute } from '../oauth/token.js';
 import { tokenInfoRoute } from '../oauth/tokeninfo.js';
 import type { AppEnv } from '../services.js';
-import { buildOpenApiDocument } from './document.js';
+import { createRoute } from './route.js';
 import { BEARER_SECURITY, environmentParams, problems } from './shared.js';
 
 const PROXY_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -58,10 +58,15 @@ export const documentedRoutes: RouteConfig[] = [
 ];
 
 export function mountApiDocs(app: Hono<AppEnv>, publicUrl: string) {
-  let document: ReturnType<typeof buildOpenApiDocument> | undefined;
-  app.get('/openapi.json', (c) => {
-    document ??= buildOpenApiDocument(documentedRoutes, publicUrl);
-    return c.json(document, 200, { 'Cache-Control': 'public, max-age=300' });
+  let document: Promise<object> | undefined;
+  app.get('/openapi.json', async (c) => {
+    document ??= import('./document.js')
+      .then(({ buildOpenApiDocument }) => buildOpenApiDocument(documentedRoutes, publicUrl))
+      .catch((error: unknown) => {
+        document = undefined;
+        throw error;
+      });
+    return c.json(await document, 200, { 'Cache-Control': 'public, max-age=300' });
   });
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'keymint API' }));
 }
