@@ -1,41 +1,19 @@
 // KEYMINT_WORKERS: a primary forks workers that share the port, replaces none that fail at start, and stops them all.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/core/encoding.js';
 import { basic, redisUrl } from './support/gateway.js';
+import { spawnKeymint, type KeymintProcess } from './support/keymint-process.js';
 import { freePort } from './support/redis-server.js';
 
 const ROOT = `root_${randomBase62(40)}`;
 const hasProc = existsSync('/proc/self/task');
 
-function start(directory: string, port: number, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node.ts'], {
-    env: {
-      ...process.env,
-      KEYMINT_PORT: String(port),
-      KEYMINT_DATABASE: join(directory, 'keymint.db'),
-      KEYMINT_ADMIN_TOKEN: ROOT,
-      REDIS_URL: '',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => stderr, exited };
-}
-
-async function ready(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/sandbox/.well-known/jwks.json`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('keymint did not start');
+function start(directory: string, port: number, env: Record<string, string>): KeymintProcess {
+  return spawnKeymint({ directory, port, env: { KEYMINT_ADMIN_TOKEN: ROOT, ...env } });
 }
 
 function childPids(pid: number): number[] {
@@ -70,7 +48,7 @@ describe('KEYMINT_WORKERS', () => {
     const base = `http://127.0.0.1:${port}`;
     const primary = start(directory(), port, { KEYMINT_WORKERS: '2', REDIS_URL: redisUrl()!, KEYMINT_REDIS_PREFIX: `c${randomBase62(8)}` });
     children.push(primary.child);
-    await ready(port);
+    await primary.ready();
     const workers = childPids(primary.child.pid!);
     expect(workers).toHaveLength(2);
 
@@ -109,9 +87,8 @@ describe('KEYMINT_WORKERS', () => {
     // A first start seals the signing keys with one KEK…
     const first = start(dir, port, { KEYMINT_KEK: kek() });
     children.push(first.child);
-    await ready(port);
-    first.child.kill('SIGTERM');
-    await first.exited;
+    await first.ready();
+    await first.stop();
     // …so workers given another cannot open them.
     const second = start(dir, port, { KEYMINT_KEK: kek(), KEYMINT_WORKERS: '2', REDIS_URL: redisUrl() ?? 'redis://127.0.0.1:1' });
     children.push(second.child);

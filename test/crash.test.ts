@@ -1,6 +1,6 @@
 // SIGKILL during concurrent admin writes: after a restart on the same database, nothing answered is lost,
 // nothing unanswered appears beyond the requests cut off, the key limit holds and the audit log matches.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,31 +8,13 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/core/encoding.js';
 import { basic } from './support/gateway.js';
+import { startKeymintProcess } from './support/keymint-process.js';
 import { freePort } from './support/redis-server.js';
 
 const ROOT = `root_${randomBase62(40)}`;
 
 async function startProcess(directory: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node.ts'], {
-    env: {
-      ...process.env,
-      KEYMINT_PORT: String(port),
-      KEYMINT_DATABASE: join(directory, 'keymint.db'),
-      KEYMINT_ADMIN_TOKEN: ROOT,
-      REDIS_URL: '',
-    },
-    stdio: 'ignore',
-  });
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const ready = await fetch(`http://127.0.0.1:${port}/sandbox/.well-known/jwks.json`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('keymint did not start');
+  return (await startKeymintProcess({ directory, port, env: { KEYMINT_ADMIN_TOKEN: ROOT } })).child;
 }
 
 describe('a gateway killed with SIGKILL mid-write', () => {

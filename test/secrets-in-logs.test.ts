@@ -1,11 +1,11 @@
 // Secrets stay secret: the whole output of a real `node src/runtime/node.ts` process through a key's
 // lifecycle never contains an application secret, an admin token or a session token.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { basic, redisUrl } from './support/gateway.js';
+import { spawnKeymint } from './support/keymint-process.js';
 import { freePort } from './support/redis-server.js';
 
 describe('log output', () => {
@@ -15,20 +15,17 @@ describe('log output', () => {
   it('never shows a secret, an admin token or a session token, and secret-bearing answers are no-store', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    let output = '';
     const seen: string[] = [];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node.ts'], {
-      env: { ...process.env, KEYMINT_PORT: String(port), KEYMINT_DATABASE: join(directory, 'k.db'), REDIS_URL: redisUrl() ?? '' },
-    });
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const keymint = spawnKeymint({ directory, port, env: { REDIS_URL: redisUrl() ?? '' } });
+    const output = () => keymint.output();
     try {
-      for (let attempt = 0; attempt < 200 && !output.includes('root admin token file'); attempt++) {
+      await keymint.ready();
+      for (let attempt = 0; attempt < 100 && !output().includes('root admin token file'); attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       // The generated root token is written to a 0600 file and only its path is logged.
       const root = readFileSync(join(directory, 'admin-token'), 'utf8').trim();
-      expect(output).toContain(join(directory, 'admin-token'));
+      expect(output()).toContain(join(directory, 'admin-token'));
 
       seen.push(root);
       const admin = async (method: string, path: string, body?: unknown, token = root) => {
@@ -76,14 +73,13 @@ describe('log output', () => {
       await admin('DELETE', `/accounts/${account}/keys/${id}`);
       await admin('GET', '/accounts/acct_x', undefined, `${root}x`);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await keymint.stop();
     }
-    expect(output.length).toBeGreaterThan(0);
+    expect(output().length).toBeGreaterThan(0);
     expect(seen).toHaveLength(6);
     // Not the whole value, and not a telling part of it either.
-    for (const secret of seen) expect(output).not.toContain(secret.slice(0, 24));
-    const leaks = (output.match(/(sk_(sbx|prd)_[0-9A-Za-z]{20,}|kmat_[0-9A-Za-z]{20,}|eyJ[\w-]+\.[\w-]+\.[\w-]+)/g) ?? []);
+    for (const secret of seen) expect(output()).not.toContain(secret.slice(0, 24));
+    const leaks = (output().match(/(sk_(sbx|prd)_[0-9A-Za-z]{20,}|kmat_[0-9A-Za-z]{20,}|eyJ[\w-]+\.[\w-]+\.[\w-]+)/g) ?? []);
     expect(leaks).toEqual([]);
   }, 60_000);
 });

@@ -1,0 +1,79 @@
+// A real keymint process (`node --import tsx src/runtime/node.ts`, or another entry such as the bundle
+// `npm start` runs), its output captured, for tests about what only a whole process shows.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface KeymintProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** The exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Resolves once the JWKS answers 200 (signing keys loaded); rejects if the process exits first. */
+  ready(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface KeymintProcessOptions {
+  /** Holds keymint.db (and a generated admin-token file). */
+  directory: string;
+  port: number;
+  /** Added to the environment; REDIS_URL is cleared unless given here. */
+  env?: Record<string, string>;
+  /** The node arguments that start keymint (default: tsx and src/runtime/node.ts). */
+  entry?: string[];
+}
+
+export function spawnKeymint(options: KeymintProcessOptions): KeymintProcess {
+  const child = spawn(process.execPath, options.entry ?? ['--import', 'tsx', 'src/runtime/node.ts'], {
+    env: {
+      ...process.env,
+      KEYMINT_PORT: String(options.port),
+      KEYMINT_DATABASE: join(options.directory, 'keymint.db'),
+      REDIS_URL: '',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  const url = `http://127.0.0.1:${options.port}`;
+  return {
+    child,
+    port: options.port,
+    url,
+    output: () => output,
+    exited,
+    async ready() {
+      for (let attempt = 0; attempt < 300; attempt++) {
+        if (exitCode !== undefined) throw new Error(`keymint exited with ${exitCode} before it was ready:\n${output}`);
+        const ok = await fetch(`${url}/sandbox/.well-known/jwks.json`).then((response) => response.ok, () => false);
+        if (ok) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill('SIGKILL');
+      throw new Error(`keymint did not start within 15 s:\n${output}`);
+    },
+    async stop(signal = 'SIGTERM') {
+      if (exitCode === undefined) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Spawns keymint and waits until it serves. */
+export async function startKeymintProcess(options: KeymintProcessOptions): Promise<KeymintProcess> {
+  const started = spawnKeymint(options);
+  await started.ready();
+  return started;
+}
