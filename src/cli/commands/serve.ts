@@ -1,4 +1,4 @@
-// keymint serve: the gateway itself, exactly as `npm start` runs it.
+// keymint serve: the gateway itself, the same entry point `npm start` bundles, run from the sources.
 import type { Command } from '../command.js';
 
 export const serveCommand: Command = {

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Bundles the Node server (src/runtime/node.ts) into one ES module, dist/server/keymint.mjs, with esbuild.
+// `npm start` runs it: a process starts in well under half a second, where tsx needs ~1.7 s to compile
+// every module at start-up (bench/README.md, "cold start"). Plain JavaScript, so it runs before any build.
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Loaded from node_modules at run time: a native addon, and pino's transports, which start worker
+// threads from files they locate on disk (pretty logs on a terminal).
+const EXTERNAL = ['better-sqlite3', 'pino', 'pino-pretty', 'thread-stream'];
+
+/** Builds into `outDir` (default dist/server); returns the entry file and its size. */
+export async function buildServer(outDir = join(root, 'dist', 'server')) {
+  rmSync(outDir, { recursive: true, force: true });
+  const entry = join(outDir, 'keymint.mjs');
+  const result = await esbuild.build({
+    entryPoints: [join(root, 'src', 'runtime', 'node.ts')],
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: entry,
+    external: EXTERNAL,
+    sourcemap: 'linked',
+    // CommonJS dependencies inside an ES module bundle still call require().
+    banner: { js: "import { createRequire as __keymintRequire } from 'node:module'; const require = __keymintRequire(import.meta.url);" },
+    logLevel: 'warning',
+    metafile: true,
+  });
+  // The SQLite migrations travel with the bundle (found beside it at start-up).
+  mkdirSync(join(outDir, 'db'), { recursive: true });
+  cpSync(join(root, 'db', 'migrations'), join(outDir, 'db', 'migrations'), { recursive: true });
+  const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs).find((file) => file.endsWith('.mjs'))].bytes;
+  return { entry, kib: Math.round(bytes / 1024) };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  const { entry, kib } = await buildServer();
+  process.stderr.write(`keymint: bundled ${entry.slice(root.length + 1)} (${kib} KiB) in ${Math.round(performance.now() - started)} ms\n`);
+}
