@@ -376,6 +376,36 @@ async function main(): Promise<void> {
     }
   }
 
+  // 1c/1d. Cluster mode, when the runtime supports KEYMINT_WORKERS: the workers against oidc-provider
+  // (which also spreads its work over threads: WebCrypto runs on libuv's pool) and against one process.
+  if (workers > 1 && (wants('1c') || wants('1d'))) {
+    log(`1c/1d. token issuance, cache off, KEYMINT_WORKERS=${workers} vs oidc-provider and one process`);
+    const clustered = await startKeymint('keymint (cluster)', { ...mainOptions, port: await freePort(), workers });
+    // Workers fork after start-up; give them a moment, then see whether this build forks at all.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const workersNamed = `\`KEYMINT_WORKERS=${workers}\``;
+    const scenarios = [
+      ['1c', `1c. Token issuance, cache off, ${workersNamed} (peer: oidc-provider)`],
+      ['1d', `1d. Token issuance, cache off, ${workersNamed} (peer: keymint, one process)`],
+    ] as const;
+    if (processTree(clustered.child.pid).length < 2) {
+      log('   this build ignores KEYMINT_WORKERS (one process): rows are n/a');
+      for (const [number, scenario] of scenarios) {
+        if (wants(number)) rows.push({ scenario, keymint: missing('keymint cluster', 'n/a (no cluster mode)'), peer: missing('peer', 'not run'), ratio: rateRatio });
+      }
+    } else {
+      await flushRedis();
+      const [many, oidc, one] = await measureGroup([
+        { label: `keymint ×${workers} workers`, load: tokenLoad(`${clustered.url}/sandbox/oauth/token`), pid: clustered.child.pid },
+        { label: 'oidc-provider', load: tokenLoad(peerToken), pid: peer.child.pid },
+        keymintContender,
+      ]);
+      if (wants('1c')) rows.push({ scenario: scenarios[0][1], keymint: many!, peer: oidc!, ratio: rateRatio });
+      if (wants('1d')) rows.push({ scenario: scenarios[1][1], keymint: many!, peer: one!, ratio: rateRatio });
+    }
+    await clustered.stop();
+  }
+
   // 3. Introspection
   if (wants('3')) {
     log('3. introspection');
@@ -461,27 +491,6 @@ async function main(): Promise<void> {
     rows.push({ scenario: '2. Token issuance, issuance cache on (peer: keymint, cache off)', keymint: on!, peer: off!, ratio: rateRatio });
   }
 
-  // 1c. Cluster mode, when the runtime supports KEYMINT_WORKERS.
-  if (workers > 1 && wants('1c')) {
-    log(`1c. token issuance, cache off, KEYMINT_WORKERS=${workers} vs one process`);
-    const clustered = await startKeymint('keymint (cluster)', { ...mainOptions, port: await freePort(), workers });
-    // Workers fork after start-up; give them a moment, then see whether this build forks at all.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const scenario = `1c. Token issuance, cache off, \`KEYMINT_WORKERS=${workers}\` (peer: keymint, one process)`;
-    if (processTree(clustered.child.pid).length < 2) {
-      log('   this build ignores KEYMINT_WORKERS (one process): row is n/a');
-      rows.push({ scenario, keymint: missing('keymint cluster', 'n/a (no cluster mode)'), peer: missing('keymint', 'not run'), ratio: rateRatio });
-    } else {
-      await flushRedis();
-      const [many, one] = await measureGroup([
-        { label: `keymint ×${workers} workers`, load: tokenLoad(`${clustered.url}/sandbox/oauth/token`), pid: clustered.child.pid },
-        keymintContender,
-      ]);
-      rows.push({ scenario, keymint: many!, peer: one!, ratio: rateRatio });
-    }
-    await clustered.stop();
-  }
-
   // 7. Scale: the same load against a database holding scale-keys filler keys, next to the small one.
   if (wants('7') && scaleKeys > 0) {
     const cacheDir = join(REPO_ROOT, 'bench', '.cache');
@@ -509,15 +518,15 @@ async function main(): Promise<void> {
     });
   }
 
-  // Cold start: spawn to the first 200 on the token endpoint, as `npm start` runs it and as one bundled file.
+  // Cold start: spawn to the first 200 on the token endpoint, as `npm start` runs it (the bundle) and under tsx.
   await keymint.stop();
   const cold: ColdStarts[] = [];
   if (coldStarts > 0 && wants('cold')) {
     const options = { ...mainOptions, port: await freePort(), nodeFlags: [] };
     const bundle = await buildBundle();
     for (const [label, variant] of [
-      ['`node --import tsx src/runtime/node.ts` (what `npm start` runs)', options],
-      ['one bundled file (esbuild) run with `node`', 'entry' in bundle ? { ...options, bundle: bundle.entry } : undefined],
+      ['`node dist/server/keymint.mjs`, the esbuild bundle `npm start` builds and runs', 'entry' in bundle ? { ...options, bundle: bundle.entry } : undefined],
+      ['`node --import tsx src/runtime/node.ts` (`npm run dev`, compiled by tsx at start-up)', options],
     ] as const) {
       if (!variant) {
         cold.push({ label, runs: [], missing: 'error' in bundle ? bundle.error : 'not built' });
