@@ -13,6 +13,7 @@ import { createSealer } from './core/sealing.js';
 import { createSecretHasher } from './core/secrets.js';
 import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
+import { createUpstreamForwarder, type UpstreamForwarder } from './core/proxy-forward.js';
 import { createUsageRecorder } from './core/usage.js';
 import { accountRoutes } from './http/admin/accounts.js';
 import { consoleRoutes } from './http/console/routes.js';
@@ -57,6 +58,8 @@ export interface AppDeps {
   clientIp?: (c: Context) => string | undefined;
   /** Prometheus metrics on Node; none elsewhere. */
   metrics?: Metrics;
+  /** The reverse proxy's upstream client; node:http on Node, fetch (the default) elsewhere. */
+  upstreamForwarder?: UpstreamForwarder;
   /** HMAC and JWT signing; node:crypto on Node, WebCrypto (the default) elsewhere. */
   crypto?: CryptoProvider;
   /** Probes behind /readyz (database, Redis). */
@@ -110,6 +113,7 @@ export async function createApp(deps: AppDeps) {
     }),
     adminAccess: await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken }),
     rateLimiter: deps.rateLimiter,
+    forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,
     clientIp: deps.clientIp ?? (() => undefined),
   };

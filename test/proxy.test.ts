@@ -36,7 +36,10 @@ function freeClosedPort(): Promise<number> {
   });
 }
 
-describe('reverse proxy', () => {
+describe.each([
+  ['node:http', 'node'],
+  ['fetch, as on Workers', 'fetch'],
+] as const)('reverse proxy, upstream client %s', (_client, forwarder) => {
   let upstream: Upstream;
   let gateway: Gateway;
   let token: string;
@@ -46,6 +49,7 @@ describe('reverse proxy', () => {
   beforeAll(async () => {
     upstream = await startUpstream();
     gateway = await startGateway({
+      forwarder,
       env: {
         KEYMINT_UPSTREAM_SANDBOX: upstream.url,
         KEYMINT_UPSTREAM_PRODUCTION: `${upstream.url}/base/`,
@@ -261,7 +265,10 @@ describe('reverse proxy', () => {
   });
 });
 
-describe('reverse proxy failures', () => {
+describe.each([
+  ['node:http', 'node'],
+  ['fetch, as on Workers', 'fetch'],
+] as const)('reverse proxy failures, upstream client %s', (_client, forwarder) => {
   let upstream: Upstream;
 
   beforeAll(async () => {
@@ -270,7 +277,7 @@ describe('reverse proxy failures', () => {
   afterAll(() => upstream.close());
 
   async function gatewayWithToken(env: Record<string, string>) {
-    const gateway = await startGateway({ env });
+    const gateway = await startGateway({ env, forwarder });
     const account = await gateway.createAccount();
     const key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a'] });
     return { gateway, auth: { authorization: `Bearer ${await gateway.mint('sandbox', key)}` } };

@@ -28,7 +28,7 @@ export interface UpstreamForwarder {
  * AbortSignal.any() with an abort listener is never collected (nodejs/node#54614, #55328), which leaked
  * ~3 KB per proxied request.
  */
-function createWatchdog(timeoutMs: number, caller: AbortSignal) {
+export function createWatchdog(timeoutMs: number, caller: AbortSignal) {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
@@ -62,7 +62,8 @@ function createWatchdog(timeoutMs: number, caller: AbortSignal) {
   };
 }
 
-function observeChunks(stream: ReadableStream<Uint8Array>, onChunk: () => void, onEnd?: () => void) {
+/** `stream`, calling `onChunk` for every chunk that passes and `onEnd` when it is done. */
+export function observeChunks(stream: ReadableStream<Uint8Array>, onChunk: () => void, onEnd?: () => void) {
   return stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
@@ -84,11 +85,12 @@ function describeFetchError(error: unknown): string {
 // Responses up to this size with a Content-Length (and no Content-Encoding to undo) are buffered.
 const SMALL_BODY_BYTES = 64 * 1024;
 
-function isSmallPlainBody(headers: Headers): boolean {
+export function isSmallPlainBody(headers: Headers): boolean {
   const length = headers.get('content-length');
   return length !== null && /^\d+$/.test(length) && Number(length) <= SMALL_BODY_BYTES && !headers.has('content-encoding');
 }
 
+/** The forwarder on fetch: the Worker's, and anywhere no faster client is given (AppDeps.upstreamForwarder). */
 export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeof fetch }): UpstreamForwarder {
   const fetchUpstream = deps.fetch ?? ((input, init) => fetch(input, init));
   return {

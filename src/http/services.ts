@@ -5,6 +5,7 @@ import type { AdminAccess, Actor } from '../core/admin-access.js';
 import type { ClientAuthenticator } from '../core/client-auth.js';
 import type { Environment } from '../core/environments.js';
 import type { KeyManagement } from '../core/key-management.js';
+import type { UpstreamForwarder } from '../core/proxy-forward.js';
 import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
 import type { Sessions } from '../core/sessions.js';
@@ -24,6 +25,8 @@ export interface Services {
   management: KeyManagement;
   adminAccess: AdminAccess;
   rateLimiter: RateLimiter;
+  /** The reverse proxy's upstream client. */
+  forwarder: UpstreamForwarder;
   /** lastUsedAt bookkeeping (the token endpoint and the proxy's Api-Key calls). */
   usage: UsageRecorder;
   /** The caller's address as the runtime sees it; undefined when it cannot tell. */

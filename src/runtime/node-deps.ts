@@ -12,6 +12,7 @@ import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { Logger, ReadinessChecks } from '../ports/runtime.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
+import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
 
 export interface NodeDeps {
   deps: AppDeps;
@@ -70,6 +71,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
     sessions = new MemorySessionStore();
   }
 
+  const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
   return {
     deps: {
       config,
@@ -78,6 +80,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       sessionStore: sessions,
       metrics: createPrometheusMetrics(),
       crypto: nodeCrypto,
+      upstreamForwarder: forwarder,
       readiness,
       rateLimiter: sessions,
       logger,
@@ -87,6 +90,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
     },
     adminTokenFile: adminToken.path,
     async close() {
+      forwarder.close();
       await closeRedis();
       database.close();
     },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { inject } from 'vitest';
+import { createUpstreamForwarder } from '../../src/core/proxy-forward.js';
 import { createApp, type KeymintApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { randomBase62 } from '../../src/core/encoding.js';
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Reuse a database directory (to restart on the same data). */
   directory?: string;
+  /** The proxy's upstream client: Node's (node:http, the default) or the Worker's (fetch). */
+  forwarder?: 'node' | 'fetch';
 }
 
 export interface Gateway {
@@ -95,7 +98,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
   const logs: string[] = [];
   const node = await createNodeDeps(config, createJsonLogger((line) => logs.push(line)));
-  app = await createApp({ ...node.deps, ...(options.clock && { clock: options.clock }) });
+  app = await createApp({
+    ...node.deps,
+    ...(options.clock && { clock: options.clock }),
+    ...(options.forwarder === 'fetch' && { upstreamForwarder: createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }) }),
+  });
 
   const gateway: Gateway = {
     url,

@@ -1,7 +1,6 @@
 // ANY /{env}/api/* — SPEC §3's reverse proxy: authenticate, apply the route rules, stream to the upstream and back.
 import type { Handler } from 'hono';
 import type { Environment } from '../../core/environments.js';
-import { createUpstreamForwarder } from '../../core/proxy-forward.js';
 import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
 import { findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
 import { assertNever } from '../../core/result.js';
@@ -19,8 +18,7 @@ function upstreamPath(requestPath: string, environment: Environment): string | u
 }
 
 export function reverseProxy(services: Services, environment: Environment): Handler {
-  const { config, logger } = services;
-  const forwarder = createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
+  const { config, logger, forwarder } = services;
 
   return async function proxy(c) {
     const upstream = config.upstreams[environment];
