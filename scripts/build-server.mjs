@@ -2,7 +2,7 @@
 // Bundles the Node server (src/runtime/node.ts) into one ES module, dist/server/keymint.mjs, with esbuild.
 // `npm start` runs it: a process starts in well under half a second, where tsx needs ~1.7 s to compile
 // every module at start-up (bench/README.md, "cold start"). Plain JavaScript, so it runs before any build.
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -13,10 +13,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // threads from files they locate on disk (pretty logs on a terminal).
 const EXTERNAL = ['better-sqlite3', 'pino', 'pino-pretty', 'thread-stream'];
 
-/** Builds into `outDir` (default dist/server); returns the entry file and its size. */
+/**
+ * Builds into `outDir` (default dist/server); returns the entry file and its size. The bundle is written
+ * beside it and swapped in whole, so a process starting from `outDir` meanwhile (another `npm start`, a
+ * KEYMINT_WORKERS primary replacing a worker) never finds it half-written or missing.
+ */
 export async function buildServer(outDir = join(root, 'dist', 'server')) {
-  rmSync(outDir, { recursive: true, force: true });
-  const entry = join(outDir, 'keymint.mjs');
+  const staging = `${outDir}.${process.pid}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  const stagedEntry = join(staging, 'keymint.mjs');
   const result = await esbuild.build({
     entryPoints: [join(root, 'src', 'runtime', 'node.ts')],
     absWorkingDir: root,
@@ -24,7 +29,7 @@ export async function buildServer(outDir = join(root, 'dist', 'server')) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile: entry,
+    outfile: stagedEntry,
     external: EXTERNAL,
     sourcemap: 'linked',
     // CommonJS dependencies inside an ES module bundle still call require().
@@ -33,8 +38,13 @@ export async function buildServer(outDir = join(root, 'dist', 'server')) {
     metafile: true,
   });
   // The SQLite migrations travel with the bundle (found beside it at start-up).
-  mkdirSync(join(outDir, 'db'), { recursive: true });
-  cpSync(join(root, 'db', 'migrations'), join(outDir, 'db', 'migrations'), { recursive: true });
+  mkdirSync(join(staging, 'db'), { recursive: true });
+  cpSync(join(root, 'db', 'migrations'), join(staging, 'db', 'migrations'), { recursive: true });
+  const retired = `${outDir}.${process.pid}.old`;
+  if (existsSync(outDir)) renameSync(outDir, retired);
+  renameSync(staging, outDir);
+  rmSync(retired, { recursive: true, force: true });
+  const entry = join(outDir, 'keymint.mjs');
   const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs).find((file) => file.endsWith('.mjs'))].bytes;
   return { entry, kib: Math.round(bytes / 1024) };
 }

@@ -165,6 +165,31 @@ describe.each([
     }
   });
 
+  it('answers a 205 from the upstream as a 205 without a body', async () => {
+    const response = await gateway.fetch('/sandbox/api/status/205', { headers: auth });
+    expect(response.status).toBe(205);
+    expect(response.headers.get('x-upstream')).toBe('yes');
+    expect(await response.text()).toBe('');
+  });
+
+  it.each(['DELETE', 'OPTIONS'])('frames a %s body of unknown length, so it cannot pass for a second request', async (method) => {
+    const smuggled = `GET /smuggled HTTP/1.1\r\nHost: upstream\r\nX-Keymint-Account: acct_victim\r\n\r\n`;
+    const response = await gateway.fetch('/sandbox/api/framed', {
+      method,
+      headers: { ...auth, 'x-test-id': `framed-${method}` },
+      body: new Blob([smuggled]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(200);
+    const echo = (await response.json()) as Echo;
+    expect(echo.method).toBe(method);
+    expect(echo.body).toMatchObject({ text: smuggled });
+    // The next call on the kept-alive connection is answered as itself, and nobody asked for /smuggled.
+    const next = await gateway.fetch('/sandbox/api/after', { headers: auth });
+    expect(((await next.json()) as Echo).url).toBe('/after');
+    expect(upstream.seen.map((seen) => seen.url)).not.toContain('/smuggled');
+  });
+
   it('passes redirects through instead of following them, and answers HEAD without a body', async () => {
     const redirect = await gateway.fetch('/sandbox/api/redirect', { headers: auth, redirect: 'manual' });
     expect(redirect.status).toBe(302);

@@ -4,7 +4,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline, Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { createWatchdog, isSmallPlainBody, observeChunks, type ForwardFailure, type UpstreamForwarder } from '../../core/proxy-forward.js';
 import { downstreamResponseHeaders } from '../../core/proxy-headers.js';
 import { fail, ok, type Result } from '../../core/result.js';
@@ -14,16 +14,18 @@ export interface NodeUpstreamForwarder extends UpstreamForwarder {
   close(): void;
 }
 
-// The upstream's encodings that are undone, as fetch does (the caller gets the body decoded).
+// The upstream's encodings that are undone, as fetch does (the caller gets the body decoded); like fetch,
+// a body cut short still hands over what it decoded instead of failing at the end.
 function decoderFor(encoding: string | null) {
+  const lenient = { flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH };
   switch (encoding?.trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return createGunzip();
+      return createGunzip(lenient);
     case 'deflate':
-      return createInflate();
+      return createInflate(lenient);
     case 'br':
-      return createBrotliDecompress();
+      return createBrotliDecompress({ flush: zlib.BROTLI_OPERATION_FLUSH, finishFlush: zlib.BROTLI_OPERATION_FLUSH });
     default:
       return undefined;
   }
@@ -35,8 +37,20 @@ function errorCode(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+// A keep-alive connection left idle this long is closed (undici's default), sooner when the upstream's
+// `Keep-Alive: timeout=N` says so; without it Node keeps idle sockets until the upstream drops them, and a
+// request sent as it does fails. (The agent's timeout only ever closes idle sockets, not busy ones.)
+const IDLE_SOCKET_MS = 4_000;
+// A connection the upstream closed just as a request went out on it: the request never reached it.
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+// Statuses whose answer has no body (RFC 9110 §15.3.5, §15.3.6, §15.4.5).
+const NO_BODY_STATUS = new Set([204, 205, 304]);
+
 export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUpstreamForwarder {
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  const agents = {
+    http: new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+    https: new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  };
 
   return {
     close() {
@@ -58,6 +72,10 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
       const headers: Record<string, string> = {};
       for (const [name, value] of call.headers) headers[name] = value;
       if (call.body === null) delete headers['content-length'];
+      // A body of unknown length goes chunked, whatever the method. Node frames GET, HEAD, DELETE, OPTIONS
+      // and CONNECT bodies only when told to: sent raw, the body's bytes would read as a second request on
+      // the kept-alive connection, with headers of the caller's choosing.
+      else if (headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
 
       // One request; a GET or HEAD that meets a keep-alive connection the upstream has just closed is sent
       // once more on a new one (Node's advice for `reusedSocket`): nothing of it can have been processed.
@@ -66,7 +84,7 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
           const options = { method: call.method, headers, signal: watchdog.signal, agent: secure ? agents.https : agents.http };
           const request = (secure ? httpsRequest : httpRequest)(url, options, resolve);
           request.once('error', (error) => {
-            if (mayRetry && request.reusedSocket && errorCode(error) === 'ECONNRESET') resolve(exchange(false));
+            if (mayRetry && request.reusedSocket && STALE_CONNECTION.has(errorCode(error))) resolve(exchange(false));
             else reject(error);
           });
           if (call.body === null) {
@@ -99,11 +117,19 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
       }
       const status = response.statusCode ?? 502;
       const init = { status, statusText: response.statusMessage ?? '' };
-      const bodyless = call.method === 'HEAD' || status === 204 || status === 304;
-      if (bodyless) {
+      // A status a Response cannot carry (a 1xx, or one outside 200–599) is a broken upstream, as with fetch.
+      const answer = (body: BodyInit | null, decoded: boolean) => {
+        try {
+          return ok(new Response(body, { ...init, headers: downstreamResponseHeaders(upstreamHeaders, decoded) }));
+        } catch (error) {
+          response.destroy();
+          return failure(error);
+        }
+      };
+      if (call.method === 'HEAD' || NO_BODY_STATUS.has(status)) {
         response.resume();
         watchdog.stop();
-        return ok(new Response(null, { ...init, headers: downstreamResponseHeaders(upstreamHeaders, false) }));
+        return answer(null, false);
       }
 
       const decoder = decoderFor(upstreamHeaders.get('content-encoding'));
@@ -121,13 +147,13 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
         }
         watchdog.stop();
         const bytes = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) as Uint8Array as Uint8Array<ArrayBuffer>;
-        return ok(new Response(bytes, { ...init, headers: downstreamResponseHeaders(upstreamHeaders, false) }));
+        return answer(bytes, false);
       }
 
       const source: Readable = decoder ? pipeline(response, decoder, () => undefined) : response;
       const body = observeChunks(Readable.toWeb(source) as ReadableStream<Uint8Array>, watchdog.arm, watchdog.stop);
       watchdog.arm();
-      return ok(new Response(body, { ...init, headers: downstreamResponseHeaders(upstreamHeaders, decoder !== undefined) }));
+      return answer(body, decoder !== undefined);
     },
   };
 }
