@@ -31,7 +31,7 @@ import { jwksEndpoint } from './http/oauth/jwks.js';
 import { revocationEndpoint } from './http/oauth/revoke.js';
 import { tokenEndpoint } from './http/oauth/token.js';
 import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
-import { assignRequestId, mountObservability, observeRequests } from './http/observability.js';
+import { mountObservability, observeRequests } from './http/observability.js';
 import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
 import type { CryptoProvider } from './ports/crypto.js';
@@ -121,7 +121,6 @@ export async function createApp(deps: AppDeps) {
   // RegExpRouter alone (not SmartRouter's pick): a route it cannot take fails every test at once instead of
   // silently moving all requests to the TrieRouter (~8 µs per match against ~1 µs here).
   const app = new Hono<AppEnv>({ router: new RegExpRouter() });
-  app.use(assignRequestId);
   app.use(observeRequests({ logger, metrics }));
   mountObservability(app, { metrics, readiness: deps.readiness ?? {}, logger });
   mountApiDocs(app, config.publicUrl);

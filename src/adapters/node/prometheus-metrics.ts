@@ -36,14 +36,20 @@ export function createPrometheusMetrics(): Metrics {
     labelNames: ['store'],
     registers: [registry],
   });
+  const latencyByLabels = new Map<string, { observe(seconds: number): void }>();
   return {
     tokenMinted(environment, lookup) {
       minted.inc({ environment, cached: String(lookup === 'hit') });
       if (lookup !== 'off') cache.inc({ result: lookup });
     },
     tokenRefused: (environment, reason) => refused.inc({ environment, reason }),
-    requestObserved: (route, method, status, seconds) =>
-      latency.observe({ route, method, status: String(status) }, seconds),
+    requestObserved(route, method, status, seconds) {
+      // One labelled child per route, method and status, looked up by a string instead of hashing labels.
+      const key = `${route} ${method} ${status}`;
+      let child = latencyByLabels.get(key);
+      if (!child) latencyByLabels.set(key, (child = latency.labels(route, method, String(status))));
+      child.observe(seconds);
+    },
     storeError: (store) => storeErrors.inc({ store }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
