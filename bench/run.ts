@@ -376,38 +376,42 @@ async function main(): Promise<void> {
     }
   }
 
-  // 1c/1d. Cluster mode, when the runtime supports KEYMINT_WORKERS: the workers against oidc-provider
+  // 1c/1d/3c. Cluster mode, when the runtime supports KEYMINT_WORKERS: the workers against oidc-provider
   // (which also spreads its work over threads: WebCrypto runs on libuv's pool) and against one process.
-  if (workers > 1 && (wants('1c') || wants('1d'))) {
-    log(`1c/1d. token issuance, cache off, KEYMINT_WORKERS=${workers} vs oidc-provider and one process`);
-    const clustered = await startKeymint('keymint (cluster)', { ...mainOptions, port: await freePort(), workers });
+  const workersNamed = `\`KEYMINT_WORKERS=${workers}\``;
+  const clusterRows = [
+    ['1c', `1c. Token issuance, cache off, ${workersNamed} (peer: oidc-provider)`],
+    ['1d', `1d. Token issuance, cache off, ${workersNamed} (peer: keymint, one process)`],
+    ['3c', `3c. Introspection, ${workersNamed} (peer: oidc-provider)`],
+  ] as const;
+  let clustered: Keymint | undefined;
+  if (workers > 1 && clusterRows.some(([number]) => wants(number))) {
+    clustered = await startKeymint('keymint (cluster)', { ...mainOptions, port: await freePort(), workers });
     // Workers fork after start-up; give them a moment, then see whether this build forks at all.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const workersNamed = `\`KEYMINT_WORKERS=${workers}\``;
-    const scenarios = [
-      ['1c', `1c. Token issuance, cache off, ${workersNamed} (peer: oidc-provider)`],
-      ['1d', `1d. Token issuance, cache off, ${workersNamed} (peer: keymint, one process)`],
-    ] as const;
     if (processTree(clustered.child.pid).length < 2) {
-      log('   this build ignores KEYMINT_WORKERS (one process): rows are n/a');
-      for (const [number, scenario] of scenarios) {
+      log('   this build ignores KEYMINT_WORKERS (one process): cluster rows are n/a');
+      for (const [number, scenario] of clusterRows) {
         if (wants(number)) rows.push({ scenario, keymint: missing('keymint cluster', 'n/a (no cluster mode)'), peer: missing('peer', 'not run'), ratio: rateRatio });
       }
-    } else {
-      await flushRedis();
-      const [many, oidc, one] = await measureGroup([
-        { label: `keymint ×${workers} workers`, load: tokenLoad(`${clustered.url}/sandbox/oauth/token`), pid: clustered.child.pid },
-        { label: 'oidc-provider', load: tokenLoad(peerToken), pid: peer.child.pid },
-        keymintContender,
-      ]);
-      if (wants('1c')) rows.push({ scenario: scenarios[0][1], keymint: many!, peer: oidc!, ratio: rateRatio });
-      if (wants('1d')) rows.push({ scenario: scenarios[1][1], keymint: many!, peer: one!, ratio: rateRatio });
+      await clustered.stop();
+      clustered = undefined;
     }
-    await clustered.stop();
+  }
+  if (clustered && (wants('1c') || wants('1d'))) {
+    log(`1c/1d. token issuance, cache off, KEYMINT_WORKERS=${workers} vs oidc-provider and one process`);
+    await flushRedis();
+    const [many, oidc, one] = await measureGroup([
+      { label: `keymint ×${workers} workers`, load: tokenLoad(`${clustered.url}/sandbox/oauth/token`), pid: clustered.child.pid },
+      { label: 'oidc-provider', load: tokenLoad(peerToken), pid: peer.child.pid },
+      keymintContender,
+    ]);
+    if (wants('1c')) rows.push({ scenario: clusterRows[0][1], keymint: many!, peer: oidc!, ratio: rateRatio });
+    if (wants('1d')) rows.push({ scenario: clusterRows[1][1], keymint: many!, peer: one!, ratio: rateRatio });
   }
 
-  // 3. Introspection
-  if (wants('3')) {
+  // 3 (and 3c). Introspection
+  if (wants('3') || (clustered && wants('3c'))) {
     log('3. introspection');
     await flushRedis();
     const caller = credentials[0]!;
@@ -431,13 +435,22 @@ async function main(): Promise<void> {
       const body = (await answer.json().catch(() => ({}))) as { active?: boolean };
       if (answer.status !== 200 || body.active !== true) throw new Error(`${name}: introspection of a live token did not answer active:true (${answer.status} ${JSON.stringify(body)})`);
     }
-    const [k, p] = await measureGroup([
-      { label: 'keymint introspection', load: keymintLoad, pid: keymint.child.pid },
-      { label: 'oidc-provider introspection', load: peerLoad, pid: peer.child.pid },
-    ]);
-    rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
+    if (wants('3')) {
+      const [k, p] = await measureGroup([
+        { label: 'keymint introspection', load: keymintLoad, pid: keymint.child.pid },
+        { label: 'oidc-provider introspection', load: peerLoad, pid: peer.child.pid },
+      ]);
+      rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
+    }
+    if (clustered && wants('3c')) {
+      const [many, p] = await measureGroup([
+        { label: `keymint introspection ×${workers} workers`, load: introspect(`${clustered.url}/sandbox/oauth/introspect`, keymintLive), pid: clustered.child.pid },
+        { label: 'oidc-provider introspection', load: peerLoad, pid: peer.child.pid },
+      ]);
+      rows.push({ scenario: clusterRows[2][1], keymint: many!, peer: p!, ratio: rateRatio });
+    }
   }
-  await Promise.all([peer.child.stop(), bare.child.stop()]);
+  await Promise.all([peer.child.stop(), bare.child.stop(), clustered?.stop()]);
 
   // 4 and 5. The reverse proxy, when it exists.
   if (wants('4') || wants('5')) {
