@@ -443,8 +443,14 @@ async function main(): Promise<void> {
       rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
     }
     if (clustered && wants('3c')) {
+      // A token of the cluster's own issuer (its public URL differs from row 3's keymint).
+      const clusterLive = await checkTokenEndpoint('keymint (cluster)', `${clustered.url}/sandbox/oauth/token`, caller);
+      const clusterLoad = introspect(`${clustered.url}/sandbox/oauth/introspect`, clusterLive);
+      const answer = await fetch(clusterLoad.url, { method: 'POST', headers: clusterLoad.headers, body: clusterLoad.body });
+      const body = (await answer.json().catch(() => ({}))) as { active?: boolean };
+      if (answer.status !== 200 || body.active !== true) throw new Error(`keymint (cluster): introspection of a live token did not answer active:true (${answer.status} ${JSON.stringify(body)})`);
       const [many, p] = await measureGroup([
-        { label: `keymint introspection ×${workers} workers`, load: introspect(`${clustered.url}/sandbox/oauth/introspect`, keymintLive), pid: clustered.child.pid },
+        { label: `keymint introspection ×${workers} workers`, load: clusterLoad, pid: clustered.child.pid },
         { label: 'oidc-provider introspection', load: peerLoad, pid: peer.child.pid },
       ]);
       rows.push({ scenario: clusterRows[2][1], keymint: many!, peer: p!, ratio: rateRatio });

@@ -1,6 +1,7 @@
 // SPEC §2 rate limit on failed client authentication, per client_id, in Redis.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
+import { postForm } from './support/oauth-calls.js';
 
 const LIMIT = 3;
 
@@ -32,6 +33,19 @@ describe('failed client authentication is rate-limited per client_id', () => {
   it('keeps refusing the limited client_id even with its right secret until the window passes', async () => {
     const response = await gateway.exchange('sandbox', limited.applicationId, limited.applicationSecret);
     expect(response.status).toBe(429);
+  });
+
+  it.each(['introspect', 'revoke'] as const)('refuses the limited client_id on /oauth/%s too, right secret or not', async (endpoint) => {
+    const token = await gateway.mint('sandbox', bystander);
+    for (const secret of [limited.applicationSecret, bystander.applicationSecret]) {
+      const response = await postForm(gateway, 'sandbox', endpoint, { token }, { applicationId: limited.applicationId, applicationSecret: secret });
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await response.json()).toMatchObject({ error: expect.any(String) });
+    }
+    // Nothing was revoked on the limited client's behalf.
+    const check = await postForm(gateway, 'sandbox', 'introspect', { token }, bystander);
+    expect(await check.json()).toMatchObject({ active: true });
   });
 
   it('does not affect another client_id', async () => {
