@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/core/encoding.js';
 import { basic, redisUrl } from './support/gateway.js';
+import { adminPoster } from './support/admin-post.js';
 import { spawnKeymint, type KeymintProcess } from './support/keymint-process.js';
 import { freePort } from './support/redis-server.js';
 
@@ -52,14 +53,7 @@ describe('KEYMINT_WORKERS', () => {
     const workers = childPids(primary.child.pid!);
     expect(workers).toHaveLength(2);
 
-    const admin = async (path: string, body: unknown) =>
-      (await (
-        await fetch(`${base}/admin/v1${path}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${ROOT}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        })
-      ).json()) as Record<string, string>;
+    const admin = adminPoster(fetch, base, ROOT);
     const account = await admin('/accounts', { name: 'cluster' });
     const key = await admin(`/accounts/${account.id}/keys`, { environment: 'sandbox', name: 'k' });
     // Many exchanges on fresh connections land on both workers; every one succeeds and verifies everywhere.

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../scripts/build-server.mjs';
 import { randomBase62 } from '../src/core/encoding.js';
 import { basic, redisUrl } from './support/gateway.js';
+import { adminPoster } from './support/admin-post.js';
 import { startKeymintProcess, type KeymintProcess } from './support/keymint-process.js';
 import { freePort } from './support/redis-server.js';
 
@@ -42,15 +43,7 @@ describe('the server bundle (npm start)', () => {
   });
 
   it('migrates a new database and mints tokens that verify against its JWKS', async () => {
-    const admin = async (path: string, body: unknown) => {
-      const response = await fetch(`${keymint.url}/admin/v1${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ROOT}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(response.status).toBe(201);
-      return (await response.json()) as Record<string, string>;
-    };
+    const admin = adminPoster(fetch, keymint.url, ROOT);
     const account = await admin('/accounts', { name: 'bundle' });
     const key = await admin(`/accounts/${account.id}/keys`, { environment: 'production', name: 'k' });
     const response = await fetch(`${keymint.url}/production/oauth/token`, {

@@ -62,6 +62,16 @@ export function createWatchdog(timeoutMs: number, caller: AbortSignal) {
   };
 }
 
+export type Watchdog = ReturnType<typeof createWatchdog>;
+
+/** Why a call that got no usable answer ended: the idle timeout, the caller leaving, or the upstream (`detail`). */
+export function forwardFailure(watchdog: Watchdog, caller: AbortSignal, detail: string): Result<never, ForwardFailure> {
+  watchdog.stop();
+  if (watchdog.timedOut) return fail('timeout');
+  if (caller.aborted) return fail('client_closed');
+  return fail('unreachable', detail);
+}
+
 /** `stream`, calling `onChunk` for every chunk that passes and `onEnd` when it is done. */
 export function observeChunks(stream: ReadableStream<Uint8Array>, onChunk: () => void, onEnd?: () => void) {
   return stream.pipeThrough(
@@ -96,12 +106,7 @@ export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeo
   return {
     async forward(call) {
       const watchdog = createWatchdog(deps.timeoutMs, call.signal);
-      const failure = (error: unknown) => {
-        watchdog.stop();
-        if (watchdog.timedOut) return fail('timeout');
-        if (call.signal.aborted) return fail('client_closed');
-        return fail('unreachable', describeFetchError(error));
-      };
+      const failure = (error: unknown) => forwardFailure(watchdog, call.signal, describeFetchError(error));
       const headers = new Headers(call.headers);
       if (call.body === null) headers.delete('content-length');
       watchdog.arm();

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminPoster } from '../support/admin-post.js';
 
 const MAX_GZIP_BYTES = 300 * 1024;
 // The Node-only packages of the Node runtime: none may reach the Worker.
@@ -75,15 +76,8 @@ describe('the Worker bundle', () => {
 
   it('mints and introspects a token in workerd without nodejs_compat', async () => {
     const origin = 'https://keymint.example';
-    const adminCall = async (path: string, body: unknown) => {
-      const response = await mf.dispatchFetch(`${origin}/admin/v1${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ROOT_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(response.status).toBe(201);
-      return (await response.json()) as Record<string, string>;
-    };
+    // Miniflare's own Response type; the same methods at run time.
+    const adminCall = adminPoster((url, init) => mf.dispatchFetch(url, init as never) as unknown as Promise<Response>, origin, ROOT_TOKEN);
     const account = await adminCall('/accounts', { name: 'Bundle' });
     const key = await adminCall(`/accounts/${account.id}/keys`, { environment: 'production', name: 'k', scopes: ['a'] });
     const credentials = { client_id: key.applicationId!, client_secret: key.applicationSecret! };

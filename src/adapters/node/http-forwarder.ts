@@ -5,9 +5,16 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline, Readable } from 'node:stream';
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { createWatchdog, isSmallPlainBody, observeChunks, type ForwardFailure, type UpstreamForwarder } from '../../core/proxy-forward.js';
+import {
+  createWatchdog,
+  forwardFailure,
+  isSmallPlainBody,
+  observeChunks,
+  type ForwardFailure,
+  type UpstreamForwarder,
+} from '../../core/proxy-forward.js';
 import { downstreamResponseHeaders } from '../../core/proxy-headers.js';
-import { fail, ok, type Result } from '../../core/result.js';
+import { ok, type Result } from '../../core/result.js';
 
 export interface NodeUpstreamForwarder extends UpstreamForwarder {
   /** Closes the idle keep-alive connections. */
@@ -60,12 +67,7 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
 
     async forward(call): Promise<Result<Response, ForwardFailure>> {
       const watchdog = createWatchdog(deps.timeoutMs, call.signal);
-      const failure = (error: unknown) => {
-        watchdog.stop();
-        if (watchdog.timedOut) return fail('timeout');
-        if (call.signal.aborted) return fail('client_closed');
-        return fail('unreachable', errorCode(error));
-      };
+      const failure = (error: unknown) => forwardFailure(watchdog, call.signal, errorCode(error));
       const url = new URL(call.url);
       const secure = url.protocol === 'https:';
       // Headers iterates lower-case names, each once (repeated request headers joined, as fetch sends them).
