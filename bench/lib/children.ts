@@ -1,7 +1,6 @@
 // Child processes of a benchmark run: spawned on loopback, tracked, and always killed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 export interface Child {
   name: string;
@@ -14,16 +13,8 @@ export interface Child {
 
 const running = new Set<Child>();
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+// One free-port finder for the tests, the soak script and the benchmarks.
+export { freePort } from '../../test/support/redis-server.js';
 
 export function startChild(
   name: string,

@@ -2,7 +2,7 @@
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from './environments.js';
-import { fail, ok, type Result } from './result.js';
+import { assertNever, fail, ok, type Result } from './result.js';
 import { environmentOfApplicationId, parseApplicationSecret, type SecretHasher } from './secrets.js';
 
 export type ClientAuthFailure =
@@ -60,4 +60,28 @@ export function createClientAuthenticator(deps: {
       return usable(key);
     },
   };
+}
+
+/** Words for a refused credential; `surface` words the parts that differ between the OAuth endpoints and the proxy. */
+export function describeClientAuthFailure(
+  reason: ClientAuthFailure,
+  detail: string | undefined,
+  surface: { credential: string; invalid: string; otherEnvironment: (environment: string) => string },
+): string {
+  switch (reason) {
+    case 'malformed_secret':
+      return `the ${surface.credential} is malformed or mistyped (its checksum does not match)`;
+    case 'other_environment':
+      return surface.otherEnvironment(detail ?? 'other');
+    case 'unknown_client':
+    case 'wrong_secret':
+      // The same words for both, so probing cannot tell which application IDs exist.
+      return surface.invalid;
+    case 'disabled':
+      return 'this API access key is disabled';
+    case 'expired':
+      return 'this API access key has expired';
+    default:
+      return assertNever(reason);
+  }
 }

@@ -12,6 +12,7 @@ import type { Environment } from '../../src/core/environments.js';
 import { createJsonLogger } from '../../src/runtime/logger.js';
 import { createNodeDeps } from '../../src/runtime/node-deps.js';
 import type { Clock } from '../../src/ports/runtime.js';
+import type { ApiKeyWithSecret } from './api-key.js';
 
 export interface GatewayOptions {
   /** Extra KEYMINT_* variables. */
@@ -50,21 +51,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export interface ApiKeyWithSecret {
-  id: string;
-  accountId: string;
-  environment: Environment;
-  name: string;
-  applicationId: string;
-  applicationSecret: string;
-  secretHint: string;
-  scopes: string[];
-  status: string;
-  expiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastUsedAt: string | null;
-}
+export type { ApiKeyWithSecret } from './api-key.js';
 
 export const redisUrl = (): string | null => inject('redisUrl');
 

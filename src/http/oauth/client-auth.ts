@@ -1,8 +1,7 @@
 // Client authentication for the OAuth endpoints: client_secret_basic or client_secret_post, rate-limited on failure.
 import type { Context } from 'hono';
-import type { ClientAuthFailure } from '../../core/client-auth.js';
+import { describeClientAuthFailure } from '../../core/client-auth.js';
 import type { Environment } from '../../core/environments.js';
-import { assertNever } from '../../core/result.js';
 import type { KeyRecord } from '../../ports/key-store.js';
 import { invalidRequest, OAuthError } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
@@ -59,24 +58,11 @@ function readCredentials(c: Context, params: OAuthParams, environment: Environme
   });
 }
 
-function describeFailure(reason: ClientAuthFailure, detail: string | undefined): string {
-  switch (reason) {
-    case 'malformed_secret':
-      return 'the client secret is malformed or mistyped (its checksum does not match)';
-    case 'other_environment':
-      return `this is a ${detail} credential; use the /${detail}/oauth endpoints`;
-    case 'unknown_client':
-    case 'wrong_secret':
-      // The same words for both, so probing cannot tell which application IDs exist.
-      return 'client authentication failed';
-    case 'disabled':
-      return 'this API access key is disabled';
-    case 'expired':
-      return 'this API access key has expired';
-    default:
-      return assertNever(reason);
-  }
-}
+const OAUTH_WORDING = {
+  credential: 'client secret',
+  invalid: 'client authentication failed',
+  otherEnvironment: (environment: string) => `this is a ${environment} credential; use the /${environment}/oauth endpoints`,
+};
 
 /** Authenticates the calling client or throws the RFC 6749 error (401 invalid_client, 429 when limited). */
 export async function authenticateClient(
@@ -113,5 +99,5 @@ export async function authenticateClient(
     counters.map(({ key }) => key),
     FAILURE_WINDOW_SECONDS,
   );
-  throw new OAuthError(401, 'invalid_client', describeFailure(result.reason, result.detail), challenge, result.reason);
+  throw new OAuthError(401, 'invalid_client', describeClientAuthFailure(result.reason, result.detail, OAUTH_WORDING), challenge, result.reason);
 }

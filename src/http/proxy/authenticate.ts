@@ -1,6 +1,6 @@
 // Who calls the proxy: a session token (stateless, or checked against its record in strict mode) or an Api-Key.
 import type { Context } from 'hono';
-import type { ClientAuthFailure } from '../../core/client-auth.js';
+import { describeClientAuthFailure } from '../../core/client-auth.js';
 import type { Environment } from '../../core/environments.js';
 import type { ProxyIdentity } from '../../core/proxy-headers.js';
 import { assertNever } from '../../core/result.js';
@@ -55,23 +55,11 @@ function describeSessionRejection(reason: SessionRejection): string {
   }
 }
 
-function describeKeyFailure(reason: ClientAuthFailure, detail: string | undefined): string {
-  switch (reason) {
-    case 'malformed_secret':
-      return 'the API key is malformed or mistyped (its checksum does not match)';
-    case 'other_environment':
-      return `this is a ${detail} API key; call /${detail}/api`;
-    case 'unknown_client':
-    case 'wrong_secret':
-      return 'the API key is not valid';
-    case 'disabled':
-      return 'this API access key is disabled';
-    case 'expired':
-      return 'this API access key has expired';
-    default:
-      return assertNever(reason);
-  }
-}
+const API_KEY_WORDING = {
+  credential: 'API key',
+  invalid: 'the API key is not valid',
+  otherEnvironment: (environment: string) => `this is a ${environment} API key; call /${environment}/api`,
+};
 
 /** The proxy's caller, or throws 401 (RFC 6750 `invalid_token`) / 400 (two credentials at once). */
 export async function authenticateCaller(c: Context, services: Services, environment: Environment): Promise<ProxyCaller> {
@@ -81,7 +69,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
       throw invalidToken(environment, `Api-Key is not accepted here; exchange the key at /${environment}/oauth/token`);
     }
     const key = await services.clients.authenticateSecret(environment, credential.secret);
-    if (!key.ok) throw invalidToken(environment, describeKeyFailure(key.reason, key.detail));
+    if (!key.ok) throw invalidToken(environment, describeClientAuthFailure(key.reason, key.detail, API_KEY_WORDING));
     return {
       clientId: key.value.applicationId,
       accountId: key.value.accountId,

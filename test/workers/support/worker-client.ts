@@ -6,18 +6,9 @@ import type { Environment } from '../../../src/core/environments.js';
 /** The origin tests call; with KEYMINT_PUBLIC_URL unset, issuers derive from it. */
 export const ORIGIN = 'https://keymint.example';
 
-export interface KeyWithSecret {
-  id: string;
-  accountId: string;
-  environment: Environment;
-  name: string;
-  applicationId: string;
-  applicationSecret: string;
-  secretHint: string;
-  scopes: string[];
-  status: string;
-  [field: string]: unknown;
-}
+import type { ApiKeyWithSecret } from '../../support/api-key.js';
+
+export type KeyWithSecret = ApiKeyWithSecret;
 
 export interface Caller {
   applicationId: string;
