@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { MIGRATIONS_FOLDER, openSqliteDatabase } from '../src/adapters/node/sqlite-database.js';
+import { BASE62_ALPHABET, toBase62 } from '../src/core/encoding.js';
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 // Keys per filler account: two per environment, under the default limit of three.
 const KEYS_PER_ACCOUNT = 4;
 const ROWS_PER_TRANSACTION = 100_000;
@@ -16,18 +16,8 @@ const ROW_RANDOM_BYTES = 68;
 
 function base62(bytes: Buffer, length: number): string {
   let out = '';
-  for (let i = 0; i < length; i++) out += BASE62[bytes[i]! % 62];
+  for (let i = 0; i < length; i++) out += BASE62_ALPHABET[bytes[i]! % 62];
   return out;
-}
-
-function fixedBase62(value: number, width: number): string {
-  let out = '';
-  let rest = value;
-  do {
-    out = BASE62[rest % 62] + out;
-    rest = Math.floor(rest / 62);
-  } while (rest > 0);
-  return out.padStart(width, '0');
 }
 
 /** Changes whenever the schema does, so a cached database built for an older schema is rebuilt. */
@@ -78,14 +68,14 @@ export function seedDatabase(path: string, keys: number): SeedResult {
        expires_at, created_at, updated_at, last_used_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'active', null, ?, ?, null)`,
   );
   const scopes = JSON.stringify(['read', 'write']);
-  const time = fixedBase62(createdAt, 8);
+  const time = toBase62(createdAt, 8);
   const insertRange = db.transaction((from: number, to: number) => {
     const random = randomBytes((to - from) * ROW_RANDOM_BYTES);
     let offset = 0;
     let accountId = '';
     for (let i = from; i < to; i++) {
       // Ids sort by creation like newId()'s: the time prefix, then a counter, then random characters.
-      const counter = fixedBase62(i, 8);
+      const counter = toBase62(i, 8);
       if (i % KEYS_PER_ACCOUNT === 0) {
         accountId = `acct_${time}${counter}${base62(random.subarray(offset, offset + 6), 6)}`;
         insertAccount.run(accountId, `filler ${i / KEYS_PER_ACCOUNT}`, createdAt);
