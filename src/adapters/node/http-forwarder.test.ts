@@ -34,6 +34,28 @@ async function droppingUpstream() {
   };
 }
 
+/** An upstream that answers every request with `head` and `partialBody`, then resets or hangs. */
+async function brokenUpstream(then: 'reset' | 'hang') {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"items":[');
+      if (then === 'reset') setTimeout(() => socket.resetAndDestroy(), 10);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => sockets.size,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 const call = (url: string, method: string, body: string | null = null) => ({
   url,
   method,
@@ -44,7 +66,7 @@ const call = (url: string, method: string, body: string | null = null) => ({
 
 describe('createNodeUpstreamForwarder', () => {
   let forwarder: NodeUpstreamForwarder;
-  let upstream: Awaited<ReturnType<typeof droppingUpstream>>;
+  let upstream: { url: string; connections(): number; close(): Promise<void> };
   afterEach(async () => {
     forwarder.close();
     await upstream.close();
@@ -59,6 +81,20 @@ describe('createNodeUpstreamForwarder', () => {
     expect(second.ok && second.value.status).toBe(200);
     expect(second.ok && (await second.value.text())).toBe('ok');
     expect(upstream.connections()).toBe(2);
+  });
+
+  it('reports a small body that breaks off as unreachable, not as a short answer', async () => {
+    upstream = await brokenUpstream('reset');
+    forwarder = createNodeUpstreamForwarder({ timeoutMs: 2000 });
+    expect(await forwarder.forward(call(`${upstream.url}/a`, 'GET'))).toMatchObject({ ok: false, reason: 'unreachable' });
+  });
+
+  it('reports a small body that stops moving as a timeout', async () => {
+    upstream = await brokenUpstream('hang');
+    forwarder = createNodeUpstreamForwarder({ timeoutMs: 100 });
+    const started = Date.now();
+    expect(await forwarder.forward(call(`${upstream.url}/a`, 'GET'))).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('does not send a request with a body twice: that one fails as unreachable', async () => {
