@@ -42,7 +42,7 @@ if (flags.help) {
   --connections N   concurrent connections (default 50)
   --keys N          API keys the load is spread over (default 100)
   --scale-keys N    filler keys in the scale scenario's database; 0 skips it (default ${DEFAULT_SCALE_KEYS})
-  --workers N       KEYMINT_WORKERS for the cluster row; 0 or 1 skips it (default 2)
+  --workers N       KEYMINT_WORKERS for the cluster rows 1c, 1d, 3c; 0 or 1 skips them (default 2)
   --cold-starts N   cold starts to take the median of, per variant (default 5; 3 when --duration < 5)
   --only LIST       comma-separated scenario numbers, e.g. 1,6
   --profile         run keymint with --cpu-prof (profiles in bench/profiles/)
