@@ -66,6 +66,14 @@ export interface AppDeps {
   readiness?: ReadinessChecks;
 }
 
+// The OAuth endpoints under /{env}/oauth/, each with the one method it answers.
+const OAUTH_ENDPOINTS = [
+  ['token', 'POST', tokenEndpoint],
+  ['introspect', 'POST', introspectionEndpoint],
+  ['revoke', 'POST', revocationEndpoint],
+  ['tokeninfo', 'GET', tokenInfoEndpoint],
+] as const;
+
 function isOAuthPath(path: string): boolean {
   return /^\/(sandbox|production)\/oauth\//.test(path);
 }
@@ -134,12 +142,9 @@ export async function createApp(deps: AppDeps) {
     app.get(`${at}/.well-known/oauth-authorization-server`, discoveryEndpoint(services, environment));
     app.get(`/.well-known/oauth-authorization-server${at}`, discoveryEndpoint(services, environment));
     app.get(`${at}/.well-known/jwks.json`, jwksEndpoint(services, environment));
-    app.post(`${at}/oauth/token`, tokenEndpoint(services, environment));
-    app.post(`${at}/oauth/introspect`, introspectionEndpoint(services, environment));
-    app.post(`${at}/oauth/revoke`, revocationEndpoint(services, environment));
-    app.get(`${at}/oauth/tokeninfo`, tokenInfoEndpoint(services, environment));
-    // Any other method on an OAuth endpoint (reached only when the handler above did not answer).
-    for (const [endpoint, allowed] of [['token', 'POST'], ['introspect', 'POST'], ['revoke', 'POST'], ['tokeninfo', 'GET']] as const) {
+    for (const [endpoint, allowed, handler] of OAUTH_ENDPOINTS) {
+      app.on(allowed, `${at}/oauth/${endpoint}`, handler(services, environment));
+      // Any other method (reached only when the handler above did not answer).
       app.all(`${at}/oauth/${endpoint}`, () => {
         throw new OAuthError(405, 'invalid_request', `use ${allowed} for this endpoint`, { Allow: allowed });
       });
