@@ -13,7 +13,7 @@ import { createSealer } from './core/sealing.js';
 import { createSecretHasher } from './core/secrets.js';
 import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
-import { createUpstreamForwarder, type UpstreamForwarder } from './core/proxy-forward.js';
+import { createUpstreamForwarder } from './core/proxy-forward.js';
 import { createUsageRecorder } from './core/usage.js';
 import { accountRoutes } from './http/admin/accounts.js';
 import { consoleRoutes } from './http/console/routes.js';
@@ -40,7 +40,8 @@ import type { RateLimiter } from './ports/rate-limiter.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
 import { SessionStoreUnavailableError, type SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
-import { ENVIRONMENTS } from './core/environments.js';
+import type { UpstreamForwarder } from './ports/upstream-forwarder.js';
+import { ENVIRONMENTS } from './shared/domain.js';
 
 export interface AppDeps {
   config: Config;

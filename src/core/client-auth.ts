@@ -1,8 +1,8 @@
 // Authenticates an application ID + secret for one environment, doing the same hashing work on every path.
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
-import type { Environment } from './environments.js';
-import { assertNever, fail, ok, type Result } from './result.js';
+import type { Environment } from '../shared/domain.js';
+import { assertNever, fail, ok, type Result } from '../shared/result.js';
 import { environmentOfApplicationId, parseApplicationSecret, type SecretHasher } from './secrets.js';
 
 export type ClientAuthFailure =

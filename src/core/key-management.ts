@@ -12,9 +12,9 @@ import type {
 import type { Clock } from '../ports/runtime.js';
 import type { SessionStore } from '../ports/session-store.js';
 import { actorName, type Actor } from './admin-access.js';
-import type { Environment } from './environments.js';
+import type { Environment } from '../shared/domain.js';
 import { newId } from './ids.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import {
   generateAdminToken,
   generateApplicationId,

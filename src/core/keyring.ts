@@ -1,9 +1,8 @@
 // The signing keyring: one active key pair per environment, retired public keys kept while tokens need them.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { SigningAlgorithm } from '../config.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../ports/signing-key-store.js';
 import type { Clock } from '../ports/runtime.js';
-import type { Environment } from './environments.js';
+import type { Environment, SigningAlgorithm } from '../shared/domain.js';
 import type { Sealer } from './sealing.js';
 import type { CryptoProvider, JwtSigner } from '../ports/crypto.js';
 import { webCrypto } from './web-crypto.js';

@@ -1,5 +1,6 @@
 // The headers the reverse proxy sends upstream and back: hop-by-hop ones dropped, credentials swapped for identity.
-import type { Environment } from './environments.js';
+import type { Environment } from '../shared/domain.js';
+import { dropHopByHop } from '../ports/upstream-forwarder.js';
 
 /** Who the proxy vouches for; the upstream reads it from `X-Keymint-*` instead of a credential. */
 export interface ProxyIdentity {
@@ -17,25 +18,11 @@ export interface ForwardedFor {
   proto: string;
 }
 
-// RFC 9110 §7.6.1 plus the de-facto ones; every `Proxy-*` header goes too.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
-
 // Request headers that never reach the upstream: the caller's credentials, our own namespace (so a caller
 // cannot speak for keymint), the Host (fetch sets the upstream's) and `Expect`, which fetch refuses.
 // `Accept-Encoding` is left to the runtime's fetch, which then decodes what it asked for.
 const NOT_FORWARDED = new Set(['authorization', 'api-key', 'host', 'expect', 'accept-encoding']);
 const KEYMINT_PREFIX = 'x-keymint-';
-
-function dropHopByHop(headers: Headers): void {
-  const named = (headers.get('connection') ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => TOKEN.test(name));
-  for (const name of [...headers.keys()]) {
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named.includes(name)) headers.delete(name);
-  }
-}
 
 export function upstreamRequestHeaders(incoming: Headers, identity: ProxyIdentity, forwarded: ForwardedFor): Headers {
   const headers = new Headers(incoming);
@@ -53,17 +40,5 @@ export function upstreamRequestHeaders(incoming: Headers, identity: ProxyIdentit
   }
   if (forwarded.host) headers.set('X-Forwarded-Host', forwarded.host);
   headers.set('X-Forwarded-Proto', forwarded.proto);
-  return headers;
-}
-
-/** The upstream's response headers as the caller gets them; `decodedBody` when fetch decoded a body. */
-export function downstreamResponseHeaders(upstream: Headers, decodedBody: boolean): Headers {
-  const headers = new Headers(upstream);
-  dropHopByHop(headers);
-  if (decodedBody && headers.has('content-encoding')) {
-    // fetch hands the body over decoded, so its encoding and encoded length no longer describe it.
-    headers.delete('content-encoding');
-    headers.delete('content-length');
-  }
   return headers;
 }

@@ -2,8 +2,8 @@
 import type { KeyRecord } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
 import type { IssuedToken, SessionStore } from '../ports/session-store.js';
-import type { Environment } from './environments.js';
-import { fail, ok, type Result } from './result.js';
+import type { Environment } from '../shared/domain.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
 import type { UsageRecorder } from './usage.js';

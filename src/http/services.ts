@@ -3,15 +3,15 @@ import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { AdminAccess, Actor } from '../core/admin-access.js';
 import type { ClientAuthenticator } from '../core/client-auth.js';
-import type { Environment } from '../core/environments.js';
+import type { Environment } from '../shared/domain.js';
 import type { KeyManagement } from '../core/key-management.js';
-import type { UpstreamForwarder } from '../core/proxy-forward.js';
 import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
 import type { Sessions } from '../core/sessions.js';
 import type { UsageRecorder } from '../core/usage.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { Clock, Logger, Metrics } from '../ports/runtime.js';
+import type { UpstreamForwarder } from '../ports/upstream-forwarder.js';
 
 export interface Services {
   config: Config;

@@ -1,7 +1,7 @@
 // The same 401/403/404 suite for every admin route (SPEC §4 errors): who may call it, and that keys of
 // other accounts are "not found", never "forbidden".
 import { describe, expect, it } from 'vitest';
-import type { Environment } from '../../src/core/environments.js';
+import type { Environment } from '../../src/shared/domain.js';
 import type { ApiKeyWithSecret, Gateway } from './gateway.js';
 
 /** Who a route admits: the root token alone, root + managers, or root + managers + viewers. */

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openD1Database } from '../../src/adapters/workers/d1-database.js';
 import { SqlKeyStore } from '../../src/adapters/sql/sql-store.js';
-import type { Environment } from '../../src/core/environments.js';
+import type { Environment } from '../../src/shared/domain.js';
 import { createSigningKeyring } from '../../src/core/keyring.js';
 import { createSealer } from '../../src/core/sealing.js';
 import { systemClock } from '../../src/ports/runtime.js';

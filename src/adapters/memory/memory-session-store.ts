@@ -1,5 +1,5 @@
 // SessionStore and RateLimiter in process memory: for a single process without Redis, and for unit tests.
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
 import type { Clock } from '../../ports/runtime.js';
 import { systemClock } from '../../ports/runtime.js';

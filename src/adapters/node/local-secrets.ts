@@ -1,7 +1,7 @@
 // Secrets the operator did not configure, generated once and kept in 0600 files beside the database.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { randomBase62 } from '../../core/encoding.js';
+import { randomBase62 } from '../../shared/encoding.js';
 
 export interface LocalSecret {
   value: string;

@@ -1,6 +1,6 @@
 // SessionStore and RateLimiter on Redis (ioredis): environment-namespaced keys that expire with the token.
 import { Redis } from 'ioredis';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
 import {
   SessionStoreUnavailableError,

@@ -1,6 +1,6 @@
 // SessionStore and RateLimiter on Workers KV: environment-namespaced keys, TTLs clamped to KV's 60 s minimum.
-import { toBase64Url, utf8 } from '../../core/encoding.js';
-import type { Environment } from '../../core/environments.js';
+import { toBase64Url, utf8 } from '../../shared/encoding.js';
+import type { Environment } from '../../shared/domain.js';
 import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import {

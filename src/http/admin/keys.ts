@@ -2,9 +2,9 @@
 import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
-import { ENVIRONMENTS } from '../../core/environments.js';
+import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
-import { assertNever, type Fail } from '../../core/result.js';
+import { assertNever, type Fail } from '../../shared/result.js';
 import { isScopeToken } from '../../core/scopes.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';

@@ -3,9 +3,9 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import * as z from 'zod';
-import { ENVIRONMENTS, type Environment } from '../../core/environments.js';
+import { ENVIRONMENTS, type Environment } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
-import { assertNever, type Fail } from '../../core/result.js';
+import { assertNever, type Fail } from '../../shared/result.js';
 import { isScopeToken } from '../../core/scopes.js';
 import type { KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';

@@ -1,7 +1,7 @@
 // Client authentication for the OAuth endpoints: client_secret_basic or client_secret_post, rate-limited on failure.
 import type { Context } from 'hono';
 import { describeClientAuthFailure } from '../../core/client-auth.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { KeyRecord } from '../../ports/key-store.js';
 import { invalidRequest, OAuthError } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';

@@ -1,6 +1,6 @@
 // Pieces every documented route shares: error bodies, path parameters, security schemes.
 import * as z from 'zod';
-import { ENVIRONMENTS } from '../../core/environments.js';
+import { ENVIRONMENTS } from '../../shared/domain.js';
 
 export const problemSchema = z
   .strictObject({

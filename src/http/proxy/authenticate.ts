@@ -1,9 +1,9 @@
 // Who calls the proxy: a session token (stateless, or checked against its record in strict mode) or an Api-Key.
 import type { Context } from 'hono';
 import { describeClientAuthFailure } from '../../core/client-auth.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { ProxyIdentity } from '../../core/proxy-headers.js';
-import { assertNever } from '../../core/result.js';
+import { assertNever } from '../../shared/result.js';
 import type { SessionRejection } from '../../core/sessions.js';
 import { invalidRequest } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
