@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Config } from './config.js';
 import { createAdminAccess } from './core/admin-access.js';
 import { createClientAuthenticator } from './core/client-auth.js';
+import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
 import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
 import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
@@ -98,6 +99,7 @@ export async function createApp(deps: AppDeps) {
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
   // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
+  const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS });
   const services: Services = {
     config,
     clock,
@@ -110,6 +112,8 @@ export async function createApp(deps: AppDeps) {
       keys: deps.keyStore,
       hasher,
       clock,
+      failures: failureLimit,
+      limits: { perClient: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
       findKeyBySecretHash: keyCache.findKeyBySecretHash,
     }),
     management: createKeyManagement({
@@ -121,7 +125,7 @@ export async function createApp(deps: AppDeps) {
       allowedScopes: config.scopes,
     }),
     adminAccess: await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken }),
-    rateLimiter: deps.rateLimiter,
+    failureLimit,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,
     clientIp: deps.clientIp ?? (() => undefined),

@@ -3,13 +3,13 @@ import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { AdminAccess, Actor } from '../core/admin-access.js';
 import type { ClientAuthenticator } from '../core/client-auth.js';
+import type { FailureLimit } from '../core/failure-limit.js';
 import type { Environment } from '../shared/domain.js';
 import type { KeyManagement } from '../core/key-management.js';
 import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
 import type { Sessions } from '../core/sessions.js';
 import type { UsageRecorder } from '../core/usage.js';
-import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { Clock, Logger, Metrics } from '../ports/runtime.js';
 import type { UpstreamForwarder } from '../ports/upstream-forwarder.js';
 
@@ -24,7 +24,8 @@ export interface Services {
   clients: ClientAuthenticator;
   management: KeyManagement;
   adminAccess: AdminAccess;
-  rateLimiter: RateLimiter;
+  /** Failure counters over the rate limiter, for any surface that guards a secret (client authentication uses it). */
+  failureLimit: FailureLimit;
   /** The reverse proxy's upstream client. */
   forwarder: UpstreamForwarder;
   /** lastUsedAt bookkeeping (the token endpoint and the proxy's Api-Key calls). */

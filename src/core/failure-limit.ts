@@ -1,0 +1,45 @@
+// Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
+import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import type { Fail, Result } from '../shared/result.js';
+
+/** Refused before the attempt was checked; `retryAfter` is the seconds until every counter is under its limit. */
+export type RateLimited = Fail<'rate_limited'> & { retryAfter: number };
+
+export interface FailureLimit {
+  /** Seconds until every counter is under its limit again; 0 when the attempt may go ahead. */
+  check(counters: readonly FailureCounter[]): Promise<number>;
+  /** Counts one failure on every counter; a counter's window opens with its first failure. */
+  recordFailure(counters: readonly FailureCounter[]): Promise<void>;
+  /** Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. */
+  guard<T, R extends string>(
+    counters: readonly FailureCounter[],
+    attempt: () => Promise<Result<T, R>>,
+  ): Promise<Result<T, R> | RateLimited>;
+}
+
+/** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
+export const FAILURE_WINDOW_SECONDS = 60;
+
+export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number }): FailureLimit {
+  const { limiter, windowSeconds } = deps;
+
+  async function check(counters: readonly FailureCounter[]): Promise<number> {
+    return counters.length === 0 ? 0 : limiter.retryAfter(counters);
+  }
+
+  async function recordFailure(counters: readonly FailureCounter[]): Promise<void> {
+    if (counters.length > 0) await limiter.recordFailure(counters.map(({ key }) => key), windowSeconds);
+  }
+
+  return {
+    check,
+    recordFailure,
+    async guard(counters, attempt) {
+      const retryAfter = await check(counters);
+      if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
+      const result = await attempt();
+      if (!result.ok) await recordFailure(counters);
+      return result;
+    },
+  };
+}
