@@ -33,6 +33,12 @@ export interface ActiveSession {
 
 export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 'other_account';
 
+/** A check of a presented session token that answers who it speaks for: `SessionTokens.verify` or `Sessions.describe`. */
+export type SessionCheck = (
+  environment: Environment,
+  token: string,
+) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope'>, SessionRejection>>;
+
 export interface Sessions {
   issue(environment: Environment, key: KeyRecord, requestedScope: string | undefined): Promise<Result<IssuedSession, 'invalid_scope'>>;
   /** The session behind a token, checked against its record (revocation), as introspection shows it. */

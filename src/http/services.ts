@@ -1,4 +1,4 @@
-// The services every router is built from: core objects wired to their ports by createApp.
+// The services every router is built from: core objects wired to their ports by createServices (src/services.ts).
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { AdminAccess, Actor } from '../core/admin-access.js';
@@ -8,9 +8,9 @@ import type { Environment } from '../shared/domain.js';
 import type { KeyManagement } from '../core/key-management.js';
 import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
-import type { Sessions } from '../core/sessions.js';
+import type { SessionCheck, Sessions } from '../core/sessions.js';
 import type { UsageRecorder } from '../core/usage.js';
-import type { Clock, Logger, Metrics } from '../ports/runtime.js';
+import type { Clock, Logger, Metrics, ReadinessChecks } from '../ports/runtime.js';
 import type { UpstreamForwarder } from '../ports/upstream-forwarder.js';
 
 export interface Services {
@@ -21,6 +21,8 @@ export interface Services {
   keyring: SigningKeyring;
   tokens: SessionTokens;
   sessions: Sessions;
+  /** How the proxy checks a session token: stateless, or against its record (KEYMINT_STRICT_SESSIONS), chosen at wiring. */
+  checkSession: SessionCheck;
   clients: ClientAuthenticator;
   management: KeyManagement;
   adminAccess: AdminAccess;
@@ -32,6 +34,8 @@ export interface Services {
   usage: UsageRecorder;
   /** The caller's address as the runtime sees it; undefined when it cannot tell. */
   clientIp(c: Context): string | undefined;
+  /** Probes behind /readyz (database, Redis). */
+  readiness: ReadinessChecks;
 }
 
 export type AppEnv = { Variables: { actor: Actor; requestId: string } };

@@ -1,7 +1,7 @@
 // Builds createApp's dependencies for Node: SQLite through better-sqlite3, sessions in Redis or in process.
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../services.js';
 import type { Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';

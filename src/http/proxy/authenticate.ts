@@ -101,9 +101,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
     };
   }
   // Stateless by default: the key table is never read, so sessions outlive a regenerated or deleted key.
-  const session = services.config.strictSessions
-    ? await services.sessions.describe(environment, credential.token)
-    : await services.tokens.verify(environment, credential.token);
+  const session = await services.checkSession(environment, credential.token);
   if (!session.ok) throw invalidToken(environment, describeSessionRejection(session.reason));
   return {
     clientId: session.value.client_id,
