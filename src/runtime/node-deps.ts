@@ -14,6 +14,9 @@ import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js'
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
 
+/** The file beside the database that keeps a generated pepper (KEYMINT_SECRET_PEPPER unset). */
+export const PEPPER_FILE = 'secret-pepper';
+
 export interface NodeDeps {
   deps: AppDeps;
   /** Where a generated root admin token was written, to tell the operator. */
@@ -42,7 +45,7 @@ export function clientIpReader(trustedProxies: number): (c: Context) => string |
 export async function createNodeDeps(config: Config, logger: Logger): Promise<NodeDeps> {
   const database = openSqliteDatabase(config.database);
   const store = new SqlKeyStore(database);
-  const pepper = resolveLocalSecret(config.secretPepper, config.database, 'secret-pepper');
+  const pepper = resolveLocalSecret(config.secretPepper, config.database, PEPPER_FILE);
   const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 

@@ -10,6 +10,12 @@ export interface LocalSecret {
   generated: boolean;
 }
 
+/** Where an unconfigured secret is kept: beside the database file (in the working directory for `:memory:`). */
+export function localSecretPath(databasePath: string, fileName: string): string {
+  const directory = databasePath === ':memory:' ? process.cwd() : dirname(resolve(databasePath));
+  return join(directory, fileName);
+}
+
 /** The configured value, else the one stored in `<database dir>/<fileName>`, else a new one written there. */
 export function resolveLocalSecret(
   configured: string | undefined,
@@ -18,8 +24,7 @@ export function resolveLocalSecret(
   generate: () => string = () => randomBase62(48),
 ): LocalSecret {
   if (configured !== undefined) return { value: configured, generated: false };
-  const directory = databasePath === ':memory:' ? process.cwd() : dirname(resolve(databasePath));
-  const path = join(directory, fileName);
+  const path = localSecretPath(databasePath, fileName);
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), path, generated: false };
   const value = generate();
   try {
