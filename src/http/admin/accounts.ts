@@ -5,10 +5,12 @@ import * as z from 'zod';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { permitted, readJsonBody } from './request.js';
-import { ADMIN_SECURITY, accountParams, json, problems } from '../openapi/shared.js';
+import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { accountSchema, accountView } from './views.js';
 
-const createAccountBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+const createAccountBody = z
+  .strictObject({ name: z.string().trim().min(1).max(100) })
+  .meta({ examples: [{ name: 'Acme Logistics' }] });
 
 export const accountRouteDocs = [
   createRoute({
@@ -16,7 +18,7 @@ export const accountRouteDocs = [
     path: '/admin/v1/accounts',
     tags: ['Admin'],
     summary: 'Create an account (root)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('root'),
     request: { body: { required: true, content: { 'application/json': { schema: createAccountBody } } } },
     responses: { 201: json(accountSchema, 'The account'), ...problems(400, 401, 403, 413, 415) },
   }),
@@ -25,7 +27,7 @@ export const accountRouteDocs = [
     path: '/admin/v1/accounts/{accountId}',
     tags: ['Admin'],
     summary: 'Read an account (root, its admins)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('read'),
     request: { params: accountParams },
     responses: { 200: json(accountSchema, 'The account'), ...problems(401, 403, 404) },
   }),
