@@ -14,6 +14,7 @@ import type { SessionStore } from '../ports/session-store.js';
 import { actorName, type Actor } from './admin-access.js';
 import type { Environment } from '../shared/domain.js';
 import { newId } from './ids.js';
+import { checkAllowedScopes, checkExpiry } from './key-rules.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import {
   generateAdminToken,
@@ -99,16 +100,6 @@ export function createKeyManagement(deps: {
     };
   }
 
-  function checkScopes(scopes: string[] | undefined): Result<void, 'scope_not_allowed'> {
-    const allowed = deps.allowedScopes;
-    const outside = allowed && scopes?.find((scope) => !allowed.includes(scope));
-    return outside ? fail('scope_not_allowed', `scope "${outside}" is not one of KEYMINT_SCOPES`) : ok(undefined);
-  }
-
-  function checkExpiry(expiresAt: number | null | undefined, now: number): Result<void, 'expiry_in_past'> {
-    return expiresAt != null && expiresAt <= now ? fail('expiry_in_past', 'expiresAt must be in the future') : ok(undefined);
-  }
-
   async function changeKey(
     actor: Actor,
     accountId: string,
@@ -159,7 +150,7 @@ export function createKeyManagement(deps: {
 
     async createKey(actor, accountId, input) {
       const now = clock.now();
-      const scopes = checkScopes(input.scopes);
+      const scopes = checkAllowedScopes(input.scopes, deps.allowedScopes);
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(input.expiresAt, now);
       if (!expiry.ok) return expiry;
@@ -198,7 +189,7 @@ export function createKeyManagement(deps: {
     },
 
     async updateKey(actor, accountId, keyId, patch) {
-      const scopes = checkScopes(patch.scopes);
+      const scopes = checkAllowedScopes(patch.scopes, deps.allowedScopes);
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(patch.expiresAt, clock.now());
       if (!expiry.ok) return expiry;

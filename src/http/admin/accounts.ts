@@ -2,6 +2,7 @@
 import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
+import { nameSchema } from '../../core/key-rules.js';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { permitted, readJsonBody } from './request.js';
@@ -9,7 +10,7 @@ import { adminSecurity, accountParams, json, problems } from '../openapi/shared.
 import { accountSchema, accountView } from './views.js';
 
 const createAccountBody = z
-  .strictObject({ name: z.string().trim().min(1).max(100) })
+  .strictObject({ name: nameSchema() })
   .meta({ examples: [{ name: 'Acme Logistics' }] });
 
 export const accountRouteDocs = [

@@ -2,6 +2,7 @@
 import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
+import { nameSchema } from '../../core/key-rules.js';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
@@ -9,7 +10,7 @@ import { permitted, readJsonBody } from './request.js';
 
 const createAdminTokenBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100),
+    name: nameSchema(),
     role: z.enum(['manager', 'viewer']),
   })
   .meta({ examples: [{ name: 'billing dashboard', role: 'viewer' }] });

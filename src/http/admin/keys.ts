@@ -4,18 +4,16 @@ import { Hono } from 'hono';
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
+import { keyScopesSchema, nameSchema } from '../../core/key-rules.js';
 import { assertNever, type Fail } from '../../shared/result.js';
-import { isScopeToken } from '../../core/scopes.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
 import { adminSecurity, accountParams, json, keyParams, problems } from '../openapi/shared.js';
 import { keySchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
-const name = z.string().trim().min(1).max(100);
-const scopes = z
-  .array(z.string().refine(isScopeToken, { error: 'is not a valid scope (RFC 6749 §3.3)' }))
-  .max(50);
+const name = nameSchema();
+const scopes = keyScopesSchema({ invalidScope: 'is not a valid scope (RFC 6749 §3.3)' });
 const expiresAt = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
   .transform((value) => Date.parse(value))

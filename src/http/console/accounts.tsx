@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { authorize } from '../../core/admin-access.js';
 import { isId } from '../../core/ids.js';
+import { NAME_MAX_LENGTH, nameSchema } from '../../core/key-rules.js';
 import type { Services } from '../services.js';
 import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
 import { CsrfField, Layout, TextField } from './layout.js';
@@ -37,7 +38,7 @@ function accountsPage(c: Context<ConsoleEnv>, state: AccountsState = {}, status:
         <h2>Create an account</h2>
         <form method="post" action={paths.accounts}>
           <CsrfField csrf={c.get('csrf')} />
-          <TextField name="name" label="Name" maxlength={100} value={state.name} error={state.createError} required />
+          <TextField name="name" label="Name" maxlength={NAME_MAX_LENGTH} value={state.name} error={state.createError} required />
           <div class="form-row">
             <button type="submit">Create account</button>
           </div>
@@ -72,8 +73,8 @@ export function accountRoutes(services: Services) {
     .post('/accounts', async (c) => {
       requireRoot(c);
       const name = formText(await readForm(c), 'name').trim();
-      if (name.length < 1 || name.length > 100) {
-        return accountsPage(c, { name, createError: 'Give the account a name of 1 to 100 characters.' }, 400);
+      if (!nameSchema().safeParse(name).success) {
+        return accountsPage(c, { name, createError: `Give the account a name of 1 to ${NAME_MAX_LENGTH} characters.` }, 400);
       }
       const account = await management.createAccount(c.get('actor'), name);
       return c.redirect(paths.account(account.id), 303);
