@@ -55,6 +55,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const hasher = await createSecretHasher(deps.secretPepper, deps.crypto);
   const keyring = createSigningKeyring({
     store: deps.signingKeyStore,
+    audit: deps.keyStore,
     sealer: await createSealer(config.kek),
     clock,
     algorithm: config.signingAlg,

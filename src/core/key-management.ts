@@ -68,8 +68,6 @@ export interface KeyManagement {
   ): Promise<Result<void, 'not_found'>>;
   revokeKeySessions(actor: Actor, accountId: string, keyId: string): Promise<Result<{ key: KeyRecord; revoked: number }, 'not_found'>>;
   listOperations(accountId: string, query: { after?: string; limit: number }): Promise<Page<OperationRecord>>;
-  /** Audits an environment-wide change that belongs to no account (signing-key rotation). */
-  recordEnvironmentOperation(actor: Actor, environment: Environment, action: OperationAction): Promise<void>;
 }
 
 export function createKeyManagement(deps: {
@@ -235,9 +233,5 @@ export function createKeyManagement(deps: {
     },
 
     listOperations: (accountId, query) => keys.listOperations(accountId, query),
-
-    async recordEnvironmentOperation(actor, environment, action) {
-      await keys.recordOperation(operation(actor, action, clock.now(), { accountId: null, environment }));
-    },
   };
 }

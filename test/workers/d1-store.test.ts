@@ -73,16 +73,18 @@ describe('signing keys on D1', () => {
     const environment = freshEnvironment();
     // Each keyring stands for a fresh isolate: its own store and cache, the same D1 database.
     const isolates = await Promise.all(
-      Array.from({ length: 6 }, async () =>
-        createSigningKeyring({
-          store: new SqlKeyStore(openD1Database(env.DB)),
+      Array.from({ length: 6 }, async () => {
+        const store = new SqlKeyStore(openD1Database(env.DB));
+        return createSigningKeyring({
+          store,
+          audit: store,
           sealer: await createSealer(env.KEYMINT_KEK),
           clock: systemClock,
           algorithm: 'ES256',
           tokenLifetime: () => 3600,
           rotationDays: 0,
-        }),
-      ),
+        });
+      }),
     );
     const active = await Promise.all(isolates.map((keyring) => keyring.activeKey(environment)));
     const kids = new Set(active.map((key) => key.kid));

@@ -63,8 +63,7 @@ export function signingKeyRoutes(services: Services) {
     .post('/environments/:env{sandbox|production}/signing-keys/rotate', async (c) => {
       permitted(c, 'root');
       const environment = environmentParam(c);
-      const active = await services.keyring.rotate(environment);
-      await services.management.recordEnvironmentOperation(c.get('actor'), environment, 'signing_key.rotated');
+      const active = await services.keyring.rotate(environment, c.get('actor'));
       return c.json(signingKeyView(active), 201);
     });
 }
