@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import { SessionStoreUnavailableError } from '../ports/session-store.js';
 import { createClientAuthenticator, type ClientCredential } from './client-auth.js';
 import { createFailureLimit } from './failure-limit.js';
 import { createSecretHasher, generateApplicationId, generateApplicationSecret } from './secrets.js';
@@ -22,7 +23,8 @@ function countingLimiter() {
   return { limiter, recorded };
 }
 
-async function setUp() {
+/** A key and its secret behind the authenticator; `limiter` replaces the counting one. */
+async function setUp(limiter?: RateLimiter) {
   const hasher = await createSecretHasher('p'.repeat(32));
   const secret = generateApplicationSecret('sandbox');
   const key = {
@@ -38,15 +40,15 @@ async function setUp() {
     findKeyByApplicationId: async (id: string) => (reads.byApplicationId++, id === key.applicationId ? key : null),
     findKeyBySecretHash: async (hash: string) => (reads.bySecretHash++, hash === key.secretHash ? key : null),
   } as unknown as KeyStore;
-  const { limiter, recorded } = countingLimiter();
+  const counting = countingLimiter();
   const clients = createClientAuthenticator({
     keys,
     hasher,
     clock: { now: () => 0 },
-    failures: createFailureLimit({ limiter, windowSeconds: 60 }),
+    failures: createFailureLimit({ limiter: limiter ?? counting.limiter, windowSeconds: 60 }),
     limits: { perClient: 2, perIp: 3 },
   });
-  return { clients, key, secret, reads, recorded };
+  return { clients, key, secret, reads, recorded: counting.recorded };
 }
 
 describe('client authentication', () => {
@@ -106,5 +108,16 @@ describe('client authentication', () => {
     const credential = { method: 'client_secret_post', clientId: key.applicationId, secret: 'sk_sbx_typo' } as const;
     expect(await clients.authenticate('sandbox', credential, { ip: undefined })).toMatchObject({ reason: 'malformed_secret' });
     expect(recorded).toEqual([{ keys: [`sandbox:authfail:client:${key.applicationId}`], windowSeconds: 60 }]);
+  });
+
+  it('while the counters cannot be reached, an Api-Key is checked unlimited; a client secret meets the outage', async () => {
+    const down = () => Promise.reject(new SessionStoreUnavailableError('redis: connection refused'));
+    const { clients, key, secret } = await setUp({ retryAfter: down, recordFailure: down });
+    const origin = { ip: '203.0.113.9' };
+    expect(await clients.authenticate('sandbox', { method: 'api_key', secret }, origin)).toMatchObject({ ok: true });
+    const guess = { method: 'api_key', secret: generateApplicationSecret('sandbox') } as const;
+    expect(await clients.authenticate('sandbox', guess, origin)).toMatchObject({ ok: false, reason: 'unknown_client' });
+    const basic = { method: 'client_secret_basic', clientId: key.applicationId, secret } as const;
+    await expect(clients.authenticate('sandbox', basic, origin)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
   });
 });

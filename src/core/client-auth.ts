@@ -5,7 +5,7 @@ import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import type { FailureLimit, RateLimited } from './failure-limit.js';
+import type { FailureLimit, RateLimited, WhenCountersUnavailable } from './failure-limit.js';
 import { environmentOfApplicationId, parseApplicationSecret, type SecretHasher } from './secrets.js';
 
 /**
@@ -41,6 +41,11 @@ export interface ClientAuthMethod<C extends ClientCredential> {
   claimedClientId(credential: C): string | undefined;
   /** The key the credential proves, or why it proves none. */
   verify(environment: Environment, credential: C): Promise<Result<KeyRecord, ClientAuthFailure>>;
+  /**
+   * While the failure counters cannot be reached: `refuse` (the outage goes up; the OAuth endpoints need that
+   * store anyway and answer 503), or `proceed` unlimited (the proxy's Api-Key needs no store otherwise).
+   */
+  whenCountersUnavailable: WhenCountersUnavailable;
 }
 
 type MethodRegistry = { [M in ClientAuthMethodName]: ClientAuthMethod<Extract<ClientCredential, { method: M }>> };
@@ -94,6 +99,7 @@ export function createClientAuthenticator(deps: {
   const clientSecret: ClientAuthMethod<Extract<ClientCredential, { clientId: string; secret: string }>> = {
     claimedClientId: (credential) => credential.clientId,
     verify: (environment, credential) => verifyIdAndSecret(environment, credential.clientId, credential.secret),
+    whenCountersUnavailable: 'refuse',
   };
 
   const methods: MethodRegistry = {
@@ -101,6 +107,8 @@ export function createClientAuthenticator(deps: {
     client_secret_post: clientSecret,
     api_key: {
       claimedClientId: () => undefined,
+      // Api-Key calls kept working through a session-store outage before they were limited; they still do.
+      whenCountersUnavailable: 'proceed',
       async verify(environment, { secret }) {
         const shape = parseApplicationSecret(secret);
         // The checksum and the environment tag are checked before any read.
@@ -132,7 +140,9 @@ export function createClientAuthenticator(deps: {
       if (clientId !== undefined && (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) {
         return fail('unknown_client');
       }
-      return failures.guard(countersFor(environment, clientId, origin.ip), () => method.verify(environment, credential));
+      return failures.guard(countersFor(environment, clientId, origin.ip), () => method.verify(environment, credential), {
+        whenUnavailable: method.whenCountersUnavailable,
+      });
     },
   };
 }

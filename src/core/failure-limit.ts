@@ -1,6 +1,9 @@
 // Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
 import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import { SessionStoreUnavailableError } from '../ports/session-store.js';
 import type { Fail, Result } from '../shared/result.js';
+
+export type WhenCountersUnavailable = 'refuse' | 'proceed';
 
 /** Refused before the attempt was checked; `retryAfter` is the seconds until every counter is under its limit. */
 export type RateLimited = Fail<'rate_limited'> & { retryAfter: number };
@@ -10,10 +13,15 @@ export interface FailureLimit {
   check(counters: readonly FailureCounter[]): Promise<number>;
   /** Counts one failure on every counter; a counter's window opens with its first failure. */
   recordFailure(counters: readonly FailureCounter[]): Promise<void>;
-  /** Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. */
+  /**
+   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. While the counters
+   * cannot be reached, the store's outage error goes up (`refuse`, the default) or the attempt runs unlimited
+   * (`proceed`, for a caller that needs no store otherwise).
+   */
   guard<T, R extends string>(
     counters: readonly FailureCounter[],
     attempt: () => Promise<Result<T, R>>,
+    options?: { whenUnavailable?: WhenCountersUnavailable },
   ): Promise<Result<T, R> | RateLimited>;
 }
 
@@ -34,11 +42,18 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
   return {
     check,
     recordFailure,
-    async guard(counters, attempt) {
-      const retryAfter = await check(counters);
+    async guard(counters, attempt, { whenUnavailable = 'refuse' } = {}) {
+      const tolerant = <V>(work: Promise<V>, standIn: V): Promise<V> =>
+        whenUnavailable === 'refuse'
+          ? work
+          : work.catch((error: unknown) => {
+              if (error instanceof SessionStoreUnavailableError) return standIn;
+              throw error;
+            });
+      const retryAfter = await tolerant(check(counters), 0);
       if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
       const result = await attempt();
-      if (!result.ok) await recordFailure(counters);
+      if (!result.ok) await tolerant(recordFailure(counters), undefined);
       return result;
     },
   };

@@ -1,4 +1,4 @@
-// The headers the reverse proxy sends upstream and back: hop-by-hop ones dropped, credentials swapped for identity.
+// The headers the reverse proxy sends upstream: hop-by-hop ones dropped, credentials swapped for identity.
 import type { Environment } from '../shared/domain.js';
 import { dropHopByHop } from '../ports/upstream-forwarder.js';
 
