@@ -6,7 +6,8 @@ import { importPublicJwk, type ClientSigningAlgorithm, type PublicJwk } from './
 /** Larger is refused before any parsing: an assertion or proof with an RSA-8192 key in it is well under this. */
 export const MAX_CLIENT_JWS_LENGTH = 8192;
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// The signature may be empty so that an unsecured JWT (`alg: none`) is answered as a wrong algorithm.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export type JwsShapeProblem = 'too_large' | 'malformed';
 
