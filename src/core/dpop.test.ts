@@ -110,7 +110,7 @@ describe('verifyDpopProof', () => {
     expect(await refused(unsigned({ alg: 'none', typ: 'dpop+jwt', jwk: ec.jwk }, claims()))).toBe('wrong_algorithm');
     const secret = utf8('s'.repeat(32));
     const hs = await new SignJWT(claims())
-      .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: toBase64Url(secret) } })
+      .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: toBase64Url(secret) } as JWK })
       .sign(secret);
     expect(await refused(hs)).toBe('wrong_algorithm');
   });

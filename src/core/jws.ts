@@ -56,7 +56,7 @@ export async function verifyJwsSignature(
     throw error;
   }
   try {
-    const claims = jsonObject(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    const claims = jsonObject(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(payload));
     return claims ? ok(claims) : fail('malformed');
   } catch {
     return fail('malformed');
