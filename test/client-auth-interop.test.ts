@@ -217,6 +217,7 @@ describe('openid-client: PrivateKeyJwt, DPoP and token exchange, unmodified', ()
       caller: { clientId: CLIENT_ID, environment: 'sandbox', requireDpop: false, proofJkt: proof.value.jkt },
       now,
       lifetimeSeconds: 3600,
+      audiences: { default: `${ISSUER}/api` },
     });
     expect(request!.body.get('grant_type')).toBe(TOKEN_EXCHANGE_GRANT_TYPE);
     expect(decision).toMatchObject({ ok: true, value: { scope: 'orders:read', aud: `${ISSUER}/api`, cnf: { jkt: proof.value.jkt }, tokenType: 'DPoP' } });

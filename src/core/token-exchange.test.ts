@@ -14,6 +14,8 @@ const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const NOW_S = NOW / 1000;
 const CLIENT = 'app_sbx_4Jr9c2Hq8LmNpQ1sT5vW7xYz';
 const API = 'https://keymint.test/sandbox/api';
+// A service's own audience (SPEC §7).
+const ORDERS = 'https://orders.keymint.test';
 const JKT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
 
 const subject: ExchangeSubject = {
@@ -35,6 +37,7 @@ function decide(overrides: { subject?: Partial<ExchangeSubject>; request?: Parti
     caller: { ...caller, ...overrides.caller },
     now: NOW,
     lifetimeSeconds: 3600,
+    audiences: { default: API, services: [ORDERS] },
   });
 }
 
@@ -84,19 +87,27 @@ describe('decideTokenExchange', () => {
     expect(refusal({ subject: { env: 'production' } })).toBe('subject_other_environment');
   });
 
-  it('accepts resource and audience only when they name the subject’s audience', () => {
+  it('keeps the audience when resource or audience names it', () => {
     expect(decide({ request: { resources: [API] } })).toMatchObject({ ok: true, value: { aud: API } });
     expect(decide({ request: { resources: [API], audiences: [API] } })).toMatchObject({ ok: true, value: { aud: API } });
+  });
+
+  it('narrows the default audience to one service’s audience, never the reverse', () => {
+    expect(decide({ request: { resources: [ORDERS] } })).toMatchObject({ ok: true, value: { aud: ORDERS } });
+    expect(decide({ subject: { aud: ORDERS }, request: { audiences: [ORDERS] } })).toMatchObject({ ok: true, value: { aud: ORDERS } });
+    expect(refusal({ subject: { aud: ORDERS }, request: { resources: [API] } })).toBe('invalid_target');
+  });
+
+  it('refuses a target the subject does not reach, more than one target, or one that is no absolute URI', () => {
     expect(refusal({ request: { resources: ['https://keymint.test/production/api'] } })).toBe('invalid_target');
     expect(refusal({ request: { audiences: ['orders-service'] } })).toBe('invalid_target');
-    expect(refusal({ request: { resources: [`${API}#frag`] } })).toBe('invalid_target');
-    expect(refusal({ request: { resources: [API, 'https://elsewhere.test'] } })).toBe('invalid_target');
+    expect(refusal({ request: { resources: [`${ORDERS}#frag`] } })).toBe('invalid_target');
+    expect(refusal({ request: { resources: [API, ORDERS] } })).toBe('invalid_target');
   });
 
   it('narrows a subject with several audiences to the one requested', () => {
-    const other = 'https://keymint.test/sandbox/api/orders';
-    expect(decide({ subject: { aud: [API, other] }, request: { resources: [other] } })).toMatchObject({ ok: true, value: { aud: other } });
-    expect(decide({ subject: { aud: [API, other] } })).toMatchObject({ ok: true, value: { aud: [API, other] } });
+    expect(decide({ subject: { aud: [API, ORDERS] }, request: { resources: [ORDERS] } })).toMatchObject({ ok: true, value: { aud: ORDERS } });
+    expect(decide({ subject: { aud: [API, ORDERS] } })).toMatchObject({ ok: true, value: { aud: [API, ORDERS] } });
   });
 
   it('refuses other token types and actor tokens', () => {

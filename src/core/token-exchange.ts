@@ -12,7 +12,6 @@ export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 /** A derived token may itself be exchanged, this many times from the original at most (keeps records small). */
 export const MAX_EXCHANGE_DEPTH = 4;
-const MAX_TARGETS = 8;
 
 export type TokenExchangeFailure =
   | 'unsupported_token_type'
@@ -63,6 +62,12 @@ export interface ExchangeCaller {
   proofJkt?: string | undefined;
 }
 
+/** The audiences of the environment: its default (`${publicUrl}/{env}/api`) and each service's own (SPEC §7). */
+export interface EnvironmentAudiences {
+  default: string;
+  services?: readonly string[];
+}
+
 export interface ExchangeDecision {
   scope: string;
   aud: string | string[];
@@ -74,6 +79,13 @@ export interface ExchangeDecision {
   /** For the derived session record: revoking any of these revokes it. */
   parentJti: string;
   ancestors: string[];
+}
+
+// A token for the environment's default audience is accepted by every service (SPEC §7), so it may be
+// narrowed to any one service's audience; a token for one audience only to that audience.
+function reaches(subjectAudiences: readonly string[], target: string, environment: EnvironmentAudiences): boolean {
+  if (subjectAudiences.includes(target)) return true;
+  return subjectAudiences.includes(environment.default) && (environment.services ?? []).includes(target);
 }
 
 function isAbsoluteUriWithoutFragment(value: string): boolean {
@@ -95,6 +107,7 @@ export function decideTokenExchange(input: {
   now: number;
   /** The environment's session-token lifetime, in seconds. */
   lifetimeSeconds: number;
+  audiences: EnvironmentAudiences;
 }): Result<ExchangeDecision, TokenExchangeFailure> {
   const { subject, request, caller } = input;
   if (request.subjectTokenType !== ACCESS_TOKEN_TYPE) return fail('unsupported_token_type');
@@ -115,12 +128,13 @@ export function decideTokenExchange(input: {
 
   const subjectAudiences = typeof subject.aud === 'string' ? [subject.aud] : [...subject.aud];
   const targets = [...new Set([...(request.resources ?? []), ...(request.audiences ?? [])])];
-  if (targets.length > MAX_TARGETS) return fail('invalid_target');
-  // Audiences can only narrow: each target must be one the subject token already names.
-  if (targets.some((target) => !isAbsoluteUriWithoutFragment(target) || !subjectAudiences.includes(target))) {
+  // One target, as at the token endpoint (SPEC §7); it can only narrow what the subject already reaches.
+  if (targets.length > 1) return fail('invalid_target');
+  const target = targets[0];
+  if (target !== undefined && !(isAbsoluteUriWithoutFragment(target) && reaches(subjectAudiences, target, input.audiences))) {
     return fail('invalid_target');
   }
-  const audiences = targets.length > 0 ? targets : subjectAudiences;
+  const audiences = target !== undefined ? [target] : subjectAudiences;
 
   // A bound subject is exchanged only by its key holder, and what is derived stays bound to that key:
   // otherwise a stolen DPoP token could be traded for a bearer one.
@@ -173,7 +187,7 @@ export function answerTokenExchangeFailure(reason: TokenExchangeFailure): {
     case 'invalid_scope':
       return { error: 'invalid_scope', description: "the requested scope must be a subset of the subject_token's scope" };
     case 'invalid_target':
-      return { error: 'invalid_target', description: 'resource and audience may only name the audience of the subject_token' };
+      return { error: 'invalid_target', description: 'resource (or audience) may name one audience that the subject_token already reaches' };
     case 'dpop_proof_required':
       return { error: 'invalid_dpop_proof', description: 'a DPoP proof is required: the subject_token is DPoP-bound, or this key requires DPoP' };
     case 'dpop_key_mismatch':
