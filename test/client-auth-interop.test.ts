@@ -9,6 +9,7 @@ import { readClientJwks, type ClientJwks } from '../src/core/client-jwks.js';
 import { createDpopNonces } from '../src/core/dpop-nonce.js';
 import { checkDpopBinding, verifyDpopProof, type DpopProofCheck } from '../src/core/dpop.js';
 import type { ReplayGuard } from '../src/core/replay.js';
+import { recordingReplay } from '../src/core/testing/recording-replay.js';
 import { ACCESS_TOKEN_TYPE, decideTokenExchange, TOKEN_EXCHANGE_GRANT_TYPE } from '../src/core/token-exchange.js';
 import { webCrypto } from '../src/core/web-crypto.js';
 
@@ -46,11 +47,6 @@ function tokenResponse(tokenType = 'DPoP'): Response {
   return Response.json({ access_token: 'eyJ0eXAiOiJhdCtqd3QifQ.e30.c2ln', token_type: tokenType, expires_in: 3600, scope: 'orders:read' });
 }
 
-function memoryReplay(): ReplayGuard {
-  const seen = new Set<string>();
-  return async (jti) => !seen.has(jti) && Boolean(seen.add(jti));
-}
-
 async function registeredJwks(publicKey: CryptoKey, kid?: string): Promise<ClientJwks> {
   const read = await readClientJwks({ ...(await exportJWK(publicKey)), ...(kid ? { kid } : {}) });
   if (!read.ok) throw new Error(read.detail);
@@ -66,8 +62,8 @@ describe('oauth4webapi: PrivateKeyJwt and DPoP, unmodified', () => {
   let assertionReplay: ReplayGuard;
   let proofReplay: ReplayGuard;
   beforeEach(() => {
-    assertionReplay = memoryReplay();
-    proofReplay = memoryReplay();
+    assertionReplay = recordingReplay();
+    proofReplay = recordingReplay();
   });
 
   it.each(ALGORITHMS)('a client-credentials request signed with %s passes verifyClientAssertion and verifyDpopProof', async (alg) => {
@@ -145,16 +141,16 @@ describe('openid-client: PrivateKeyJwt, DPoP and token exchange, unmodified', ()
       clientId: CLIENT_ID,
       audiences: [ISSUER, TOKEN_ENDPOINT],
       now: Date.now(),
-      replay: memoryReplay(),
+      replay: recordingReplay(),
     });
     expect(assertion).toMatchObject({ ok: true, value: { alg } });
-    const proof = await verifyDpopProof({ proof: request!.headers.get('dpop')!, method: 'POST', url: TOKEN_ENDPOINT, now: Date.now(), replay: memoryReplay() });
+    const proof = await verifyDpopProof({ proof: request!.headers.get('dpop')!, method: 'POST', url: TOKEN_ENDPOINT, now: Date.now(), replay: recordingReplay() });
     expect(proof.ok).toBe(true);
   });
 
   it('retries on its own with the DPoP-Nonce keymint issues, and keymint accepts the nonce in the retried proof', async () => {
     const nonces = createDpopNonces(await webCrypto.createHmac('interop-nonce-secret-0123456789abcdef'), { context: 'sandbox' });
-    const replay = memoryReplay();
+    const replay = recordingReplay();
     const outcomes: string[] = [];
     const server = fakeServer(() => tokenResponse());
     const answer = async (request: Captured) => {
@@ -194,7 +190,7 @@ describe('openid-client: PrivateKeyJwt, DPoP and token exchange, unmodified', ()
     );
 
     const [request] = server.requests;
-    const proof = await verifyDpopProof({ proof: request!.headers.get('dpop')!, method: 'POST', url: TOKEN_ENDPOINT, now: Date.now(), replay: memoryReplay() });
+    const proof = await verifyDpopProof({ proof: request!.headers.get('dpop')!, method: 'POST', url: TOKEN_ENDPOINT, now: Date.now(), replay: recordingReplay() });
     if (!proof.ok) throw new Error(proof.reason);
     const now = Date.now();
     const decision = decideTokenExchange({

@@ -9,6 +9,7 @@ import {
 } from './client-assertion.js';
 import { readClientJwks, type ClientJwks } from './client-jwks.js';
 import { toBase64Url, utf8 } from './encoding.js';
+import { recordingReplay, type RecordingReplay } from './testing/recording-replay.js';
 
 const CLIENT = 'app_sbx_4Jr9c2Hq8LmNpQ1sT5vW7xYz';
 const ISSUER = 'https://keymint.test/sandbox';
@@ -50,11 +51,13 @@ function unsigned(header: object, payload: object, signature = ''): string {
 }
 
 describe('verifyClientAssertion', () => {
+  let replay: RecordingReplay;
   let seen: Map<string, number>;
   let check: (assertion: string, overrides?: Partial<ClientAssertionCheck>) => ReturnType<typeof verifyClientAssertion>;
 
   beforeEach(() => {
-    seen = new Map();
+    replay = recordingReplay();
+    seen = replay.seen;
     check = (assertion, overrides = {}) =>
       verifyClientAssertion({
         assertion,
@@ -62,11 +65,7 @@ describe('verifyClientAssertion', () => {
         clientId: CLIENT,
         audiences: [ISSUER, TOKEN_ENDPOINT],
         now: NOW,
-        replay: async (jti, expiresAt) => {
-          if (seen.has(jti)) return false;
-          seen.set(jti, expiresAt);
-          return true;
-        },
+        replay,
         ...overrides,
       });
   });

@@ -3,7 +3,7 @@ import type { Hmac } from '../ports/crypto.js';
 import { timingSafeEqual, toBase64Url } from './encoding.js';
 
 export const DEFAULT_DPOP_NONCE_WINDOW_SECONDS = 60;
-// 128 bits of the HMAC: unguessable, and short enough for a header.
+// 22 base64url characters (132 bits) of the HMAC: unguessable, and short enough for a header.
 const MAC_LENGTH = 22;
 const NONCE = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})$/;
 

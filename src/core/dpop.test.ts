@@ -22,6 +22,7 @@ import {
   type DpopRefusal,
 } from './dpop.js';
 import { toBase64Url, utf8 } from './encoding.js';
+import { recordingReplay, type RecordingReplay } from './testing/recording-replay.js';
 import { webCrypto } from './web-crypto.js';
 
 const URL_TOKEN = 'https://keymint.test/sandbox/oauth/token';
@@ -64,22 +65,20 @@ function unsigned(header: object, payload: object): string {
 }
 
 describe('verifyDpopProof', () => {
+  let replay: RecordingReplay;
   let seen: Map<string, number>;
   let verify: (proof: string, overrides?: Partial<DpopProofCheck>) => ReturnType<typeof verifyDpopProof>;
 
   beforeEach(() => {
-    seen = new Map();
+    replay = recordingReplay();
+    seen = replay.seen;
     verify = (proof, overrides = {}) =>
       verifyDpopProof({
         proof,
         method: 'POST',
         url: URL_TOKEN,
         now: NOW,
-        replay: async (jti, expiresAt) => {
-          if (seen.has(jti)) return false;
-          seen.set(jti, expiresAt);
-          return true;
-        },
+        replay,
         ...overrides,
       });
   });
