@@ -30,7 +30,11 @@ export function reverseProxy(services: Services, environment: Environment): Hand
     // Only an odd spelling of the prefix gets here (the router decodes, `url.pathname` does not).
     if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${c.req.method} ${url.pathname}`);
     if (isAmbiguousPath(path)) {
-      throw new ApiProblem(400, 'invalid_request', 'the path holds ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently');
+      throw new ApiProblem(
+        400,
+        'invalid_request',
+        'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
+      );
     }
 
     const caller = await authenticateCaller(c, services, environment);
