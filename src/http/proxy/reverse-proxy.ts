@@ -49,6 +49,7 @@ export function reverseProxy(services: Services, environment: Environment): Hand
         clientIp: services.clientIp(c),
         host: c.req.header('host'),
         proto: url.protocol.replace(/:$/, ''),
+        trustedProxies: config.trustedProxies,
       }),
       // GET and HEAD carry no body; not asking for one spares building a web Request per call on Node.
       body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body,
