@@ -5,6 +5,7 @@ import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
 import { findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
 import { assertNever } from '../../core/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
+import { ClientClosedRequest } from '../errors/client-closed.js';
 import type { Services } from '../services.js';
 import { authenticateCaller } from './authenticate.js';
 import { insufficientScope } from './challenges.js';
@@ -64,8 +65,8 @@ export function reverseProxy(services: Services, environment: Environment): Hand
         logger.warn('upstream unreachable', { environment, method: c.req.method, path, error: forwarded.detail });
         throw new ApiProblem(502, 'bad_gateway', 'the upstream could not be reached or closed the connection');
       case 'client_closed':
-        // Nobody is left to read this; it only ends the request cleanly.
-        throw new ApiProblem(502, 'bad_gateway', 'the client closed the connection');
+        // Nobody is left to read an answer: a client abort (499), not the upstream's fault.
+        throw new ClientClosedRequest('the client closed the connection');
       default:
         return assertNever(forwarded.reason);
     }
