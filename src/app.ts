@@ -24,6 +24,7 @@ import { reverseProxy } from './http/proxy/reverse-proxy.js';
 import { adminAuthentication, MAX_ADMIN_BODY_BYTES } from './http/admin/request.js';
 import { signingKeyRoutes } from './http/admin/signing-keys.js';
 import { ApiProblem } from './http/errors/api-problem.js';
+import { clientClosedResponse, isClientAbort } from './http/errors/client-closed.js';
 import { OAuthError } from './http/errors/oauth-error.js';
 import { discoveryEndpoint } from './http/oauth/discovery.js';
 import { introspectionEndpoint } from './http/oauth/introspect.js';
@@ -188,6 +189,16 @@ export async function createApp(deps: AppDeps) {
   });
 
   app.onError((error, c) => {
+    if (isClientAbort(error, c.req.raw)) {
+      // The caller hung up (mid-body, typically): nothing failed here, and nobody reads the answer.
+      logger.info('client closed the request', {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        error: (error as Error).message,
+      });
+      return clientClosedResponse();
+    }
     if (error instanceof OAuthError || error instanceof ApiProblem) return error.toResponse();
     const oauth = isOAuthPath(c.req.path) || c.req.path.includes('/.well-known/');
     if (error instanceof SessionStoreUnavailableError) {

@@ -40,7 +40,7 @@ export function clientIpReader(trustedProxies: number): (c: Context) => string |
 }
 
 export async function createNodeDeps(config: Config, logger: Logger): Promise<NodeDeps> {
-  const database = openSqliteDatabase(config.database);
+  const database = openSqliteDatabase(config.database, { logger });
   const store = new SqlKeyStore(database);
   const pepper = resolveLocalSecret(config.secretPepper, config.database, 'secret-pepper');
   const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
