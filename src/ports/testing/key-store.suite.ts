@@ -77,6 +77,13 @@ export function describeKeyStoreContract(name: string, factory: () => KeyStoreFi
       return account;
     }
 
+    /** A key inserted (under a roomy limit) into the account, with its audit entry. */
+    async function withKey(fixture: KeyStoreFixture, accountId: string, overrides: Partial<KeyRecord> = {}): Promise<KeyRecord> {
+      const key = keyRecord(accountId, 'sandbox', fixture.clock.now(), overrides);
+      expect(await fixture.store.insertKey(key, 10, operation('key.created', accountId, key.createdAt, key))).toBe(true);
+      return key;
+    }
+
     async function actions(store: KeyStore, accountId: string): Promise<string[]> {
       const { items } = await allPages((after) => store.listOperations(accountId, { after, limit: 100 }));
       return items.map((entry) => `${entry.action} ${entry.keyId ?? '-'}`);
@@ -189,8 +196,7 @@ export function describeKeyStoreContract(name: string, factory: () => KeyStoreFi
       const { store, clock } = fixture;
       const account = await withAccount(fixture);
       const stranger = await withAccount(fixture);
-      const key = keyRecord(account.id, 'sandbox', clock.now());
-      await store.insertKey(key, 3, operation('key.created', account.id, key.createdAt, key));
+      const key = await withKey(fixture, account.id);
 
       const changes = {
         name: 'renamed',
@@ -224,8 +230,7 @@ export function describeKeyStoreContract(name: string, factory: () => KeyStoreFi
       const { store, clock } = fixture;
       const account = await withAccount(fixture);
       const stranger = await withAccount(fixture);
-      const key = keyRecord(account.id, 'sandbox', clock.now());
-      await store.insertKey(key, 3, operation('key.created', account.id, key.createdAt, key));
+      const key = await withKey(fixture, account.id);
 
       expect(await store.deleteKey(stranger.id, key.id, operation('key.deleted', stranger.id, 1, key))).toBe(false);
       expect(await store.getKey(account.id, key.id)).toEqual(key);
@@ -245,10 +250,9 @@ export function describeKeyStoreContract(name: string, factory: () => KeyStoreFi
 
     it('records lastUsedAt without an audit entry or a change to updatedAt', async () => {
       const fixture = await open();
-      const { store, clock } = fixture;
+      const { store } = fixture;
       const account = await withAccount(fixture);
-      const key = keyRecord(account.id, 'sandbox', clock.now());
-      await store.insertKey(key, 3, operation('key.created', account.id, key.createdAt, key));
+      const key = await withKey(fixture, account.id);
       await store.touchKey(key.id, key.createdAt + 5_000);
       expect(await store.getKey(account.id, key.id)).toEqual({ ...key, lastUsedAt: key.createdAt + 5_000 });
       expect(await actions(store, account.id)).toEqual([`key.created ${key.id}`, 'account.created -']);
@@ -285,8 +289,7 @@ export function describeKeyStoreContract(name: string, factory: () => KeyStoreFi
       const fixture = await open();
       const { store, clock } = fixture;
       const account = await withAccount(fixture);
-      const key = keyRecord(account.id, 'sandbox', clock.now());
-      await store.insertKey(key, 10, operation('key.created', account.id, key.createdAt, key));
+      const key = await withKey(fixture, account.id);
       for (const taken of [{ applicationId: key.applicationId }, { secretHash: key.secretHash }]) {
         const clash = keyRecord(account.id, 'sandbox', clock.now(), taken);
         const error: unknown = await store.insertKey(clash, 10, operation('key.created', account.id, 1, clash)).then(
@@ -305,8 +308,7 @@ export function describeKeyStoreContract(name: string, factory: () => KeyStoreFi
       if (!fixture.outage) return context.skip('this backend cannot be made unavailable');
       const { store, clock, outage } = fixture;
       const account = await withAccount(fixture);
-      const key = keyRecord(account.id, 'sandbox', clock.now());
-      await store.insertKey(key, 3, operation('key.created', account.id, key.createdAt, key));
+      const key = await withKey(fixture, account.id);
       await outage.begin();
 
       const unavailable = (work: Promise<unknown>) => expectUnavailable(work, outage.store);

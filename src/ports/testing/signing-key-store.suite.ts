@@ -43,6 +43,14 @@ export function describeSigningKeyStoreContract(
 
     const active = (keys: SigningKeyRecord[]) => keys.filter((key) => key.status === 'active').map((key) => key.kid);
 
+    /** An environment of the test's own with its first active key. */
+    async function withActiveKey(fixture: SigningKeyStoreFixture) {
+      const environment = freshEnvironment();
+      const first = signingKey(environment, fixture.clock.now());
+      expect(await fixture.store.insertActiveSigningKey(first)).toBe(true);
+      return { environment, first };
+    }
+
     it('starts an environment with no keys, and keeps environments apart', async () => {
       const { store, clock } = await open();
       const [first, second] = [freshEnvironment(), freshEnvironment()];
@@ -56,10 +64,9 @@ export function describeSigningKeyStoreContract(
     });
 
     it('refuses a second active key while one is active, changing nothing', async () => {
-      const { store, clock } = await open();
-      const environment = freshEnvironment();
-      const first = signingKey(environment, clock.now());
-      expect(await store.insertActiveSigningKey(first)).toBe(true);
+      const fixture = await open();
+      const { store, clock } = fixture;
+      const { environment, first } = await withActiveKey(fixture);
       expect(await store.insertActiveSigningKey(signingKey(environment, clock.now() + 1))).toBe(false);
       expect(await store.listSigningKeys(environment)).toEqual([first]);
     });
@@ -76,10 +83,9 @@ export function describeSigningKeyStoreContract(
     });
 
     it('rotates in one step: retires the active key with its times and activates the next, listed oldest first', async () => {
-      const { store, clock } = await open();
-      const environment = freshEnvironment();
-      const first = signingKey(environment, clock.now());
-      await store.insertActiveSigningKey(first);
+      const fixture = await open();
+      const { store, clock } = fixture;
+      const { environment, first } = await withActiveKey(fixture);
       const next = signingKey(environment, clock.now() + 10);
       const retiredAt = clock.now() + 10;
       expect(await store.rotateSigningKey(first.kid, retiredAt, retiredAt + 3_660_000, next)).toBe(true);
@@ -90,10 +96,9 @@ export function describeSigningKeyStoreContract(
     });
 
     it('refuses a rotation from a kid that is no longer active, leaving the keys as they were', async () => {
-      const { store, clock } = await open();
-      const environment = freshEnvironment();
-      const first = signingKey(environment, clock.now());
-      await store.insertActiveSigningKey(first);
+      const fixture = await open();
+      const { store, clock } = fixture;
+      const { environment, first } = await withActiveKey(fixture);
       const second = signingKey(environment, clock.now() + 10);
       expect(await store.rotateSigningKey(first.kid, clock.now() + 10, clock.now() + 100, second)).toBe(true);
       const before = await store.listSigningKeys(environment);
@@ -108,9 +113,7 @@ export function describeSigningKeyStoreContract(
     it('lets exactly one of concurrent rotations from the same active key win', async () => {
       const fixture = await open();
       const { clock } = fixture;
-      const environment = freshEnvironment();
-      const first = signingKey(environment, clock.now());
-      await fixture.store.insertActiveSigningKey(first);
+      const { environment, first } = await withActiveKey(fixture);
       const stores = fixture.sibling ? [fixture.store, fixture.sibling()] : [fixture.store];
       const nexts = Array.from({ length: 6 }, () => signingKey(environment, clock.now() + 10));
       const results = await Promise.all(
@@ -149,9 +152,7 @@ export function describeSigningKeyStoreContract(
       const fixture = await open();
       if (!fixture.outage) return context.skip('this backend cannot be made unavailable');
       const { store, clock, outage } = fixture;
-      const environment = freshEnvironment();
-      const first = signingKey(environment, clock.now());
-      await store.insertActiveSigningKey(first);
+      const { environment, first } = await withActiveKey(fixture);
       await outage.begin();
 
       await expectUnavailable(store.listSigningKeys(environment), outage.store);
