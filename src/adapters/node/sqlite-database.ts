@@ -8,7 +8,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { SQLWrapper } from 'drizzle-orm';
 import * as schema from '../../../db/schema.js';
 import type { Logger } from '../../ports/runtime.js';
-import type { SqlExecutor, SqliteDatabase } from '../sql/sql-store.js';
+import { errorChain, type SqlExecutor, type SqliteDatabase } from '../sql/sql-store.js';
 
 /**
  * db/migrations, found from this module upwards: three levels up from src/adapters/node (tsx), from
@@ -28,6 +28,23 @@ export interface SqliteHandle extends SqlExecutor {
   close(): void;
   ping(): void;
 }
+
+// SQLite result codes (primary, so extended ones such as SQLITE_IOERR_WRITE match too) that mean the
+// database cannot be used right now — locked by another process past the busy timeout, a failing disk, a
+// full disk, a file that cannot be opened — rather than that the statement was wrong.
+const OUTAGE_CODES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PROTOCOL', 'SQLITE_NOMEM'];
+
+/** Whether better-sqlite3 (or drizzle around it) failed because the database is unusable, not the statement. */
+export function isSqliteOutage(error: unknown): boolean {
+  return errorChain(error).some((link) => {
+    if (!(link instanceof Error)) return false;
+    // better-sqlite3 throws a TypeError for any use of a closed connection.
+    if (link instanceof TypeError) return link.message === 'The database connection is not open';
+    const code = (link as { code?: unknown }).code;
+    return link.name === 'SqliteError' && typeof code === 'string' && OUTAGE_CODES.some((outage) => code === outage || code.startsWith(`${outage}_`));
+  });
+}
+
 
 // Group and others may neither read nor write: without KEYMINT_KEK the database holds the signing keys'
 // private halves, and the secrets beside it (local-secrets.ts) open the admin API.
@@ -80,7 +97,10 @@ function createPrivately(path: string): void {
  * Opens (creating it privately if need be) and migrates the database. With a `logger`, warns about an
  * existing directory or file that group or others may read or write; keymint leaves their modes alone.
  */
-export function openSqliteDatabase(path: string, options: { logger?: Pick<Logger, 'warn'> } = {}): SqliteHandle {
+export function openSqliteDatabase(
+  path: string,
+  options: { logger?: Pick<Logger, 'warn'>; busyTimeoutMs?: number } = {},
+): SqliteHandle {
   if (path !== ':memory:') {
     for (const shared of findSharedDatabaseFiles(path)) {
       options.logger?.warn(
@@ -93,7 +113,7 @@ export function openSqliteDatabase(path: string, options: { logger?: Pick<Logger
   const sqlite = new Database(path);
   // WAL lets readers go on during a write; the busy timeout makes a second process wait instead of failing.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   const db = drizzle(sqlite, { schema });
@@ -104,6 +124,8 @@ export function openSqliteDatabase(path: string, options: { logger?: Pick<Logger
   const prepared = new Map<string, Database.Statement>();
   return {
     db: db as unknown as SqliteDatabase,
+    store: 'sqlite',
+    isOutage: isSqliteOutage,
     atomic: async (statements) => runAll.immediate(statements),
     async first(query, params) {
       let statement = prepared.get(query);
