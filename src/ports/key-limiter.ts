@@ -1,6 +1,6 @@
 // KeyLimiter: a key's rate limit and quota on proxied calls, and its rate limit on minting (SPEC §7), each checked
 // and counted in one atomic step that every gateway process shares.
-import type { Environment } from '../core/environments.js';
+import type { KeyRef } from './key-ref.js';
 
 /** At most `requests` at once, refilled continuously at `requests` per `windowSeconds` (GCRA). */
 export interface RateLimit {
@@ -22,11 +22,6 @@ export const LIMIT_BOUNDS = {
   windowSeconds: { min: 1, max: 86_400 },
   quotaRequests: { min: 1, max: 1_000_000_000 },
 } as const;
-
-export interface LimitedKey {
-  environment: Environment;
-  keyId: string;
-}
 
 /** The limits on a key's proxied calls (session tokens and `Api-Key` together); either may be absent. */
 export interface CallLimits {
@@ -69,7 +64,7 @@ export interface KeyLimiter {
    * budget. A refused call consumes nothing. With neither limit it allows without touching storage.
    * Throws the store's unavailable error when the backend cannot be reached (the proxy then answers 503).
    */
-  admitCall(key: LimitedKey, limits: CallLimits): Promise<LimitDecision>;
+  admitCall(key: KeyRef, limits: CallLimits): Promise<LimitDecision>;
   /** The same for minting a token, against the key's `tokenRateLimit` (refusals are `rate_limited`). */
-  admitMint(key: LimitedKey, limit: RateLimit): Promise<LimitDecision>;
+  admitMint(key: KeyRef, limit: RateLimit): Promise<LimitDecision>;
 }

@@ -7,7 +7,8 @@ import {
   rateStatus,
   type BudgetCheck,
 } from '../../ports/key-limiter-arithmetic.js';
-import type { CallLimits, KeyLimiter, LimitDecision, LimitedKey, RateLimit } from '../../ports/key-limiter.js';
+import type { CallLimits, KeyLimiter, LimitDecision, RateLimit } from '../../ports/key-limiter.js';
+import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 
 const SWEEP_EVERY_WRITES = 1000;
@@ -21,15 +22,15 @@ export class MemoryKeyLimiter implements KeyLimiter {
 
   constructor(private readonly clock: Clock = systemClock) {}
 
-  async admitCall(key: LimitedKey, limits: CallLimits): Promise<LimitDecision> {
+  async admitCall(key: KeyRef, limits: CallLimits): Promise<LimitDecision> {
     return this.admit(key, 'rate', limits);
   }
 
-  async admitMint(key: LimitedKey, limit: RateLimit): Promise<LimitDecision> {
+  async admitMint(key: KeyRef, limit: RateLimit): Promise<LimitDecision> {
     return this.admit(key, 'token-rate', { rateLimit: limit });
   }
 
-  private admit(key: LimitedKey, ratePolicy: 'rate' | 'token-rate', limits: CallLimits): LimitDecision {
+  private admit(key: KeyRef, ratePolicy: 'rate' | 'token-rate', limits: CallLimits): LimitDecision {
     const { rateLimit, quota } = limits;
     if (!rateLimit && !quota) return { allowed: true, policies: [] };
     const nowMs = this.clock.now();

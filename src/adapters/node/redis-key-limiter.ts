@@ -9,7 +9,8 @@ import {
   rateStatus,
   type BudgetCheck,
 } from '../../ports/key-limiter-arithmetic.js';
-import type { CallLimits, KeyLimiter, LimitDecision, LimitedKey, RateLimit } from '../../ports/key-limiter.js';
+import type { CallLimits, KeyLimiter, LimitDecision, RateLimit } from '../../ports/key-limiter.js';
+import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import { SessionStoreUnavailableError } from '../../ports/session-store.js';
 
@@ -79,19 +80,19 @@ export class RedisKeyLimiter implements KeyLimiter {
   }
 
   /** `km:{sandbox:key_…}:rate`: the braces make every limit key of one API key hash to one slot. */
-  private name(key: LimitedKey, budget: string): string {
+  private name(key: KeyRef, budget: string): string {
     return `${this.prefix}:{${key.environment}:${key.keyId}}:${budget}`;
   }
 
-  admitCall(key: LimitedKey, limits: CallLimits): Promise<LimitDecision> {
+  admitCall(key: KeyRef, limits: CallLimits): Promise<LimitDecision> {
     return this.admit(key, 'rate', limits);
   }
 
-  admitMint(key: LimitedKey, limit: RateLimit): Promise<LimitDecision> {
+  admitMint(key: KeyRef, limit: RateLimit): Promise<LimitDecision> {
     return this.admit(key, 'token-rate', { rateLimit: limit });
   }
 
-  private async admit(key: LimitedKey, ratePolicy: 'rate' | 'token-rate', limits: CallLimits): Promise<LimitDecision> {
+  private async admit(key: KeyRef, ratePolicy: 'rate' | 'token-rate', limits: CallLimits): Promise<LimitDecision> {
     const { rateLimit, quota } = limits;
     if (!rateLimit && !quota) return { allowed: true, policies: [] };
     const nowMs = this.clock.now();

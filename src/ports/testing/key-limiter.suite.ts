@@ -1,7 +1,8 @@
 // The conformance suite every KeyLimiter passes: exact budgets under concurrency, refusals that cost nothing,
 // GCRA refill, UTC calendar quotas, and the numbers the RateLimit headers carry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallLimits, KeyLimiter, LimitDecision, LimitedKey, PolicyStatus } from '../key-limiter.js';
+import type { CallLimits, KeyLimiter, LimitDecision, PolicyStatus } from '../key-limiter.js';
+import type { KeyRef } from '../key-ref.js';
 import type { ManualClock } from './manual-clock.js';
 
 export interface KeyLimiterFixture {
@@ -12,7 +13,7 @@ export interface KeyLimiterFixture {
 }
 
 let sequence = 0;
-const freshKey = (environment: LimitedKey['environment'] = 'sandbox'): LimitedKey => ({
+const freshKey = (environment: KeyRef['environment'] = 'sandbox'): KeyRef => ({
   environment,
   keyId: `key_suite${Date.now().toString(36)}${(sequence++).toString(36)}`,
 });
@@ -40,7 +41,7 @@ export function describeKeyLimiter(name: string, open: () => Promise<KeyLimiterF
       return { allowed: count - refused.length, refused };
     }
 
-    async function calls(key: LimitedKey, limits: CallLimits, count: number): Promise<LimitDecision[]> {
+    async function calls(key: KeyRef, limits: CallLimits, count: number): Promise<LimitDecision[]> {
       const decisions: LimitDecision[] = [];
       for (let index = 0; index < count; index++) decisions.push(await limiter.admitCall(key, limits));
       return decisions;
