@@ -12,7 +12,7 @@ import {
 import type { CallLimits, KeyLimiter, LimitDecision, RateLimit } from '../../ports/key-limiter.js';
 import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
-import { SessionStoreUnavailableError } from '../../ports/session-store.js';
+import { guardRedis } from './redis-unavailable.js';
 
 // The arithmetic of ports/key-limiter-arithmetic.ts (gcraStep, then counting only when every budget conforms),
 // with the time passed in rather than read from Redis, so that tests can move it.
@@ -58,14 +58,6 @@ interface LimiterScripts {
   kmAdmitKey(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<AdmitReply>;
 }
 
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new SessionStoreUnavailableError(`redis: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 export class RedisKeyLimiter implements KeyLimiter {
   private readonly scripts: LimiterScripts;
 
@@ -100,7 +92,7 @@ export class RedisKeyLimiter implements KeyLimiter {
     const period = quota && quotaPeriod(quota.period, nowMs);
     const keys = [this.name(key, ratePolicy)];
     if (period) keys.push(this.name(key, `quota:${period.id}`));
-    const [rateConforms, quotaConforms, tat, used] = await guarded(() =>
+    const [rateConforms, quotaConforms, tat, used] = await guardRedis(() =>
       this.scripts.kmAdmitKey(
         keys.length,
         ...keys,

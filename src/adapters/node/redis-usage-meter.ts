@@ -2,7 +2,6 @@
 import type { Redis } from 'ioredis';
 import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
-import { SessionStoreUnavailableError } from '../../ports/session-store.js';
 import {
   DAY_MS,
   emptyCounts,
@@ -14,6 +13,7 @@ import {
   type UsageCounts,
   type UsageMeter,
 } from '../../ports/usage-meter.js';
+import { guardRedis } from './redis-unavailable.js';
 
 // A day's hash lives its 90 days after the day ends, and a day's grace for lagging clocks: 92 days from its start.
 const KEEP_MS = (USAGE_RETENTION_DAYS + 2) * DAY_MS;
@@ -23,14 +23,6 @@ const MAX_TRACKED_HASHES = 100_000;
 
 const COUNTERS = new Set<string>(USAGE_COUNTERS);
 const pad = (value: number) => String(value).padStart(2, '0');
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new SessionStoreUnavailableError(`redis: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 /**
  * `km:{sandbox:key_…}:usage:20261202` → `{"03:2xx": "17", "03:tokens": "2", …}`. A day rather than an hour per
@@ -53,7 +45,7 @@ export class RedisUsageMeter implements UsageMeter {
   }
 
   count(key: KeyRef, counter: UsageCounter): Promise<void> {
-    return guarded(async () => {
+    return guardRedis(async () => {
       const now = this.clock.now();
       const dayStartMs = now - (now % DAY_MS);
       const name = this.dayKey(key, dayStartMs);
@@ -88,7 +80,7 @@ export class RedisUsageMeter implements UsageMeter {
   }
 
   readHours(key: KeyRef, fromMs: number, toMs: number): Promise<HourlyUsage[]> {
-    return guarded(async () => {
+    return guardRedis(async () => {
       const firstDay = fromMs - (fromMs % DAY_MS);
       const days: number[] = [];
       for (let day = firstDay; day < toMs; day += DAY_MS) days.push(day);
