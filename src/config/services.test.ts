@@ -117,6 +117,15 @@ describe('KEYMINT_SERVICES_{ENV}', () => {
     ]);
   });
 
+  it('takes a catch-all service at /, beside longer prefixes', () => {
+    const rest = { name: 'rest', path: '/', upstream: 'http://rest' };
+    const read = tables({ services: { production: JSON.stringify([rest, orders]) } });
+    expect(read.production.map((service) => service.path)).toEqual(['/', '/orders']);
+    expect(messages({ services: { production: JSON.stringify([rest, { ...rest, name: 'again', path: '//' }]) } })).toEqual([
+      'KEYMINT_SERVICES_PRODUCTION[1].path: is already the path of service "rest"',
+    ]);
+  });
+
   it('lets sandbox and production use the same names, paths and audiences', () => {
     const list = JSON.stringify([{ ...orders, audience: 'urn:example:orders' }]);
     const read = tables({ services: { sandbox: list, production: list } });

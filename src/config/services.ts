@@ -48,7 +48,7 @@ const servicePath = z
   .refine((path) => !isAmbiguousPath(path), { error: 'must hold no ";", "\\", or encoded "/", "\\" or NUL' })
   .transform(normalizeRoutePrefix)
   // After normalizing, so that `%2E%2E` is seen as the `..` the URL parser makes of it.
-  .refine((path) => !path.split('/').slice(1).some((segment) => segment === '' || segment === '.' || segment === '..'), {
+  .refine((path) => path === '/' || !path.split('/').slice(1).some((segment) => segment === '' || segment === '.' || segment === '..'), {
     error: 'must hold no empty, "." or ".." segments',
   });
 
