@@ -48,7 +48,7 @@ const servicePath = z
   .refine((path) => !isAmbiguousPath(path), { error: 'must hold no ";", "\\", or encoded "/", "\\" or NUL' })
   .transform(normalizeRoutePrefix)
   // After normalizing, so that `%2E%2E` is seen as the `..` the URL parser makes of it.
-  .refine((path) => path === '/' || !path.split('/').slice(1).some((segment) => segment === '' || segment === '.' || segment === '..'), {
+  .refine((path) => path === '/' || !path.split('/').slice(1).some((segment) => ['', '.', '..'].includes(segment)), {
     error: 'must hold no empty, "." or ".." segments',
   });
 
@@ -195,11 +195,36 @@ export type ServiceTables = Record<Environment, GatewayService[]>;
 
 export type ServiceTablesResult = { ok: true; value: ServiceTables } | { ok: false; issues: ServiceConfigIssue[] };
 
-/** Where an environment's services come from, for the messages that refuse mixing sources. */
+/** An environment's services as listed, and where, for the messages that refuse mixing sources. */
 interface Listed {
   services: ParsedService[];
   at: IssuePath;
   source: string;
+}
+
+/** The services listed for the environment in KEYMINT_SERVICES_{ENV} and in the file, in that order. */
+function listedServices(
+  environment: Environment,
+  text: string | undefined,
+  entry: FileEntry | undefined,
+  issues: ServiceConfigIssue[],
+): Listed[] {
+  const variable = SERVICE_VARIABLES[environment];
+  const listed: Listed[] = [];
+  if (text !== undefined) {
+    const content = parseJson(text, [variable], issues);
+    const parsed = content === undefined ? undefined : serviceListSchema.safeParse(content);
+    if (parsed?.success) listed.push({ services: parsed.data, at: [variable], source: variable });
+    else if (parsed) issues.push(...zodIssues(parsed.error, [variable]));
+  }
+  if (entry && 'services' in entry) {
+    if (text !== undefined) {
+      issues.push({ path: [variable], message: `set the ${environment} services here or in KEYMINT_ROUTES_FILE, not both` });
+    }
+    const at = ['KEYMINT_ROUTES_FILE', environment, 'services'];
+    listed.push({ services: entry.services, at, source: 'KEYMINT_ROUTES_FILE' });
+  }
+  return listed;
 }
 
 function toService(parsed: ParsedService, timeoutMs: number): GatewayService {
@@ -214,6 +239,46 @@ function toService(parsed: ParsedService, timeoutMs: number): GatewayService {
   };
 }
 
+/** The older variables' service: KEYMINT_UPSTREAM_{ENV} at `/` with KEYMINT_ROUTES_{ENV} or the file's rules. */
+function legacyService(upstream: string, rules: RouteRule[] | undefined, timeoutMs: number): GatewayService {
+  return { name: 'default', path: '/', upstream, audience: undefined, timeoutMs, rules: rules ?? [], stripPrefix: false };
+}
+
+/** What a listed environment may not also have: the older variables, a service claiming the default audience. */
+function checkListed(
+  environment: Environment,
+  listed: Listed,
+  entry: FileEntry | undefined,
+  sources: ServiceSources,
+  issues: ServiceConfigIssue[],
+): void {
+  const ENV = environment.toUpperCase();
+  if (sources.upstreams[environment] !== undefined) {
+    issues.push({
+      path: [`KEYMINT_UPSTREAM_${ENV}`],
+      message: `cannot be combined with ${listed.source}: list this upstream there as a service with "path": "/"`,
+    });
+  }
+  if (sources.routes[environment] !== undefined) {
+    issues.push({
+      path: [`KEYMINT_ROUTES_${ENV}`],
+      message: `cannot be combined with ${listed.source}: give each service its own "rules"`,
+    });
+  } else if (entry && 'rules' in entry) {
+    issues.push({
+      path: ['KEYMINT_ROUTES_FILE', environment],
+      message: `holds route rules while ${listed.source} lists services: give each service its own "rules"`,
+    });
+  }
+  const reserved = defaultAudience(sources.publicUrl, environment);
+  listed.services.forEach((service, index) => {
+    if (service.audience === reserved) {
+      const path = [...listed.at, index, 'audience'];
+      issues.push({ path, message: 'is the default audience, which every service accepts already' });
+    }
+  });
+}
+
 /**
  * Every environment's services, or every problem at once. An environment's services come from one place:
  * KEYMINT_SERVICES_{ENV}, or KEYMINT_ROUTES_FILE's `{"services": […]}`, or — the first way of configuring
@@ -224,61 +289,19 @@ export function parseServiceTables(sources: ServiceSources): ServiceTablesResult
   const issues: ServiceConfigIssue[] = [];
   const file = sources.routesFile === undefined ? {} : parseRoutesFile(sources.routesFile, issues);
   const tables: ServiceTables = { sandbox: [], production: [] };
-
   for (const environment of ENVIRONMENTS) {
-    const variable = SERVICE_VARIABLES[environment];
-    const listed: Listed[] = [];
-    const text = sources.services[environment];
-    if (text !== undefined) {
-      const content = parseJson(text, [variable], issues);
-      const parsed = content === undefined ? undefined : serviceListSchema.safeParse(content);
-      if (parsed?.success) listed.push({ services: parsed.data, at: [variable], source: variable });
-      else if (parsed) issues.push(...zodIssues(parsed.error, [variable]));
-    }
     const entry = file[environment];
-    if (entry && 'services' in entry) {
-      listed.push({ services: entry.services, at: ['KEYMINT_ROUTES_FILE', environment, 'services'], source: 'KEYMINT_ROUTES_FILE' });
-    }
-    const legacyRules = sources.routes[environment] ?? (entry && 'rules' in entry ? entry.rules : undefined);
-    const upstream = sources.upstreams[environment];
-    const upstreamVariable = `KEYMINT_UPSTREAM_${environment.toUpperCase()}`;
-
-    if (text !== undefined && entry && 'services' in entry) {
-      issues.push({ path: [variable], message: `set the ${environment} services here or in KEYMINT_ROUTES_FILE, not both` });
-    }
-    const [first] = listed;
-    if (!first) {
-      if (upstream !== undefined) {
-        tables[environment] = [
-          { name: 'default', path: '/', upstream, audience: undefined, timeoutMs: sources.upstreamTimeoutMs, rules: legacyRules ?? [], stripPrefix: false },
-        ];
-      }
+    const [listed] = listedServices(environment, sources.services[environment], entry, issues);
+    if (listed) {
+      checkListed(environment, listed, entry, sources, issues);
+      tables[environment] = listed.services.map((service) => toService(service, sources.upstreamTimeoutMs));
       continue;
     }
+    const upstream = sources.upstreams[environment];
     if (upstream !== undefined) {
-      issues.push({
-        path: [upstreamVariable],
-        message: `cannot be combined with ${first.source}: list this upstream there as a service with "path": "/"`,
-      });
+      const rules = sources.routes[environment] ?? (entry && 'rules' in entry ? entry.rules : undefined);
+      tables[environment] = [legacyService(upstream, rules, sources.upstreamTimeoutMs)];
     }
-    if (sources.routes[environment] !== undefined) {
-      issues.push({
-        path: [`KEYMINT_ROUTES_${environment.toUpperCase()}`],
-        message: `cannot be combined with ${first.source}: give each service its own "rules"`,
-      });
-    } else if (entry && 'rules' in entry) {
-      issues.push({
-        path: ['KEYMINT_ROUTES_FILE', environment],
-        message: `holds route rules while ${first.source} lists services: give each service its own "rules"`,
-      });
-    }
-    const reserved = defaultAudience(sources.publicUrl, environment);
-    first.services.forEach((service, index) => {
-      if (service.audience === reserved) {
-        issues.push({ path: [...first.at, index, 'audience'], message: 'is the default audience, which every service accepts already' });
-      }
-    });
-    tables[environment] = first.services.map((service) => toService(service, sources.upstreamTimeoutMs));
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: tables };
 }
