@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
-import { SessionStoreUnavailableError } from '../ports/session-store.js';
+import { StoreUnavailableError } from '../ports/store-errors.js';
 import { createClientAuthenticator, type ClientCredential } from './client-auth.js';
 import { createFailureLimit } from './failure-limit.js';
 import { createSecretHasher, generateApplicationId, generateApplicationSecret } from './secrets.js';
@@ -111,13 +111,13 @@ describe('client authentication', () => {
   });
 
   it('while the counters cannot be reached, an Api-Key is checked unlimited; a client secret meets the outage', async () => {
-    const down = () => Promise.reject(new SessionStoreUnavailableError('redis: connection refused'));
+    const down = () => Promise.reject(new StoreUnavailableError('redis', 'connection refused'));
     const { clients, key, secret } = await setUp({ retryAfter: down, recordFailure: down });
     const origin = { ip: '203.0.113.9' };
     expect(await clients.authenticate('sandbox', { method: 'api_key', secret }, origin)).toMatchObject({ ok: true });
     const guess = { method: 'api_key', secret: generateApplicationSecret('sandbox') } as const;
     expect(await clients.authenticate('sandbox', guess, origin)).toMatchObject({ ok: false, reason: 'unknown_client' });
     const basic = { method: 'client_secret_basic', clientId: key.applicationId, secret } as const;
-    await expect(clients.authenticate('sandbox', basic, origin)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    await expect(clients.authenticate('sandbox', basic, origin)).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });

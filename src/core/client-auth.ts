@@ -32,6 +32,12 @@ export type ClientAuthFailure =
 export type ClientAuthRefusal = Exclude<ClientAuthResult, { ok: true }>;
 export type ClientAuthResult = Result<KeyRecord, ClientAuthFailure> | RateLimited;
 
+/** Where a credential was presented. An RFC 7523 assertion will also need the endpoint called (its audience). */
+export interface ClientAuthContext {
+  /** The caller's address when the runtime knows it, for the per-IP failure counter. */
+  ip: string | undefined;
+}
+
 /** The shape every method has. */
 export interface ClientAuthMethod<C extends ClientCredential> {
   /**
@@ -40,7 +46,7 @@ export interface ClientAuthMethod<C extends ClientCredential> {
    */
   claimedClientId(credential: C): string | undefined;
   /** The key the credential proves, or why it proves none. */
-  verify(environment: Environment, credential: C): Promise<Result<KeyRecord, ClientAuthFailure>>;
+  verify(environment: Environment, credential: C, context: ClientAuthContext): Promise<Result<KeyRecord, ClientAuthFailure>>;
   /**
    * While the failure counters cannot be reached: `refuse` (the outage goes up; the OAuth endpoints need that
    * store anyway and answer 503), or `proceed` unlimited (the proxy's Api-Key needs no store otherwise).
@@ -51,8 +57,7 @@ export interface ClientAuthMethod<C extends ClientCredential> {
 type MethodRegistry = { [M in ClientAuthMethodName]: ClientAuthMethod<Extract<ClientCredential, { method: M }>> };
 
 export interface ClientAuthenticator {
-  /** `ip` is the caller's address when the runtime knows it, for the per-IP failure counter. */
-  authenticate(environment: Environment, credential: ClientCredential, origin: { ip: string | undefined }): Promise<ClientAuthResult>;
+  authenticate(environment: Environment, credential: ClientCredential, context: ClientAuthContext): Promise<ClientAuthResult>;
 }
 
 export interface ClientAuthLimits {
@@ -134,13 +139,13 @@ export function createClientAuthenticator(deps: {
   }
 
   return {
-    async authenticate(environment, credential, origin) {
+    async authenticate(environment, credential, context) {
       const method = methodFor(credential);
       const clientId = method.claimedClientId(credential);
       if (clientId !== undefined && (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) {
         return fail('unknown_client');
       }
-      return failures.guard(countersFor(environment, clientId, origin.ip), () => method.verify(environment, credential), {
+      return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context), {
         whenUnavailable: method.whenCountersUnavailable,
       });
     },

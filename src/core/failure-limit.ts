@@ -1,6 +1,6 @@
 // Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
 import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
-import { SessionStoreUnavailableError } from '../ports/session-store.js';
+import { StoreUnavailableError } from '../ports/store-errors.js';
 import type { Fail, Result } from '../shared/result.js';
 
 export type WhenCountersUnavailable = 'refuse' | 'proceed';
@@ -47,7 +47,7 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
         whenUnavailable === 'refuse'
           ? work
           : work.catch((error: unknown) => {
-              if (error instanceof SessionStoreUnavailableError) return standIn;
+              if (error instanceof StoreUnavailableError) return standIn;
               throw error;
             });
       const retryAfter = await tolerant(check(counters), 0);

@@ -98,15 +98,35 @@ export function isSmallPlainBody(headers: Headers): boolean {
 
 // RFC 9110 §7.6.1 plus the de-facto ones; every `Proxy-*` header goes too.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
+/** An RFC 9110 §5.6.2 token. */
+export const HTTP_TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
 
-export function dropHopByHop(headers: Headers): void {
-  const named = (headers.get('connection') ?? '')
+/**
+ * A header name as upstreams may read it: case-insensitively (Headers gives it in lower case) and, behind
+ * WSGI or CGI (`HTTP_X_KEYMINT_ACCOUNT`), with `_` for `-`. Allocates only for a name holding an underscore.
+ */
+export function canonicalName(name: string): string {
+  return name.includes('_') ? name.replaceAll('_', '-') : name;
+}
+
+/** The header names a `Connection` header lists (RFC 9110 §7.6.1) besides the usual hop-by-hop ones. */
+export function connectionOptions(connection: string | null): string[] | undefined {
+  if (connection === null || HOP_BY_HOP.has(connection.toLowerCase())) return undefined;
+  return connection
     .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => TOKEN.test(name));
+    .map((name) => canonicalName(name.trim().toLowerCase()))
+    .filter((name) => HTTP_TOKEN.test(name));
+}
+
+/** Whether a header (its canonical name) is hop-by-hop, given what `Connection` named. */
+export function isHopByHop(name: string, connectionNamed: readonly string[] | undefined): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (connectionNamed !== undefined && connectionNamed.includes(name));
+}
+
+function dropHopByHop(headers: Headers): void {
+  const connectionNamed = connectionOptions(headers.get('connection'));
   for (const name of [...headers.keys()]) {
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named.includes(name)) headers.delete(name);
+    if (isHopByHop(canonicalName(name), connectionNamed)) headers.delete(name);
   }
 }
 

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openD1Database } from '../../src/adapters/workers/d1-database.js';
+import { SqlSigningKeyStore } from '../../src/adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../../src/adapters/sql/sql-store.js';
 import type { Environment } from '../../src/shared/domain.js';
 import { createSigningKeyring } from '../../src/core/keyring.js';
@@ -48,7 +49,7 @@ describe('D1 executor', () => {
 
 describe('signing keys on D1', () => {
   it('lets only one of two racing inserts become the active key (partial unique index)', async () => {
-    const store = new SqlKeyStore(openD1Database(env.DB));
+    const store = new SqlSigningKeyStore(openD1Database(env.DB));
     const environment = freshEnvironment();
     const record = (kid: string) => ({
       kid,
@@ -74,10 +75,10 @@ describe('signing keys on D1', () => {
     // Each keyring stands for a fresh isolate: its own store and cache, the same D1 database.
     const isolates = await Promise.all(
       Array.from({ length: 6 }, async () => {
-        const store = new SqlKeyStore(openD1Database(env.DB));
+        const database = openD1Database(env.DB);
         return createSigningKeyring({
-          store,
-          audit: store,
+          store: new SqlSigningKeyStore(database),
+          audit: new SqlKeyStore(database),
           sealer: await createSealer(env.KEYMINT_KEK),
           clock: systemClock,
           algorithm: 'ES256',

@@ -5,7 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { isEnvironment, SIGNING_ALGORITHMS, type Environment } from '../../shared/domain.js';
 import { isScopeToken } from '../../core/scopes.js';
-import type { SessionClaims } from '../../core/session-tokens.js';
+import { readSessionClaims, type SessionClaims } from '../../core/session-claims.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { readBearerToken } from '../oauth/bearer.js';
 import { insufficientScope, invalidToken } from './challenges.js';
@@ -22,9 +22,7 @@ export interface SessionAuthOptions {
 }
 
 /** The verified claims of a session token (RFC 9068), as `c.get('keymintSession')` gives them. */
-export interface KeymintSession extends Omit<SessionClaims, 'aud'> {
-  /** A string in keymint's tokens; an array is valid JWT too. */
-  aud: string | string[];
+export interface KeymintSession extends SessionClaims {
   /** `scope`, split. */
   scopes: string[];
 }
@@ -88,8 +86,8 @@ function reject(error: OAuthError): never {
 
 /**
  * Verifies `Authorization: Bearer <session token>` statelessly: signature from the issuer's JWKS (fetched
- * once, cached, refetched for an unknown `kid`), `typ: at+jwt`, `iss`, `aud`, `exp`, `env` and the
- * required scopes. Answers RFC 6750 errors; on success `c.get('keymintSession')` holds the claims.
+ * once, cached, refetched for an unknown `kid`), `typ: at+jwt`, `iss`, `aud`, `exp`, `env`, every claim
+ * against keymint's claims schema, and the required scopes. Answers RFC 6750 errors; on success `c.get('keymintSession')` holds the claims.
  */
 export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<SessionAuthEnv> {
   const settings = readSettings(options);
@@ -114,9 +112,9 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
       if (error instanceof OAuthError) reject(error);
       throw error;
     }
-    let claims: Record<string, unknown>;
+    let payload: Record<string, unknown>;
     try {
-      ({ payload: claims } = await jwtVerify(token, getKey, {
+      ({ payload } = await jwtVerify(token, getKey, {
         algorithms: [...SIGNING_ALGORITHMS],
         typ: 'at+jwt',
         issuer: settings.issuer,
@@ -131,13 +129,15 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
       if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here'));
       throw error;
     }
-    if (claims.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
-    const scope = typeof claims.scope === 'string' ? claims.scope : '';
-    const scopes = scope.split(' ').filter(Boolean);
+    if (payload.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
+    // The same schema as keymint's own verification: a signature does not make the claims well-formed.
+    const claims = readSessionClaims(payload);
+    if (!claims) reject(invalidToken(environment, 'the session token is not valid here'));
+    const scopes = claims.scope.split(' ').filter(Boolean);
     if (settings.requiredScopes.some((required) => !scopes.includes(required))) {
       reject(insufficientScope(environment, settings.requiredScopes));
     }
-    c.set('keymintSession', { ...(claims as Omit<KeymintSession, 'scopes'>), scope, scopes });
+    c.set('keymintSession', { ...claims, scopes });
     await next();
   };
 }
