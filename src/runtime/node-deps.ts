@@ -1,14 +1,19 @@
-// Builds createApp's dependencies for Node: SQLite through better-sqlite3, sessions in Redis or in process.
+// Builds createApp's dependencies for Node: SQLite (better-sqlite3) or PostgreSQL, sessions in Redis or in process.
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../app.js';
-import type { Config } from '../config.js';
+import { isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import { PgKeyStore } from '../adapters/postgres/pg-key-store.js';
+import { PgSigningKeyStore } from '../adapters/postgres/pg-signing-key-store.js';
+import { openPostgresDatabase } from '../adapters/postgres/postgres-database.js';
+import type { KeyStore } from '../ports/key-store.js';
+import type { SigningKeyStore } from '../ports/signing-key-store.js';
 import type { Logger, ReadinessChecks } from '../ports/runtime.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
@@ -39,14 +44,37 @@ export function clientIpReader(trustedProxies: number): (c: Context) => string |
   };
 }
 
-export async function createNodeDeps(config: Config, logger: Logger): Promise<NodeDeps> {
+interface KeyStores {
+  keyStore: KeyStore;
+  signingKeyStore: SigningKeyStore;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL for a postgres:// KEYMINT_DATABASE (migrated first, under its lock), else the SQLite file. */
+async function openKeyStores(config: Config): Promise<KeyStores> {
+  if (isPostgresUrl(config.database)) {
+    const database = await openPostgresDatabase(config.database, { pool: config.databasePool });
+    return {
+      keyStore: new PgKeyStore(database.db),
+      signingKeyStore: new PgSigningKeyStore(database.db),
+      ping: database.ping,
+      close: database.close,
+    };
+  }
   const database = openSqliteDatabase(config.database);
   const store = new SqlKeyStore(database);
+  return { keyStore: store, signingKeyStore: store, ping: async () => database.ping(), close: async () => database.close() };
+}
+
+export async function createNodeDeps(config: Config, logger: Logger): Promise<NodeDeps> {
+  const stores = await openKeyStores(config);
+  // With PostgreSQL both are configured (loadConfig insists), so no file is written beside a database URL.
   const pepper = resolveLocalSecret(config.secretPepper, config.database, 'secret-pepper');
   const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 
-  const readiness: ReadinessChecks = { database: async () => database.ping() };
+  const readiness: ReadinessChecks = { database: stores.ping };
   let sessions: RedisSessionStore | MemorySessionStore;
   let closeRedis = async () => {};
   if (config.redisUrl) {
@@ -75,8 +103,8 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
   return {
     deps: {
       config,
-      keyStore: store,
-      signingKeyStore: store,
+      keyStore: stores.keyStore,
+      signingKeyStore: stores.signingKeyStore,
       sessionStore: sessions,
       metrics: createPrometheusMetrics(),
       crypto: nodeCrypto,
@@ -92,7 +120,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
     async close() {
       forwarder.close();
       await closeRedis();
-      database.close();
+      await stores.close();
     },
   };
 }

@@ -14,22 +14,6 @@ export const PG_MIGRATIONS_FOLDER = findMigrationsFolder('pg-migrations', dirnam
 
 export type PgDatabase = PostgresJsDatabase<typeof schema>;
 
-/** `KEYMINT_DATABASE` names PostgreSQL (rather than a SQLite file) when it is a postgres:// or postgresql:// URL. */
-export function isPostgresUrl(database: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(database);
-}
-
-/** The URL without its password, for logs and messages. */
-export function redactPostgresUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
-}
-
 export interface PostgresHandle {
   db: PgDatabase;
   /** Rejects (PostgresUnavailableError) when PostgreSQL cannot answer (behind /readyz). */
