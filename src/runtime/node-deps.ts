@@ -9,9 +9,6 @@ import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
-import { PgKeyStore } from '../adapters/postgres/pg-key-store.js';
-import { PgSigningKeyStore } from '../adapters/postgres/pg-signing-key-store.js';
-import { openPostgresDatabase } from '../adapters/postgres/postgres-database.js';
 import type { KeyStore } from '../ports/key-store.js';
 import type { SigningKeyStore } from '../ports/signing-key-store.js';
 import type { Logger, ReadinessChecks } from '../ports/runtime.js';
@@ -54,6 +51,12 @@ interface KeyStores {
 /** PostgreSQL for a postgres:// KEYMINT_DATABASE (migrated first, under its lock), else the SQLite file. */
 async function openKeyStores(config: Config): Promise<KeyStores> {
   if (isPostgresUrl(config.database)) {
+    // Loaded only when used: a SQLite gateway's start-up does not pay for the PostgreSQL driver and dialect.
+    const [{ openPostgresDatabase }, { PgKeyStore }, { PgSigningKeyStore }] = await Promise.all([
+      import('../adapters/postgres/postgres-database.js'),
+      import('../adapters/postgres/pg-key-store.js'),
+      import('../adapters/postgres/pg-signing-key-store.js'),
+    ]);
     const database = await openPostgresDatabase(config.database, { pool: config.databasePool });
     return {
       keyStore: new PgKeyStore(database.db),
