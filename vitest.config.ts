@@ -16,7 +16,7 @@ export default defineConfig({
           name: 'node',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, WORKER_TESTS],
-          globalSetup: ['test/support/redis-server.ts'],
+          globalSetup: ['test/support/servers.ts'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },

@@ -1,6 +1,7 @@
-// The one drizzle schema for SQLite (better-sqlite3 on Node) and D1 (Workers).
+// The drizzle schema for SQLite (better-sqlite3 on Node) and D1 (Workers); db/pg/schema.ts is its PostgreSQL twin.
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ADMIN_ROLE_VALUES, ENVIRONMENT_VALUES, KEY_STATUS_VALUES, SIGNING_KEY_STATUS_VALUES } from './columns.js';
 
 export const accounts = sqliteTable('accounts', {
   id: text('id').primaryKey(),
@@ -16,7 +17,7 @@ export const adminTokens = sqliteTable(
       .notNull()
       .references(() => accounts.id),
     name: text('name').notNull(),
-    role: text('role', { enum: ['manager', 'viewer'] }).notNull(),
+    role: text('role', { enum: ADMIN_ROLE_VALUES }).notNull(),
     tokenHash: text('token_hash').notNull(),
     createdAt: integer('created_at').notNull(),
   },
@@ -30,14 +31,14 @@ export const apiKeys = sqliteTable(
     accountId: text('account_id')
       .notNull()
       .references(() => accounts.id),
-    environment: text('environment', { enum: ['sandbox', 'production'] }).notNull(),
+    environment: text('environment', { enum: ENVIRONMENT_VALUES }).notNull(),
     name: text('name').notNull(),
     applicationId: text('application_id').notNull(),
     secretHash: text('secret_hash').notNull(),
     secretHint: text('secret_hint').notNull(),
     // JSON array of scope strings.
     scopes: text('scopes').notNull(),
-    status: text('status', { enum: ['active', 'disabled'] }).notNull(),
+    status: text('status', { enum: KEY_STATUS_VALUES }).notNull(),
     expiresAt: integer('expires_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -56,7 +57,7 @@ export const operations = sqliteTable(
   {
     id: text('id').primaryKey(),
     accountId: text('account_id'),
-    environment: text('environment', { enum: ['sandbox', 'production'] }),
+    environment: text('environment', { enum: ENVIRONMENT_VALUES }),
     keyId: text('key_id'),
     action: text('action').notNull(),
     actor: text('actor').notNull(),
@@ -69,12 +70,12 @@ export const signingKeys = sqliteTable(
   'signing_keys',
   {
     kid: text('kid').primaryKey(),
-    environment: text('environment', { enum: ['sandbox', 'production'] }).notNull(),
+    environment: text('environment', { enum: ENVIRONMENT_VALUES }).notNull(),
     alg: text('alg').notNull(),
     publicJwk: text('public_jwk').notNull(),
     // The private JWK: JSON, or `v1.<iv>.<ciphertext>` when sealed with KEYMINT_KEK.
     privateKey: text('private_key').notNull(),
-    status: text('status', { enum: ['active', 'retired'] }).notNull(),
+    status: text('status', { enum: SIGNING_KEY_STATUS_VALUES }).notNull(),
     createdAt: integer('created_at').notNull(),
     retiredAt: integer('retired_at'),
     // Until when the public key must stay in the JWKS (retired_at + longest token lifetime).

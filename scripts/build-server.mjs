@@ -37,9 +37,11 @@ export async function buildServer(outDir = join(root, 'dist', 'server')) {
     logLevel: 'warning',
     metafile: true,
   });
-  // The SQLite migrations travel with the bundle (found beside it at start-up).
+  // The migrations (SQLite's and PostgreSQL's) travel with the bundle (found beside it at start-up).
   mkdirSync(join(staging, 'db'), { recursive: true });
-  cpSync(join(root, 'db', 'migrations'), join(staging, 'db', 'migrations'), { recursive: true });
+  for (const folder of ['migrations', 'pg-migrations']) {
+    cpSync(join(root, 'db', folder), join(staging, 'db', folder), { recursive: true });
+  }
   const retired = `${outDir}.${process.pid}.old`;
   if (existsSync(outDir)) renameSync(outDir, retired);
   renameSync(staging, outDir);

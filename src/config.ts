@@ -75,10 +75,42 @@ function readTextFile(path: string): string {
   return fs.readFileSync(path, 'utf8');
 }
 
+/** The variables that configure a session store every node shares (issue 13 adds Cluster and Sentinel here). */
+const SHARED_SESSION_STORES = ['REDIS_URL'] as const;
+
+/** KEYMINT_DATABASE names PostgreSQL, rather than a SQLite file, when it is a postgres:// or postgresql:// URL. */
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(database);
+}
+
+/** KEYMINT_DATABASE as logs and messages may show it: a PostgreSQL URL loses its password. */
+export function describeDatabase(database: string): string {
+  if (!isPostgresUrl(database)) return database;
+  const url = parseUrl(database);
+  if (!url) return 'postgres://(a URL that cannot be parsed)';
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const schema = z.object({
   KEYMINT_PORT: wholeNumber(0, 65_535).default(8787),
   KEYMINT_PUBLIC_URL: httpUrl.optional(),
-  KEYMINT_DATABASE: z.string().default('./data/keymint.db'),
+  KEYMINT_DATABASE: z
+    .string()
+    .refine((database) => isPostgresUrl(database) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(database), {
+      error: 'must be a SQLite file path or a postgres:// (postgresql://) URL',
+    })
+    .refine((database) => !isPostgresUrl(database) || parseUrl(database) !== undefined, { error: 'is not a valid PostgreSQL URL' })
+    .default('./data/keymint.db'),
+  KEYMINT_DATABASE_POOL: wholeNumber(1, 1000).default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   KEYMINT_REDIS_PREFIX: z
     .string()
@@ -116,6 +148,16 @@ const schema = z.object({
     .pipe(z.array(z.string().refine(isScopeToken, { error: 'is not a valid scope name' })))
     .optional(),
 }).superRefine((env, ctx) => {
+  if (isPostgresUrl(env.KEYMINT_DATABASE)) {
+    // Several nodes share one PostgreSQL: nothing may live in a file beside the database, or in one process.
+    const required = (name: string, what: string) =>
+      ctx.addIssue({ code: 'custom', path: [name], message: `must be set when KEYMINT_DATABASE is a PostgreSQL URL (${what})` });
+    if (!env.KEYMINT_ADMIN_TOKEN) required('KEYMINT_ADMIN_TOKEN', 'every node must accept the same root token');
+    if (!env.KEYMINT_SECRET_PEPPER) required('KEYMINT_SECRET_PEPPER', 'every node must hash secrets alike');
+    if (!SHARED_SESSION_STORES.some((name) => env[name])) {
+      required(SHARED_SESSION_STORES.join(' or '), 'sessions, the issuance cache and rate limits must be shared by the nodes');
+    }
+  }
   if (env.KEYMINT_ROUTES_FILE && (env.KEYMINT_ROUTES_SANDBOX || env.KEYMINT_ROUTES_PRODUCTION)) {
     ctx.addIssue({
       code: 'custom',
@@ -128,7 +170,10 @@ const schema = z.object({
 export interface Config {
   port: number;
   publicUrl: string;
+  /** A SQLite file path, or a postgres:// URL (isPostgresUrl). */
   database: string;
+  /** Connections to PostgreSQL per process. */
+  databasePool: number;
   redisUrl: string | undefined;
   redisPrefix: string;
   adminToken: string | undefined;
@@ -183,6 +228,7 @@ export function loadConfig(record: Record<string, unknown>): Config {
     port: env.KEYMINT_PORT,
     publicUrl: env.KEYMINT_PUBLIC_URL ?? `http://localhost:${env.KEYMINT_PORT}`,
     database: env.KEYMINT_DATABASE,
+    databasePool: env.KEYMINT_DATABASE_POOL,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.KEYMINT_REDIS_PREFIX,
     adminToken: env.KEYMINT_ADMIN_TOKEN,

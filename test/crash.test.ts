@@ -1,23 +1,86 @@
 // SIGKILL during concurrent admin writes: after a restart on the same database, nothing answered is lost,
 // nothing unanswered appears beyond the requests cut off, the key limit holds and the audit log matches.
+// On the SQLite file and on PostgreSQL alike.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
-import { basic } from './support/gateway.js';
+import { basic, redisUrl } from './support/gateway.js';
 import { startKeymintProcess } from './support/keymint-process.js';
+import { createTestDatabase, postgresUrl } from './support/postgres.js';
 import { freePort } from './support/redis-server.js';
 
 const ROOT = `root_${randomBase62(40)}`;
 
-async function startProcess(directory: string, port: number): Promise<ChildProcess> {
-  return (await startKeymintProcess({ directory, port, env: { KEYMINT_ADMIN_TOKEN: ROOT } })).child;
+interface KeyRow {
+  id: string;
+  account_id: string;
+  environment: string;
 }
 
-describe('a gateway killed with SIGKILL mid-write', () => {
+interface Backend {
+  name: string;
+  available: boolean;
+  /** The variables that put the gateway on this database, and how to read back what it holds. */
+  prepare(directory: string): Promise<{ env: Record<string, string>; read(): Promise<{ rows: KeyRow[]; audited: string[] }> }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    available: true,
+    async prepare(directory) {
+      return {
+        env: {},
+        async read() {
+          const database = new Database(join(directory, 'keymint.db'), { readonly: true });
+          const rows = database.prepare('select id, account_id, environment from api_keys').all() as KeyRow[];
+          const audited = database
+            .prepare("select key_id from operations where action = 'key.created'")
+            .all()
+            .map((row) => (row as { key_id: string }).key_id);
+          database.close();
+          return { rows, audited };
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    available: postgresUrl() !== null && redisUrl() !== null,
+    async prepare() {
+      const url = await createTestDatabase();
+      return {
+        env: {
+          KEYMINT_DATABASE: url,
+          KEYMINT_SECRET_PEPPER: `pepper_${randomBase62(40)}`,
+          REDIS_URL: redisUrl()!,
+          KEYMINT_REDIS_PREFIX: `k${randomBase62(8)}`,
+        },
+        async read() {
+          const sql = postgres(url, { max: 1, onnotice: () => {} });
+          try {
+            const rows = await sql<KeyRow[]>`select id, account_id, environment from api_keys`;
+            const audited = (await sql<{ key_id: string }[]>`select key_id from operations where action = 'key.created'`).map((row) => row.key_id);
+            return { rows: [...rows], audited };
+          } finally {
+            await sql.end();
+          }
+        },
+      };
+    },
+  },
+];
+
+async function startProcess(directory: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
+  return (await startKeymintProcess({ directory, port, env: { KEYMINT_ADMIN_TOKEN: ROOT, ...env } })).child;
+}
+
+for (const backend of backends) describe.skipIf(!backend.available)(`a gateway on ${backend.name} killed with SIGKILL mid-write`, () => {
   const directory = mkdtempSync(join(tmpdir(), 'keymint-crash-'));
   const children: ChildProcess[] = [];
   afterAll(() => {
@@ -28,7 +91,8 @@ describe('a gateway killed with SIGKILL mid-write', () => {
   it('keeps every answered key, invents none, holds the limit and the audit log', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const first = await startProcess(directory, port);
+    const database = await backend.prepare(directory);
+    const first = await startProcess(directory, port, database.env);
     children.push(first);
     const admin = (path: string, body: unknown) =>
       fetch(`${base}/admin/v1${path}`, {
@@ -61,7 +125,7 @@ describe('a gateway killed with SIGKILL mid-write', () => {
     expect(created.length).toBeGreaterThan(0);
     expect(cut).toBeGreaterThan(0);
 
-    const second = await startProcess(directory, port);
+    const second = await startProcess(directory, port, database.env);
     children.push(second);
 
     // Every key answered 201 exists and can mint.
@@ -75,17 +139,7 @@ describe('a gateway killed with SIGKILL mid-write', () => {
       expect(response.status, key.id).toBe(200);
     }
 
-    const database = new Database(join(directory, 'keymint.db'), { readonly: true });
-    const rows = database.prepare('select id, account_id, environment from api_keys').all() as {
-      id: string;
-      account_id: string;
-      environment: string;
-    }[];
-    const audited = database
-      .prepare("select key_id from operations where action = 'key.created'")
-      .all()
-      .map((row) => (row as { key_id: string }).key_id);
-    database.close();
+    const { rows, audited } = await database.read();
 
     // No key beyond those answered, except at most one per request cut off by the kill.
     const answeredIds = new Set(created.map((key) => key.id));

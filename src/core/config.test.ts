@@ -1,6 +1,6 @@
 // loadConfig (src/config.ts): SPEC §5 defaults, and errors that name the bad variable.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, describeDatabase, loadConfig } from '../config.js';
 
 describe('loadConfig', () => {
   it('has the SPEC §5 defaults', () => {
@@ -65,6 +65,7 @@ describe('loadConfig', () => {
     ['KEYMINT_AUTH_FAILURES_PER_CLIENT', '1.5'],
     ['KEYMINT_ISSUANCE_CACHE', 'maybe'],
     ['KEYMINT_STRICT_SESSIONS', 'on?'],
+    ['KEYMINT_DATABASE_POOL', '0'],
   ])('names %s in the error for %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -79,5 +80,47 @@ describe('loadConfig', () => {
     }
     expect(message).toContain('KEYMINT_PORT');
     expect(message).toContain('KEYMINT_SESSION_TTL');
+  });
+
+  describe('with PostgreSQL (KEYMINT_DATABASE=postgres://…)', () => {
+    const shared = {
+      KEYMINT_DATABASE: 'postgresql://keymint:pw@db.internal:5432/keymint',
+      KEYMINT_ADMIN_TOKEN: 'root_0123456789abcdefghijklmnopqrstuv',
+      KEYMINT_SECRET_PEPPER: 'pepper_0123456789abcdefghijklmnopqrstuv',
+      REDIS_URL: 'redis://redis.internal:6379',
+    };
+
+    it('takes the URL and a pool size (default 10)', () => {
+      expect(loadConfig(shared)).toMatchObject({ database: shared.KEYMINT_DATABASE, databasePool: 10 });
+      expect(loadConfig({ ...shared, KEYMINT_DATABASE_POOL: '25' }).databasePool).toBe(25);
+    });
+
+    it.each([
+      ['KEYMINT_ADMIN_TOKEN', /KEYMINT_ADMIN_TOKEN: must be set when KEYMINT_DATABASE is a PostgreSQL URL/],
+      ['KEYMINT_SECRET_PEPPER', /KEYMINT_SECRET_PEPPER: must be set when KEYMINT_DATABASE is a PostgreSQL URL/],
+      ['REDIS_URL', /REDIS_URL: must be set when KEYMINT_DATABASE is a PostgreSQL URL \(sessions/],
+    ])('refuses to start without %s, naming it', (name, message) => {
+      const { [name as keyof typeof shared]: _, ...rest } = shared;
+      expect(() => loadConfig(rest)).toThrow(ConfigError);
+      expect(() => loadConfig(rest)).toThrow(message);
+    });
+
+    it.each([
+      ['mysql://root@db/keymint', 'KEYMINT_DATABASE: must be a SQLite file path or a postgres:// (postgresql://) URL'],
+      ['postgres://[not a host', 'KEYMINT_DATABASE: is not a valid PostgreSQL URL'],
+    ])('refuses KEYMINT_DATABASE=%s', (database, message) => {
+      expect(() => loadConfig({ ...shared, KEYMINT_DATABASE: database })).toThrow(message);
+    });
+
+    it('names every missing variable at once', () => {
+      expect(() => loadConfig({ KEYMINT_DATABASE: shared.KEYMINT_DATABASE })).toThrow(
+        /KEYMINT_ADMIN_TOKEN[^]*KEYMINT_SECRET_PEPPER[^]*REDIS_URL/,
+      );
+    });
+
+    it('keeps the password out of what logs show', () => {
+      expect(describeDatabase(shared.KEYMINT_DATABASE)).toBe('postgresql://keymint:***@db.internal:5432/keymint');
+      expect(describeDatabase('./data/keymint.db')).toBe('./data/keymint.db');
+    });
   });
 });

@@ -1,8 +1,8 @@
-// Builds createApp's dependencies for Node: SQLite through better-sqlite3, sessions in Redis or in process.
+// Builds createApp's dependencies for Node: SQLite (better-sqlite3) or PostgreSQL, sessions in Redis or in process.
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../services.js';
-import type { Config } from '../config.js';
+import { isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
@@ -15,6 +15,8 @@ import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
 import type { SessionStore } from '../ports/session-store.js';
+import type { KeyStore } from '../ports/key-store.js';
+import type { SigningKeyStore } from '../ports/signing-key-store.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
@@ -47,14 +49,48 @@ export function clientIpReader(trustedProxies: number): (c: Context) => string |
   };
 }
 
+interface KeyStores {
+  keyStore: KeyStore;
+  signingKeyStore: SigningKeyStore;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL for a postgres:// KEYMINT_DATABASE (migrated first, under its lock), else the SQLite file. */
+async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores> {
+  if (isPostgresUrl(config.database)) {
+    // Loaded only when used: a SQLite gateway's start-up does not pay for the PostgreSQL driver and dialect.
+    const [{ openPostgresDatabase }, { PgKeyStore }, { PgSigningKeyStore }] = await Promise.all([
+      import('../adapters/postgres/postgres-database.js'),
+      import('../adapters/postgres/pg-key-store.js'),
+      import('../adapters/postgres/pg-signing-key-store.js'),
+    ]);
+    const database = await openPostgresDatabase(config.database, { pool: config.databasePool });
+    return {
+      keyStore: new PgKeyStore(database.db),
+      signingKeyStore: new PgSigningKeyStore(database.db),
+      ping: database.ping,
+      close: database.close,
+    };
+  }
+  const database = openSqliteDatabase(config.database, { logger });
+  return {
+    keyStore: new SqlKeyStore(database),
+    signingKeyStore: new SqlSigningKeyStore(database),
+    ping: async () => database.ping(),
+    close: async () => database.close(),
+  };
+}
+
 /** `clock` (tests move it) reaches every store and the core alike. */
 export async function createNodeDeps(config: Config, logger: Logger, clock: Clock = systemClock): Promise<NodeDeps> {
-  const database = openSqliteDatabase(config.database, { logger });
+  const stores = await openKeyStores(config, logger);
+  // With PostgreSQL both are configured (loadConfig insists), so no file is written beside a database URL.
   const pepper = resolveLocalSecret(config.secretPepper, config.database, PEPPER_FILE);
   const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 
-  const readiness: ReadinessChecks = { database: async () => database.ping() };
+  const readiness: ReadinessChecks = { database: stores.ping };
   let sessions: SessionStore;
   let rateLimiter: RateLimiter;
   let closeRedis = async () => {};
@@ -87,8 +123,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     deps: {
       config,
       clock,
-      keyStore: new SqlKeyStore(database),
-      signingKeyStore: new SqlSigningKeyStore(database),
+      keyStore: stores.keyStore,
+      signingKeyStore: stores.signingKeyStore,
       sessionStore: sessions,
       metrics: createPrometheusMetrics(),
       crypto: nodeCrypto,
@@ -104,7 +140,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     async close() {
       forwarder.close();
       await closeRedis();
-      database.close();
+      await stores.close();
     },
   };
 }

@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, describeDatabase, loadConfig, type Config } from '../config.js';
 import type { Logger } from '../ports/runtime.js';
 import { superviseWorkers } from './cluster.js';
 import { createJsonLogger } from './logger.js';
@@ -33,7 +33,14 @@ if (config.workers > 1 && cluster.isPrimary) {
 }
 
 async function serveHttp(config: Config, logger: Logger) {
-  const node = await createNodeDeps(config, logger);
+  let node: Awaited<ReturnType<typeof createNodeDeps>>;
+  try {
+    node = await createNodeDeps(config, logger);
+  } catch (error) {
+    // A database that cannot be reached or migrated (PostgreSQL down, a wrong password): one clear line.
+    process.stderr.write(`keymint: cannot start on ${describeDatabase(config.database)}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   const app = await createApp(node.deps);
   // Generates each environment's first signing key now rather than on the first token request.
   // A key that cannot be opened (a wrong KEYMINT_KEK) stops start-up here instead of failing every exchange.
@@ -46,7 +53,7 @@ async function serveHttp(config: Config, logger: Logger) {
   }
 
   const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
-    logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: config.database });
+    logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: describeDatabase(config.database) });
     if (node.adminTokenFile) {
       // warn, not info: SPEC §5 wants the path shown, also when KEYMINT_LOG_LEVEL=warn.
       logger.warn('root admin token file (0600); use its content as Authorization: Bearer <token> on /admin/v1', {

@@ -23,6 +23,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `count` different free loopback ports. */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
+
 /** Starts `redis-server` on `port` (no persistence) and resolves once it accepts commands. */
 export async function startRedisServer(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {

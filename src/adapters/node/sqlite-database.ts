@@ -1,5 +1,5 @@
 // Opens the embedded SQLite database (better-sqlite3), applies db/migrations, and runs atomic batches.
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -9,20 +9,10 @@ import type { SQLWrapper } from 'drizzle-orm';
 import * as schema from '../../../db/schema.js';
 import type { Logger } from '../../ports/runtime.js';
 import { errorChain, type SqlExecutor, type SqliteDatabase } from '../sql/sql-store.js';
+import { findMigrationsFolder } from './migrations-folder.js';
 
-/**
- * db/migrations, found from this module upwards: three levels up from src/adapters/node (tsx), from
- * dist/src/adapters/node (tsc, which copies it to dist/db), or beside the bundle npm start runs (dist/server).
- */
-export const MIGRATIONS_FOLDER = findMigrations(dirname(fileURLToPath(import.meta.url)));
-
-function findMigrations(from: string): string {
-  for (let dir = from, level = 0; level < 4; dir = dirname(dir), level++) {
-    const candidate = join(dir, 'db', 'migrations');
-    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
-  }
-  throw new Error(`db/migrations not found above ${from}`);
-}
+/** db/migrations (SQLite's), found from this module upwards. */
+export const MIGRATIONS_FOLDER = findMigrationsFolder('migrations', dirname(fileURLToPath(import.meta.url)));
 
 export interface SqliteHandle extends SqlExecutor {
   close(): void;
