@@ -5,6 +5,7 @@ import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from './config.js';
 import { createAdminAccess } from './core/admin-access.js';
+import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
 import { createKeyManagement } from './core/key-management.js';
@@ -34,6 +35,7 @@ import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
 import { mountObservability, observeRequests } from './http/observability.js';
 import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
+import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
@@ -47,6 +49,8 @@ export interface AppDeps {
   keyStore: KeyStore;
   signingKeyStore: SigningKeyStore;
   sessionStore: SessionStore;
+  /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
+  consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
@@ -97,6 +101,7 @@ export async function createApp(deps: AppDeps) {
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
   // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
+  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
   const services: Services = {
     config,
     clock,
@@ -119,7 +124,8 @@ export async function createApp(deps: AppDeps) {
       keysPerEnvironment: config.keysPerEnvironment,
       allowedScopes: config.scopes,
     }),
-    adminAccess: await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken }),
+    adminAccess,
+    consoleSessions: createConsoleSessions({ store: deps.consoleSessionStore, hasher, access: adminAccess, clock }),
     rateLimiter: deps.rateLimiter,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,

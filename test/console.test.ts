@@ -84,7 +84,7 @@ describe('web console over HTTP', () => {
   });
 
   describe('session cookie', () => {
-    it('keeps the admin token in an HttpOnly, SameSite=Strict cookie on Path=/console, without Secure over http', async () => {
+    it('keeps the session in an HttpOnly, SameSite=Strict cookie on Path=/console, without Secure over http', async () => {
       const client = new ConsoleClient(gateway);
       const form = await client.request('GET', '/console/sign-in');
       const [preSession] = setCookieHeaders(form, 'keymint_console');

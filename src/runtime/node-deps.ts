@@ -4,7 +4,9 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../app.js';
 import type { Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
+import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
@@ -48,6 +50,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
 
   const readiness: ReadinessChecks = { database: async () => database.ping() };
   let sessions: RedisSessionStore | MemorySessionStore;
+  let consoleSessions: RedisConsoleSessionStore | MemoryConsoleSessionStore;
   let closeRedis = async () => {};
   if (config.redisUrl) {
     const redis = createRedisClient(config.redisUrl);
@@ -61,6 +64,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       });
     }
     sessions = new RedisSessionStore(redis, config.redisPrefix);
+    consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix);
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
@@ -69,6 +73,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
   } else {
     logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
     sessions = new MemorySessionStore();
+    consoleSessions = new MemoryConsoleSessionStore();
   }
 
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
@@ -78,6 +83,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       keyStore: store,
       signingKeyStore: store,
       sessionStore: sessions,
+      consoleSessionStore: consoleSessions,
       metrics: createPrometheusMetrics(),
       crypto: nodeCrypto,
       upstreamForwarder: forwarder,

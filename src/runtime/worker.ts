@@ -2,6 +2,7 @@
 import type { Context, ExecutionContext } from 'hono';
 import { openD1Database, type D1Binding } from '../adapters/workers/d1-database.js';
 import { createConsoleLogger } from '../adapters/workers/console-logger.js';
+import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import { createApp, type KeymintApp } from '../app.js';
@@ -71,6 +72,7 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     keyStore: store,
     signingKeyStore: store,
     sessionStore: sessions,
+    consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, { prefix: config.redisPrefix }),
     rateLimiter: sessions,
     logger,
     rootAdminToken: config.adminToken!,

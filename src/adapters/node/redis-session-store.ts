@@ -70,7 +70,7 @@ export function createRedisClient(url: string): Redis {
   });
 }
 
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
+export async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
