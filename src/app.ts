@@ -5,6 +5,7 @@ import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from './config.js';
 import { createAdminAccess } from './core/admin-access.js';
+import { createAdminTokenGuard } from './core/admin-token-guard.js';
 import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
@@ -125,6 +126,7 @@ export async function createApp(deps: AppDeps) {
       allowedScopes: config.scopes,
     }),
     adminAccess,
+    adminGuard: createAdminTokenGuard({ access: adminAccess, limiter: deps.rateLimiter, failuresPerIp: config.authFailuresPerIp }),
     consoleSessions: createConsoleSessions({ store: deps.consoleSessionStore, hasher, access: adminAccess, clock }),
     rateLimiter: deps.rateLimiter,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),

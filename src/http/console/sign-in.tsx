@@ -73,7 +73,12 @@ export function signInRoutes(services: Services) {
         const csrf = writeSignInCookie(c);
         return signInPage(c, csrf, { error: 'The sign-in form expired. Enter the token again.' }, 403);
       }
-      const identity = await services.adminAccess.identify(formText(form, 'token').trim());
+      const identity = await services.adminGuard.identify(formText(form, 'token').trim(), services.clientIp(c));
+      if (!identity.ok && identity.reason === 'rate_limited') {
+        c.header('Retry-After', String(identity.retryAfter));
+        const wait = `${identity.retryAfter} second${identity.retryAfter === 1 ? '' : 's'}`;
+        return signInPage(c, cookie.csrf, { error: `Too many failed sign-ins from your address. Try again in ${wait}.` }, 429);
+      }
       if (!identity.ok) return signInPage(c, cookie.csrf, { error: 'That admin token is not valid.' }, 401);
       // A new session, with its own CSRF token, so nothing from before sign-in carries over.
       const { id } = await consoleSessions.start(identity.value);
