@@ -36,6 +36,7 @@ import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
 import { mountObservability, observeRequests } from './http/observability.js';
 import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
+import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
 import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
@@ -69,6 +70,8 @@ export interface AppDeps {
   crypto?: CryptoProvider;
   /** Probes behind /readyz (database, Redis). */
   readiness?: ReadinessChecks;
+  /** The /docs reference's browser script; Node ships it, Workers do not (their /docs links to /openapi.json). */
+  apiReferenceScript?: ApiReferenceScriptSource;
 }
 
 // The OAuth endpoints under /{env}/oauth/, each with the one method it answers.
@@ -139,7 +142,7 @@ export async function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>({ router: new RegExpRouter() });
   app.use(observeRequests({ logger, metrics }));
   mountObservability(app, { metrics, readiness: deps.readiness ?? {}, logger });
-  mountApiDocs(app, config.publicUrl);
+  mountApiDocs(app, config.publicUrl, deps.apiReferenceScript);
 
   // Every environment's routes spelled out under its own static prefix: hono's RegExpRouter (one regex
   // for the whole table) refuses a `:env{sandbox|production}` parameter beside static siblings such as

@@ -15,6 +15,7 @@ import type { Logger, ReadinessChecks } from '../ports/runtime.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
+import { apiReferenceScriptFrom, findApiReferenceScript } from '../adapters/node/api-reference-script.js';
 
 export interface NodeDeps {
   deps: AppDeps;
@@ -77,6 +78,8 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
   }
 
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
+  const referenceScript = findApiReferenceScript();
+  if (!referenceScript) logger.warn('@scalar/api-reference is not installed: /docs links to /openapi.json only');
   return {
     deps: {
       config,
@@ -88,6 +91,7 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
       crypto: nodeCrypto,
       upstreamForwarder: forwarder,
       readiness,
+      apiReferenceScript: referenceScript ? apiReferenceScriptFrom(referenceScript) : undefined,
       rateLimiter: sessions,
       logger,
       rootAdminToken: adminToken.value,

@@ -7,12 +7,19 @@ interface StoredCookie {
   path: string;
 }
 
-/** A browser-shaped client: a cookie jar honouring Path and Max-Age=0, manual redirects, Origin on POSTs. */
+/**
+ * A browser-shaped client: a cookie jar honouring Path and Max-Age=0, manual redirects, Origin on POSTs. Over real
+ * HTTP by default; `inProcess` hands requests to the app directly, for headers Node's fetch will not send as given
+ * (it overwrites Sec-Fetch-Mode with `cors`).
+ */
 export class ConsoleClient {
   readonly cookies = new Map<string, StoredCookie>();
   csrf = '';
 
-  constructor(readonly gateway: Gateway) {}
+  constructor(
+    readonly gateway: Gateway,
+    private readonly options: { inProcess?: boolean } = {},
+  ) {}
 
   async request(
     method: 'GET' | 'POST',
@@ -23,7 +30,10 @@ export class ConsoleClient {
       .filter(([, stored]) => path.startsWith(stored.path))
       .map(([name, stored]) => `${name}=${stored.value}`)
       .join('; ');
-    const response = await this.gateway.fetch(path, {
+    const send = this.options.inProcess
+      ? (target: string, init: RequestInit) => Promise.resolve(this.gateway.app.request(`${this.gateway.url}${target}`, init))
+      : this.gateway.fetch;
+    const response = await send(path, {
       method,
       redirect: 'manual',
       headers: {
