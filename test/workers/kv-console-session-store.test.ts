@@ -1,25 +1,15 @@
 // KvConsoleSessionStore on workerd's Workers KV: the shared ConsoleSessionStore suite, TTLs clamped to KV's 60 s
 // minimum, and KV faults as SessionStoreUnavailableError.
-import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { KvConsoleSessionStore } from '../../src/adapters/workers/kv-console-session-store.js';
 import type { KvNamespaceLike } from '../../src/adapters/workers/kv-session-store.js';
 import { SessionStoreUnavailableError } from '../../src/ports/session-store.js';
 import { describeConsoleSessionStore, movableClock, sessionRecord } from '../support/console-session-store-suite.js';
+import { recordingKv } from './support/recording-kv.js';
 
 /** The test namespace under a prefix of its own, recording every put's options. */
 function freshStore(clock = movableClock()) {
-  const puts: { key: string; expirationTtl?: number }[] = [];
-  const kv: KvNamespaceLike = {
-    get: (key, type) => env.SESSIONS.get(key, type),
-    put: (key, value, options) => {
-      puts.push({ key, expirationTtl: options?.expirationTtl });
-      return env.SESSIONS.put(key, value, options);
-    },
-    delete: (key) => env.SESSIONS.delete(key),
-    list: (options) => env.SESSIONS.list(options),
-  };
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}`;
+  const { kv, puts, prefix } = recordingKv();
   return { store: new KvConsoleSessionStore(kv, { prefix, clock }), clock, puts, prefix };
 }
 

@@ -4,6 +4,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { KvSessionStore, type KvNamespaceLike } from '../../src/adapters/workers/kv-session-store.js';
 import { SessionStoreUnavailableError, type SessionRecord } from '../../src/ports/session-store.js';
+import { recordingKv } from './support/recording-kv.js';
 
 function movableClock() {
   let offset = 0;
@@ -17,17 +18,7 @@ function movableClock() {
 
 /** A fresh store over the test namespace, under its own prefix, recording every put's options. */
 function freshStore(clock = movableClock()) {
-  const puts: { key: string; expirationTtl?: number }[] = [];
-  const kv: KvNamespaceLike = {
-    get: (key, type) => env.SESSIONS.get(key, type),
-    put: (key, value, options) => {
-      puts.push({ key, expirationTtl: options?.expirationTtl });
-      return env.SESSIONS.put(key, value, options);
-    },
-    delete: (key) => env.SESSIONS.delete(key),
-    list: (options) => env.SESSIONS.list(options),
-  };
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}`;
+  const { kv, puts, prefix } = recordingKv();
   return { store: new KvSessionStore(kv, { prefix, clock }), clock, puts, prefix };
 }
 
