@@ -129,7 +129,7 @@ export async function createApp(deps: AppDeps) {
       allowedScopes: config.scopes,
     }),
     adminAccess,
-    adminGuard: createAdminTokenGuard({ access: adminAccess, limiter: deps.rateLimiter, failuresPerIp: config.authFailuresPerIp }),
+    adminGuard: createAdminTokenGuard({ access: adminAccess, limiter: deps.rateLimiter, failuresPerIp: config.authFailuresPerIp, logger }),
     consoleSessions: createConsoleSessions({ store: deps.consoleSessionStore, hasher, access: adminAccess, clock }),
     rateLimiter: deps.rateLimiter,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
