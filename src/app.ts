@@ -5,6 +5,8 @@ import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from './config.js';
 import { createAdminAccess } from './core/admin-access.js';
+import { createAdminTokenGuard } from './core/admin-token-guard.js';
+import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
 import { createKeyManagement } from './core/key-management.js';
@@ -35,6 +37,8 @@ import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
 import { mountObservability, observeRequests } from './http/observability.js';
 import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
+import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
+import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
@@ -49,6 +53,8 @@ export interface AppDeps {
   keyStore: KeyStore;
   signingKeyStore: SigningKeyStore;
   sessionStore: SessionStore;
+  /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
+  consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
@@ -66,6 +72,8 @@ export interface AppDeps {
   crypto?: CryptoProvider;
   /** Probes behind /readyz (database, Redis). */
   readiness?: ReadinessChecks;
+  /** The /docs reference's browser script; Node ships it, Workers do not (their /docs links to /openapi.json). */
+  apiReferenceScript?: ApiReferenceScriptSource;
 }
 
 // The OAuth endpoints under /{env}/oauth/, each with the one method it answers.
@@ -99,6 +107,7 @@ export async function createApp(deps: AppDeps) {
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
   // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
+  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
   const services: Services = {
     config,
     clock,
@@ -121,7 +130,9 @@ export async function createApp(deps: AppDeps) {
       keysPerEnvironment: config.keysPerEnvironment,
       allowedScopes: config.scopes,
     }),
-    adminAccess: await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken }),
+    adminAccess,
+    adminGuard: createAdminTokenGuard({ access: adminAccess, limiter: deps.rateLimiter, failuresPerIp: config.authFailuresPerIp, logger }),
+    consoleSessions: createConsoleSessions({ store: deps.consoleSessionStore, hasher, access: adminAccess, clock }),
     rateLimiter: deps.rateLimiter,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,
@@ -133,7 +144,7 @@ export async function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>({ router: new RegExpRouter() });
   app.use(observeRequests({ logger, metrics }));
   mountObservability(app, { metrics, readiness: deps.readiness ?? {}, logger });
-  mountApiDocs(app, config.publicUrl);
+  mountApiDocs(app, config.publicUrl, deps.apiReferenceScript);
 
   // Every environment's routes spelled out under its own static prefix: hono's RegExpRouter (one regex
   // for the whole table) refuses a `:env{sandbox|production}` parameter beside static siblings such as

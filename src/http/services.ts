@@ -2,7 +2,9 @@
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { AdminAccess, Actor } from '../core/admin-access.js';
+import type { AdminTokenGuard } from '../core/admin-token-guard.js';
 import type { ClientAuthenticator } from '../core/client-auth.js';
+import type { ConsoleSessions } from '../core/console-sessions.js';
 import type { Environment } from '../core/environments.js';
 import type { KeyManagement } from '../core/key-management.js';
 import type { UpstreamForwarder } from '../core/proxy-forward.js';
@@ -24,6 +26,9 @@ export interface Services {
   clients: ClientAuthenticator;
   management: KeyManagement;
   adminAccess: AdminAccess;
+  /** adminAccess behind the per-IP failure limit: what /admin/v1 and the console sign-in authenticate with. */
+  adminGuard: AdminTokenGuard;
+  consoleSessions: ConsoleSessions;
   rateLimiter: RateLimiter;
   /** The reverse proxy's upstream client. */
   forwarder: UpstreamForwarder;

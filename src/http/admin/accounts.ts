@@ -5,10 +5,11 @@ import * as z from 'zod';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { permitted, readJsonBody } from './request.js';
+import { nameSchema } from './name-schema.js';
 import { ADMIN_SECURITY, accountParams, json, problems } from '../openapi/shared.js';
 import { accountSchema, accountView } from './views.js';
 
-const createAccountBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+const createAccountBody = z.strictObject({ name: nameSchema });
 
 export const accountRouteDocs = [
   createRoute({

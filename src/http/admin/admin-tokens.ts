@@ -6,9 +6,10 @@ import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { ADMIN_SECURITY, accountParams, json, problems } from '../openapi/shared.js';
 import { permitted, readJsonBody } from './request.js';
+import { nameSchema } from './name-schema.js';
 
 const createAdminTokenBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: nameSchema,
   role: z.enum(['manager', 'viewer']),
 });
 

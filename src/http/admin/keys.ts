@@ -9,10 +9,10 @@ import { isScopeToken } from '../../core/scopes.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
+import { nameSchema } from './name-schema.js';
 import { ADMIN_SECURITY, accountParams, json, keyParams, problems } from '../openapi/shared.js';
 import { keySchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
-const name = z.string().trim().min(1).max(100);
 const scopes = z
   .array(z.string().refine(isScopeToken, { error: 'is not a valid scope (RFC 6749 §3.3)' }))
   .max(50);
@@ -23,13 +23,13 @@ const expiresAt = z.iso
 
 const createKeyBody = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
-  name,
+  name: nameSchema,
   scopes: scopes.default([]),
   expiresAt: expiresAt.default(null),
 });
 
 const updateKeyBody = z
-  .strictObject({ name: name.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
+  .strictObject({ name: nameSchema.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
   .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' });
 
 const deleteKeyQuery = z.strictObject({

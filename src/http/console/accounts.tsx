@@ -4,9 +4,10 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { authorize } from '../../core/admin-access.js';
 import { isId } from '../../core/ids.js';
+import { unsafeNameCharacter } from '../../core/names.js';
 import type { Services } from '../services.js';
 import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
-import { CsrfField, Layout, TextField } from './layout.js';
+import { CONSOLE_UNSAFE_NAME, CsrfField, Layout, TextField } from './layout.js';
 import { paths } from './paths.js';
 
 interface AccountsState {
@@ -75,6 +76,7 @@ export function accountRoutes(services: Services) {
       if (name.length < 1 || name.length > 100) {
         return accountsPage(c, { name, createError: 'Give the account a name of 1 to 100 characters.' }, 400);
       }
+      if (unsafeNameCharacter(name) !== undefined) return accountsPage(c, { name, createError: CONSOLE_UNSAFE_NAME }, 400);
       const account = await management.createAccount(c.get('actor'), name);
       return c.redirect(paths.account(account.id), 303);
     })

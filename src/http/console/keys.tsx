@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { ENVIRONMENTS, type Environment } from '../../core/environments.js';
 import type { KeyFailure } from '../../core/key-management.js';
 import { assertNever, type Fail } from '../../core/result.js';
+import { unsafeNameCharacter } from '../../core/names.js';
 import { isScopeToken } from '../../core/scopes.js';
 import type { KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
@@ -20,7 +21,7 @@ import {
   type FormBody,
   type OpenAccount,
 } from './context.js';
-import { CsrfField, ENVIRONMENT_LABELS, Layout, Message, PostButton, TextField, Time } from './layout.js';
+import { CONSOLE_UNSAFE_NAME, CsrfField, ENVIRONMENT_LABELS, Layout, Message, PostButton, TextField, Time } from './layout.js';
 import { paths } from './paths.js';
 import { flashSecret } from './session.js';
 
@@ -69,7 +70,8 @@ const createKeyForm = z.object({
     .string()
     .trim()
     .min(1, { error: 'Give the key a name.' })
-    .max(100, { error: 'Keep the name to 100 characters.' }),
+    .max(100, { error: 'Keep the name to 100 characters.' })
+    .refine((name) => unsafeNameCharacter(name) === undefined, { error: CONSOLE_UNSAFE_NAME }),
   scopes: z
     .array(
       z.string().refine(isScopeToken, {
