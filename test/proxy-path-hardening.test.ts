@@ -1,6 +1,6 @@
 // Route rules cannot be dodged by spelling a protected path the way an upstream would still accept.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from './support/gateway.js';
+import { SERVER_PATHS, startGateway, type Gateway } from './support/gateway.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 const RULES = [
@@ -8,13 +8,14 @@ const RULES = [
   { path: '/orders', scopes: ['orders:write'] },
 ];
 
-describe('proxy paths', () => {
+describe.each(SERVER_PATHS)('proxy paths, %s', (_path, server) => {
   let upstream: Upstream;
   let gateway: Gateway;
   let token: string;
   beforeAll(async () => {
     upstream = await startUpstream();
     gateway = await startGateway({
+      server,
       env: { KEYMINT_UPSTREAM_SANDBOX: upstream.url, KEYMINT_ROUTES_SANDBOX: JSON.stringify(RULES) },
     });
     const account = await gateway.createAccount();
