@@ -29,6 +29,7 @@ const connections = Number(flags.connections);
 const profileDir = join(REPO_ROOT, 'bench', 'profiles');
 const workDir = mkdtempSync(join(tmpdir(), 'keymint-hot-path-'));
 process.on('exit', () => killAllChildrenNow());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAllChildren().then(() => process.exit(130)));
 
 try {
   const redisPort = await freePort();

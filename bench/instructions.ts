@@ -3,7 +3,7 @@
 // under valgrind), so it takes a fixed number of requests at a few connections. Usage:
 //   npx tsx bench/instructions.ts proxy-bearer|proxy-api-key|token|introspect|bare-proxy|raw-limit|bare-limit
 //     [--requests 2000] [--warmup 3000] [--connections 4] [--keymint-root DIR] [--env NAME=VALUE …]
-// The server runs under `valgrind --tool=callgrind` with collection off; after the warm-up it is switched on
+// The server runs under `valgrind --tool=callgrind` with instrumentation off; after the warm-up it is switched on
 // for the measured requests (callgrind_control), and the instruction count over them is divided by their number.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -31,8 +31,9 @@ const requests = Number(flags.requests);
 const root = flags['keymint-root'] ?? REPO_ROOT;
 const workDir = mkdtempSync(join(tmpdir(), 'keymint-instructions-'));
 process.on('exit', () => killAllChildrenNow());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAllChildren().then(() => process.exit(130)));
 
-const VALGRIND = ['--tool=callgrind', '--collect-atstart=no', '--smc-check=all-non-file', '--vgdb=yes'];
+const VALGRIND = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', '--vgdb=yes'];
 
 function amount(url: string, count: number, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -131,7 +132,10 @@ try {
   const control = (...args: string[]) => execFileSync('callgrind_control', [...args, String(measured.pid)], { stdio: 'pipe' }).toString();
   control('-i', 'on');
   const ok = await amount(`${url}${load.path}`, requests, load);
+  // The commands are taken up when the server next runs (vgdb cannot always interrupt a process idle in
+  // epoll): one more request wakes it to dump, then switch off.
   control('-d');
+  await fetch(`${url}${load.path}`, load).then((response) => response.arrayBuffer());
   control('-i', 'off');
   // The dump is written by the server's own thread: wait until a file with totals is there.
   const instructions = await waitFor('the callgrind dump', async () => {
