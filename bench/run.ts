@@ -162,7 +162,7 @@ async function startServer(name: string, script: string, env: Record<string, str
     env: { NODE_ENV: 'production', PORT: String(port), ...env },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} to listen`, async () => ((await fetch(url).catch(() => undefined)) ? true : undefined), { child, timeoutMs: 30_000 });
+  await waitFor(`${name} to listen`, async () => ((await fetch(url).catch(() => undefined)) ? true : undefined), { child, timeoutMs: 120_000 });
   return { url, child };
 }
 
