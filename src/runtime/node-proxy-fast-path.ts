@@ -164,7 +164,8 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
           timedOut = true;
           request.destroy(new Error(`the upstream made no progress for ${config.upstreamTimeoutMs} ms`));
         });
-        request.once('error', (error) => {
+        // `on`, not `once`: a request that is retried or destroyed may report more than one error.
+        request.on('error', (error) => {
           if (mayRetry && request.reusedSocket && STALE_CONNECTION.has(errorCode(error))) resolve(exchange(false));
           else reject(error);
         });
