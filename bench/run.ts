@@ -493,7 +493,7 @@ async function main(): Promise<void> {
     const probe = await fetch(proxied(keymint.url), { headers: { authorization: `Bearer ${bearer}` } });
     const proxyBuilt = probe.status === 200;
     await probe.arrayBuffer();
-    const addedP50 = (k: LoadResult, p: LoadResult) => `+${fmtMs(k.p50Ms - p.p50Ms)} ms p50`;
+    const addedP50 = (k: LoadResult, p: LoadResult) => `${k.p50Ms >= p.p50Ms ? '+' : '−'}${fmtMs(Math.abs(k.p50Ms - p.p50Ms))} ms p50`;
     const ways = [
       ['4', 'bearer token', { authorization: `Bearer ${bearer}` }],
       ['5', '`Api-Key` header', { 'api-key': caller.applicationSecret }],
