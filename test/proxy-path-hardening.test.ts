@@ -1,6 +1,7 @@
 // Route rules cannot be dodged by spelling a protected path the way an upstream would still accept.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_PATHS, startGateway, type Gateway } from './support/gateway.js';
+import { request } from 'node:http';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 const RULES = [
@@ -45,6 +46,28 @@ describe.each(SERVER_PATHS)('proxy paths, %s', (_path, server) => {
       expect(response.headers.get('content-type')).toBe('application/problem+json');
     }
     expect(upstream.seen.length).toBe(before);
+  });
+
+  it('answers a path whose dot segments leave /{env}/api as the path it leads to, without proxying it', async () => {
+    const before = upstream.seen.length;
+    // The path exactly as written (fetch, or a URL, would resolve the dots before sending).
+    const asWritten = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const { hostname, port } = new URL(gateway.url);
+        const sent = request({ hostname, port, path, headers: { authorization: `Bearer ${token}` } }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        sent.on('error', reject);
+        sent.end();
+      });
+    const escaped = await asWritten('/sandbox/api/../oauth/token');
+    expect(escaped.status).toBe(405);
+    expect(JSON.parse(escaped.body)).toMatchObject({ error: 'invalid_request' });
+    const inside = await asWritten('/sandbox/api/a/../orders/7');
+    expect(inside.status).toBe(200);
+    expect(upstream.seen.slice(before).map((seen) => seen.url)).toEqual(['/orders/7']);
   });
 
   it('still forwards what the token may do', async () => {

@@ -170,6 +170,18 @@ describe.each(PATHS)('reverse proxy, %s', (_path, serving) => {
     }
   });
 
+  it('logs and counts every proxied call with its request id, as every other request', async () => {
+    const response = await gateway.fetch('/sandbox/api/status/404?secret=q', { headers: { ...auth, 'x-request-id': 'proxied-1' } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('x-request-id')).toBe('proxied-1');
+    await response.text();
+    const line = gateway.logs.map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.requestId === 'proxied-1');
+    // The path without its query: proxied queries may carry secrets.
+    expect(line).toMatchObject({ level: 'info', message: 'request', method: 'GET', path: '/sandbox/api/status/404', status: 404 });
+    const metrics = await (await gateway.fetch('/metrics')).text();
+    expect(metrics).toMatch(/keymint_http_request_duration_seconds_count\{route="\/\{env\}\/api\/\*",method="GET",status="404"\} [1-9]/);
+  });
+
   it('answers a 205 from the upstream as a 205 without a body', async () => {
     const response = await gateway.fetch('/sandbox/api/status/205', { headers: auth });
     expect(response.status).toBe(205);
