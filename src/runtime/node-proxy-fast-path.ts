@@ -53,11 +53,21 @@ function headerValue(raw: string[], lowerName: string): string | undefined {
 
 /**
  * What the proxy's http/ helpers read of a hono Context — `c.req.header()`, the connection for the client's
- * address (`getConnInfo`), the path, method and request id for the app's error handler — over a node request.
+ * address (`getConnInfo`), the path, method and request id for the app's error handler, and whether the
+ * caller has gone (`c.req.raw.signal.aborted`) — over a node request.
  */
-function proxyContext(incoming: IncomingMessage, path: string, requestId: string): Context<AppEnv> {
+function proxyContext(incoming: IncomingMessage, outgoing: ServerResponse, path: string, requestId: string): Context<AppEnv> {
   const context = {
-    req: { header: (name: string) => headerValue(incoming.rawHeaders, name.toLowerCase()), path, method: incoming.method },
+    req: {
+      header: (name: string) => headerValue(incoming.rawHeaders, name.toLowerCase()),
+      path,
+      method: incoming.method,
+      raw: {
+        get signal() {
+          return { aborted: outgoing.destroyed && !outgoing.writableFinished };
+        },
+      },
+    },
     env: { incoming },
     get: (key: string) => (key === 'requestId' ? requestId : undefined),
   };
@@ -239,7 +249,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     // The path as hono's router and access log read it (decoded), and the route it matches.
     const path = getPath({ url: url.href } as Request);
     const route = path === `/${environment}/api` ? path : `/${environment}/api/*`;
-    const c = proxyContext(incoming, path, requestId);
+    const c = proxyContext(incoming, outgoing, path, requestId);
     let status: number;
     try {
       status = await forward(incoming, outgoing, environment, url, c, requestId);
