@@ -2,6 +2,9 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const WORKER_TESTS = 'test/workers/**/*.test.ts';
+// The HTTP contract (SPEC §2, §4): run a second time on the in-process session store, the default of `npm start`
+// (the node project runs them on Redis whenever redis-server is installed, as in CI).
+const CONTRACT_TESTS = ['test/oauth-*.test.ts', 'test/admin-*.test.ts', 'test/lifecycle.test.ts', 'test/isolation.test.ts'];
 // Tests of the Worker bundle that drive wrangler and Miniflare from Node.
 const WORKER_BUNDLE_TESTS = 'test/workers/**/*.node.test.ts';
 
@@ -14,6 +17,16 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, WORKER_TESTS],
           globalSetup: ['test/support/redis-server.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'node-memory',
+          include: CONTRACT_TESTS,
+          // No redis-server here: test gateways keep sessions, the issuance cache and failure counters in process.
+          provide: { sessionStore: 'memory' },
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },

@@ -24,6 +24,7 @@ import { reverseProxy } from './http/proxy/reverse-proxy.js';
 import { adminAuthentication, MAX_ADMIN_BODY_BYTES } from './http/admin/request.js';
 import { signingKeyRoutes } from './http/admin/signing-keys.js';
 import { ApiProblem } from './http/errors/api-problem.js';
+import { clientClosedResponse, isClientAbort } from './http/errors/client-closed.js';
 import { OAuthError } from './http/errors/oauth-error.js';
 import { discoveryEndpoint } from './http/oauth/discovery.js';
 import { introspectionEndpoint } from './http/oauth/introspect.js';
@@ -38,8 +39,9 @@ import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
-import { SessionStoreUnavailableError, type SessionStore } from './ports/session-store.js';
+import type { SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
+import { StoreUnavailableError } from './ports/store-errors.js';
 import { ENVIRONMENTS } from './core/environments.js';
 
 export interface AppDeps {
@@ -188,25 +190,32 @@ export async function createApp(deps: AppDeps) {
   });
 
   app.onError((error, c) => {
+    if (isClientAbort(error, c.req.raw)) {
+      // The caller hung up (mid-body, typically): nothing failed here, and nobody reads the answer.
+      logger.info('client closed the request', {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        error: (error as Error).message,
+      });
+      return clientClosedResponse();
+    }
     if (error instanceof OAuthError || error instanceof ApiProblem) return error.toResponse();
     const oauth = isOAuthPath(c.req.path) || c.req.path.includes('/.well-known/');
-    if (error instanceof SessionStoreUnavailableError) {
-      metrics.storeError('redis');
-      logger.warn('session store unavailable', { requestId: c.get('requestId'), path: c.req.path, error: error.message });
+    // A store that cannot answer — the session store, or the database (SPEC §6) — is a 503, never a 500.
+    if (error instanceof StoreUnavailableError) {
+      metrics.storeError(error.store);
+      logger.warn(`${error.role} unavailable`, { requestId: c.get('requestId'), path: c.req.path, error: error.message });
+      const detail = `the ${error.role} is unavailable; retry shortly`;
       return oauth
-        ? new OAuthError(503, 'temporarily_unavailable', 'the session store is unavailable; retry shortly', {
-            'Retry-After': '1',
-          }).toResponse()
-        : new ApiProblem(503, 'unavailable', 'the session store is unavailable; retry shortly', {
-            headers: { 'Retry-After': '1' },
-          }).toResponse();
+        ? new OAuthError(503, 'temporarily_unavailable', detail, { 'Retry-After': '1' }).toResponse()
+        : new ApiProblem(503, 'unavailable', detail, { headers: { 'Retry-After': '1' } }).toResponse();
     }
     if (error instanceof HTTPException && error.status < 500) {
       return oauth
         ? new OAuthError(400, 'invalid_request', error.message || 'bad request').toResponse()
         : new ApiProblem(error.status, 'invalid_request', error.message || 'bad request').toResponse();
     }
-    if ((error as Error).name === 'SqliteError') metrics.storeError('database');
     logger.error('unhandled error', {
       requestId: c.get('requestId'),
       method: c.req.method,

@@ -37,6 +37,8 @@ const routeRules = z
       path: z
         .string()
         .regex(/^\/[^?#\s]*$/, { error: 'must start with / and hold no query, fragment or space' })
+        // The proxy refuses such request paths (core/proxy-routes.ts isAmbiguousPath): the rule could never apply.
+        .regex(/^(?!.*\/\/+[^/])/, { error: 'must not hold an empty segment (//)' })
         .transform(normalizeRoutePrefix),
       scopes: z.array(z.string().refine(isScopeToken, { error: 'is not a valid scope name' })).default([]),
     }),

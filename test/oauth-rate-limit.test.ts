@@ -1,4 +1,5 @@
-// SPEC §2 rate limit on failed client authentication, per client_id, in Redis.
+// SPEC §2 rate limit on failed client authentication, per client_id, in the session store (Redis; in process
+// in the node-memory project).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { postForm } from './support/oauth-calls.js';
@@ -10,7 +11,7 @@ describe('failed client authentication is rate-limited per client_id', () => {
   let limited: ApiKeyWithSecret;
   let bystander: ApiKeyWithSecret;
   beforeAll(async () => {
-    gateway = await startGateway({ sessions: 'redis', env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: String(LIMIT) } });
+    gateway = await startGateway({ env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: String(LIMIT) } });
     const account = await gateway.createAccount();
     limited = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a'] });
     bystander = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a'] });

@@ -71,6 +71,11 @@ describe('proxy configuration', () => {
     expect(message).toContain('KEYMINT_ROUTES_SANDBOX: [1].scopes[0]: is not a valid scope name');
     expect(message).toContain('KEYMINT_ROUTES_SANDBOX: [1]: Unrecognized key: "extra"');
     expect(configError({ KEYMINT_ROUTES_SANDBOX: '[{"path":"/x?y=1"}]' })).toContain('[0].path');
+    // A request path with an empty segment is refused (400), so such a rule could never apply.
+    expect(configError({ KEYMINT_ROUTES_SANDBOX: '[{"path":"/admin//x"}]' })).toContain(
+      'KEYMINT_ROUTES_SANDBOX: [0].path: must not hold an empty segment (//)',
+    );
+    expect(configError({ KEYMINT_ROUTES_SANDBOX: '[{"path":"//admin"}]' })).toContain('[0].path: must not hold an empty segment');
   });
 
   it('refuses a bad routes file, naming KEYMINT_ROUTES_FILE', () => {

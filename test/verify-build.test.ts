@@ -62,7 +62,7 @@ describe('the built package', () => {
     });
 
     const imports = externalImports(join(root, 'dist/src/verify.js'));
-    expect([...imports].sort()).toEqual(['hono/http-exception', 'jose']);
+    expect([...imports].sort()).toEqual(['hono/http-exception', 'jose', 'zod']);
 
     const account = await gateway.createAccount();
     const key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read', 'reports'] });

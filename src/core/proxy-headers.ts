@@ -10,49 +10,136 @@ export interface ProxyIdentity {
 }
 
 export interface ForwardedFor {
-  /** The caller's address, when the runtime knows it. */
+  /** The caller's address, when the runtime knows it (behind trusted proxies, the one they vouch for). */
   clientIp: string | undefined;
   /** The Host the caller addressed, and its scheme (`http`/`https`). */
   host: string | undefined;
   proto: string;
+  /**
+   * KEYMINT_TRUSTED_PROXIES: how many reverse proxies in front of keymint may have set `Forwarded` and
+   * `X-Real-IP` (0: none, so whatever the request carries of them is the caller's own claim).
+   */
+  trustedProxies: number;
 }
 
 // RFC 9110 §7.6.1 plus the de-facto ones; every `Proxy-*` header goes too.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
 
-// Request headers that never reach the upstream: the caller's credentials, our own namespace (so a caller
-// cannot speak for keymint), the Host (fetch sets the upstream's) and `Expect`, which fetch refuses.
-// `Accept-Encoding` is left to the runtime's fetch, which then decodes what it asked for.
-const NOT_FORWARDED = new Set(['authorization', 'api-key', 'host', 'expect', 'accept-encoding']);
-const KEYMINT_PREFIX = 'x-keymint-';
+// Request headers that never reach the upstream: the caller's credentials; the Host (fetch sets the
+// upstream's) and `Expect`, which fetch refuses; `Accept-Encoding`, left to the runtime's fetch, which then
+// decodes what it asked for; method overrides, which some frameworks obey, so that the upstream would run
+// another method than the one the route rules checked; and the X-Forwarded-* that keymint sets itself.
+const NOT_FORWARDED = new Set([
+  'authorization',
+  'api-key',
+  'host',
+  'expect',
+  'accept-encoding',
+  'x-http-method-override',
+  'x-method-override',
+  'x-http-method',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+]);
+
+/**
+ * A header name as upstreams may read it: case-insensitively (Headers gives it in lower case) and, behind
+ * WSGI or CGI (`HTTP_X_KEYMINT_ACCOUNT`), with `_` for `-`. Allocates only for a name holding an underscore.
+ */
+function canonicalName(name: string): string {
+  return name.includes('_') ? name.replaceAll('_', '-') : name;
+}
+
+/** The header names a `Connection` header lists (RFC 9110 §7.6.1) besides the usual hop-by-hop ones. */
+function connectionOptions(connection: string | null): string[] | undefined {
+  if (connection === null || HOP_BY_HOP.has(connection.toLowerCase())) return undefined;
+  return connection
+    .split(',')
+    .map((name) => canonicalName(name.trim().toLowerCase()))
+    .filter((name) => TOKEN.test(name));
+}
+
+function isHopByHop(name: string, connectionNamed: readonly string[] | undefined): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (connectionNamed !== undefined && connectionNamed.includes(name));
+}
 
 function dropHopByHop(headers: Headers): void {
-  const named = (headers.get('connection') ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => TOKEN.test(name));
+  const connectionNamed = connectionOptions(headers.get('connection'));
   for (const name of [...headers.keys()]) {
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named.includes(name)) headers.delete(name);
+    if (isHopByHop(canonicalName(name), connectionNamed)) headers.delete(name);
   }
 }
 
+/** An RFC 7239 §4 value: a token as it is, anything else quoted; an IPv6 address bracketed (§6). */
+function forwardedValue(value: string, isNode = false): string {
+  if (isNode && value.includes(':')) return `"[${value}]"`;
+  return TOKEN.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** keymint's own `Forwarded` element: the client as keymint determined it, the Host it asked for, its scheme. */
+function forwardedElement(forwarded: ForwardedFor): string {
+  const host = forwarded.host ? `host=${forwardedValue(forwarded.host)};` : '';
+  const proto = `proto=${forwardedValue(forwarded.proto)}`;
+  return forwarded.clientIp ? `for=${forwardedValue(forwarded.clientIp, true)};${host}${proto}` : `${host}${proto}`;
+}
+
+/** The last `count` elements of a `Forwarded` value (a comma inside a quoted string does not split). */
+function lastForwardedElements(value: string, count: number): string {
+  const elements: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i];
+    if (quoted && char === '\\') i++;
+    else if (char === '"') quoted = !quoted;
+    else if (char === ',' && !quoted) {
+      elements.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  elements.push(value.slice(start).trim());
+  return elements.filter(Boolean).slice(-count).join(', ');
+}
+
+/**
+ * The request headers the upstream gets, in one pass over the caller's. Dropped: hop-by-hop headers, the
+ * credentials, method overrides and `X-Keymint-*`, matched as upstreams read names (`X_Keymint_Account`
+ * too). Set: the identity headers, `X-Forwarded-Host` and `-Proto`; `X-Forwarded-For` gets the client
+ * appended. `Forwarded` and `X-Real-IP` are kept only behind trusted proxies — of `Forwarded`, only the
+ * elements they can have added (the last `trustedProxies`; those further left are the client's own claims,
+ * as in X-Forwarded-For) — and keymint appends its own `Forwarded` element (RFC 7239). An underscore
+ * spelling of a header that keymint sets or vouches for (`X_Real_IP`, `X_Forwarded_For`) never passes.
+ */
 export function upstreamRequestHeaders(incoming: Headers, identity: ProxyIdentity, forwarded: ForwardedFor): Headers {
-  const headers = new Headers(incoming);
-  dropHopByHop(headers);
-  for (const name of [...headers.keys()]) {
-    if (NOT_FORWARDED.has(name) || name.startsWith(KEYMINT_PREFIX)) headers.delete(name);
+  const connectionNamed = connectionOptions(incoming.get('connection'));
+  const headers = new Headers();
+  let forwardedFor: string | undefined;
+  let forwardedElements: string | undefined;
+  for (const [raw, value] of incoming) {
+    const name = canonicalName(raw);
+    if (isHopByHop(name, connectionNamed) || NOT_FORWARDED.has(name) || name.startsWith('x-keymint-')) continue;
+    const spelledRight = name === raw;
+    if (name === 'x-forwarded-for') {
+      if (spelledRight) forwardedFor = value;
+    } else if (name === 'forwarded') {
+      if (spelledRight && forwarded.trustedProxies > 0) forwardedElements = lastForwardedElements(value, forwarded.trustedProxies);
+    } else if (name === 'x-real-ip') {
+      if (spelledRight && forwarded.trustedProxies > 0) headers.append(raw, value);
+    } else {
+      headers.append(raw, value);
+    }
   }
   headers.set('X-Keymint-Client-Id', identity.clientId);
   headers.set('X-Keymint-Account', identity.accountId);
   headers.set('X-Keymint-Scope', identity.scopes.join(' '));
   headers.set('X-Keymint-Env', identity.environment);
-  if (forwarded.clientIp) {
-    const earlier = headers.get('x-forwarded-for');
-    headers.set('X-Forwarded-For', earlier ? `${earlier}, ${forwarded.clientIp}` : forwarded.clientIp);
-  }
+  if (forwarded.clientIp) headers.set('X-Forwarded-For', forwardedFor ? `${forwardedFor}, ${forwarded.clientIp}` : forwarded.clientIp);
+  else if (forwardedFor) headers.set('X-Forwarded-For', forwardedFor);
   if (forwarded.host) headers.set('X-Forwarded-Host', forwarded.host);
   headers.set('X-Forwarded-Proto', forwarded.proto);
+  const element = forwardedElement(forwarded);
+  headers.set('Forwarded', forwardedElements ? `${forwardedElements}, ${element}` : element);
   return headers;
 }
 

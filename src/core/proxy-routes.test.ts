@@ -66,4 +66,10 @@ describe('paths that could dodge a rule', () => {
     }
     for (const path of ['/orders/1', '/orders/a%20b', '/reports?x=;']) expect(isAmbiguousPath(path.split('?')[0]!), path).toBe(false);
   });
+
+  it('are ambiguous when they hold an empty segment, which upstreams that merge slashes drop', () => {
+    for (const path of ['//admin', '/a//b', '///admin', '//']) expect(isAmbiguousPath(path), path).toBe(true);
+    // A trailing slash is no empty segment between two others.
+    for (const path of ['/', '/orders/', '/orders/1/']) expect(isAmbiguousPath(path), path).toBe(false);
+  });
 });

@@ -37,12 +37,15 @@ function coversPath(prefix: string, path: string): boolean {
 }
 
 /**
- * Paths that upstreams read in ways a prefix match cannot follow: matrix parameters (`/orders;x/1`,
- * stripped by Tomcat and Spring), encoded slashes and backslashes (`/orders%2F1`, decoded by some
- * servers), backslashes and NUL. The proxy refuses them rather than guess which route they reach.
+ * Paths that upstreams read in ways a prefix match cannot follow: empty segments (`//admin`, merged into
+ * `/admin` by nginx's default `merge_slashes on`, by Envoy's `merge_slashes`, by many frameworks' routers),
+ * matrix parameters (`/orders;x/1`, stripped by Tomcat and Spring), encoded slashes and backslashes
+ * (`/orders%2F1`, decoded by some servers), backslashes and NUL. The proxy refuses them rather than guess
+ * which route they reach, so the path a rule is matched on is always the path the upstream gets. A trailing
+ * slash (`/orders/`) is no empty segment: upstreams tell it apart, and prefix rules cover it.
  */
 export function isAmbiguousPath(path: string): boolean {
-  return /[;\\]|%2f|%5c|%00/i.test(path);
+  return /\/\/|[;\\]|%2f|%5c|%00/i.test(path);
 }
 
 function coversMethod(ruleMethod: string, method: string): boolean {

@@ -5,19 +5,9 @@ import { randomBase62 } from './encoding.js';
 import type { Environment } from './environments.js';
 import type { SigningKeyring } from './keyring.js';
 import { fail, ok, type Result } from './result.js';
+import { readSessionClaims, type SessionClaims } from './session-claims.js';
 
-export interface SessionClaims {
-  iss: string;
-  sub: string;
-  client_id: string;
-  aud: string;
-  iat: number;
-  exp: number;
-  jti: string;
-  scope: string;
-  env: Environment;
-  acct: string;
-}
+export type { SessionClaims } from './session-claims.js';
 
 export type TokenRejection = 'malformed' | 'bad_signature' | 'expired' | 'wrong_issuer' | 'wrong_environment';
 
@@ -29,7 +19,7 @@ export interface SessionTokens {
     environment: Environment,
     subject: { applicationId: string; accountId: string; scope: string },
   ): Promise<{ token: string; claims: SessionClaims }>;
-  /** Stateless: signature, `typ`, `exp`, `iss`, `aud` and `env`. */
+  /** Stateless: signature, `typ`, `exp`, `iss`, `aud`, `env`, and every claim of its kind (session-claims.ts). */
   verify(environment: Environment, token: string): Promise<Result<SessionClaims, TokenRejection>>;
 }
 
@@ -125,7 +115,10 @@ export function createSessionTokens(deps: {
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
         if (payload.env !== environment) return fail('wrong_environment');
-        const claims = Object.freeze(payload) as unknown as SessionClaims;
+        const read = readSessionClaims(payload);
+        // Signed by this environment's key, yet not claims keymint writes: refused like any bad token.
+        if (!read) return fail('malformed');
+        const claims = Object.freeze(read);
         remember(environment, token, { kid, claims });
         return ok(claims);
       } catch (error) {

@@ -1,4 +1,6 @@
 // What the runtime provides besides storage: time, logging, and background work.
+import type { StoreName } from './store-errors.js';
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
@@ -21,7 +23,8 @@ export interface Metrics {
   tokenMinted(environment: string, cache: 'hit' | 'miss' | 'off'): void;
   tokenRefused(environment: string, reason: string): void;
   requestObserved(route: string, method: string, status: number, seconds: number): void;
-  storeError(store: 'redis' | 'database'): void;
+  /** A store's backend was unavailable (StoreUnavailableError), labelled with its name. */
+  storeError(store: StoreName): void;
   /** The Prometheus text exposition, or undefined when this runtime keeps no metrics. */
   render(): Promise<{ contentType: string; body: string } | undefined>;
 }

@@ -44,7 +44,9 @@ export interface SessionStore {
   findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null>;
 }
 
-/** Thrown by a SessionStore when its backend cannot be reached; OAuth endpoints answer 503. */
-export class SessionStoreUnavailableError extends Error {
-  override name = 'SessionStoreUnavailableError';
-}
+/**
+ * A SessionStore whose backend cannot be reached throws StoreUnavailableError (`./store-errors.js`), as
+ * every store does; OAuth endpoints answer 503.
+ * @deprecated the name of that error before every store shared it; use StoreUnavailableError.
+ */
+export { StoreUnavailableError as SessionStoreUnavailableError } from './store-errors.js';

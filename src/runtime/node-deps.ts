@@ -4,12 +4,17 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../app.js';
 import type { Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
+import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
+import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
+import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
-import type { Logger, ReadinessChecks } from '../ports/runtime.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
+import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
+import type { SessionStore } from '../ports/session-store.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
@@ -39,15 +44,16 @@ export function clientIpReader(trustedProxies: number): (c: Context) => string |
   };
 }
 
-export async function createNodeDeps(config: Config, logger: Logger): Promise<NodeDeps> {
-  const database = openSqliteDatabase(config.database);
-  const store = new SqlKeyStore(database);
+/** `clock` (tests move it) reaches every store and the core alike. */
+export async function createNodeDeps(config: Config, logger: Logger, clock: Clock = systemClock): Promise<NodeDeps> {
+  const database = openSqliteDatabase(config.database, { logger });
   const pepper = resolveLocalSecret(config.secretPepper, config.database, 'secret-pepper');
   const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 
   const readiness: ReadinessChecks = { database: async () => database.ping() };
-  let sessions: RedisSessionStore | MemorySessionStore;
+  let sessions: SessionStore;
+  let rateLimiter: RateLimiter;
   let closeRedis = async () => {};
   if (config.redisUrl) {
     const redis = createRedisClient(config.redisUrl);
@@ -60,7 +66,8 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
         error: String(error),
       });
     }
-    sessions = new RedisSessionStore(redis, config.redisPrefix);
+    sessions = new RedisSessionStore(redis, { prefix: config.redisPrefix, clock });
+    rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
@@ -68,21 +75,23 @@ export async function createNodeDeps(config: Config, logger: Logger): Promise<No
     closeRedis = async () => void (await redis.quit().catch(() => redis.disconnect()));
   } else {
     logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
-    sessions = new MemorySessionStore();
+    sessions = new MemorySessionStore(clock);
+    rateLimiter = new MemoryRateLimiter(clock);
   }
 
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
   return {
     deps: {
       config,
-      keyStore: store,
-      signingKeyStore: store,
+      clock,
+      keyStore: new SqlKeyStore(database),
+      signingKeyStore: new SqlSigningKeyStore(database),
       sessionStore: sessions,
       metrics: createPrometheusMetrics(),
       crypto: nodeCrypto,
       upstreamForwarder: forwarder,
       readiness,
-      rateLimiter: sessions,
+      rateLimiter,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

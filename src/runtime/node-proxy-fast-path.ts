@@ -14,6 +14,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from '../core/proxy
 import { findRouteRule, isAmbiguousPath, missingScopes } from '../core/proxy-routes.js';
 import { createUpstreamAgents, decoderFor, errorCode, NO_BODY_STATUS, STALE_CONNECTION } from '../adapters/node/http-forwarder.js';
 import { ApiProblem } from '../http/errors/api-problem.js';
+import { ClientClosedRequest } from '../http/errors/client-closed.js';
 import { REQUEST_ID, routeLabel } from '../http/observability.js';
 import { authenticateCaller } from '../http/proxy/authenticate.js';
 import { insufficientScope } from '../http/proxy/challenges.js';
@@ -126,7 +127,11 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     const path = upstreamPath(url.pathname, environment);
     if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${method} ${url.pathname}`);
     if (isAmbiguousPath(path)) {
-      throw new ApiProblem(400, 'invalid_request', 'the path holds ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently');
+      throw new ApiProblem(
+        400,
+        'invalid_request',
+        'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
+      );
     }
 
     const caller = await authenticateCaller(c, services, environment);
@@ -141,6 +146,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
       clientIp: services.clientIp(c),
       host: c.req.header('host'),
       proto: url.protocol.replace(/:$/, ''),
+      trustedProxies: config.trustedProxies,
     });
     // GET and HEAD carry no body (as on the hono path). A body of unknown length goes chunked, whatever the
     // method: Node frames DELETE or OPTIONS bodies only when told to (see adapters/node/http-forwarder.ts).
@@ -267,8 +273,8 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
             error = new ApiProblem(502, 'bad_gateway', 'the upstream could not be reached or closed the connection');
             break;
           case 'client_closed':
-            // Nobody is left to read this; it only ends the request cleanly.
-            error = new ApiProblem(502, 'bad_gateway', 'the client closed the connection');
+            // Nobody is left to read an answer: a client abort (499), not the upstream's fault.
+            error = new ClientClosedRequest('the client closed the connection');
             break;
         }
       }

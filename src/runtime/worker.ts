@@ -2,12 +2,14 @@
 import type { Context, ExecutionContext } from 'hono';
 import { openD1Database, type D1Binding } from '../adapters/workers/d1-database.js';
 import { createConsoleLogger } from '../adapters/workers/console-logger.js';
+import { KvRateLimiter } from '../adapters/workers/kv-rate-limiter.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
+import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import { createApp, type KeymintApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ApiProblem } from '../http/errors/api-problem.js';
-import type { Defer } from '../ports/runtime.js';
+import { systemClock, type Defer } from '../ports/runtime.js';
 
 /** The bindings and variables wrangler.toml declares (secrets included). */
 export interface WorkerEnv {
@@ -64,14 +66,14 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
   }
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in D1');
   const database = openD1Database(env.DB!);
-  const store = new SqlKeyStore(database);
-  const sessions = new KvSessionStore(env.SESSIONS!, { prefix: config.redisPrefix });
+  const kv = { prefix: config.redisPrefix, clock: systemClock };
+  const sessions = new KvSessionStore(env.SESSIONS!, kv);
   return createApp({
     config,
-    keyStore: store,
-    signingKeyStore: store,
+    keyStore: new SqlKeyStore(database),
+    signingKeyStore: new SqlSigningKeyStore(database),
     sessionStore: sessions,
-    rateLimiter: sessions,
+    rateLimiter: new KvRateLimiter(env.SESSIONS!, kv),
     logger,
     rootAdminToken: config.adminToken!,
     secretPepper: config.secretPepper!,

@@ -1,4 +1,5 @@
-// Starts a real keymint on a loopback port: real SQLite file, real Redis (when available), real HTTP.
+// Starts a real keymint on a loopback port: real SQLite file, real Redis (when available) or the in-process
+// session store (the `node-memory` vitest project), real HTTP.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,10 @@ import type { ApiKeyWithSecret } from './api-key.js';
 export interface GatewayOptions {
   /** Extra KEYMINT_* variables. */
   env?: Record<string, string>;
-  /** 'redis' needs redis-server (see test/support/redis-server.ts); default: redis when available. */
+  /**
+   * 'redis' needs redis-server (see test/support/redis-server.ts); default: what the vitest project provides
+   * as `sessionStore` (vitest.config.ts), else redis when available.
+   */
   sessions?: 'redis' | 'memory';
   clock?: Clock;
   /** Reuse a database directory (to restart on the same data). */
@@ -65,7 +69,12 @@ export interface Gateway {
 
 export type { ApiKeyWithSecret } from './api-key.js';
 
-export const redisUrl = (): string | null => inject('redisUrl');
+export const redisUrl = (): string | null => inject('redisUrl') ?? null;
+
+/** The session store gateways of this vitest project use unless a test asks for one. */
+export function defaultSessionStore(): 'redis' | 'memory' {
+  return inject('sessionStore') ?? (redisUrl() ? 'redis' : 'memory');
+}
 
 export function basic(clientId: string, secret: string): string {
   const encode = (text: string) => encodeURIComponent(text.toWellFormed()).replace(/%20/g, "+");
@@ -74,7 +83,7 @@ export function basic(clientId: string, secret: string): string {
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'keymint-test-'));
-  const useRedis = (options.sessions ?? (redisUrl() ? 'redis' : 'memory')) === 'redis';
+  const useRedis = (options.sessions ?? defaultSessionStore()) === 'redis';
   if (useRedis && !redisUrl()) throw new Error('this test needs redis-server');
 
   // Listening first: the public URL (in every issuer) needs the port.
@@ -94,10 +103,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...options.env,
   });
   const logs: string[] = [];
-  const node = await createNodeDeps(config, createJsonLogger((line) => logs.push(line)));
+  const node = await createNodeDeps(config, createJsonLogger((line) => logs.push(line)), options.clock);
   const app = await createApp({
     ...node.deps,
-    ...(options.clock && { clock: options.clock }),
     ...(options.forwarder === 'fetch' && { upstreamForwarder: createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }) }),
   });
   const serving = createNodeRequestListener(app, { fastPath: options.server !== 'fetch' });

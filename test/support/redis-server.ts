@@ -7,6 +7,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** redis://127.0.0.1:<port>, or null when redis-server is not installed (and not required). */
     redisUrl: string | null;
+    /** The session store test gateways use by default; set by a vitest project (vitest.config.ts). */
+    sessionStore?: 'redis' | 'memory';
   }
 }
 

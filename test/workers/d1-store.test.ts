@@ -3,7 +3,7 @@ import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openD1Database } from '../../src/adapters/workers/d1-database.js';
-import { SqlKeyStore } from '../../src/adapters/sql/sql-store.js';
+import { SqlSigningKeyStore } from '../../src/adapters/sql/sql-signing-key-store.js';
 import type { Environment } from '../../src/core/environments.js';
 import { createSigningKeyring } from '../../src/core/keyring.js';
 import { createSealer } from '../../src/core/sealing.js';
@@ -48,7 +48,7 @@ describe('D1 executor', () => {
 
 describe('signing keys on D1', () => {
   it('lets only one of two racing inserts become the active key (partial unique index)', async () => {
-    const store = new SqlKeyStore(openD1Database(env.DB));
+    const store = new SqlSigningKeyStore(openD1Database(env.DB));
     const environment = freshEnvironment();
     const record = (kid: string) => ({
       kid,
@@ -75,7 +75,7 @@ describe('signing keys on D1', () => {
     const isolates = await Promise.all(
       Array.from({ length: 6 }, async () =>
         createSigningKeyring({
-          store: new SqlKeyStore(openD1Database(env.DB)),
+          store: new SqlSigningKeyStore(openD1Database(env.DB)),
           sealer: await createSealer(env.KEYMINT_KEK),
           clock: systemClock,
           algorithm: 'ES256',

@@ -1,9 +1,13 @@
-// KvSessionStore on workerd's Workers KV: TTLs clamped to 60 s with the token's exp still authoritative,
-// revocation through list(), the issuance cache, failure counters, and KV faults as SessionStoreUnavailableError.
+// KvSessionStore and KvRateLimiter on workerd's Workers KV: TTLs clamped to 60 s with the token's exp still
+// authoritative, revocation through list(), the issuance cache, failure counters, and KV faults as
+// StoreUnavailableError. (The ports' whole contracts: test/workers/conformance-kv.test.ts.)
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { KvRateLimiter } from '../../src/adapters/workers/kv-rate-limiter.js';
 import { KvSessionStore, type KvNamespaceLike } from '../../src/adapters/workers/kv-session-store.js';
-import { SessionStoreUnavailableError, type SessionRecord } from '../../src/ports/session-store.js';
+import { systemClock } from '../../src/ports/runtime.js';
+import type { SessionRecord } from '../../src/ports/session-store.js';
+import { StoreUnavailableError } from '../../src/ports/store-errors.js';
 
 function movableClock() {
   let offset = 0;
@@ -28,7 +32,7 @@ function freshStore(clock = movableClock()) {
     list: (options) => env.SESSIONS.list(options),
   };
   const prefix = `t${crypto.randomUUID().slice(0, 8)}`;
-  return { store: new KvSessionStore(kv, { prefix, clock }), clock, puts, prefix };
+  return { store: new KvSessionStore(kv, { prefix, clock }), limiter: new KvRateLimiter(kv, { prefix, clock }), clock, puts, prefix };
 }
 
 function session(overrides: Partial<SessionRecord> & { exp: number }): SessionRecord {
@@ -128,19 +132,19 @@ describe('KvSessionStore', () => {
   });
 
   it('counts failures in a fixed window and tells how long to wait', async () => {
-    const { store, clock } = freshStore();
-    for (let attempt = 0; attempt < 3; attempt++) await store.recordFailure(['sandbox:authfail:client:x'], 60);
+    const { limiter, clock } = freshStore();
+    for (let attempt = 0; attempt < 3; attempt++) await limiter.recordFailure(['sandbox:authfail:client:x'], 60);
     const client = 'sandbox:authfail:client:x';
     const ip = 'sandbox:authfail:ip:192.0.2.1';
-    expect(await store.retryAfter([{ key: client, limit: 4 }, { key: ip, limit: 1 }])).toBe(0);
-    const wait = await store.retryAfter([{ key: client, limit: 3 }, { key: ip, limit: 1 }]);
+    expect(await limiter.retryAfter([{ key: client, limit: 4 }, { key: ip, limit: 1 }])).toBe(0);
+    const wait = await limiter.retryAfter([{ key: client, limit: 3 }, { key: ip, limit: 1 }]);
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
     clock.advance(61);
-    expect(await store.retryAfter([{ key: client, limit: 3 }])).toBe(0);
+    expect(await limiter.retryAfter([{ key: client, limit: 3 }])).toBe(0);
   });
 
-  it('turns KV faults into SessionStoreUnavailableError, but never fails on a refused counter write', async () => {
+  it('turns KV faults into StoreUnavailableError, but never fails on a refused counter write', async () => {
     const broken: KvNamespaceLike = {
       get: async () => {
         throw new Error('KV GET failed: 503');
@@ -155,16 +159,17 @@ describe('KvSessionStore', () => {
         throw new Error('KV LIST failed');
       },
     };
-    const store = new KvSessionStore(broken);
+    const store = new KvSessionStore(broken, { clock: systemClock });
+    const limiter = new KvRateLimiter(broken, { clock: systemClock });
     const record = session({ exp: nowSeconds() + 3600 });
-    await expect(store.saveSession('sandbox', record)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
-    await expect(store.getSession('sandbox', record.jti)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
-    await expect(store.revokeSession('sandbox', record.jti)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
-    await expect(store.revokeKeySessions('sandbox', 'key_a')).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    await expect(store.saveSession('sandbox', record)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.getSession('sandbox', record.jti)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.revokeSession('sandbox', record.jti)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.revokeKeySessions('sandbox', 'key_a')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.findIssued('sandbox', { keyId: 'key_a', slot: 's' })).rejects.toBeInstanceOf(
-      SessionStoreUnavailableError,
+      StoreUnavailableError,
     );
-    await expect(store.retryAfter([{ key: 'sandbox:authfail:client:x', limit: 3 }])).rejects.toBeInstanceOf(SessionStoreUnavailableError);
-    await expect(store.recordFailure(['sandbox:authfail:client:x'], 60)).resolves.toBeUndefined();
+    await expect(limiter.retryAfter([{ key: 'sandbox:authfail:client:x', limit: 3 }])).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(limiter.recordFailure(['sandbox:authfail:client:x'], 60)).resolves.toBeUndefined();
   });
 });

@@ -32,7 +32,7 @@ export function createPrometheusMetrics(): Metrics {
   });
   const storeErrors = new Counter({
     name: 'keymint_store_errors_total',
-    help: 'Errors talking to Redis or the database',
+    help: 'Requests that found a store unavailable, by store (redis, sqlite; kv and d1 on Workers keep no metrics)',
     labelNames: ['store'],
     registers: [registry],
   });

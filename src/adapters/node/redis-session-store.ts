@@ -1,24 +1,21 @@
-// SessionStore and RateLimiter on Redis (ioredis): environment-namespaced keys that expire with the token.
+// SessionStore on Redis (ioredis): environment-namespaced keys that expire with the token.
 import { Redis } from 'ioredis';
 import type { Environment } from '../../core/environments.js';
-import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
-import {
-  SessionStoreUnavailableError,
-  type IssuanceSlot,
-  type IssuedToken,
-  type SessionRecord,
-  type SessionStore,
-} from '../../ports/session-store.js';
+import type { Clock } from '../../ports/runtime.js';
+import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
+import { guardStore } from '../../ports/store-errors.js';
 
 // Stores a session record, indexes it under its key (dropping expired entries), and, when given, keeps the
 // token for reuse. One script rather than a MULTI of six commands: the same all-or-nothing write for a
 // fraction of the client-side work (the token endpoint's profile showed ioredis per-command costs).
+// The index lives until its longest-lived session's exp (its highest score), whatever order they came in.
 // KEYS = session, key-sessions index[, issued hash]; ARGV = record, expire-at ms, exp, jti, now s[, slot, token, reuse-until ms]
 const SAVE_SESSION = `
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
-redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if newest[2] then redis.call('PEXPIREAT', KEYS[2], tonumber(newest[2]) * 1000) end
 if KEYS[3] then
   redis.call('HSET', KEYS[3], ARGV[6], ARGV[7])
   redis.call('PEXPIREAT', KEYS[3], ARGV[8])
@@ -70,29 +67,34 @@ export function createRedisClient(url: string): Redis {
   });
 }
 
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new SessionStoreUnavailableError(`redis: ${(error as Error).message}`, { cause: error });
-  }
+/** Every ioredis error is a connection, timeout or server fault: the store is unavailable. */
+export function guarded<T>(work: () => Promise<T>): Promise<T> {
+  return guardStore('redis', work);
 }
 
 interface SessionScripts {
   saveSession(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<unknown>;
 }
 
-export class RedisSessionStore implements SessionStore, RateLimiter {
+export class RedisSessionStore implements SessionStore {
   private readonly scripts: SessionScripts;
+  private readonly prefix: string;
+  private readonly clock: Clock;
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = 'km',
+    options: { prefix?: string; clock: Clock },
   ) {
+    this.prefix = options.prefix ?? 'km';
+    this.clock = options.clock;
     // defineCommand sends EVALSHA and falls back to EVAL when the server has not seen the script yet.
     if (!('kmSaveSession' in redis)) redis.defineCommand('kmSaveSession', { lua: SAVE_SESSION });
     const client = redis as unknown as { kmSaveSession: SessionScripts['saveSession'] };
     this.scripts = { saveSession: (...args) => client.kmSaveSession(...args) };
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
   }
 
   private key(environment: Environment, kind: string, id: string): string {
@@ -106,7 +108,7 @@ export class RedisSessionStore implements SessionStore, RateLimiter {
   ): Promise<void> {
     return guarded(async () => {
       const keys = [this.key(environment, 'session', record.jti), this.key(environment, 'key-sessions', record.keyId)];
-      const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, Math.floor(Date.now() / 1000)];
+      const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, this.nowSeconds()];
       if (issued) {
         keys.push(this.key(environment, 'issued', issued.slot.keyId));
         args.push(issued.slot.slot, JSON.stringify(issued.token), issued.reuseUntil * 1000);
@@ -138,7 +140,7 @@ export class RedisSessionStore implements SessionStore, RateLimiter {
         this.key(environment, 'key-sessions', keyId),
         this.key(environment, 'issued', keyId),
         this.key(environment, 'session', ''),
-        Math.floor(Date.now() / 1000),
+        this.nowSeconds(),
       );
       return Number(count);
     });
@@ -148,29 +150,6 @@ export class RedisSessionStore implements SessionStore, RateLimiter {
     return guarded(async () => {
       const value = await this.redis.hget(this.key(environment, 'issued', slot.keyId), slot.slot);
       return value ? (JSON.parse(value) as IssuedToken) : null;
-    });
-  }
-
-  retryAfter(counters: readonly FailureCounter[]): Promise<number> {
-    return guarded(async () => {
-      const names = counters.map(({ key }) => `${this.prefix}:${key}`);
-      // Nearly every call is under the limits: one MGET, and a TTL only for a counter that reached its limit.
-      const counts = await this.redis.mget(names);
-      const reached = names.filter((_, index) => Number(counts[index] ?? 0) >= counters[index]!.limit);
-      if (reached.length === 0) return 0;
-      const ttls = await Promise.all(reached.map((name) => this.redis.pttl(name)));
-      return Math.max(1, Math.ceil(Math.max(...ttls) / 1000));
-    });
-  }
-
-  recordFailure(keys: string[], windowSeconds: number): Promise<void> {
-    return guarded(async () => {
-      const multi = this.redis.multi();
-      // SET NX EX opens the window on the first failure (any Redis since 2.6.12; EXPIRE NX needs 7.0).
-      for (const key of keys) {
-        multi.set(`${this.prefix}:${key}`, 0, 'EX', windowSeconds, 'NX').incr(`${this.prefix}:${key}`);
-      }
-      await multi.exec();
     });
   }
 }

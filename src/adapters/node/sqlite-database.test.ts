@@ -37,7 +37,7 @@ describe('the better-sqlite3 fast path for key look-ups', () => {
     handle = openSqliteDatabase(':memory:');
     const fast = new SqlKeyStore(handle);
     // The same database without the fast path: SqlKeyStore falls back to drizzle (as on D1).
-    const portable = new SqlKeyStore({ db: handle.db, atomic: handle.atomic });
+    const portable = new SqlKeyStore({ db: handle.db, store: handle.store, isOutage: handle.isOutage, atomic: handle.atomic });
     await fast.createAccount({ id: 'acct_1', name: 'Acme', createdAt: 1 }, operation('op_1', 'account.created'));
     expect(await fast.insertKey(key, 3, operation('op_2', 'key.created', key.id))).toBe(true);
     await fast.touchKey(key.id, 1_700_000_000_500);

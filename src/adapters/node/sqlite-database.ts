@@ -1,5 +1,5 @@
 // Opens the embedded SQLite database (better-sqlite3), applies db/migrations, and runs atomic batches.
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -7,7 +7,8 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { SQLWrapper } from 'drizzle-orm';
 import * as schema from '../../../db/schema.js';
-import type { SqlExecutor, SqliteDatabase } from '../sql/sql-store.js';
+import type { Logger } from '../../ports/runtime.js';
+import { errorChain, type SqlExecutor, type SqliteDatabase } from '../sql/sql-store.js';
 
 /**
  * db/migrations, found from this module upwards: three levels up from src/adapters/node (tsx), from
@@ -28,12 +29,91 @@ export interface SqliteHandle extends SqlExecutor {
   ping(): void;
 }
 
-export function openSqliteDatabase(path: string): SqliteHandle {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+// SQLite result codes (primary, so extended ones such as SQLITE_IOERR_WRITE match too) that mean the
+// database cannot be used right now — locked by another process past the busy timeout, a failing disk, a
+// full disk, a file that cannot be opened — rather than that the statement was wrong.
+const OUTAGE_CODES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PROTOCOL', 'SQLITE_NOMEM'];
+
+/** Whether better-sqlite3 (or drizzle around it) failed because the database is unusable, not the statement. */
+export function isSqliteOutage(error: unknown): boolean {
+  return errorChain(error).some((link) => {
+    if (!(link instanceof Error)) return false;
+    // better-sqlite3 throws a TypeError for any use of a closed connection.
+    if (link instanceof TypeError) return link.message === 'The database connection is not open';
+    const code = (link as { code?: unknown }).code;
+    return link.name === 'SqliteError' && typeof code === 'string' && OUTAGE_CODES.some((outage) => code === outage || code.startsWith(`${outage}_`));
+  });
+}
+
+
+// Group and others may neither read nor write: without KEYMINT_KEK the database holds the signing keys'
+// private halves, and the secrets beside it (local-secrets.ts) open the admin API.
+const PRIVATE_DIRECTORY = 0o700;
+const PRIVATE_FILE = 0o600;
+const SHARED_BITS = 0o066;
+// SQLite's companions of a WAL database, and the generated secrets kept in the same directory.
+const COMPANIONS = ['-wal', '-shm'];
+const BESIDE = ['admin-token', 'secret-pepper'];
+
+/** The database's directory and files (and the secrets beside it) that exist and group or others may read or write. */
+export function findSharedDatabaseFiles(path: string): { path: string; kind: 'directory' | 'file'; mode: string }[] {
+  if (path === ':memory:') return [];
+  const file = resolve(path);
+  const directory = dirname(file);
+  const candidates = [
+    { path: directory, kind: 'directory' as const },
+    ...[file, ...COMPANIONS.map((suffix) => `${file}${suffix}`), ...BESIDE.map((name) => join(directory, name))].map(
+      (candidate) => ({ path: candidate, kind: 'file' as const }),
+    ),
+  ];
+  const shared = [];
+  for (const candidate of candidates) {
+    let mode: number;
+    try {
+      mode = statSync(candidate.path).mode & 0o777;
+    } catch {
+      continue;
+    }
+    if (mode & SHARED_BITS) shared.push({ ...candidate, mode: `0${mode.toString(8)}` });
+  }
+  return shared;
+}
+
+/**
+ * Creates what is missing of the database's directory (0700) and file (0600) before SQLite opens it: SQLite
+ * creates a new file 0644 (less the umask), and its `-wal` and `-shm` files with the database file's mode.
+ */
+function createPrivately(path: string): void {
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIRECTORY });
+  try {
+    closeSync(openSync(file, 'wx', PRIVATE_FILE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/**
+ * Opens (creating it privately if need be) and migrates the database. With a `logger`, warns about an
+ * existing directory or file that group or others may read or write; keymint leaves their modes alone.
+ */
+export function openSqliteDatabase(
+  path: string,
+  options: { logger?: Pick<Logger, 'warn'>; busyTimeoutMs?: number } = {},
+): SqliteHandle {
+  if (path !== ':memory:') {
+    for (const shared of findSharedDatabaseFiles(path)) {
+      options.logger?.warn(
+        `group or others may read or write this ${shared.kind} of keymint's data (the database holds the private signing keys unless KEYMINT_KEK is set, the admin-token file opens the admin API); chmod ${shared.kind === 'directory' ? 700 : 600} it`,
+        { path: shared.path, mode: shared.mode },
+      );
+    }
+    createPrivately(path);
+  }
   const sqlite = new Database(path);
   // WAL lets readers go on during a write; the busy timeout makes a second process wait instead of failing.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   const db = drizzle(sqlite, { schema });
@@ -44,6 +124,8 @@ export function openSqliteDatabase(path: string): SqliteHandle {
   const prepared = new Map<string, Database.Statement>();
   return {
     db: db as unknown as SqliteDatabase,
+    store: 'sqlite',
+    isOutage: isSqliteOutage,
     atomic: async (statements) => runAll.immediate(statements),
     async first(query, params) {
       let statement = prepared.get(query);

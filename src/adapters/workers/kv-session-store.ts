@@ -1,15 +1,9 @@
-// SessionStore and RateLimiter on Workers KV: environment-namespaced keys, TTLs clamped to KV's 60 s minimum.
+// SessionStore on Workers KV: environment-namespaced keys, TTLs clamped to KV's 60 s minimum.
 import { toBase64Url, utf8 } from '../../core/encoding.js';
 import type { Environment } from '../../core/environments.js';
-import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
-import { systemClock, type Clock } from '../../ports/runtime.js';
-import {
-  SessionStoreUnavailableError,
-  type IssuanceSlot,
-  type IssuedToken,
-  type SessionRecord,
-  type SessionStore,
-} from '../../ports/session-store.js';
+import type { Clock } from '../../ports/runtime.js';
+import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
+import { guardStore } from '../../ports/store-errors.js';
 
 /**
  * The part of a Workers KV binding (`KVNamespace`) this store uses. Declared here rather than taken
@@ -35,27 +29,23 @@ interface CachedIssue {
   reuseUntil: number;
 }
 
-/** A failure counter's fixed window: how many failures, and when the window closes (ms). */
-interface FailureWindow {
-  count: number;
-  resetAt: number;
-}
-
 /** Index entries carry the session's `exp`, so revocation can skip expired ones without a read. */
 interface IndexMetadata {
   exp: number;
 }
 
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new SessionStoreUnavailableError(`workers kv: ${(error as Error).message}`, { cause: error });
-  }
+/** Every error a KV binding throws is a KV fault: the store is unavailable. */
+export function guarded<T>(work: () => Promise<T>): Promise<T> {
+  return guardStore('kv', work);
 }
 
-function parse<T>(value: string | null): T | null {
+export function parse<T>(value: string | null): T | null {
   return value === null ? null : (JSON.parse(value) as T);
+}
+
+/** Seconds from now until `untilSeconds`, raised to KV's minimum; readers check the real deadline themselves. */
+export function kvExpirationTtl(clock: Clock, untilSeconds: number): number {
+  return Math.max(KV_MIN_TTL_SECONDS, untilSeconds - Math.floor(clock.now() / 1000));
 }
 
 /** A KV-safe name for an issuance slot (application ID, audience and scope can exceed KV's key length). */
@@ -63,25 +53,24 @@ async function slotDigest(slot: string): Promise<string> {
   return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(slot))));
 }
 
-export class KvSessionStore implements SessionStore, RateLimiter {
+export class KvSessionStore implements SessionStore {
   private readonly clock: Clock;
   private readonly prefix: string;
 
   constructor(
     private readonly kv: KvNamespaceLike,
-    options: { prefix?: string; clock?: Clock } = {},
+    options: { prefix?: string; clock: Clock },
   ) {
     this.prefix = options.prefix ?? 'km';
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
   }
 
   private nowSeconds(): number {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  /** Seconds until `untilSeconds`, raised to KV's minimum; readers check the real deadline themselves. */
   private ttlUntil(untilSeconds: number): number {
-    return Math.max(KV_MIN_TTL_SECONDS, untilSeconds - this.nowSeconds());
+    return kvExpirationTtl(this.clock, untilSeconds);
   }
 
   private key(environment: Environment, kind: string, id: string): string {
@@ -189,45 +178,5 @@ export class KvSessionStore implements SessionStore, RateLimiter {
   /** Rejects when KV cannot answer (behind /readyz). */
   ping(): Promise<void> {
     return guarded(async () => void (await this.kv.get(`${this.prefix}:readyz`, 'text')));
-  }
-
-  retryAfter(counters: readonly FailureCounter[]): Promise<number> {
-    return guarded(async () => {
-      const waits = await Promise.all(
-        counters.map(async ({ key, limit }) => {
-          const window = parse<FailureWindow>(await this.kv.get(`${this.prefix}:${key}`, 'text'));
-          const left = window ? window.resetAt - this.clock.now() : 0;
-          if (!window || left <= 0 || window.count < limit) return 0;
-          return Math.max(1, Math.ceil(left / 1000));
-        }),
-      );
-      return Math.max(0, ...waits);
-    });
-  }
-
-  /**
-   * Best effort: KV has no atomic increment and accepts about one write per second per key, so a
-   * burst of failures is undercounted, and a refused write is ignored — the caller's answer
-   * (401 invalid_client) is already decided and must not turn into a 503.
-   */
-  async recordFailure(keys: string[], windowSeconds: number): Promise<void> {
-    await Promise.all(
-      keys.map(async (key) => {
-        const name = `${this.prefix}:${key}`;
-        try {
-          const now = this.clock.now();
-          const current = parse<FailureWindow>(await this.kv.get(name, 'text'));
-          const window: FailureWindow =
-            current && current.resetAt > now
-              ? { count: current.count + 1, resetAt: current.resetAt }
-              : { count: 1, resetAt: now + windowSeconds * 1000 };
-          await this.kv.put(name, JSON.stringify(window), {
-            expirationTtl: this.ttlUntil(Math.ceil(window.resetAt / 1000)),
-          });
-        } catch {
-          // See above: counting failures is advisory.
-        }
-      }),
-    );
   }
 }

@@ -3,7 +3,7 @@
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { SessionStoreUnavailableError } from '../../ports/session-store.js';
+import { StoreUnavailableError } from '../../ports/store-errors.js';
 import type { Services } from '../services.js';
 import { ConsoleError, renderPage, type ConsoleEnv } from './context.js';
 import { Layout } from './layout.js';
@@ -23,9 +23,10 @@ function consoleErrorOf(error: Error, services: Services, c: Context): ConsoleEr
         return new ConsoleError(status, 'Bad request', error.message || 'The console could not read that request.');
     }
   }
-  if (error instanceof SessionStoreUnavailableError) {
-    services.logger.warn('session store unavailable', { path: c.req.path, error: error.message });
-    return new ConsoleError(503, 'Temporarily unavailable', 'The session store is unavailable; nothing was changed. Retry shortly.');
+  if (error instanceof StoreUnavailableError) {
+    services.logger.warn(`${error.role} unavailable`, { path: c.req.path, error: error.message });
+    const role = error.role === 'database' ? 'The database' : 'The session store';
+    return new ConsoleError(503, 'Temporarily unavailable', `${role} is unavailable; nothing was changed. Retry shortly.`);
   }
   services.logger.error('unhandled console error', {
     method: c.req.method,

@@ -4,7 +4,7 @@ import type { Handler } from 'hono';
 import * as z from 'zod';
 import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS, OAuthError } from '../errors/oauth-error.js';
-import { SessionStoreUnavailableError } from '../../ports/session-store.js';
+import { StoreUnavailableError } from '../../ports/store-errors.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../core/environments.js';
 import { authenticateClient } from './client-auth.js';
@@ -46,7 +46,7 @@ export const tokenRoute = createRoute({
 
 function refusalReason(error: unknown): string {
   if (error instanceof OAuthError) return error.reason;
-  if (error instanceof SessionStoreUnavailableError) return 'temporarily_unavailable';
+  if (error instanceof StoreUnavailableError) return 'temporarily_unavailable';
   return 'server_error';
 }
 

@@ -32,7 +32,7 @@ const OAUTH_TEXT: Record<number, string> = {
   401: 'invalid_client (or invalid_token for bearer callers)',
   413: 'Body too large',
   429: 'Too many failed client authentications (Retry-After)',
-  503: 'temporarily_unavailable: the session store is down',
+  503: 'temporarily_unavailable: the session store or the database is down (Retry-After)',
 };
 
 export function problems(...statuses: (keyof typeof PROBLEM_TEXT)[]) {

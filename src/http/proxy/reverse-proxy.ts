@@ -5,6 +5,7 @@ import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
 import { findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
 import { assertNever } from '../../core/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
+import { ClientClosedRequest } from '../errors/client-closed.js';
 import type { Services } from '../services.js';
 import { authenticateCaller } from './authenticate.js';
 import { insufficientScope } from './challenges.js';
@@ -30,7 +31,11 @@ export function reverseProxy(services: Services, environment: Environment): Hand
     // Only an odd spelling of the prefix gets here (the router decodes, `url.pathname` does not).
     if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${c.req.method} ${url.pathname}`);
     if (isAmbiguousPath(path)) {
-      throw new ApiProblem(400, 'invalid_request', 'the path holds ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently');
+      throw new ApiProblem(
+        400,
+        'invalid_request',
+        'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
+      );
     }
 
     const caller = await authenticateCaller(c, services, environment);
@@ -45,6 +50,7 @@ export function reverseProxy(services: Services, environment: Environment): Hand
         clientIp: services.clientIp(c),
         host: c.req.header('host'),
         proto: url.protocol.replace(/:$/, ''),
+        trustedProxies: config.trustedProxies,
       }),
       // GET and HEAD carry no body; not asking for one spares building a web Request per call on Node.
       body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body,
@@ -59,8 +65,8 @@ export function reverseProxy(services: Services, environment: Environment): Hand
         logger.warn('upstream unreachable', { environment, method: c.req.method, path, error: forwarded.detail });
         throw new ApiProblem(502, 'bad_gateway', 'the upstream could not be reached or closed the connection');
       case 'client_closed':
-        // Nobody is left to read this; it only ends the request cleanly.
-        throw new ApiProblem(502, 'bad_gateway', 'the client closed the connection');
+        // Nobody is left to read an answer: a client abort (499), not the upstream's fault.
+        throw new ClientClosedRequest('the client closed the connection');
       default:
         return assertNever(forwarded.reason);
     }

@@ -2,10 +2,10 @@
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { isEnvironment, type Environment } from '../../core/environments.js';
 import { isScopeToken } from '../../core/scopes.js';
-import type { SessionClaims } from '../../core/session-tokens.js';
+import { readSessionClaims, type SessionClaims } from '../../core/session-claims.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { readBearerToken } from '../oauth/bearer.js';
 import { insufficientScope, invalidToken } from './challenges.js';
@@ -22,9 +22,7 @@ export interface SessionAuthOptions {
 }
 
 /** The verified claims of a session token (RFC 9068), as `c.get('keymintSession')` gives them. */
-export interface KeymintSession extends Omit<SessionClaims, 'aud'> {
-  /** A string in keymint's tokens; an array is valid JWT too. */
-  aud: string | string[];
+export interface KeymintSession extends SessionClaims {
   /** `scope`, split. */
   scopes: string[];
 }
@@ -88,7 +86,8 @@ function isTokenProblem(error: unknown): boolean {
 const VERIFIED_ENTRIES = 10_000;
 
 interface Verified {
-  claims: JWTPayload;
+  /** Signature, `iss`, `aud`, `env` and the claims' schema checked. */
+  claims: Readonly<SessionClaims>;
   /** The key set it was checked against: a refetched set (rotation, unknown kid) checks every token anew. */
   keySetGeneration: number;
 }
@@ -99,8 +98,8 @@ function reject(error: OAuthError): never {
 
 /**
  * Verifies `Authorization: Bearer <session token>` statelessly: signature from the issuer's JWKS (fetched
- * once, cached, refetched for an unknown `kid`), `typ: at+jwt`, `iss`, `aud`, `exp`, `env` and the
- * required scopes. Answers RFC 6750 errors; on success `c.get('keymintSession')` holds the claims.
+ * once, cached, refetched for an unknown `kid`), `typ: at+jwt`, `iss`, `aud`, `exp`, `env`, every claim
+ * against keymint's claims schema, and the required scopes. Answers RFC 6750 errors; on success `c.get('keymintSession')` holds the claims.
  */
 export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<SessionAuthEnv> {
   const settings = readSettings(options);
@@ -121,17 +120,17 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
    * The claims of a token verified before against the key set still in use, while that set is fresh and the
    * token unexpired: all a full verification would look at again (jose: expired once `exp` ≤ now).
    */
-  function remembered(token: string): JWTPayload | undefined {
+  function remembered(token: string): Readonly<SessionClaims> | undefined {
     const entry = verified.get(token);
     if (!entry) return undefined;
-    if (entry.keySetGeneration === keySetGeneration && keySet.fresh && (entry.claims.exp ?? 0) > Math.floor(Date.now() / 1000)) {
+    if (entry.keySetGeneration === keySetGeneration && keySet.fresh && entry.claims.exp > Math.floor(Date.now() / 1000)) {
       return entry.claims;
     }
     verified.delete(token);
     return undefined;
   }
 
-  function remember(token: string, claims: JWTPayload, generation: number): void {
+  function remember(token: string, claims: Readonly<SessionClaims>, generation: number): void {
     if (verified.size >= VERIFIED_ENTRIES) verified.delete(verified.keys().next().value!);
     verified.set(token, { claims, keySetGeneration: generation });
   }
@@ -153,35 +152,39 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
       if (error instanceof OAuthError) reject(error);
       throw error;
     }
-    let claims: Record<string, unknown> | undefined = remembered(token);
-    try {
-      if (!claims) {
-        const generation = keySetGeneration;
-        ({ payload: claims } = await jwtVerify(token, getKey, {
+    let claims = remembered(token);
+    if (!claims) {
+      // The generation from before: a set fetched meanwhile makes the next call verify once more.
+      const generation = keySetGeneration;
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
           algorithms: ['ES256', 'EdDSA'],
           typ: 'at+jwt',
           issuer: settings.issuer,
           audience: settings.audience,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         }));
-        // The generation from before: a set fetched meanwhile makes the next call verify once more.
-        remember(token, Object.freeze(claims), generation);
+      } catch (error) {
+        if (error instanceof KeySetUnavailable) {
+          reject(new OAuthError(503, 'temporarily_unavailable', 'the token issuer cannot be reached', { 'Retry-After': '5' }));
+        }
+        if (error instanceof errors.JWTExpired) reject(invalidToken(environment, 'the session token has expired'));
+        if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here'));
+        throw error;
       }
-    } catch (error) {
-      if (error instanceof KeySetUnavailable) {
-        reject(new OAuthError(503, 'temporarily_unavailable', 'the token issuer cannot be reached', { 'Retry-After': '5' }));
-      }
-      if (error instanceof errors.JWTExpired) reject(invalidToken(environment, 'the session token has expired'));
-      if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here'));
-      throw error;
+      if (payload.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
+      // The same schema as keymint's own verification: a signature does not make the claims well-formed.
+      const read = readSessionClaims(payload);
+      if (!read) reject(invalidToken(environment, 'the session token is not valid here'));
+      claims = Object.freeze(read);
+      remember(token, claims, generation);
     }
-    if (claims.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
-    const scope = typeof claims.scope === 'string' ? claims.scope : '';
-    const scopes = scope.split(' ').filter(Boolean);
+    const scopes = claims.scope.split(' ').filter(Boolean);
     if (settings.requiredScopes.some((required) => !scopes.includes(required))) {
       reject(insufficientScope(environment, settings.requiredScopes));
     }
-    c.set('keymintSession', { ...(claims as Omit<KeymintSession, 'scopes'>), scope, scopes });
+    c.set('keymintSession', { ...claims, scopes });
     await next();
   };
 }

@@ -1,0 +1,107 @@
+// UsageMeter on Redis: one hash per key and UTC day, a field per hour and counter, in the key's own hash slot.
+import type { Redis } from 'ioredis';
+import type { KeyRef } from '../../ports/key-ref.js';
+import { systemClock, type Clock } from '../../ports/runtime.js';
+import {
+  DAY_MS,
+  emptyCounts,
+  HOUR_MS,
+  USAGE_COUNTERS,
+  USAGE_RETENTION_DAYS,
+  type HourlyUsage,
+  type UsageCounter,
+  type UsageCounts,
+  type UsageMeter,
+} from '../../ports/usage-meter.js';
+import { guardStore } from '../../ports/store-errors.js';
+
+// A day's hash lives its 90 days after the day ends, and a day's grace for lagging clocks: 92 days from its start.
+const KEEP_MS = (USAGE_RETENTION_DAYS + 2) * DAY_MS;
+
+const EXPIRY_REFRESH_MS = 60_000;
+const MAX_TRACKED_HASHES = 100_000;
+
+const COUNTERS = new Set<string>(USAGE_COUNTERS);
+const pad = (value: number) => String(value).padStart(2, '0');
+
+/**
+ * `km:{sandbox:key_…}:usage:20261202` → `{"03:2xx": "17", "03:tokens": "2", …}`. A day rather than an hour per
+ * hash: a key active all day costs one Redis key instead of 24, and a 90-day read is 90 HGETALLs, not 2160.
+ */
+export class RedisUsageMeter implements UsageMeter {
+  /** When this process last set each day hash's TTL. */
+  private readonly expirySetAt = new Map<string, number>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly clock: Clock = systemClock,
+    private readonly prefix = 'km',
+  ) {}
+
+  private dayKey(key: KeyRef, dayStartMs: number): string {
+    const day = new Date(dayStartMs);
+    const date = `${day.getUTCFullYear()}${pad(day.getUTCMonth() + 1)}${pad(day.getUTCDate())}`;
+    return `${this.prefix}:{${key.environment}:${key.keyId}}:usage:${date}`;
+  }
+
+  count(key: KeyRef, counter: UsageCounter): Promise<void> {
+    return guardStore('redis', async () => {
+      const now = this.clock.now();
+      const dayStartMs = now - (now % DAY_MS);
+      const name = this.dayKey(key, dayStartMs);
+      const field = `${pad(new Date(now).getUTCHours())}:${counter}`;
+      if (!this.expiryDue(name, now)) {
+        await this.redis.hincrby(name, field, 1);
+        return;
+      }
+      // Issued in the same tick, the two go out in one write (the client auto-pipelines). The TTL is relative
+      // to the injected clock, so a test's clock gives the lifetime a real one would; each setting names the
+      // same end (92 days from the day's start), which needs no `EXPIRE … NX` (Redis 7) to be idempotent.
+      try {
+        await Promise.all([this.redis.hincrby(name, field, 1), this.redis.pexpire(name, dayStartMs + KEEP_MS - now)]);
+      } catch (error) {
+        this.expirySetAt.delete(name);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Whether this write should (re)set the hash's TTL: on its first write from this process, then at most once
+   * a minute, so that a hash recreated after a Redis restart gets its TTL back within the minute. In between,
+   * a call costs one HINCRBY.
+   */
+  private expiryDue(name: string, now: number): boolean {
+    const last = this.expirySetAt.get(name);
+    if (last !== undefined && now - last < EXPIRY_REFRESH_MS && now >= last) return false;
+    if (this.expirySetAt.size >= MAX_TRACKED_HASHES) this.expirySetAt.clear();
+    this.expirySetAt.set(name, now);
+    return true;
+  }
+
+  readHours(key: KeyRef, fromMs: number, toMs: number): Promise<HourlyUsage[]> {
+    return guardStore('redis', async () => {
+      const firstDay = fromMs - (fromMs % DAY_MS);
+      const days: number[] = [];
+      for (let day = firstDay; day < toMs; day += DAY_MS) days.push(day);
+      if (days.length === 0) return [];
+      // Every day of one key is in one hash slot: one pipeline to one node, also on Redis Cluster.
+      const pipeline = this.redis.pipeline();
+      for (const day of days) pipeline.hgetall(this.dayKey(key, day));
+      const replies = (await pipeline.exec()) ?? [];
+      const hours = new Map<number, UsageCounts>();
+      replies.forEach(([error, fields], index) => {
+        if (error) throw error;
+        for (const [field, value] of Object.entries(fields as Record<string, string>)) {
+          const [hour, counter] = field.split(':') as [string, string];
+          const hourStartMs = days[index]! + Number(hour) * HOUR_MS;
+          if (!COUNTERS.has(counter) || hourStartMs < fromMs || hourStartMs >= toMs) continue;
+          let counts = hours.get(hourStartMs);
+          if (!counts) hours.set(hourStartMs, (counts = emptyCounts()));
+          counts[counter as UsageCounter] += Number(value);
+        }
+      });
+      return [...hours].sort(([a], [b]) => a - b).map(([hourStartMs, counts]) => ({ hourStartMs, counts }));
+    });
+  }
+}
