@@ -238,7 +238,8 @@ export async function createApp(deps: AppDeps) {
       : new ApiProblem(500, 'internal_error', 'internal error').toResponse();
   });
 
-  return app;
+  // The services too: the Node runtime's proxy fast path (runtime/node-proxy-fast-path.ts) calls them directly.
+  return Object.assign(app, { services });
 }
 
 export type KeymintApp = Awaited<ReturnType<typeof createApp>>;
