@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { freePort, killAllChildrenNow, processTree, sampleRss, startChild, stopAllChildren, waitFor, type Child } from './lib/children.js';
 import { basic, createKeys, REPO_ROOT, spawnKeymint, startKeymint, type Credential, type Keymint, type KeymintOptions } from './lib/keymint.js';
 import { buildBundle } from './lib/bundle.js';
+import { startNginx } from './lib/nginx.js';
 import { runLoad, summarize, type LoadChunk, type LoadOptions, type LoadResult } from './lib/load.js';
 import { loadAverage, machineLine, watchCpu, watchForeignCpu } from './lib/machine.js';
 import { OPAQUE_RESOURCE } from './lib/peer-resources.js';
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     'keymint-root': { type: 'string' },
+    'compare-root': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -48,6 +50,8 @@ if (flags.help) {
   --profile         run keymint with --cpu-prof (profiles in bench/profiles/)
   --out FILE        where to write the markdown (default bench/results/<date>.md)
   --keymint-root D  run keymint from another checkout (a git worktree), for A/B comparisons
+  --compare-root D  also run keymint from another checkout beside this one and measure the two in
+                    alternating slices (rows 11–14: proxy, issuance, introspection)
 `);
   process.exit(0);
 }
@@ -69,6 +73,8 @@ const workers = positive('workers', flags.workers);
 const coldStarts = flags['cold-starts'] !== undefined ? positive('cold-starts', flags['cold-starts']) : duration < 5 ? 3 : 5;
 const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim())) : undefined;
 const wants = (scenario: string) => !only || only.has(scenario);
+// `--only 4` also takes 4b, 4n and 4g; the cluster rows (1c, 1d, 3c) start a cluster and are asked for by name.
+const wantsRow = (row: string) => wants(row) || (!['1c', '1d', '3c'].includes(row) && wants(row.replace(/\D+$/, '')));
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -89,7 +95,7 @@ interface Row {
   keymint: Side;
   peer: Side;
   /** How the ratio column reads for this row. */
-  ratio: (keymint: LoadResult, peer: LoadResult) => string;
+  ratio: (keymint: LoadResult, peer: LoadResult, keymintSide: Side, peerSide: Side) => string;
   note?: string;
 }
 
@@ -156,7 +162,7 @@ async function startServer(name: string, script: string, env: Record<string, str
     env: { NODE_ENV: 'production', PORT: String(port), ...env },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} to listen`, async () => ((await fetch(url).catch(() => undefined)) ? true : undefined), { child, timeoutMs: 30_000 });
+  await waitFor(`${name} to listen`, async () => ((await fetch(url).catch(() => undefined)) ? true : undefined), { child, timeoutMs: 120_000 });
   return { url, child };
 }
 
@@ -335,11 +341,18 @@ async function main(): Promise<void> {
   const credentialsFile = join(workDir, 'credentials.json');
   writeFileSync(credentialsFile, JSON.stringify(credentials));
 
-  log('starting oidc-provider and the bare limit…');
-  const [peer, bare] = await Promise.all([
+  log('starting oidc-provider and the two floors of scenario 1…');
+  const floorEnv = { CREDENTIALS_FILE: credentialsFile, PEPPER: pepper, REDIS_URL: redisServer.url };
+  const [peer, bare, raw] = await Promise.all([
     startServer('oidc-provider', 'bench/servers/oidc-peer.ts', { CREDENTIALS_FILE: credentialsFile }),
-    startServer('bare limit', 'bench/servers/bare-limit.ts', { CREDENTIALS_FILE: credentialsFile, PEPPER: pepper, REDIS_URL: redisServer.url }),
+    startServer('bare limit', 'bench/servers/bare-limit.ts', floorEnv),
+    startServer('raw limit', 'bench/servers/raw-limit.ts', floorEnv),
   ]);
+  // --compare-root: the same keymint from another checkout, on the same database and Redis (rows 11–14).
+  const compare = flags['compare-root']
+    ? await startKeymint('keymint (compare)', { ...mainOptions, port: await freePort(), root: flags['compare-root'] })
+    : undefined;
+  const compareLabel = `keymint at ${flags['compare-root']}`;
 
   const keymintToken = `${keymint.url}/sandbox/oauth/token`;
   const peerToken = `${peer.url}/token`;
@@ -348,6 +361,10 @@ async function main(): Promise<void> {
   await checkTokenEndpoint('keymint', keymintToken, credentials[0]!);
   await checkTokenEndpoint('oidc-provider', peerToken, credentials[0]!);
   await checkTokenEndpoint('bare limit', bareToken, credentials[0]!);
+  const rawToken = `${raw.url}/sandbox/oauth/token`;
+  await checkTokenEndpoint('raw limit', rawToken, credentials[0]!);
+  const compareToken = compare && `${compare.url}/sandbox/oauth/token`;
+  if (compareToken) await checkTokenEndpoint(compareLabel, compareToken, credentials[0]!);
 
   const tokenLoad = (url: string) => ({ url, requests: tokenRequests(credentials, new URL(url).pathname) });
   const keymintContender = { label: 'keymint, cache off', load: tokenLoad(keymintToken), pid: keymint.child.pid };
@@ -357,23 +374,24 @@ async function main(): Promise<void> {
   };
 
   // 1 and 6: keymint, oidc-provider and the bare limit, interleaved.
-  if (wants('1') || wants('6')) {
-    log('1 and 6. token issuance, cache off: keymint, oidc-provider, the bare limit');
+  const shareOf = (what: string) => (k: LoadResult, p: LoadResult) => `${Math.round((k.requestsPerSecond / p.requestsPerSecond) * 100)}% of ${what}`;
+  if (['1', '6', '6f', '6r', '13'].some(wantsRow)) {
+    log('1 and 6. token issuance, cache off: keymint, oidc-provider, the bare limit (hono) and the raw limit (node:http)');
     await flushRedis();
-    const [k, p, b] = await measureGroup([
+    const [k, p, b, r, c] = await measureGroup([
       keymintContender,
       { label: 'oidc-provider', load: tokenLoad(peerToken), pid: peer.child.pid },
-      { label: 'bare limit', load: tokenLoad(bareToken), pid: bare.child.pid },
+      { label: 'bare limit (@hono/node-server)', load: tokenLoad(bareToken), pid: bare.child.pid },
+      { label: 'raw limit (node:http)', load: tokenLoad(rawToken), pid: raw.child.pid },
+      ...(compare && wantsRow('13') ? [{ label: compareLabel, load: tokenLoad(compareToken!), pid: compare.child.pid }] : []),
     ]);
-    if (wants('1')) rows.push({ scenario: '1. Token issuance, cache off (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
-    if (wants('6')) {
-      rows.push({
-        scenario: '6. Bare limit of scenario 1 (peer: bare handler)',
-        keymint: k!,
-        peer: b!,
-        ratio: (kr, br) => `${Math.round((kr.requestsPerSecond / br.requestsPerSecond) * 100)}% of bare`,
-      });
+    if (wantsRow('1')) rows.push({ scenario: '1. Token issuance, cache off (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
+    if (wantsRow('6')) rows.push({ scenario: '6. Bare limit of scenario 1 (peer: bare hono handler)', keymint: k!, peer: b!, ratio: shareOf('bare') });
+    if (wantsRow('6f')) {
+      rows.push({ scenario: '6f. The framework layer: bare hono handler (peer: raw node:http floor)', keymint: b!, peer: r!, ratio: shareOf('raw') });
     }
+    if (wantsRow('6r')) rows.push({ scenario: '6r. Raw floor of scenario 1 (peer: raw node:http floor)', keymint: k!, peer: r!, ratio: shareOf('raw') });
+    if (c) rows.push({ scenario: `13. A/B: token issuance, cache off (peer: ${compareLabel})`, keymint: k!, peer: c, ratio: rateRatio });
   }
 
   // 1c/1d/3c. Cluster mode, when the runtime supports KEYMINT_WORKERS: the workers against oidc-provider
@@ -411,7 +429,7 @@ async function main(): Promise<void> {
   }
 
   // 3 (and 3c). Introspection
-  if (wants('3') || (clustered && wants('3c'))) {
+  if (wantsRow('3') || (clustered && wants('3c')) || (compare && wantsRow('14'))) {
     log('3. introspection');
     await flushRedis();
     const caller = credentials[0]!;
@@ -435,12 +453,18 @@ async function main(): Promise<void> {
       const body = (await answer.json().catch(() => ({}))) as { active?: boolean };
       if (answer.status !== 200 || body.active !== true) throw new Error(`${name}: introspection of a live token did not answer active:true (${answer.status} ${JSON.stringify(body)})`);
     }
-    if (wants('3')) {
-      const [k, p] = await measureGroup([
+    // A token of the compared keymint's own issuer (its public URL differs).
+    const compareLoad = compare && wantsRow('14')
+      ? introspect(`${compare.url}/sandbox/oauth/introspect`, await checkTokenEndpoint(compareLabel, compareToken!, caller))
+      : undefined;
+    if (wantsRow('3') || compareLoad) {
+      const [k, p, c] = await measureGroup([
         { label: 'keymint introspection', load: keymintLoad, pid: keymint.child.pid },
         { label: 'oidc-provider introspection', load: peerLoad, pid: peer.child.pid },
+        ...(compareLoad ? [{ label: `${compareLabel}, introspection`, load: compareLoad, pid: compare!.child.pid }] : []),
       ]);
-      rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
+      if (wantsRow('3')) rows.push({ scenario: '3. Introspection, RFC 7662 (peer: oidc-provider)', keymint: k!, peer: p!, ratio: rateRatio });
+      if (c) rows.push({ scenario: `14. A/B: introspection (peer: ${compareLabel})`, keymint: k!, peer: c, ratio: rateRatio });
     }
     if (clustered && wants('3c')) {
       // A token of the cluster's own issuer (its public URL differs from row 3's keymint).
@@ -456,45 +480,115 @@ async function main(): Promise<void> {
       rows.push({ scenario: clusterRows[2][1], keymint: many!, peer: p!, ratio: rateRatio });
     }
   }
-  await Promise.all([peer.child.stop(), bare.child.stop(), clustered?.stop()]);
+  await Promise.all([peer.child.stop(), bare.child.stop(), raw.child.stop(), clustered?.stop()]);
 
-  // 4 and 5. The reverse proxy, when it exists.
-  if (wants('4') || wants('5')) {
+  // 4, 5, 8, 9 (and 11, 12). The reverse proxy, when it exists, beside a bare node:http proxy and nginx in
+  // front of the same upstream, all measured in one group per connection count.
+  const proxyRows = ['4', '4b', '4n', '4g', '5', '5b', '5n', '5g', '8', '8b', '9', '9b', '11', '12'];
+  if (proxyRows.some(wantsRow)) {
     const direct = `${upstream.url}/v1/items?limit=10`;
-    const proxied = `${keymint.url}/sandbox/api/v1/items?limit=10`;
+    const proxied = (base: string) => `${base}/sandbox/api/v1/items?limit=10`;
     const caller = credentials[0]!;
     const bearer = await checkTokenEndpoint('keymint', keymintToken, caller);
-    const probe = await fetch(proxied, { headers: { authorization: `Bearer ${bearer}` } });
+    const probe = await fetch(proxied(keymint.url), { headers: { authorization: `Bearer ${bearer}` } });
     const proxyBuilt = probe.status === 200;
     await probe.arrayBuffer();
-    const addedP50 = (k: LoadResult, p: LoadResult) => `+${fmtMs(k.p50Ms - p.p50Ms)} ms p50`;
-    const rowsFor = [
+    const addedP50 = (k: LoadResult, p: LoadResult) => `${k.p50Ms >= p.p50Ms ? '+' : '−'}${fmtMs(Math.abs(k.p50Ms - p.p50Ms))} ms p50`;
+    const ways = [
       ['4', 'bearer token', { authorization: `Bearer ${bearer}` }],
       ['5', '`Api-Key` header', { 'api-key': caller.applicationSecret }],
     ] as const;
     if (!proxyBuilt) {
-      log(`4/5. proxy: GET ${proxied} answered ${probe.status}; proxy rows are n/a`);
+      log(`4/5. proxy: GET ${proxied(keymint.url)} answered ${probe.status}; proxy rows are n/a`);
       notes.push(`Proxy rows: keymint answered ${probe.status} on /sandbox/api/* — the reverse proxy is not built yet.`);
       const na = 'n/a (proxy not built yet)';
-      for (const [number, how] of rowsFor) {
-        if (wants(number)) rows.push({ scenario: `${number}. Proxy GET, ${how} (peer: upstream direct)`, keymint: missing('keymint proxy', na), peer: missing('upstream', na), ratio: addedP50 });
+      for (const [number, how] of ways) {
+        if (wantsRow(number)) rows.push({ scenario: `${number}. Proxy GET, ${how} (peer: upstream direct)`, keymint: missing('keymint proxy', na), peer: missing('upstream', na), ratio: addedP50 });
       }
     } else {
-      // At 50 connections the added latency is mostly queueing (p50 ≈ connections / rate); one connection
-      // shows what the proxy adds to a single call.
-      for (const [suffix, connectionCount] of [['', connections], ['b', 1]] as const) {
-        log(`4${suffix}/5${suffix}. proxy vs straight to the upstream, ${connectionCount} connection(s)`);
-        const chosen = rowsFor.filter(([number]) => wants(number));
-        const sides = await measureGroup([
-          { label: `upstream, direct, ${connectionCount} conn.`, load: { url: direct, connections: connectionCount }, pid: upstream.child.pid },
-          ...chosen.map(([, how, headers]) => ({ label: `keymint proxy, ${how}, ${connectionCount} conn.`, load: { url: proxied, headers, connections: connectionCount }, pid: keymint.child.pid })),
-        ]);
-        chosen.forEach(([number, how], index) => {
-          const at = suffix ? ', 1 connection' : '';
-          rows.push({ scenario: `${number}${suffix}. Proxy GET, ${how}${at} (peer: upstream direct)`, keymint: sides[index + 1]!, peer: sides[0]!, ratio: addedP50 });
-        });
+      const bareProxy = await startServer('bare proxy', 'bench/servers/bare-proxy.ts', { UPSTREAM_URL: upstream.url });
+      const nginx = await startNginx(join(workDir, 'nginx'), upstream.url);
+      if ('missing' in nginx) {
+        log(`   nginx rows skipped: ${nginx.missing}`);
+        notes.push(`nginx rows (4g, 5g, 9, 9b) skipped: ${nginx.missing}.`);
       }
+      const nginxUrl = 'url' in nginx ? nginx.url : undefined;
+      // The compared checkout's tokens carry its own issuer.
+      const compareBearer = compare && (wantsRow('11') || wantsRow('12')) ? await checkTokenEndpoint(compareLabel, compareToken!, caller) : undefined;
+      // At 50 connections the added latency is mostly queueing (p50 ≈ connections / rate); one connection
+      // shows what each proxy adds to a single call.
+      for (const [suffix, count] of [['', connections], ['b', 1]] as const) {
+        const group = suffix ? ['4b', '5b', '8b', '9b'] : ['4', '4n', '4g', '5', '5n', '5g', '8', '9', '11', '12'];
+        if (!group.some(wantsRow)) continue;
+        log(`4${suffix}/5${suffix}/8${suffix}/9${suffix}. proxies vs straight to the upstream, ${count} connection(s)`);
+        const at = suffix ? ', 1 connection' : '';
+        const contenders: (Contender & { id: string })[] = [
+          { id: 'direct', label: `upstream, direct, ${count} conn.`, load: { url: direct, connections: count }, pid: upstream.child.pid },
+          { id: 'bare', label: `bare node:http proxy, ${count} conn.`, load: { url: `${bareProxy.url}/v1/items?limit=10`, connections: count }, pid: bareProxy.child.pid },
+          ...(nginxUrl && 'child' in nginx
+            ? [{ id: 'nginx', label: `nginx, ${count} conn.`, load: { url: `${nginxUrl}/v1/items?limit=10`, connections: count }, pid: nginx.child.pid }]
+            : []),
+          ...ways.map(([number, how, headers]) => ({
+            id: number,
+            label: `keymint proxy, ${how}, ${count} conn.`,
+            load: { url: proxied(keymint.url), headers, connections: count },
+            pid: keymint.child.pid,
+          })),
+          ...(compare && !suffix && compareBearer
+            ? [
+                { id: '11', label: `${compareLabel}, proxy, bearer`, load: { url: proxied(compare.url), headers: { authorization: `Bearer ${compareBearer}` }, connections: count }, pid: compare.child.pid },
+                { id: '12', label: `${compareLabel}, proxy, Api-Key`, load: { url: proxied(compare.url), headers: { 'api-key': caller.applicationSecret }, connections: count }, pid: compare.child.pid },
+              ]
+            : []),
+        ];
+        const sides = await measureGroup(contenders);
+        const side = (id: string) => sides[contenders.findIndex((contender) => contender.id === id)];
+        const push = (id: string, scenario: string, keymintSide: Side | undefined, peerSide: Side | undefined, ratio: Row['ratio']) => {
+          if (wantsRow(id) && keymintSide && peerSide) rows.push({ scenario: `${id}. ${scenario}`, keymint: keymintSide, peer: peerSide, ratio });
+        };
+        for (const [number, how] of ways) {
+          push(`${number}${suffix}`, `Proxy GET, ${how}${at} (peer: upstream direct)`, side(number), side('direct'), addedP50);
+          if (!suffix) {
+            push(`${number}n`, `Proxy GET, ${how} (peer: bare node:http proxy)`, side(number), side('bare'), shareOf('bare proxy'));
+            push(`${number}g`, `Proxy GET, ${how} (peer: nginx)`, side(number), side('nginx'), shareOf('nginx'));
+          }
+        }
+        push(`8${suffix}`, `Bare node:http proxy${at} (peer: upstream direct)`, side('bare'), side('direct'), addedP50);
+        push(`9${suffix}`, `nginx${at} (peer: upstream direct)`, side('nginx'), side('direct'), addedP50);
+        if (!suffix) {
+          push('11', `A/B: proxy GET, bearer token (peer: ${compareLabel})`, side('4'), side('11'), rateRatio);
+          push('12', `A/B: proxy GET, \`Api-Key\` header (peer: ${compareLabel})`, side('5'), side('12'), rateRatio);
+        }
+      }
+      await Promise.all([bareProxy.child.stop(), 'child' in nginx ? nginx.child.stop() : undefined]);
     }
+  }
+
+  // 10. sessionAuth (keymint/verify) in a plain Hono app against the same app without it, one token throughout.
+  if (wantsRow('10')) {
+    log('10. sessionAuth in a plain Hono app vs the same app without it');
+    const issuer = `${keymint.url}/sandbox`;
+    const [withAuth, without] = await Promise.all([
+      startServer('hono app with sessionAuth', 'bench/servers/session-auth-app.ts', { SESSION_AUTH: 'on', ISSUER: issuer }),
+      startServer('hono app without sessionAuth', 'bench/servers/session-auth-app.ts', { SESSION_AUTH: 'off', ISSUER: issuer }),
+    ]);
+    const headers = { authorization: `Bearer ${await checkTokenEndpoint('keymint', keymintToken, credentials[0]!)}` };
+    for (const [name, server] of [['with sessionAuth', withAuth], ['without sessionAuth', without]] as const) {
+      const answer = await fetch(`${server.url}/v1/items`, { headers });
+      if (answer.status !== 200) throw new Error(`hono app ${name}: expected 200, got ${answer.status}: ${(await answer.text()).slice(0, 300)}`);
+    }
+    const [k, p] = await measureGroup([
+      { label: 'hono app with sessionAuth', load: { url: `${withAuth.url}/v1/items`, headers }, pid: withAuth.child.pid },
+      { label: 'hono app without sessionAuth', load: { url: `${without.url}/v1/items`, headers }, pid: without.child.pid },
+    ]);
+    rows.push({
+      scenario: '10. `sessionAuth` (keymint/verify) in a plain Hono app, the same token every request (peer: the same app without it)',
+      keymint: k!,
+      peer: p!,
+      ratio: (_k, _p, ks, ps) =>
+        ks.cpuPerRequest !== undefined && ps.cpuPerRequest !== undefined ? `+${Math.round(ks.cpuPerRequest - ps.cpuPerRequest)} µs CPU/req` : 'n/a',
+    });
+    await Promise.all([withAuth.child.stop(), without.child.stop()]);
   }
 
   // 2. Issuance cache on: its own process (the cache is configuration) on the same database, next to row 1's.
@@ -538,7 +632,7 @@ async function main(): Promise<void> {
   }
 
   // Cold start: spawn to the first 200 on the token endpoint, as `npm start` runs it (the bundle) and under tsx.
-  await keymint.stop();
+  await Promise.all([keymint.stop(), compare?.stop()]);
   const cold: ColdStarts[] = [];
   if (coldStarts > 0 && wants('cold')) {
     const options = { ...mainOptions, port: await freePort(), nodeFlags: [] };
@@ -568,16 +662,17 @@ async function report(machine: string, coldStarts: ColdStarts[]): Promise<void> 
     '| scenario | keymint req/s | peer req/s | ratio | keymint p50 / p99 ms | peer p50 / p99 ms | keymint peak RSS |',
     '|---|---:|---:|---:|---:|---:|---:|',
   ];
-  const order = (row: Row) => {
-    const [, number = '99', suffix = ''] = /^(\d+)(\w*)\./.exec(row.scenario) ?? [];
-    return Number(number) * 10 + (suffix ? 1 : 0);
+  const byNumber = (a: Row, b: Row) => {
+    const [, an = '99', as = ''] = /^(\d+)(\w*)\./.exec(a.scenario) ?? [];
+    const [, bn = '99', bs = ''] = /^(\d+)(\w*)\./.exec(b.scenario) ?? [];
+    return Number(an) - Number(bn) || as.localeCompare(bs);
   };
-  const lines = [...rows].sort((a, b) => order(a) - order(b)).map((row) => {
-    const ratio = row.keymint.result && row.peer.result ? row.ratio(row.keymint.result, row.peer.result) : 'n/a';
+  const lines = [...rows].sort(byNumber).map((row) => {
+    const ratio = row.keymint.result && row.peer.result ? row.ratio(row.keymint.result, row.peer.result, row.keymint, row.peer) : 'n/a';
     return `| ${row.scenario} | ${fmtRate(row.keymint)} | ${fmtRate(row.peer)} | ${ratio} | ${fmtLatency(row.keymint)} | ${fmtLatency(row.peer)} | ${fmtRss(row.keymint)} |`;
   });
   const fmtCpu = (side: Side) => (side.cpuPerRequest !== undefined ? `${Math.round(side.cpuPerRequest)}` : 'n/a');
-  const cpuLines = [...rows].sort((a, b) => order(a) - order(b)).map((row) => `| ${row.scenario.split(' (')[0]} | ${fmtCpu(row.keymint)} | ${fmtCpu(row.peer)} |`);
+  const cpuLines = [...rows].sort(byNumber).map((row) => `| ${row.scenario.split(' (')[0]} | ${fmtCpu(row.keymint)} | ${fmtCpu(row.peer)} |`);
   const busy = rows
     .flatMap((row) => [row.keymint, row.peer])
     .filter((side, index, all) => all.indexOf(side) === index && (side.foreignCpu ?? 0) > 0.1)

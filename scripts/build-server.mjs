@@ -2,7 +2,8 @@
 // Bundles the Node server (src/runtime/node.ts) into one ES module, dist/server/keymint.mjs, with esbuild.
 // `npm start` runs it: a process starts in well under half a second, where tsx needs ~1.7 s to compile
 // every module at start-up (bench/README.md, "cold start"). Plain JavaScript, so it runs before any build.
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -42,6 +43,11 @@ export async function buildServer(outDir = join(root, 'dist', 'server')) {
   for (const folder of ['migrations', 'pg-migrations']) {
     cpSync(join(root, 'db', folder), join(staging, 'db', folder), { recursive: true });
   }
+  // So does /docs's script, Scalar's standalone bundle (~3.5 MB; served from beside the bundle, never inlined).
+  // The path matches BUNDLED_SCRIPT_PATH in src/adapters/node/api-reference-script.ts.
+  mkdirSync(join(staging, 'assets'), { recursive: true });
+  const referenceScript = createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js');
+  copyFileSync(referenceScript, join(staging, 'assets', 'scalar-standalone.js'));
   const retired = `${outDir}.${process.pid}.old`;
   if (existsSync(outDir)) renameSync(outDir, retired);
   renameSync(staging, outDir);

@@ -23,6 +23,8 @@ import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
 import { mountObservability, observeRequests } from './http/observability.js';
 import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
+import type { ReadinessChecks } from './ports/runtime.js';
+import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
 import { createServices, type AppDeps } from './services.js';
 import { StoreUnavailableError } from './ports/store-errors.js';
 import { ENVIRONMENTS } from './shared/domain.js';
@@ -41,18 +43,27 @@ function isOAuthPath(path: string): boolean {
 
 /** The gateway: the services createServices wires from `deps`, behind the router. */
 export async function createApp(deps: AppDeps) {
-  return createRouter(await createServices(deps));
+  const services = await createServices(deps);
+  const router = createRouter(services, { readiness: deps.readiness ?? {}, apiReferenceScript: deps.apiReferenceScript });
+  // The services too: the Node runtime's proxy fast path (runtime/node-proxy-fast-path.ts) calls them directly.
+  return Object.assign(router, { services });
+}
+
+/** What the router serves besides the services: the runtime's readiness probes and the /docs script. */
+export interface RouterSurfaces {
+  readiness: ReadinessChecks;
+  apiReferenceScript?: ApiReferenceScriptSource;
 }
 
 /** Mounts every surface over `services`; one onError answers in each API's format. */
-export function createRouter(services: Services) {
+export function createRouter(services: Services, surfaces: RouterSurfaces) {
   const { config, logger, metrics } = services;
   // RegExpRouter alone (not SmartRouter's pick): a route it cannot take fails every test at once instead of
   // silently moving all requests to the TrieRouter (~8 µs per match against ~1 µs here).
   const app = new Hono<AppEnv>({ router: new RegExpRouter() });
   app.use(observeRequests({ logger, metrics }));
-  mountObservability(app, { metrics, readiness: services.readiness, logger });
-  mountApiDocs(app, config.publicUrl);
+  mountObservability(app, { metrics, readiness: surfaces.readiness, logger });
+  mountApiDocs(app, config.publicUrl, surfaces.apiReferenceScript);
 
   // Every environment's routes spelled out under its own static prefix: hono's RegExpRouter (one regex
   // for the whole table) refuses a `:env{sandbox|production}` parameter beside static siblings such as
@@ -146,7 +157,8 @@ export function createRouter(services: Services) {
       : new ApiProblem(500, 'internal_error', 'internal error').toResponse();
   });
 
-  return app;
+  // The services too: the Node runtime's proxy fast path (runtime/node-proxy-fast-path.ts) calls them directly.
+  return Object.assign(app, { services });
 }
 
-export type KeymintApp = ReturnType<typeof createRouter>;
+export type KeymintApp = Awaited<ReturnType<typeof createApp>>;

@@ -3,6 +3,8 @@
 import type { Context } from 'hono';
 import type { Config } from './config.js';
 import { createAdminAccess } from './core/admin-access.js';
+import { createAdminTokenGuard } from './core/admin-token-guard.js';
+import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
 import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
@@ -15,6 +17,8 @@ import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
 import type { Services } from './http/services.js';
+import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
+import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
@@ -28,6 +32,8 @@ export interface AppDeps {
   keyStore: KeyStore;
   signingKeyStore: SigningKeyStore;
   sessionStore: SessionStore;
+  /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
+  consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
@@ -45,6 +51,8 @@ export interface AppDeps {
   crypto?: CryptoProvider;
   /** Probes behind /readyz (database, Redis). */
   readiness?: ReadinessChecks;
+  /** The /docs reference's browser script; Node ships it, Workers do not (their /docs links to /openapi.json). */
+  apiReferenceScript?: ApiReferenceScriptSource;
 }
 
 export async function createServices(deps: AppDeps): Promise<Services> {
@@ -67,7 +75,8 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
   // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
-  const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS });
+  const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
+  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
   return {
     config,
@@ -96,12 +105,13 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       keysPerEnvironment: config.keysPerEnvironment,
       allowedScopes: config.scopes,
     }),
-    adminAccess: await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken }),
+    adminAccess,
+    adminGuard: createAdminTokenGuard({ access: adminAccess, failures: failureLimit, failuresPerIp: config.authFailuresPerIp }),
+    consoleSessions: createConsoleSessions({ store: deps.consoleSessionStore, hasher, access: adminAccess, clock }),
     failureLimit,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,
     clientIp: deps.clientIp ?? (() => undefined),
-    readiness: deps.readiness ?? {},
   };
 }
 

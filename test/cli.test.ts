@@ -1,42 +1,17 @@
 // The keymint CLI as a user runs it: `node bin/keymint.js …` as a child process, first on a SQLite file directly
 // (no Redis), then against a running gateway on that same database with --url and --admin-token.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands/index.js';
 import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { freePort } from './support/redis-server.js';
+import { keymint, type Run } from './support/cli-process.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/keymint.js');
 // Each run starts a Node process with tsx; on a busy machine that is seconds, not milliseconds.
 const SLOW = 120_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The variables a developer's shell may hold that would point the CLI somewhere else. */
-const inherited = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !name.startsWith('KEYMINT_') && name !== 'REDIS_URL'),
-);
-
-/** Runs the CLI without blocking this process (the gateway under test answers from it). */
-function keymint(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 function json<T>(run: Run): T {
   expect(run, run.stderr).toMatchObject({ code: 0 });

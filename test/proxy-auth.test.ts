@@ -1,6 +1,6 @@
 // Who may call the reverse proxy (SPEC §3): session tokens (stateless or strict), Api-Key, and route rules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
+import { SERVER_PATHS, startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { startUpstream, type Echo, type Upstream } from './support/upstream.js';
 
 const ROUTES = [
@@ -34,7 +34,7 @@ async function untilStatus(probe: () => Promise<Response>, status: number, limit
   }
 }
 
-describe('proxy authentication', () => {
+describe.each(SERVER_PATHS)('proxy authentication, %s', (_path, server) => {
   let upstream: Upstream;
   let gateway: Gateway;
   let accountId: string;
@@ -43,6 +43,7 @@ describe('proxy authentication', () => {
   beforeAll(async () => {
     upstream = await startUpstream();
     gateway = await startGateway({
+      server,
       clock,
       env: {
         KEYMINT_UPSTREAM_SANDBOX: upstream.url,
@@ -266,13 +267,14 @@ describe('proxy authentication', () => {
   });
 });
 
-describe('proxy authentication, strict mode and without direct key auth', () => {
+describe.each(SERVER_PATHS)('proxy authentication, strict mode and without direct key auth, %s', (_path, server) => {
   let upstream: Upstream;
   let gateway: Gateway;
 
   beforeAll(async () => {
     upstream = await startUpstream();
     gateway = await startGateway({
+      server,
       env: {
         KEYMINT_UPSTREAM_SANDBOX: upstream.url,
         KEYMINT_STRICT_SESSIONS: 'true',
@@ -323,11 +325,11 @@ describe('proxy authentication, strict mode and without direct key auth', () => 
   });
 });
 
-describe('Api-Key changes made by another process', () => {
+describe.each(SERVER_PATHS)('Api-Key changes made by another process, %s', (_path, server) => {
   it('take effect within 1 s through the look-up cache', async () => {
     const upstream = await startUpstream();
     const admin = await startGateway();
-    const proxy = await startGateway({ directory: admin.directory, env: { KEYMINT_UPSTREAM_SANDBOX: upstream.url } });
+    const proxy = await startGateway({ server, directory: admin.directory, env: { KEYMINT_UPSTREAM_SANDBOX: upstream.url } });
     try {
       const account = await admin.createAccount();
       const key = await admin.createKey(account.id, { environment: 'sandbox', scopes: ['a'] });

@@ -1,7 +1,7 @@
 // Route rules cannot be dodged by spelling a protected path the way an upstream would still accept.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from './support/gateway.js';
+import { SERVER_PATHS, startGateway, type Gateway } from './support/gateway.js';
 import { nginxAvailable, startNginx, type Nginx } from './support/nginx.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
@@ -10,13 +10,14 @@ const RULES = [
   { path: '/orders', scopes: ['orders:write'] },
 ];
 
-describe('proxy paths', () => {
+describe.each(SERVER_PATHS)('proxy paths, %s', (_path, server) => {
   let upstream: Upstream;
   let gateway: Gateway;
   let token: string;
   beforeAll(async () => {
     upstream = await startUpstream();
     gateway = await startGateway({
+      server,
       env: { KEYMINT_UPSTREAM_SANDBOX: upstream.url, KEYMINT_ROUTES_SANDBOX: JSON.stringify(RULES) },
     });
     const account = await gateway.createAccount();
@@ -46,6 +47,16 @@ describe('proxy paths', () => {
       expect(response.headers.get('content-type')).toBe('application/problem+json');
     }
     expect(upstream.seen.length).toBe(before);
+  });
+
+  it('answers a path whose dot segments leave /{env}/api as the path it leads to, without proxying it', async () => {
+    const before = upstream.seen.length;
+    const escaped = await sendPath(gateway.url, 'GET', '/sandbox/api/../oauth/token', token);
+    expect(escaped.status).toBe(405);
+    expect(JSON.parse(escaped.body)).toMatchObject({ error: 'invalid_request' });
+    const inside = await sendPath(gateway.url, 'GET', '/sandbox/api/a/../orders/7', token);
+    expect(inside.status).toBe(200);
+    expect(upstream.seen.slice(before).map((seen) => seen.url)).toEqual(['/orders/7']);
   });
 
   it('still forwards what the token may do', async () => {
@@ -82,10 +93,14 @@ const LAYERED_RULES = [
 // Spellings of /admin that an upstream merging slashes (nginx's default) or resolving dot segments reaches.
 const ADMIN_WITH_EMPTY_SEGMENTS = ['//admin', '///admin', '/.//admin/x', '//admin/', '//ADMIN', '//%61dmin', '/admin//x'];
 
-describe.each([
-  ['the node upstream', 'node'],
-  ['nginx with merge_slashes on', 'nginx'],
-] as const)('empty path segments, against %s', (_name, kind) => {
+describe.each(
+  SERVER_PATHS.flatMap(([path, server]) =>
+    [
+      ['the node upstream', 'node'],
+      ['nginx with merge_slashes on', 'nginx'],
+    ].map(([name, kind]) => [`${name}, ${path}`, kind as 'node' | 'nginx', server] as const),
+  ),
+)('empty path segments, against %s', (_name, kind, server) => {
   const skip = kind === 'nginx' && !nginxAvailable();
   let upstreamUrl: string;
   let upstream: Upstream | undefined;
@@ -109,6 +124,7 @@ describe.each([
       upstreamUrl = nginx.url;
     }
     gateway = await startGateway({
+      server,
       env: { KEYMINT_UPSTREAM_SANDBOX: upstreamUrl, KEYMINT_ROUTES_SANDBOX: JSON.stringify(LAYERED_RULES) },
     });
     const account = await gateway.createAccount();

@@ -36,10 +36,15 @@ function freeClosedPort(): Promise<number> {
   });
 }
 
-describe.each([
-  ['node:http', 'node'],
-  ['fetch, as on Workers', 'fetch'],
-] as const)('reverse proxy, upstream client %s', (_client, forwarder) => {
+// The Node process answers the proxy on its node:http fast path; app.fetch (the path the Worker runs) forwards
+// through the upstream client it is given: Node's node:http one, or fetch as on Workers.
+const PATHS = [
+  ['the node:http fast path', { server: 'node' }],
+  ['app.fetch, node:http upstream client', { server: 'fetch', forwarder: 'node' }],
+  ['app.fetch, fetch upstream client as on Workers', { server: 'fetch', forwarder: 'fetch' }],
+] as const;
+
+describe.each(PATHS)('reverse proxy, %s', (_path, serving) => {
   let upstream: Upstream;
   let gateway: Gateway;
   let token: string;
@@ -49,7 +54,7 @@ describe.each([
   beforeAll(async () => {
     upstream = await startUpstream();
     gateway = await startGateway({
-      forwarder,
+      ...serving,
       env: {
         KEYMINT_UPSTREAM_SANDBOX: upstream.url,
         KEYMINT_UPSTREAM_PRODUCTION: `${upstream.url}/base/`,
@@ -163,6 +168,18 @@ describe.each([
       expect(response.headers.get('x-hop-secret')).toBeNull();
       expect(response.headers.get('proxy-authenticate')).toBeNull();
     }
+  });
+
+  it('logs and counts every proxied call with its request id, as every other request', async () => {
+    const response = await gateway.fetch('/sandbox/api/status/404?secret=q', { headers: { ...auth, 'x-request-id': 'proxied-1' } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('x-request-id')).toBe('proxied-1');
+    await response.text();
+    const line = gateway.logs.map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.requestId === 'proxied-1');
+    // The path without its query: proxied queries may carry secrets.
+    expect(line).toMatchObject({ level: 'info', message: 'request', method: 'GET', path: '/sandbox/api/status/404', status: 404 });
+    const metrics = await (await gateway.fetch('/metrics')).text();
+    expect(metrics).toMatch(/keymint_http_request_duration_seconds_count\{route="\/\{env\}\/api\/\*",method="GET",status="404"\} [1-9]/);
   });
 
   it('answers a 205 from the upstream as a 205 without a body', async () => {
@@ -290,10 +307,7 @@ describe.each([
   });
 });
 
-describe.each([
-  ['node:http', 'node'],
-  ['fetch, as on Workers', 'fetch'],
-] as const)('reverse proxy failures, upstream client %s', (_client, forwarder) => {
+describe.each(PATHS)('reverse proxy failures, %s', (_path, serving) => {
   let upstream: Upstream;
 
   beforeAll(async () => {
@@ -302,7 +316,7 @@ describe.each([
   afterAll(() => upstream.close());
 
   async function gatewayWithToken(env: Record<string, string>) {
-    const gateway = await startGateway({ env, forwarder });
+    const gateway = await startGateway({ env, ...serving });
     const account = await gateway.createAccount();
     const key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a'] });
     return { gateway, auth: { authorization: `Bearer ${await gateway.mint('sandbox', key)}` } };

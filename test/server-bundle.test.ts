@@ -1,5 +1,5 @@
 // What `npm start` runs: the esbuild bundle of the Node server, started with plain `node` outside src/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ describe('the server bundle (npm start)', () => {
 
   beforeAll(async () => {
     bundle = await buildServer(outDir);
+    // Marks the copy beside the bundle, to tell it from the one in node_modules when /docs serves it.
+    appendFileSync(join(outDir, 'assets', 'scalar-standalone.js'), '\n// the copy beside the bundle\n');
     keymint = await startKeymintProcess({
       directory: dataDir,
       port: await freePort(),
@@ -39,6 +41,9 @@ describe('the server bundle (npm start)', () => {
   it('is one file with its migrations beside it', () => {
     expect(bundle.entry).toBe(join(outDir, 'keymint.mjs'));
     expect(existsSync(join(outDir, 'db', 'migrations', 'meta', '_journal.json'))).toBe(true);
+    // /docs's script is copied beside it, never inlined (Scalar's bundle is ~3.5 MB).
+    expect(existsSync(join(outDir, 'assets', 'scalar-standalone.js'))).toBe(true);
+    expect(bundle.kib).toBeLessThan(3000);
     expect(bundle.kib).toBeGreaterThan(100);
   });
 
@@ -66,6 +71,12 @@ describe('the server bundle (npm start)', () => {
     const document = await fetch(`${keymint.url}/openapi.json`);
     expect(document.status).toBe(200);
     expect(((await document.json()) as { openapi: string }).openapi).toBe('3.1.0');
+    const docs = await (await fetch(`${keymint.url}/docs`)).text();
+    const script = /src="(\/docs\/assets\/scalar-standalone\.[\w-]+\.js)"/.exec(docs)?.[1];
+    expect(script).toBeDefined();
+    const served = await fetch(`${keymint.url}${script}`);
+    expect(served.status).toBe(200);
+    expect(await served.text()).toBe(readFileSync(join(outDir, 'assets', 'scalar-standalone.js'), 'utf8'));
     const console = await fetch(`${keymint.url}/console/sign-in`);
     expect(console.status).toBe(200);
     expect(await console.text()).toContain('<form');

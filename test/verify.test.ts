@@ -1,7 +1,7 @@
 // keymint/verify's sessionAuth in a separate Hono service on its own port, verifying tokens of a running keymint.
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sessionAuth, type KeymintSession } from '../src/verify.js';
 import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 
@@ -121,6 +121,41 @@ describe('sessionAuth middleware', () => {
     const token = await gateway.mint('sandbox', key);
     expect((await gateway.admin('DELETE', `/accounts/${account.id}/keys/${key.id}`)).status).toBe(204);
     expect((await get('/orders', token)).status).toBe(200);
+  });
+
+  it('refuses a token it let through before, once the token has expired', async () => {
+    const account = await gateway.createAccount();
+    const key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read'] });
+    // Minted 59 minutes ago: it expires in a minute, well within the time the key set stays fresh.
+    clock.offsetMs = -59 * 60 * 1000;
+    let token: string;
+    try {
+      token = await gateway.mint('sandbox', key);
+    } finally {
+      clock.offsetMs = 0;
+    }
+    expect((await get('/orders', token)).status).toBe(200);
+    expect((await get('/orders', token)).status).toBe(200);
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    vi.useFakeTimers({ toFake: ['Date'], now: exp * 1000 });
+    try {
+      const expired = await get('/orders', token);
+      expect(expired.status).toBe(401);
+      expect(((await expired.json()) as { error_description: string }).error_description).toMatch(/expired/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('checks the environment and the scopes on every call, not only the first', async () => {
+    const production = await gateway.mint('production', productionKey);
+    const account = await gateway.createAccount();
+    const reader = await gateway.mint('sandbox', await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read'] }));
+    for (let call = 0; call < 3; call++) {
+      await expectInvalidToken(await get('/orders', production));
+      expect((await get('/orders', reader, { method: 'POST' })).status).toBe(403);
+      expect((await get('/orders', reader)).status).toBe(200);
+    }
   });
 
   it('answers 503 when the key set cannot be fetched', async () => {

@@ -71,7 +71,8 @@ export async function startKeymint(name: string, options: KeymintOptions): Promi
   const url = `http://127.0.0.1:${options.port}`;
   await waitFor(`${name} to answer`, async () => ((await fetch(`${url}/sandbox/.well-known/jwks.json`)).ok ? true : undefined), {
     child,
-    timeoutMs: 30_000,
+    // Generous: under tsx every process compiles its modules at start, slow on a busy machine.
+    timeoutMs: 120_000,
   });
   return { url, child, stop: () => child.stop() };
 }

@@ -1,59 +1,18 @@
-// The bare limit of scenario 1: only the work a token exchange cannot skip, with no framework around it —
-// parse Basic, HMAC-SHA-256 the secret and compare, sign an ES256 JWT, one Redis SET EX. The HMAC and
-// the signature use node:crypto as keymint does on Node (the cheapest way there; see node-crypto.ts).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// The bare limit of scenario 1 (row 6): only the work a token exchange cannot skip (issuance-floor.ts),
+// in a bare @hono/node-server handler — web Request in, web Response out, no routing or middleware.
 import { serve } from '@hono/node-server';
-import { Redis } from 'ioredis';
-import { exportJWK, generateKeyPair } from 'jose';
-import { nodeCrypto } from '../../src/adapters/node/node-crypto.js';
-
-interface Credential {
-  applicationId: string;
-  applicationSecret: string;
-}
+import { createIssuanceFloor, FLOOR_HEADERS } from './issuance-floor.js';
 
 const port = Number(process.env.PORT);
-const pepper = process.env.PEPPER!;
-const issuer = `http://127.0.0.1:${port}/sandbox`;
-const audience = `${issuer}/api`;
-const lifetime = 3600;
-const credentials = JSON.parse(readFileSync(process.env.CREDENTIALS_FILE!, 'utf8')) as Credential[];
-
-const hash = (secret: string) => createHmac('sha256', pepper).update(secret).digest();
-// The key table, as a Map: a key look-up is unavoidable, but the floor needs no database round trip.
-const keys = new Map(credentials.map((c) => [c.applicationId, { hash: hash(c.applicationSecret), accountId: 'acct_bare' }]));
-const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-const sign = await nodeCrypto.createJwtSigner(await exportJWK(privateKey), 'ES256');
-const redis = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: false });
-const json = (status: number, value: unknown) =>
-  new Response(JSON.stringify(value), {
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
-  });
+const issue = await createIssuanceFloor(port);
 
 serve(
   {
     port,
     hostname: '127.0.0.1',
     async fetch(request) {
-      const authorization = request.headers.get('authorization') ?? '';
-      const decoded = atob(authorization.slice(6));
-      const colon = decoded.indexOf(':');
-      const applicationId = decoded.slice(0, colon);
-      const secret = decoded.slice(colon + 1);
-      const form = new URLSearchParams(await request.text());
-      if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
-      const key = keys.get(applicationId);
-      const presented = hash(secret);
-      if (!key || !timingSafeEqual(presented, key.hash)) return json(401, { error: 'invalid_client' });
-      const iat = Math.floor(Date.now() / 1000);
-      const jti = randomBytes(18).toString('base64url');
-      const scope = form.get('scope') ?? '';
-      const claims = { iss: issuer, sub: applicationId, client_id: applicationId, aud: audience, iat, exp: iat + lifetime, jti, scope, acct: key.accountId };
-      const token = await sign({ alg: 'ES256', typ: 'at+jwt', kid: 'bare' }, claims);
-      await redis.set(`bare:session:${jti}`, JSON.stringify({ jti, applicationId, scope, iat, exp: claims.exp }), 'EX', lifetime);
-      return json(200, { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope });
+      const answer = await issue(request.headers.get('authorization') ?? '', await request.text());
+      return new Response(answer.body, { status: answer.status, headers: FLOOR_HEADERS });
     },
   },
   () => process.stdout.write(`bare limit listening on ${port}\n`),

@@ -1,6 +1,7 @@
 // keymint's command line: one command per run; exit 0 done, 1 refused, 2 usage error, 3 target out of reach.
 import { COMMANDS } from './commands/index.js';
 import { CliError } from './errors.js';
+import { terminalText } from './output.js';
 import { parseCommandLine } from './parse.js';
 import { openAdminTarget, type AdminTarget } from './target.js';
 import { shortUsage } from './usage.js';
@@ -35,8 +36,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
       process.stderr.write(`keymint: internal error: ${(error as Error).stack ?? String(error)}\n`);
       return INTERNAL_ERROR;
     }
-    const details = error.failure === 'usage' && error.details.length === 0 && usage ? ['', usage] : error.details;
-    process.stderr.write([`keymint: ${error.message}`, ...details, ''].join('\n'));
+    // A refusal's detail and issues come from the gateway: escaped like every other text it sends.
+    const details = error.failure === 'usage' && error.details.length === 0 && usage ? ['', usage] : error.details.map(terminalText);
+    process.stderr.write([`keymint: ${terminalText(error.message)}`, ...details, ''].join('\n'));
     return error.exitCode;
   } finally {
     await target?.close();

@@ -15,8 +15,17 @@ export function actorName(actor: Actor): string {
   return actor.kind === 'root' ? 'root' : actor.tokenId;
 }
 
+/** An admin token that authenticated: who it stands for, and its keyed hash (what the console keeps instead of it). */
+export interface AdminIdentity {
+  actor: Actor;
+  credential: string;
+}
+
 export interface AdminAccess {
   authenticate(token: string): Promise<Result<Actor, 'unknown_token'>>;
+  identify(token: string): Promise<Result<AdminIdentity, 'unknown_token'>>;
+  /** Who a credential from `identify` stands for now; fails once its token no longer authenticates. */
+  reauthenticate(credential: string): Promise<Result<Actor, 'unknown_token'>>;
 }
 
 export async function createAdminAccess(deps: {
@@ -25,15 +34,25 @@ export async function createAdminAccess(deps: {
   rootToken: string;
 }): Promise<AdminAccess> {
   const rootHash = await deps.hasher.hash(deps.rootToken);
+  async function reauthenticate(credential: string): Promise<Result<Actor, 'unknown_token'>> {
+    if (timingSafeEqual(credential, rootHash)) return ok({ kind: 'root' });
+    const record: AdminTokenRecord | null = await deps.keys.findAdminTokenByHash(credential);
+    if (!record) return fail('unknown_token');
+    return ok({ kind: 'account-admin', tokenId: record.id, accountId: record.accountId, role: record.role });
+  }
+  async function identify(token: string): Promise<Result<AdminIdentity, 'unknown_token'>> {
+    if (token.length < 16 || token.length > 512) return fail('unknown_token');
+    const credential = await deps.hasher.hash(token);
+    const actor = await reauthenticate(credential);
+    return actor.ok ? ok({ actor: actor.value, credential }) : actor;
+  }
   return {
     async authenticate(token) {
-      if (token.length < 16 || token.length > 512) return fail('unknown_token');
-      const presented = await deps.hasher.hash(token);
-      if (timingSafeEqual(presented, rootHash)) return ok({ kind: 'root' });
-      const record: AdminTokenRecord | null = await deps.keys.findAdminTokenByHash(presented);
-      if (!record) return fail('unknown_token');
-      return ok({ kind: 'account-admin', tokenId: record.id, accountId: record.accountId, role: record.role });
+      const identity = await identify(token);
+      return identity.ok ? ok(identity.value.actor) : identity;
     },
+    identify,
+    reauthenticate,
   };
 }
 

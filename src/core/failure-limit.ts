@@ -1,5 +1,6 @@
 // Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
 import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import type { Logger } from '../ports/runtime.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
 import type { Fail, Result } from '../shared/result.js';
 
@@ -28,7 +29,7 @@ export interface FailureLimit {
 /** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
 export const FAILURE_WINDOW_SECONDS = 60;
 
-export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number }): FailureLimit {
+export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number; logger?: Logger }): FailureLimit {
   const { limiter, windowSeconds } = deps;
 
   async function check(counters: readonly FailureCounter[]): Promise<number> {
@@ -47,8 +48,9 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
         whenUnavailable === 'refuse'
           ? work
           : work.catch((error: unknown) => {
-              if (error instanceof StoreUnavailableError) return standIn;
-              throw error;
+              if (!(error instanceof StoreUnavailableError)) throw error;
+              deps.logger?.warn('failure limit skipped: its store is unavailable', { counter: counters[0]?.key, error: error.message });
+              return standIn;
             });
       const retryAfter = await tolerant(check(counters), 0);
       if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };

@@ -3,18 +3,30 @@
 // that depend on configuration and on the time.
 import * as z from 'zod';
 import { fail, ok, type Result } from '../shared/result.js';
+import { unsafeNameCharacter } from './names.js';
 import { isScopeToken } from './scopes.js';
 
 export const NAME_MAX_LENGTH = 100;
 export const KEY_SCOPES_MAX = 50;
 
-/** A name as stored: trimmed, 1 to 100 characters. A surface words each refusal, or leaves zod's words. */
-export function nameSchema(words: { empty?: string; tooLong?: string } = {}) {
-  return z.string().trim().min(1, words.empty).max(NAME_MAX_LENGTH, words.tooLong);
+/**
+ * A name as stored: trimmed, 1 to 100 characters, none of them a control or bidirectional formatting character
+ * (core/names.ts). A surface words each refusal (`unsafe` gets the character, as `U+XXXX`), or leaves zod's words.
+ */
+export function createNameSchema(words: { empty?: string; tooLong?: string; unsafe: (found: string) => string }) {
+  return z
+    .string()
+    .trim()
+    .min(1, words.empty)
+    .max(NAME_MAX_LENGTH, words.tooLong)
+    .superRefine((name, context) => {
+      const found = unsafeNameCharacter(name);
+      if (found) context.addIssue({ code: 'custom', message: words.unsafe(found) });
+    });
 }
 
 /** A key's scopes: RFC 6749 §3.3 scope tokens, at most 50. */
-export function keyScopesSchema(words: { invalidScope: string | ((scope: string) => string); tooMany?: string }) {
+export function createKeyScopesSchema(words: { invalidScope: string | ((scope: string) => string); tooMany?: string }) {
   const { invalidScope } = words;
   const error = typeof invalidScope === 'string' ? invalidScope : (issue: { input?: unknown }) => invalidScope(String(issue.input));
   return z.array(z.string().refine(isScopeToken, { error })).max(KEY_SCOPES_MAX, words.tooMany);

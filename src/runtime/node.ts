@@ -1,13 +1,13 @@
-// The Node entry point: loadConfig(process.env) → deps → createApp → @hono/node-server (or, with
+// The Node entry point: loadConfig(process.env) → deps → createApp → node:http (runtime/node-server.ts; or, with
 // KEYMINT_WORKERS > 1, a primary that forks that many such processes sharing the port).
 import cluster from 'node:cluster';
-import { serve } from '@hono/node-server';
 import { createApp } from '../app.js';
 import { ConfigError, describeDatabase, loadConfig, type Config } from '../config.js';
 import type { Logger } from '../ports/runtime.js';
 import { superviseWorkers } from './cluster.js';
 import { createJsonLogger } from './logger.js';
 import { createNodeDeps } from './node-deps.js';
+import { serveNode } from './node-server.js';
 
 let config: Config;
 try {
@@ -52,8 +52,8 @@ async function serveHttp(config: Config, logger: Logger) {
     }
   }
 
-  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
-    logger.info('keymint listening', { url: config.publicUrl, port: info.port, database: describeDatabase(config.database) });
+  const server = serveNode(app, config.port, (port) => {
+    logger.info('keymint listening', { url: config.publicUrl, port, database: describeDatabase(config.database) });
     if (node.adminTokenFile) {
       // warn, not info: SPEC §5 wants the path shown, also when KEYMINT_LOG_LEVEL=warn.
       logger.warn('root admin token file (0600); use its content as Authorization: Bearer <token> on /admin/v1', {

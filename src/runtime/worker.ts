@@ -3,6 +3,7 @@ import type { Context, ExecutionContext } from 'hono';
 import { openD1Database, type D1Binding } from '../adapters/workers/d1-database.js';
 import { createConsoleLogger } from '../adapters/workers/console-logger.js';
 import { KvRateLimiter } from '../adapters/workers/kv-rate-limiter.js';
+import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -73,6 +74,7 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     keyStore: new SqlKeyStore(database),
     signingKeyStore: new SqlSigningKeyStore(database),
     sessionStore: sessions,
+    consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
     rateLimiter: new KvRateLimiter(env.SESSIONS!, kv),
     logger,
     rootAdminToken: config.adminToken!,

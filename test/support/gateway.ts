@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { inject } from 'vitest';
 import { createUpstreamForwarder } from '../../src/core/proxy-forward.js';
 import { createApp, type KeymintApp } from '../../src/app.js';
@@ -12,6 +12,7 @@ import { randomBase62 } from '../../src/shared/encoding.js';
 import type { Environment } from '../../src/shared/domain.js';
 import { createJsonLogger } from '../../src/runtime/logger.js';
 import { createNodeDeps } from '../../src/runtime/node-deps.js';
+import { createNodeRequestListener } from '../../src/runtime/node-server.js';
 import type { Clock } from '../../src/ports/runtime.js';
 import type { ApiKeyWithSecret } from './api-key.js';
 
@@ -28,7 +29,18 @@ export interface GatewayOptions {
   directory?: string;
   /** The proxy's upstream client: Node's (node:http, the default) or the Worker's (fetch). */
   forwarder?: 'node' | 'fetch';
+  /**
+   * How requests reach the app: as `npm start` serves them (`node`, the default: the proxy's node:http fast
+   * path in front of hono), or every one through app.fetch (`fetch`, the path the Worker runs).
+   */
+  server?: 'node' | 'fetch';
 }
+
+/** The two ways a Node gateway can serve requests, for suites that run against both. */
+export const SERVER_PATHS = [
+  ['node:http fast path', 'node'],
+  ['app.fetch', 'fetch'],
+] as const;
 
 export interface Gateway {
   url: string;
@@ -74,12 +86,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const useRedis = (options.sessions ?? defaultSessionStore()) === 'redis';
   if (useRedis && !redisUrl()) throw new Error('this test needs redis-server');
 
-  let app: KeymintApp | undefined;
-  const server: ServerType = await new Promise((resolve) => {
-    const started = serve({ fetch: (request, env) => app!.fetch(request, env), port: 0, hostname: '127.0.0.1' }, () =>
-      resolve(started),
-    );
-  });
+  // Listening first: the public URL (in every issuer) needs the port.
+  let listener: RequestListener | undefined;
+  const server: Server = createServer((request, response) => listener!(request, response));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;
@@ -94,10 +104,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
   const logs: string[] = [];
   const node = await createNodeDeps(config, createJsonLogger((line) => logs.push(line)), options.clock);
-  app = await createApp({
+  const app = await createApp({
     ...node.deps,
     ...(options.forwarder === 'fetch' && { upstreamForwarder: createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }) }),
   });
+  const serving = createNodeRequestListener(app, { fastPath: options.server !== 'fetch' });
+  listener = serving.listener;
 
   const gateway: Gateway = {
     url,
@@ -142,6 +154,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      serving.close();
       await node.close();
       if (!options.directory) rmSync(directory, { recursive: true, force: true });
     },

@@ -8,6 +8,7 @@ import { KvSessionStore, type KvNamespaceLike } from '../../src/adapters/workers
 import { systemClock } from '../../src/ports/runtime.js';
 import type { SessionRecord } from '../../src/ports/session-store.js';
 import { StoreUnavailableError } from '../../src/ports/store-errors.js';
+import { recordingKv } from './support/recording-kv.js';
 
 function movableClock() {
   let offset = 0;
@@ -21,17 +22,7 @@ function movableClock() {
 
 /** A fresh store over the test namespace, under its own prefix, recording every put's options. */
 function freshStore(clock = movableClock()) {
-  const puts: { key: string; expirationTtl?: number }[] = [];
-  const kv: KvNamespaceLike = {
-    get: (key, type) => env.SESSIONS.get(key, type),
-    put: (key, value, options) => {
-      puts.push({ key, expirationTtl: options?.expirationTtl });
-      return env.SESSIONS.put(key, value, options);
-    },
-    delete: (key) => env.SESSIONS.delete(key),
-    list: (options) => env.SESSIONS.list(options),
-  };
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}`;
+  const { kv, puts, prefix } = recordingKv();
   return { store: new KvSessionStore(kv, { prefix, clock }), limiter: new KvRateLimiter(kv, { prefix, clock }), clock, puts, prefix };
 }
 

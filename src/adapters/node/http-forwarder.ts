@@ -23,7 +23,7 @@ export interface NodeUpstreamForwarder extends UpstreamForwarder {
 
 // The upstream's encodings that are undone, as fetch does (the caller gets the body decoded); like fetch,
 // a body cut short still hands over what it decoded instead of failing at the end.
-function decoderFor(encoding: string | null) {
+export function decoderFor(encoding: string | null | undefined) {
   const lenient = { flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH };
   switch (encoding?.trim().toLowerCase()) {
     case 'gzip':
@@ -38,7 +38,7 @@ function decoderFor(encoding: string | null) {
   }
 }
 
-function errorCode(error: unknown): string {
+export function errorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') return code;
   return error instanceof Error ? error.message : String(error);
@@ -49,15 +49,20 @@ function errorCode(error: unknown): string {
 // request sent as it does fails. (The agent's timeout only ever closes idle sockets, not busy ones.)
 const IDLE_SOCKET_MS = 4_000;
 // A connection the upstream closed just as a request went out on it: the request never reached it.
-const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+export const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
 // Statuses whose answer has no body (RFC 9110 §15.3.5, §15.3.6, §15.4.5).
-const NO_BODY_STATUS = new Set([204, 205, 304]);
+export const NO_BODY_STATUS = new Set([204, 205, 304]);
 
-export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUpstreamForwarder {
-  const agents = {
+/** The keep-alive agents upstream calls go through (also the Node proxy fast path's). */
+export function createUpstreamAgents() {
+  return {
     http: new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
     https: new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
+}
+
+export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUpstreamForwarder {
+  const agents = createUpstreamAgents();
 
   return {
     close() {

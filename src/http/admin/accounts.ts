@@ -2,16 +2,14 @@
 import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
-import { nameSchema } from '../../core/key-rules.js';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { permitted, readJsonBody } from './request.js';
+import { nameSchema } from './name-schema.js';
 import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { accountSchema, accountView } from './views.js';
 
-const createAccountBody = z
-  .strictObject({ name: nameSchema() })
-  .meta({ examples: [{ name: 'Acme Logistics' }] });
+const createAccountBody = z.strictObject({ name: nameSchema }).meta({ examples: [{ name: 'Acme Logistics' }] });
 
 export const accountRouteDocs = [
   createRoute({

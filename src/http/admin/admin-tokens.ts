@@ -2,15 +2,15 @@
 import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
-import { nameSchema } from '../../core/key-rules.js';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { permitted, readJsonBody } from './request.js';
+import { nameSchema } from './name-schema.js';
 
 const createAdminTokenBody = z
   .strictObject({
-    name: nameSchema(),
+    name: nameSchema,
     role: z.enum(['manager', 'viewer']),
   })
   .meta({ examples: [{ name: 'billing dashboard', role: 'viewer' }] });

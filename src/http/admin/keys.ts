@@ -4,16 +4,16 @@ import { Hono } from 'hono';
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
-import { keyScopesSchema, nameSchema } from '../../core/key-rules.js';
+import { createKeyScopesSchema } from '../../core/key-rules.js';
 import { assertNever, type Fail } from '../../shared/result.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
+import { nameSchema } from './name-schema.js';
 import { adminSecurity, accountParams, json, keyParams, problems } from '../openapi/shared.js';
 import { keySchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
-const name = nameSchema();
-const scopes = keyScopesSchema({ invalidScope: 'is not a valid scope (RFC 6749 §3.3)' });
+const scopes = createKeyScopesSchema({ invalidScope: 'is not a valid scope (RFC 6749 §3.3)' });
 const expiresAt = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
   .transform((value) => Date.parse(value))
@@ -22,14 +22,14 @@ const expiresAt = z.iso
 const createKeyBody = z
   .strictObject({
     environment: z.enum(ENVIRONMENTS),
-    name,
+    name: nameSchema,
     scopes: scopes.default([]),
     expiresAt: expiresAt.default(null),
   })
   .meta({ examples: [{ environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] }] });
 
 const updateKeyBody = z
-  .strictObject({ name: name.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
+  .strictObject({ name: nameSchema.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
   .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' })
   .meta({ examples: [{ name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] }] });
 

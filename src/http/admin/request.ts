@@ -14,9 +14,16 @@ export function adminAuthentication(services: Services): MiddlewareHandler<AppEn
     const match = /^Bearer +(\S+) *$/i.exec(header);
     const challenge = { headers: { 'WWW-Authenticate': 'Bearer realm="keymint-admin"' } };
     if (!match) throw new ApiProblem(401, 'unauthorized', 'an admin token is required (Authorization: Bearer …)', challenge);
-    const actor = await services.adminAccess.authenticate(match[1]!);
-    if (!actor.ok) throw new ApiProblem(401, 'unauthorized', 'the admin token is not valid', challenge);
-    c.set('actor', actor.value);
+    const checked = await services.adminGuard.identify(match[1]!, services.clientIp(c));
+    if (!checked.ok) {
+      if (checked.reason === 'rate_limited') {
+        throw new ApiProblem(429, 'rate_limited', 'too many failed admin-token attempts from this address; try again later', {
+          headers: { 'Retry-After': String(checked.retryAfter) },
+        });
+      }
+      throw new ApiProblem(401, 'unauthorized', 'the admin token is not valid', challenge);
+    }
+    c.set('actor', checked.value.actor);
     await next();
   };
 }

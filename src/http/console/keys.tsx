@@ -5,7 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import * as z from 'zod';
 import { ENVIRONMENTS, type Environment } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
-import { KEY_SCOPES_MAX, keyScopesSchema, NAME_MAX_LENGTH, nameSchema } from '../../core/key-rules.js';
+import { createKeyScopesSchema, createNameSchema, KEY_SCOPES_MAX, NAME_MAX_LENGTH } from '../../core/key-rules.js';
 import { assertNever, type Fail } from '../../shared/result.js';
 import type { KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
@@ -20,7 +20,7 @@ import {
   type FormBody,
   type OpenAccount,
 } from './context.js';
-import { CsrfField, ENVIRONMENT_LABELS, Layout, Message, PostButton, TextField, Time } from './layout.js';
+import { CONSOLE_UNSAFE_NAME, CsrfField, ENVIRONMENT_LABELS, Layout, Message, PostButton, TextField, Time } from './layout.js';
 import { paths } from './paths.js';
 import { flashSecret } from './session.js';
 
@@ -65,8 +65,12 @@ const DATETIME_LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
 const createKeyForm = z.object({
   environment: z.enum(ENVIRONMENTS),
-  name: nameSchema({ empty: 'Give the key a name.', tooLong: `Keep the name to ${NAME_MAX_LENGTH} characters.` }),
-  scopes: keyScopesSchema({
+  name: createNameSchema({
+    empty: 'Give the key a name.',
+    tooLong: `Keep the name to ${NAME_MAX_LENGTH} characters.`,
+    unsafe: () => CONSOLE_UNSAFE_NAME,
+  }),
+  scopes: createKeyScopesSchema({
     invalidScope: (scope) => `"${scope.slice(0, 40)}" is not a valid scope (no spaces, quotes or backslashes).`,
     tooMany: `A key holds at most ${KEY_SCOPES_MAX} scopes.`,
   }),

@@ -16,6 +16,10 @@ export interface Chrome {
   section?: Environment | 'operations';
 }
 
+/** The form error for a name holding a control or bidirectional formatting character (refused as by the admin API). */
+export const CONSOLE_UNSAFE_NAME =
+  'A name cannot hold control characters (line breaks, tabs, ESC…) or bidirectional formatting characters.';
+
 export const ENVIRONMENT_LABELS: Record<Environment, string> = { sandbox: 'Sandbox', production: 'Production' };
 
 export function actorLabel(actor: Actor): string {

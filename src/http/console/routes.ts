@@ -10,7 +10,7 @@ import { keyActionRoutes } from './key-actions.js';
 import { keyListRoutes } from './keys.js';
 import { operationRoutes } from './operations.js';
 import { consoleSession, signInRoutes } from './sign-in.js';
-import { consoleSecurityHeaders, sameOriginForms } from './security.js';
+import { consoleNavigationsOnly, consoleSecurityHeaders, sameOriginForms } from './security.js';
 
 /** A console form is a few short fields. */
 const MAX_FORM_BYTES = 16 * 1024;
@@ -29,6 +29,8 @@ export function consoleRoutes(services: Services) {
     }),
   );
   app.use(sameOriginForms(services));
+  // Before any session is read: a page answered to anything but a top-level navigation would hand over its CSRF token.
+  app.use(consoleNavigationsOnly(services));
   app.route('/', signInRoutes(services));
   // Everything else needs a signed-in session (and a POST, its CSRF token).
   app.use('/', session);

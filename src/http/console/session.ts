@@ -1,7 +1,8 @@
-// The console's cookies: the session (admin token + per-session CSRF token) and the one-time secret flash.
+// The console's cookies: the session id (or, before sign-in, the sign-in form's CSRF token) and the one-time secret flash.
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
+import { isConsoleSessionId } from '../../core/console-sessions.js';
 import { randomBase62, timingSafeEqual } from '../../shared/encoding.js';
 
 export const CONSOLE_PATH = '/console';
@@ -11,22 +12,20 @@ export const CSRF_FIELD = '_csrf';
 
 const CSRF_LENGTH = 32;
 const CSRF_SHAPE = /^[0-9A-Za-z]{32}$/;
-/** A signed-in console session lasts a working day; the admin token itself does not expire. */
+/** The browser forgets the cookie when the server-side session ends at the latest (12 hours). */
 const SESSION_SECONDS = 12 * 60 * 60;
-/** A sign-in form (CSRF token, no admin token yet) stays usable for an hour. */
+/** A sign-in form (CSRF token, no session yet) stays usable for an hour. */
 const SIGN_IN_SECONDS = 60 * 60;
 /** The secret crosses one redirect; it is read at once, so two minutes is plenty. */
 const SECRET_SECONDS = 120;
 
 /**
- * The cookie holds `<csrf>` before sign-in and `<csrf>.<admin token>` after. Keeping both in one
- * HttpOnly, SameSite=Strict cookie ties the CSRF token to the session it protects: a page on another
- * site can neither read it nor plant a matching pair without already holding a valid admin token.
+ * What the HttpOnly, SameSite=Strict session cookie holds: before sign-in, the sign-in form's CSRF token (login
+ * CSRF); after, only a random session id, whose record (actor, the admin token's keyed hash, the session's CSRF
+ * token, deadlines) stays on the server. The admin token itself is never in a cookie. `stale` is anything else
+ * (such as a cookie from before server-side sessions, which held the token): the session it named is over.
  */
-export interface ConsoleSession {
-  csrf: string;
-  token: string | null;
-}
+export type ConsoleCookie = { kind: 'sign-in'; csrf: string } | { kind: 'session'; id: string } | { kind: 'stale' };
 
 function isHttps(c: Context): boolean {
   if (new URL(c.req.url).protocol === 'https:') return true;
@@ -38,22 +37,23 @@ function cookieOptions(c: Context, path: string, maxAge: number): CookieOptions 
   return { path, httpOnly: true, sameSite: 'Strict', secure: isHttps(c), maxAge };
 }
 
-export function readSession(c: Context): ConsoleSession | null {
+export function readConsoleCookie(c: Context): ConsoleCookie | null {
   const value = getCookie(c, SESSION_COOKIE);
   if (!value) return null;
-  const csrf = value.slice(0, CSRF_LENGTH);
-  if (!CSRF_SHAPE.test(csrf)) return null;
-  if (value.length === CSRF_LENGTH) return { csrf, token: null };
-  if (value[CSRF_LENGTH] !== '.') return null;
-  return { csrf, token: value.slice(CSRF_LENGTH + 1) || null };
+  if (CSRF_SHAPE.test(value)) return { kind: 'sign-in', csrf: value };
+  if (isConsoleSessionId(value)) return { kind: 'session', id: value };
+  return { kind: 'stale' };
 }
 
-/** Starts a session (or, with no token, a sign-in form) under a fresh CSRF token, and returns it. */
-export function writeSession(c: Context, token: string | null): string {
+/** Starts a sign-in form under a fresh CSRF token, and returns it. */
+export function writeSignInCookie(c: Context): string {
   const csrf = randomBase62(CSRF_LENGTH);
-  const value = token === null ? csrf : `${csrf}.${token}`;
-  setCookie(c, SESSION_COOKIE, value, cookieOptions(c, CONSOLE_PATH, token === null ? SIGN_IN_SECONDS : SESSION_SECONDS));
+  setCookie(c, SESSION_COOKIE, csrf, cookieOptions(c, CONSOLE_PATH, SIGN_IN_SECONDS));
   return csrf;
+}
+
+export function writeSessionCookie(c: Context, id: string): void {
+  setCookie(c, SESSION_COOKIE, id, cookieOptions(c, CONSOLE_PATH, SESSION_SECONDS));
 }
 
 export function clearSession(c: Context): void {

@@ -1,6 +1,5 @@
 // The API's table of contents: every documented route, /openapi.json and the /docs reference.
 import type { RouteConfig } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import type { Hono } from 'hono';
 import * as z from 'zod';
 import { accountRouteDocs } from '../admin/accounts.js';
@@ -15,7 +14,9 @@ import { jwksRoute } from '../oauth/jwks.js';
 import { revocationRoute } from '../oauth/revoke.js';
 import { tokenRoute } from '../oauth/token.js';
 import { tokenInfoRoute } from '../oauth/tokeninfo.js';
+import type { ApiReferenceScriptSource } from '../../ports/api-reference-script.js';
 import type { AppEnv } from '../services.js';
+import { mountReferencePage } from './docs-page.js';
 import { createRoute } from './route.js';
 import { BEARER_SECURITY, environmentParams, problems } from './shared.js';
 
@@ -58,16 +59,18 @@ export const documentedRoutes: RouteConfig[] = [
   ...observabilityRoutes,
 ];
 
-export function mountApiDocs(app: Hono<AppEnv>, publicUrl: string) {
+/** /openapi.json, and /docs with the reference script when the runtime ships one (`script`; Node does, Workers not). */
+export function mountApiDocs(app: Hono<AppEnv>, publicUrl: string, script?: ApiReferenceScriptSource) {
   let document: Promise<object> | undefined;
-  app.get('/openapi.json', async (c) => {
+  const openApiDocument = () => {
     document ??= import('./document.js')
       .then(({ buildOpenApiDocument }) => buildOpenApiDocument(documentedRoutes, publicUrl))
       .catch((error: unknown) => {
         document = undefined;
         throw error;
       });
-    return c.json(await document, 200, { 'Cache-Control': 'public, max-age=300' });
-  });
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'keymint API' }));
+    return document;
+  };
+  app.get('/openapi.json', async (c) => c.json(await openApiDocument(), 200, { 'Cache-Control': 'public, max-age=300' }));
+  mountReferencePage(app, { document: openApiDocument, script });
 }

@@ -26,6 +26,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   409: 'Limit exceeded',
   413: 'Body too large',
   415: 'Body is not JSON',
+  429: 'Too many failed admin tokens from this address (rate_limited, Retry-After)',
 };
 
 const OAUTH_TEXT: Record<number, string> = {
@@ -36,7 +37,9 @@ const OAUTH_TEXT: Record<number, string> = {
   503: 'temporarily_unavailable: the session store or the database is down (Retry-After)',
 };
 
-export function problems(...statuses: (keyof typeof PROBLEM_TEXT)[]) {
+/** Every route that can answer 401 can also answer 429: failed admin tokens are limited per address. */
+export function problems(...listed: (keyof typeof PROBLEM_TEXT)[]) {
+  const statuses = listed.includes(401) && !listed.includes(429) ? [...listed, 429] : listed;
   return Object.fromEntries(
     statuses.map((status) => [
       status,

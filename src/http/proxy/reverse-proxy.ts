@@ -11,7 +11,7 @@ import { authenticateCaller } from './authenticate.js';
 import { insufficientScope } from './challenges.js';
 
 /** The path the upstream gets: what follows `/{env}/api` in the normalized request path, `/` at least. */
-function upstreamPath(requestPath: string, environment: Environment): string | undefined {
+export function upstreamPath(requestPath: string, environment: Environment): string | undefined {
   const normalized = normalizePath(requestPath);
   const prefix = `/${environment}/api`;
   if (normalized !== prefix && !normalized.startsWith(`${prefix}/`)) return undefined;

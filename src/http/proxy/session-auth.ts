@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { isEnvironment, SIGNING_ALGORITHMS, type Environment } from '../../shared/domain.js';
 import { isScopeToken } from '../../core/scopes.js';
 import { readSessionClaims, type SessionClaims } from '../../core/session-claims.js';
@@ -80,6 +80,18 @@ function isTokenProblem(error: unknown): boolean {
   );
 }
 
+// Tokens that passed a full verification, by their exact text (a different signature is a different string):
+// a service sees the same token for up to its whole lifetime, and the signature check is most of what
+// sessionAuth costs. Bounded; the oldest entry goes first.
+const VERIFIED_ENTRIES = 10_000;
+
+interface Verified {
+  /** Signature, `iss`, `aud`, `env` and the claims' schema checked. */
+  claims: Readonly<SessionClaims>;
+  /** The key set it was checked against: a refetched set (rotation, unknown kid) checks every token anew. */
+  keySetGeneration: number;
+}
+
 function reject(error: OAuthError): never {
   throw new HTTPException(error.status as ContentfulStatusCode, { res: error.toResponse() });
 }
@@ -94,7 +106,35 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
   const { environment } = settings;
   // keymint signs with a rotated key at once; an unknown kid refetches the set after at most 5 s
   // (jose's default cooldown of 30 s would refuse fresh tokens for that long after a rotation).
-  const keySet = createRemoteJWKSet(settings.jwksUrl, { cooldownDuration: 5_000 });
+  let keySetGeneration = 0;
+  const keySet = createRemoteJWKSet(settings.jwksUrl, {
+    cooldownDuration: 5_000,
+    [customFetch]: (url: string, init: RequestInit) => {
+      keySetGeneration++;
+      return fetch(url, init);
+    },
+  });
+  const verified = new Map<string, Verified>();
+
+  /**
+   * The claims of a token verified before against the key set still in use, while that set is fresh and the
+   * token unexpired: all a full verification would look at again (jose: expired once `exp` ≤ now).
+   */
+  function remembered(token: string): Readonly<SessionClaims> | undefined {
+    const entry = verified.get(token);
+    if (!entry) return undefined;
+    if (entry.keySetGeneration === keySetGeneration && keySet.fresh && entry.claims.exp > Math.floor(Date.now() / 1000)) {
+      return entry.claims;
+    }
+    verified.delete(token);
+    return undefined;
+  }
+
+  function remember(token: string, claims: Readonly<SessionClaims>, generation: number): void {
+    if (verified.size >= VERIFIED_ENTRIES) verified.delete(verified.keys().next().value!);
+    verified.set(token, { claims, keySetGeneration: generation });
+  }
+
   const getKey: JWTVerifyGetKey = async (header, token) => {
     try {
       return await keySet(header, token);
@@ -112,27 +152,34 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
       if (error instanceof OAuthError) reject(error);
       throw error;
     }
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(token, getKey, {
-        algorithms: [...SIGNING_ALGORITHMS],
-        typ: 'at+jwt',
-        issuer: settings.issuer,
-        audience: settings.audience,
-        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-      }));
-    } catch (error) {
-      if (error instanceof KeySetUnavailable) {
-        reject(new OAuthError(503, 'temporarily_unavailable', 'the token issuer cannot be reached', { 'Retry-After': '5' }));
+    let claims = remembered(token);
+    if (!claims) {
+      // The generation from before: a set fetched meanwhile makes the next call verify once more.
+      const generation = keySetGeneration;
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          algorithms: [...SIGNING_ALGORITHMS],
+          typ: 'at+jwt',
+          issuer: settings.issuer,
+          audience: settings.audience,
+          requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+        }));
+      } catch (error) {
+        if (error instanceof KeySetUnavailable) {
+          reject(new OAuthError(503, 'temporarily_unavailable', 'the token issuer cannot be reached', { 'Retry-After': '5' }));
+        }
+        if (error instanceof errors.JWTExpired) reject(invalidToken(environment, 'the session token has expired'));
+        if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here'));
+        throw error;
       }
-      if (error instanceof errors.JWTExpired) reject(invalidToken(environment, 'the session token has expired'));
-      if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here'));
-      throw error;
+      if (payload.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
+      // The same schema as keymint's own verification: a signature does not make the claims well-formed.
+      const read = readSessionClaims(payload);
+      if (!read) reject(invalidToken(environment, 'the session token is not valid here'));
+      claims = Object.freeze(read);
+      remember(token, claims, generation);
     }
-    if (payload.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
-    // The same schema as keymint's own verification: a signature does not make the claims well-formed.
-    const claims = readSessionClaims(payload);
-    if (!claims) reject(invalidToken(environment, 'the session token is not valid here'));
     const scopes = claims.scope.split(' ').filter(Boolean);
     if (settings.requiredScopes.some((required) => !scopes.includes(required))) {
       reject(insufficientScope(environment, settings.requiredScopes));

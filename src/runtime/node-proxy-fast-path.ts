@@ -1,0 +1,317 @@
+// The reverse proxy's Node fast path: ANY /{env}/api/* answered straight on node:http, through the same core
+// and http/proxy calls as http/proxy/reverse-proxy.ts, without web Request, Response or AbortSignal objects;
+// every other request (and every odd spelling of a proxy path) goes to the hono app. bench/README.md has
+// what this saves; test/proxy*.test.ts run against both paths.
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import { pipeline } from 'node:stream';
+import type { Context, ErrorHandler } from 'hono';
+import { getPath } from 'hono/utils/url';
+import type { KeymintApp } from '../app.js';
+import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
+import { upstreamRequestHeaders } from '../core/proxy-headers.js';
+import { downstreamResponseHeaders } from '../ports/upstream-forwarder.js';
+import { findRouteRule, isAmbiguousPath, missingScopes } from '../core/proxy-routes.js';
+import { createUpstreamAgents, decoderFor, errorCode, NO_BODY_STATUS, STALE_CONNECTION } from '../adapters/node/http-forwarder.js';
+import { ApiProblem } from '../http/errors/api-problem.js';
+import { ClientClosedRequest } from '../http/errors/client-closed.js';
+import { REQUEST_ID, routeLabel } from '../http/observability.js';
+import { authenticateCaller } from '../http/proxy/authenticate.js';
+import { insufficientScope } from '../http/proxy/challenges.js';
+import { upstreamPath } from '../http/proxy/reverse-proxy.js';
+import type { AppEnv } from '../http/services.js';
+
+export interface NodeProxyFastPath {
+  /** Serves the proxy's requests, hands every other one to `fallback`. */
+  listener: RequestListener;
+  /** Closes the idle upstream connections. */
+  close(): void;
+}
+
+const PREFIXES = ENVIRONMENTS.map((environment) => [environment, `/${environment}/api`] as const);
+
+/** The environment whose proxy prefix `path` starts with, followed by `/`, `?` or nothing. */
+function proxyEnvironment(path: string): Environment | undefined {
+  for (const [environment, prefix] of PREFIXES) {
+    if (!path.startsWith(prefix)) continue;
+    const next = path.charCodeAt(prefix.length);
+    if (Number.isNaN(next) || next === 0x2f || next === 0x3f) return environment;
+  }
+  return undefined;
+}
+
+/** A request header as fetch's Headers#get reads it: every occurrence, trimmed, joined. */
+function headerValue(raw: string[], lowerName: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
+    const item = raw[i + 1]!.trim();
+    value = value === undefined ? item : `${value}${lowerName === 'cookie' ? '; ' : ', '}${item}`;
+  }
+  return value;
+}
+
+/**
+ * What the proxy's http/ helpers read of a hono Context — `c.req.header()`, the connection for the client's
+ * address (`getConnInfo`), the path, method and request id for the app's error handler, and whether the
+ * caller has gone (`c.req.raw.signal.aborted`) — over a node request.
+ */
+function proxyContext(incoming: IncomingMessage, outgoing: ServerResponse, path: string, requestId: string): Context<AppEnv> {
+  const context = {
+    req: {
+      header: (name: string) => headerValue(incoming.rawHeaders, name.toLowerCase()),
+      path,
+      method: incoming.method,
+      raw: {
+        get signal() {
+          return { aborted: outgoing.destroyed && !outgoing.writableFinished };
+        },
+      },
+    },
+    env: { incoming },
+    get: (key: string) => (key === 'requestId' ? requestId : undefined),
+  };
+  return context as unknown as Context<AppEnv>;
+}
+
+/** Why an upstream call gave no usable answer, as the Web forwarders say it (core/proxy-forward.ts). */
+class UpstreamFailure extends Error {
+  constructor(readonly reason: 'timeout' | 'unreachable' | 'client_closed', readonly detail: string) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+// Responses up to this size with a Content-Length (and no Content-Encoding to undo) are read whole and
+// answered in one write, and a body that breaks off is a 502, as core/proxy-forward.ts's isSmallPlainBody.
+const SMALL_BODY_BYTES = 64 * 1024;
+
+function isSmallPlainBody(headers: Headers): boolean {
+  const length = headers.get('content-length');
+  return length !== null && /^\d+$/.test(length) && Number(length) <= SMALL_BODY_BYTES && !headers.has('content-encoding');
+}
+
+/** The whole body of a small upstream answer; rejects when it breaks off. */
+function readWhole(response: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    response.once('error', reject);
+    response.once('close', () => {
+      if (!response.complete) reject(new Error('the upstream closed the connection in the middle of the body'));
+    });
+  });
+}
+
+/** `headers` as the flat name/value list node:http writes, with the request id set. */
+function flatHeaders(headers: Headers, requestId: string): string[] {
+  headers.set('X-Request-Id', requestId);
+  const flat: string[] = [];
+  for (const [name, value] of headers) flat.push(name, value);
+  return flat;
+}
+
+export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListener): NodeProxyFastPath {
+  const services = app.services;
+  const { config, logger, metrics } = services;
+  // The app's own onError: one place decides how a fault is answered, logged and counted, on both paths.
+  const answerError = (app as unknown as { errorHandler: ErrorHandler<AppEnv> }).errorHandler;
+  const agents = createUpstreamAgents();
+
+  /** Forwards one authorized call and writes the answer; throws OAuthError/ApiProblem before writing anything. */
+  async function forward(incoming: IncomingMessage, outgoing: ServerResponse, environment: Environment, url: URL, c: Context<AppEnv>, requestId: string): Promise<number> {
+    const method = incoming.method ?? 'GET';
+    const upstream = config.upstreams[environment];
+    if (!upstream) throw new ApiProblem(404, 'not_found', `no upstream is configured for ${environment}`);
+    const path = upstreamPath(url.pathname, environment);
+    if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${method} ${url.pathname}`);
+    if (isAmbiguousPath(path)) {
+      throw new ApiProblem(
+        400,
+        'invalid_request',
+        'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
+      );
+    }
+
+    const caller = await authenticateCaller(c, services, environment);
+    const rule = findRouteRule(config.routes[environment], method, path);
+    if (rule && missingScopes(rule, caller.scopes).length > 0) throw insufficientScope(environment, rule.scopes);
+    if (caller.keyId) services.usage.recordUse(caller.keyId);
+
+    const received = new Headers();
+    const raw = incoming.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) received.append(raw[i]!, raw[i + 1]!);
+    const sent = upstreamRequestHeaders(received, caller, {
+      clientIp: services.clientIp(c),
+      host: c.req.header('host'),
+      proto: url.protocol.replace(/:$/, ''),
+      trustedProxies: config.trustedProxies,
+    });
+    // GET and HEAD carry no body (as on the hono path). A body of unknown length goes chunked, whatever the
+    // method: Node frames DELETE or OPTIONS bodies only when told to (see adapters/node/http-forwarder.ts).
+    const bodyless = method === 'GET' || method === 'HEAD';
+    if (bodyless) sent.delete('content-length');
+    else if (!sent.has('content-length')) sent.set('transfer-encoding', 'chunked');
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of sent) headers[name] = value;
+
+    const target = new URL(`${upstream}${path}${url.search}`);
+    const secure = target.protocol === 'https:';
+    let timedOut = false;
+    let clientGone = false;
+    let current: ReturnType<typeof httpRequest> | undefined;
+    const onClientClose = () => {
+      if (outgoing.writableFinished) return;
+      clientGone = true;
+      current?.destroy();
+    };
+    outgoing.once('close', onClientClose);
+    const failure = (error: unknown) =>
+      new UpstreamFailure(timedOut ? 'timeout' : clientGone ? 'client_closed' : 'unreachable', errorCode(error));
+
+    // One request; a GET or HEAD that meets a keep-alive connection the upstream has just closed is sent once
+    // more on a new one. The idle timeout is the socket's: no byte either way for timeoutMs ends the call.
+    const exchange = (mayRetry: boolean): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const request = (secure ? httpsRequest : httpRequest)(target, { method, headers, agent: secure ? agents.https : agents.http }, resolve);
+        current = request;
+        request.setTimeout(config.upstreamTimeoutMs, () => {
+          timedOut = true;
+          request.destroy(new Error(`the upstream made no progress for ${config.upstreamTimeoutMs} ms`));
+        });
+        // `on`, not `once`: a request that is retried or destroyed may report more than one error.
+        request.on('error', (error) => {
+          if (mayRetry && request.reusedSocket && STALE_CONNECTION.has(errorCode(error))) resolve(exchange(false));
+          else reject(error);
+        });
+        if (clientGone) request.destroy();
+        if (bodyless) request.end();
+        else incoming.pipe(request);
+      });
+
+    let response: IncomingMessage;
+    let upstreamHeaders: Headers;
+    try {
+      response = await exchange(bodyless);
+      // A status a web Response cannot carry, or a header value fetch would refuse: a broken upstream.
+      if (response.statusCode === undefined || response.statusCode < 200 || response.statusCode > 599) {
+        throw new Error(`status ${response.statusCode}`);
+      }
+      upstreamHeaders = new Headers();
+      const answer = response.rawHeaders;
+      for (let i = 0; i < answer.length; i += 2) upstreamHeaders.append(answer[i]!, answer[i + 1]!);
+    } catch (error) {
+      current?.destroy();
+      throw failure(error);
+    }
+    const status = response.statusCode;
+
+    if (method === 'HEAD' || NO_BODY_STATUS.has(status)) {
+      response.resume();
+      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId));
+      outgoing.end();
+      return status;
+    }
+    const decoder = decoderFor(upstreamHeaders.get('content-encoding'));
+    if (!decoder && isSmallPlainBody(upstreamHeaders)) {
+      let body: Buffer;
+      try {
+        body = await readWhole(response);
+      } catch (error) {
+        current?.destroy();
+        throw failure(error);
+      }
+      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId));
+      outgoing.end(body);
+      return status;
+    }
+    outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, decoder !== undefined), requestId));
+    // Streamed both ways with back-pressure; an upstream that breaks off (or goes idle) cuts the client's
+    // connection, the one way left to say the body is incomplete.
+    const done = (error: NodeJS.ErrnoException | null) => {
+      if (error) outgoing.destroy();
+    };
+    if (decoder) pipeline(response, decoder, outgoing, done);
+    else pipeline(response, outgoing, done);
+    return status;
+  }
+
+  /** A web Response (an error answer) written to `outgoing`. */
+  async function writeAnswer(outgoing: ServerResponse, answer: Response, requestId: string): Promise<number> {
+    const body = Buffer.from(await answer.arrayBuffer());
+    const headers = new Headers(answer.headers);
+    if (!headers.has('content-length')) headers.set('content-length', String(body.length));
+    if (outgoing.headersSent || outgoing.destroyed) return answer.status;
+    outgoing.writeHead(answer.status, flatHeaders(headers, requestId));
+    outgoing.end(body);
+    return answer.status;
+  }
+
+  async function serveProxy(incoming: IncomingMessage, outgoing: ServerResponse, environment: Environment, url: URL) {
+    const started = performance.now();
+    const presented = incoming.headers['x-request-id'];
+    const requestId = typeof presented === 'string' && REQUEST_ID.test(presented) ? presented : crypto.randomUUID();
+    // The path as hono's router and access log read it (decoded), and the route it matches.
+    const path = getPath({ url: url.href } as Request);
+    const route = path === `/${environment}/api` ? path : `/${environment}/api/*`;
+    const c = proxyContext(incoming, outgoing, path, requestId);
+    let status: number;
+    try {
+      status = await forward(incoming, outgoing, environment, url, c, requestId);
+    } catch (caught) {
+      let error = caught;
+      if (caught instanceof UpstreamFailure) {
+        const context = { environment, method: incoming.method, path: url.pathname };
+        switch (caught.reason) {
+          case 'timeout':
+            logger.warn('upstream timed out', context);
+            error = new ApiProblem(504, 'gateway_timeout', `the upstream made no progress within ${config.upstreamTimeoutMs} ms`);
+            break;
+          case 'unreachable':
+            logger.warn('upstream unreachable', { ...context, error: caught.detail });
+            error = new ApiProblem(502, 'bad_gateway', 'the upstream could not be reached or closed the connection');
+            break;
+          case 'client_closed':
+            // Nobody is left to read an answer: a client abort (499), not the upstream's fault.
+            error = new ClientClosedRequest('the client closed the connection');
+            break;
+        }
+      }
+      try {
+        status = await writeAnswer(outgoing, await answerError(error as Error, c), requestId);
+      } catch (fault) {
+        logger.error('unhandled error', { requestId, method: incoming.method, path, error: String((fault as Error).stack ?? fault) });
+        outgoing.destroy();
+        status = 500;
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requestObserved(routeLabel(route), incoming.method ?? 'GET', status, seconds);
+    logger.info('request', { requestId, method: incoming.method, path, status, ms: Math.round(seconds * 10_000) / 10 });
+  }
+
+  return {
+    listener(incoming, outgoing) {
+      const environment = proxyEnvironment(incoming.url ?? '');
+      const host = incoming.headers.host;
+      if (environment === undefined || host === undefined) return fallback(incoming, outgoing);
+      const scheme = (incoming.socket as Socket & { encrypted?: boolean }).encrypted ? 'https' : 'http';
+      let url: URL;
+      try {
+        url = new URL(`${scheme}://${host}${incoming.url}`);
+      } catch {
+        return fallback(incoming, outgoing);
+      }
+      // Only what the router would give the proxy, spelled plainly: a Host that is not just a host, or a
+      // path whose dot segments lead elsewhere (`/sandbox/api/../oauth/token`), is the app's to answer.
+      if (url.host !== host.toLowerCase() || proxyEnvironment(url.pathname) !== environment) return fallback(incoming, outgoing);
+      void serveProxy(incoming, outgoing, environment, url);
+    },
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
