@@ -8,7 +8,8 @@ describe('issuance cache (on by default)', () => {
   let clock: TestClock;
   let key: ApiKeyWithSecret;
   beforeAll(async () => {
-    clock = createTestClock();
+    // Frozen: expires_in is counted in whole seconds, and real time crossing a second would make it one less.
+    clock = createTestClock({ frozen: true });
     gateway = await startGateway({ clock });
     const account = await gateway.createAccount();
     key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a', 'b'] });

@@ -59,10 +59,12 @@ export interface TestClock {
   advance(seconds: number): void;
 }
 
-export function createTestClock(): TestClock {
+/** Real time plus what the test advanced; `frozen` stops real time at the moment of creation (exact seconds). */
+export function createTestClock(options: { frozen?: boolean } = {}): TestClock {
+  const start = Date.now();
   let offset = 0;
   return {
-    now: () => Date.now() + offset,
+    now: () => (options.frozen ? start : Date.now()) + offset,
     advance(seconds) {
       offset += seconds * 1000;
     },
