@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { MIGRATIONS_FOLDER, openSqliteDatabase } from '../src/adapters/node/sqlite-database.js';
-import { BASE62_ALPHABET, toBase62 } from '../src/core/encoding.js';
+import { BASE62_ALPHABET, toBase62 } from '../src/shared/encoding.js';
 
 // Keys per filler account: two per environment, under the default limit of three.
 const KEYS_PER_ACCOUNT = 4;

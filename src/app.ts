@@ -1,22 +1,8 @@
-// createApp(deps): wires the core to its ports and mounts every router; one onError answers in each API's format.
-import { Hono, type Context } from 'hono';
+// createApp(deps): the router over the services the composition root (services.ts) wires; one onError answers in each API's format.
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { HTTPException } from 'hono/http-exception';
-import type { Config } from './config.js';
-import { createAdminAccess } from './core/admin-access.js';
-import { createAdminTokenGuard } from './core/admin-token-guard.js';
-import { createConsoleSessions } from './core/console-sessions.js';
-import { createClientAuthenticator } from './core/client-auth.js';
-import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
-import { createKeyManagement } from './core/key-management.js';
-import { createSigningKeyring } from './core/keyring.js';
-import { createSealer } from './core/sealing.js';
-import { createSecretHasher } from './core/secrets.js';
-import { createSessionTokens } from './core/session-tokens.js';
-import { createSessions } from './core/sessions.js';
-import { createUpstreamForwarder, type UpstreamForwarder } from './core/proxy-forward.js';
-import { createUsageRecorder } from './core/usage.js';
 import { accountRoutes } from './http/admin/accounts.js';
 import { consoleRoutes } from './http/console/routes.js';
 import { adminTokenRoutes } from './http/admin/admin-tokens.js';
@@ -37,44 +23,11 @@ import { tokenInfoEndpoint } from './http/oauth/tokeninfo.js';
 import { mountObservability, observeRequests } from './http/observability.js';
 import { mountApiDocs } from './http/openapi/routes.js';
 import type { AppEnv, Services } from './http/services.js';
+import type { ReadinessChecks } from './ports/runtime.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
-import type { ConsoleSessionStore } from './ports/console-session-store.js';
-import type { CryptoProvider } from './ports/crypto.js';
-import type { KeyStore } from './ports/key-store.js';
-import type { RateLimiter } from './ports/rate-limiter.js';
-import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
-import type { SessionStore } from './ports/session-store.js';
-import type { SigningKeyStore } from './ports/signing-key-store.js';
+import { createServices, type AppDeps } from './services.js';
 import { StoreUnavailableError } from './ports/store-errors.js';
-import { ENVIRONMENTS } from './core/environments.js';
-
-export interface AppDeps {
-  config: Config;
-  keyStore: KeyStore;
-  signingKeyStore: SigningKeyStore;
-  sessionStore: SessionStore;
-  /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
-  consoleSessionStore: ConsoleSessionStore;
-  rateLimiter: RateLimiter;
-  logger: Logger;
-  /** The operator's root admin token, resolved by the runtime (configured or generated). */
-  rootAdminToken: string;
-  /** The pepper for secret hashes, resolved by the runtime (configured or generated). */
-  secretPepper: string;
-  clock?: Clock;
-  defer?: Defer;
-  clientIp?: (c: Context) => string | undefined;
-  /** Prometheus metrics on Node; none elsewhere. */
-  metrics?: Metrics;
-  /** The reverse proxy's upstream client; node:http on Node, fetch (the default) elsewhere. */
-  upstreamForwarder?: UpstreamForwarder;
-  /** HMAC and JWT signing; node:crypto on Node, WebCrypto (the default) elsewhere. */
-  crypto?: CryptoProvider;
-  /** Probes behind /readyz (database, Redis). */
-  readiness?: ReadinessChecks;
-  /** The /docs reference's browser script; Node ships it, Workers do not (their /docs links to /openapi.json). */
-  apiReferenceScript?: ApiReferenceScriptSource;
-}
+import { ENVIRONMENTS } from './shared/domain.js';
 
 // The OAuth endpoints under /{env}/oauth/, each with the one method it answers.
 const OAUTH_ENDPOINTS = [
@@ -88,63 +41,29 @@ function isOAuthPath(path: string): boolean {
   return /^\/(sandbox|production)\/oauth\//.test(path);
 }
 
+/** The gateway: the services createServices wires from `deps`, behind the router. */
 export async function createApp(deps: AppDeps) {
-  const { config, logger } = deps;
-  const metrics = deps.metrics ?? noMetrics;
-  const clock = deps.clock ?? systemClock;
-  const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
-  const hasher = await createSecretHasher(deps.secretPepper, deps.crypto);
-  const keyring = createSigningKeyring({
-    store: deps.signingKeyStore,
-    sealer: await createSealer(config.kek),
-    clock,
-    algorithm: config.signingAlg,
-    tokenLifetime: (environment) => config.sessionTtl[environment],
-    rotationDays: config.signingKeyRotationDays,
-    crypto: deps.crypto,
-  });
-  const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
-  const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
-  // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
-  const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
-  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
-  const services: Services = {
-    config,
-    clock,
-    logger,
-    metrics,
-    keyring,
-    tokens,
-    sessions: createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache }),
-    clients: createClientAuthenticator({
-      keys: deps.keyStore,
-      hasher,
-      clock,
-      findKeyBySecretHash: keyCache.findKeyBySecretHash,
-    }),
-    management: createKeyManagement({
-      keys: watchKeyChanges(deps.keyStore, keyCache.forgetKey),
-      sessions: deps.sessionStore,
-      hasher,
-      clock,
-      keysPerEnvironment: config.keysPerEnvironment,
-      allowedScopes: config.scopes,
-    }),
-    adminAccess,
-    adminGuard: createAdminTokenGuard({ access: adminAccess, limiter: deps.rateLimiter, failuresPerIp: config.authFailuresPerIp, logger }),
-    consoleSessions: createConsoleSessions({ store: deps.consoleSessionStore, hasher, access: adminAccess, clock }),
-    rateLimiter: deps.rateLimiter,
-    forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
-    usage,
-    clientIp: deps.clientIp ?? (() => undefined),
-  };
+  const services = await createServices(deps);
+  const router = createRouter(services, { readiness: deps.readiness ?? {}, apiReferenceScript: deps.apiReferenceScript });
+  // The services too: the Node runtime's proxy fast path (runtime/node-proxy-fast-path.ts) calls them directly.
+  return Object.assign(router, { services });
+}
 
+/** What the router serves besides the services: the runtime's readiness probes and the /docs script. */
+export interface RouterSurfaces {
+  readiness: ReadinessChecks;
+  apiReferenceScript?: ApiReferenceScriptSource;
+}
+
+/** Mounts every surface over `services`; one onError answers in each API's format. */
+export function createRouter(services: Services, surfaces: RouterSurfaces) {
+  const { config, logger, metrics } = services;
   // RegExpRouter alone (not SmartRouter's pick): a route it cannot take fails every test at once instead of
   // silently moving all requests to the TrieRouter (~8 µs per match against ~1 µs here).
   const app = new Hono<AppEnv>({ router: new RegExpRouter() });
   app.use(observeRequests({ logger, metrics }));
-  mountObservability(app, { metrics, readiness: deps.readiness ?? {}, logger });
-  mountApiDocs(app, config.publicUrl, deps.apiReferenceScript);
+  mountObservability(app, { metrics, readiness: surfaces.readiness, logger });
+  mountApiDocs(app, config.publicUrl, surfaces.apiReferenceScript);
 
   // Every environment's routes spelled out under its own static prefix: hono's RegExpRouter (one regex
   // for the whole table) refuses a `:env{sandbox|production}` parameter beside static siblings such as

@@ -1,6 +1,6 @@
 // Every KEYMINT_* variable in one zod schema; loadConfig(record) validates a whole environment at once.
 import * as z from 'zod';
-import { ENVIRONMENTS, type Environment } from './core/environments.js';
+import { ENVIRONMENTS, SIGNING_ALGORITHMS, type Environment, type SigningAlgorithm } from './shared/domain.js';
 import { normalizeRoutePrefix, type RouteRule } from './core/proxy-routes.js';
 import { isScopeToken } from './core/scopes.js';
 
@@ -138,7 +138,7 @@ const schema = z.object({
   KEYMINT_ISSUANCE_CACHE: flag.default(true),
   KEYMINT_DIRECT_KEY_AUTH: flag.default(true),
   KEYMINT_STRICT_SESSIONS: flag.default(false),
-  KEYMINT_SIGNING_ALG: z.enum(['ES256', 'EdDSA']).default('ES256'),
+  KEYMINT_SIGNING_ALG: z.enum(SIGNING_ALGORITHMS).default('ES256'),
   KEYMINT_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   KEYMINT_WORKERS: wholeNumber(1, 64).default(1),
   KEYMINT_SIGNING_KEY_ROTATION_DAYS: wholeNumber(0, 3650).default(30),
@@ -166,8 +166,6 @@ const schema = z.object({
     });
   }
 });
-
-export type SigningAlgorithm = 'ES256' | 'EdDSA';
 
 export interface Config {
   port: number;

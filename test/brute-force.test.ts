@@ -1,10 +1,17 @@
-// Brute force: the per-IP limit, and the same limit guarding introspection and revocation.
+// Brute force: the per-IP limit, and the same limit guarding introspection, revocation and the proxy's Api-Key.
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateApplicationSecret } from '../src/core/secrets.js';
 import { basic, startGateway, type Gateway } from './support/gateway.js';
+import { startUpstream, type Upstream } from './support/upstream.js';
 
 describe('brute-force limits', () => {
   let gateway: Gateway;
-  afterEach(() => gateway.close());
+  let upstream: Upstream | undefined;
+  afterEach(async () => {
+    await gateway.close();
+    await upstream?.close();
+    upstream = undefined;
+  });
 
   it('limits failures per client IP across client_ids', async () => {
     gateway = await startGateway({ env: { KEYMINT_AUTH_FAILURES_PER_IP: '4', KEYMINT_AUTH_FAILURES_PER_CLIENT: '100' } });
@@ -70,5 +77,34 @@ describe('brute-force limits', () => {
     expect(revocation.headers.get('retry-after')).not.toBeNull();
     // The other key, failing nothing, is not slowed.
     expect((await gateway.exchange('sandbox', other.applicationId, other.applicationSecret)).status).toBe(200);
+  });
+
+  it("limits wrong Api-Key secrets on the proxy per client IP, counting with the token endpoint's failures", async () => {
+    upstream = await startUpstream();
+    gateway = await startGateway({
+      env: { KEYMINT_UPSTREAM_SANDBOX: upstream.url, KEYMINT_AUTH_FAILURES_PER_IP: '3', KEYMINT_AUTH_FAILURES_PER_CLIENT: '100' },
+    });
+    const account = await gateway.createAccount();
+    const key = await gateway.createKey(account.id, { environment: 'sandbox' });
+    const token = await gateway.mint('sandbox', key);
+    const apiKey = (secret: string) => gateway.fetch('/sandbox/api/orders', { headers: { 'api-key': secret } });
+    // Well-formed guesses (valid checksum, right environment) pass every check that needs no read, as an attacker's would.
+    for (let i = 0; i < 3; i++) {
+      const guess = await apiKey(generateApplicationSecret('sandbox'));
+      expect(guess.status).toBe(401);
+      expect(await guess.json()).toMatchObject({ error: 'invalid_token', error_description: 'the API key is not valid' });
+    }
+    // The fourth call from this address is refused before any check, even with the real secret, in either header form.
+    const limited = await apiKey(key.applicationSecret);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await limited.json()).toMatchObject({ error: 'slow_down' });
+    const asAuthorization = await gateway.fetch('/sandbox/api/orders', { headers: { authorization: `Api-Key ${key.applicationSecret}` } });
+    expect(asAuthorization.status).toBe(429);
+    // The same per-IP counter guards the token endpoint; a session token, which cannot be guessed, still passes.
+    expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(429);
+    const withToken = await gateway.fetch('/sandbox/api/orders', { headers: { authorization: `Bearer ${token}` } });
+    expect(withToken.status).toBe(200);
+    expect(upstream.seen).toHaveLength(1);
   });
 });

@@ -66,6 +66,11 @@ describe('keymint CLI', () => {
       const first = await keymint(['migrate'], local);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(/^applied \d+ migrations? to .*keymint\.db/);
+      const total = Number(/\((\d+) in all\)/.exec(first.stdout)?.[1]);
+      expect(total).toBeGreaterThan(0);
+      const again = json<{ applied: number; total: number }>(await keymint(['migrate', '--json'], local));
+      expect(again).toMatchObject({ applied: 0, total });
+      expect((await keymint(['migrate'], local)).stdout).toMatch(new RegExp(`keymint\\.db is up to date \\(${total} migrations\\)`));
     });
 
     it('creates an account and a key whose secret is printed once; a second key past the limit is a 409', { timeout: SLOW }, async () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { randomBase62 } from '../src/core/encoding.js';
+import { randomBase62 } from '../src/shared/encoding.js';
 import { basic, redisUrl } from './support/gateway.js';
 import { adminPoster } from './support/admin-post.js';
 import { spawnKeymint, type KeymintProcess } from './support/keymint-process.js';

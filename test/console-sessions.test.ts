@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBase62 } from '../src/core/encoding.js';
+import { randomBase62 } from '../src/shared/encoding.js';
 import { createAdminToken } from './support/admin-auth-suite.js';
 import { ConsoleClient, setCookieHeaders } from './support/console-client.js';
 import { movableClock } from './support/console-session-store-suite.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { randomBase62 } from '../src/core/encoding.js';
+import { randomBase62 } from '../src/shared/encoding.js';
 import { basic, redisUrl } from './support/gateway.js';
 import { startKeymintProcess } from './support/keymint-process.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';

@@ -1,7 +1,7 @@
 // SPEC intro + §1: sandbox and production never see each other's keys, sessions or signing keys.
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENVIRONMENTS, type Environment } from '../src/core/environments.js';
+import { ENVIRONMENTS, type Environment } from '../src/shared/domain.js';
 import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { introspect, postForm, revoke, tokenInfo } from './support/oauth-calls.js';
 

@@ -8,7 +8,7 @@ import { PgSigningKeyStore } from '../src/adapters/postgres/pg-signing-key-store
 import { openPostgresDatabase } from '../src/adapters/postgres/postgres-database.js';
 import { SqlSigningKeyStore } from '../src/adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../src/adapters/sql/sql-store.js';
-import type { Environment } from '../src/core/environments.js';
+import type { Environment } from '../src/shared/domain.js';
 import type { KeyRecord, KeyStore, OperationAction, OperationRecord } from '../src/ports/key-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../src/ports/signing-key-store.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';

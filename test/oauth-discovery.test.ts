@@ -1,7 +1,7 @@
 // SPEC §2 discovery (RFC 8414) and JWKS (RFC 7517): the metadata outside verifiers and clients start from.
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENVIRONMENTS, type Environment } from '../src/core/environments.js';
+import { ENVIRONMENTS, type Environment } from '../src/shared/domain.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];

@@ -1,7 +1,7 @@
 // keymint on PostgreSQL (KEYMINT_DATABASE=postgres://…): the real gateway process mints from keys kept there across
 // a restart, refuses to start without shared state, and /readyz follows the database.
 import { afterAll, describe, expect, it } from 'vitest';
-import { randomBase62 } from '../src/core/encoding.js';
+import { randomBase62 } from '../src/shared/encoding.js';
 import { basic, redisUrl, startGateway, type Gateway } from './support/gateway.js';
 import { spawnKeymint, startKeymintProcess, type KeymintProcess } from './support/keymint-process.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';

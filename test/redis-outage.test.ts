@@ -4,6 +4,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { freePort, startRedisServer } from './support/redis-server.js';
+import { startUpstream, type Upstream } from './support/upstream.js';
 
 describe.skipIf(!redisUrl())('a Redis outage', () => {
   let port: number;
@@ -11,17 +12,22 @@ describe.skipIf(!redisUrl())('a Redis outage', () => {
   let gateway: Gateway;
   let accountId: string;
   let key: ApiKeyWithSecret;
+  let upstream: Upstream;
 
   beforeAll(async () => {
     port = await freePort();
     redis = await startRedisServer(port);
-    gateway = await startGateway({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, KEYMINT_ISSUANCE_CACHE: 'false' } });
+    upstream = await startUpstream();
+    gateway = await startGateway({
+      env: { REDIS_URL: `redis://127.0.0.1:${port}`, KEYMINT_ISSUANCE_CACHE: 'false', KEYMINT_UPSTREAM_SANDBOX: upstream.url },
+    });
     accountId = (await gateway.createAccount()).id;
     key = await gateway.createKey(accountId, { environment: 'sandbox', scopes: ['read'] });
   });
   afterAll(async () => {
     redis.kill('SIGKILL');
     await gateway.close();
+    await upstream.close();
   });
 
   it('answers 503 within 2 s, keeps JWKS verification and the admin API, and recovers without a restart', async () => {
@@ -41,6 +47,12 @@ describe.skipIf(!redisUrl())('a Redis outage', () => {
     const jwks = createRemoteJWKSet(new URL(`${gateway.issuer('sandbox')}/.well-known/jwks.json`));
     const { payload } = await jwtVerify(before, jwks, { issuer: gateway.issuer('sandbox') });
     expect(payload.sub).toBe(key.applicationId);
+
+    // The proxy's Api-Key needs no Redis either: its failure limit waits for Redis rather than refusing.
+    const proxied = await gateway.fetch('/sandbox/api/orders', { headers: { 'api-key': key.applicationSecret } });
+    expect(proxied.status).toBe(200);
+    const guessed = await gateway.fetch('/sandbox/api/orders', { headers: { 'api-key': `${key.applicationSecret.slice(0, -1)}x` } });
+    expect(guessed.status).toBe(401);
 
     // The admin API lives in SQLite.
     const second = await gateway.createKey(accountId, { environment: 'sandbox' });

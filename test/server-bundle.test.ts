@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../scripts/build-server.mjs';
-import { randomBase62 } from '../src/core/encoding.js';
+import { randomBase62 } from '../src/shared/encoding.js';
 import { basic, redisUrl } from './support/gateway.js';
 import { adminPoster } from './support/admin-post.js';
 import { startKeymintProcess, type KeymintProcess } from './support/keymint-process.js';

@@ -100,4 +100,33 @@ describe('signing keys', () => {
     expect(await response.json()).toEqual({ error: 'server_error', error_description: 'internal error' });
     expect(wrong.logs.join('')).toContain('cannot be opened with this KEYMINT_KEK');
   });
+
+  it('audits every rotation once: the schedule as "scheduler" however many processes find the key due, a manual one as root', async () => {
+    let now = Date.parse('2026-03-01T00:00:00Z');
+    const clock = { now: () => now };
+    const env = { KEYMINT_SIGNING_KEY_ROTATION_DAYS: '7', KEYMINT_ISSUANCE_CACHE: 'false' };
+    const first = await startGateway({ directory: keptDirectory(), clock, env });
+    open.push(first);
+    const second = await startGateway({ directory: first.directory, clock, env });
+    open.push(second);
+    const account = await first.createAccount();
+    const key = await first.createKey(account.id, { environment: 'sandbox' });
+    await Promise.all([first.mint('sandbox', key), second.mint('sandbox', key)]);
+
+    // Both processes reload past the due date at once; one rotation, one entry.
+    now += 7 * DAY + 120_000;
+    const minted = await Promise.all([first.mint('sandbox', key), second.mint('sandbox', key)]);
+    expect(new Set(minted.map((token) => decodeProtectedHeader(token).kid)).size).toBe(1);
+    expect((await first.admin('POST', '/environments/sandbox/signing-keys/rotate')).status).toBe(201);
+
+    const database = new Database(first.config.database, { readonly: true });
+    const audited = database
+      .prepare("select environment, account_id, actor, at from operations where action = 'signing_key.rotated' order by id")
+      .all();
+    database.close();
+    expect(audited).toEqual([
+      { environment: 'sandbox', account_id: null, actor: 'scheduler', at: now },
+      { environment: 'sandbox', account_id: null, actor: 'root', at: now },
+    ]);
+  });
 });

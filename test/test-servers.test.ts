@@ -2,7 +2,7 @@
 // Cluster spreads keys over its primaries, and the Sentinels lead a client to the primary.
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { randomBase62 } from '../src/core/encoding.js';
+import { randomBase62 } from '../src/shared/encoding.js';
 import { findPostgresBin } from './support/postgres-server.js';
 import { runCommand } from './support/processes.js';
 import { primaryServingKey, redisCli } from './support/redis-cluster.js';

@@ -1,5 +1,5 @@
 // AdminClient: the admin API (SPEC §4) over a fetch function, the same for the in-process app and a remote gateway.
-import type { Environment } from '../core/environments.js';
+import type { Environment } from '../shared/domain.js';
 import type { accountView, keyView } from '../http/admin/views.js';
 import { CliError, refusalOf } from './errors.js';
 

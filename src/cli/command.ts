@@ -1,5 +1,5 @@
 // The shape every CLI command shares, and what it is handed to run.
-import type { Environment } from '../core/environments.js';
+import type { Environment } from '../shared/domain.js';
 import type { OptionName } from './options.js';
 import type { AdminTarget } from './target.js';
 

@@ -1,21 +1,19 @@
 // The local target: the gateway's own app in process over KEYMINT_DATABASE, called with the resolved root admin token,
 // so the CLI goes through the same validation and audit log as the admin API (actor `root`).
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { localSecretPath } from '../adapters/node/local-secrets.js';
+import { inspectSqliteFile } from '../adapters/node/sqlite-file.js';
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../ports/runtime.js';
-import { createNodeDeps } from '../runtime/node-deps.js';
+import { createNodeDeps, PEPPER_FILE } from '../runtime/node-deps.js';
 import { createAdminClient } from './admin-client.js';
 import { CliError } from './errors.js';
 import { loadGatewayConfig } from './gateway-config.js';
-import { peekDatabase } from './peek-database.js';
 import type { AdminTarget } from './target.js';
 
 // The in-process app never sees this host; it only makes the requests well-formed.
 const IN_PROCESS_URL = 'http://keymint.local';
-// Where createNodeDeps keeps a generated pepper, beside the database.
-const PEPPER_FILE = 'secret-pepper';
 
 // The gateway's start-up warnings (no Redis, no KEK) are noise for a one-shot command; errors still show.
 const commandLogger: Logger = {
@@ -26,7 +24,7 @@ const commandLogger: Logger = {
 
 export async function openLocalTarget(env: NodeJS.ProcessEnv, database?: string): Promise<AdminTarget> {
   const config = loadGatewayConfig(env, database);
-  await refuseUnknownPepper(config);
+  refuseUnknownPepper(config);
   let node: Awaited<ReturnType<typeof createNodeDeps>>;
   try {
     node = await createNodeDeps(config, commandLogger);
@@ -45,15 +43,11 @@ export async function openLocalTarget(env: NodeJS.ProcessEnv, database?: string)
  * Keys hashed with a pepper this process lacks (the gateway's KEYMINT_SECRET_PEPPER, not set here) would be created
  * unusable, and a new pepper file would be written beside them: refuse instead.
  */
-async function refuseUnknownPepper(config: Config): Promise<void> {
+function refuseUnknownPepper(config: Config): void {
   if (config.secretPepper !== undefined) return;
-  const pepperFile = join(dirname(resolve(config.database)), PEPPER_FILE);
+  const pepperFile = localSecretPath(config.database, PEPPER_FILE);
   if (existsSync(pepperFile)) return;
-  const hashed = await peekDatabase<{ found: number }>(
-    config.database,
-    'select exists(select 1 from api_keys) or exists(select 1 from admin_tokens) as found',
-  );
-  if (hashed?.found !== 1) return;
+  if (!inspectSqliteFile(config.database)?.holdsHashedSecrets) return;
   throw new CliError(
     'unreachable',
     `${config.database} holds secrets hashed with a pepper that is neither in KEYMINT_SECRET_PEPPER nor in ${pepperFile}; ` +

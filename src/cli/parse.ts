@@ -1,6 +1,6 @@
 // Turns argv into a command and its options (node:util parseArgs), or into the help to show.
 import { parseArgs } from 'node:util';
-import { isEnvironment, type Environment } from '../core/environments.js';
+import { isEnvironment, type Environment } from '../shared/domain.js';
 import type { Command, CommandInput } from './command.js';
 import { CliError } from './errors.js';
 import { OPTIONS } from './options.js';

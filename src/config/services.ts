@@ -9,7 +9,7 @@
 // new keys beside `services`, never a new meaning for an old one.
 import * as z from 'zod';
 import { defaultAudience, isResourceUri } from '../core/audiences.js';
-import { ENVIRONMENTS, type Environment } from '../core/environments.js';
+import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
 import type { GatewayService } from '../core/gateway-services.js';
 import { isAmbiguousPath, normalizeRoutePrefix, type RouteRule } from '../core/proxy-routes.js';
 import { isScopeToken } from '../core/scopes.js';

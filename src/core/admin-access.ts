@@ -1,7 +1,7 @@
 // Who is calling the admin API, and what each caller may do.
 import type { AdminRole, AdminTokenRecord, KeyStore } from '../ports/key-store.js';
-import { timingSafeEqual } from './encoding.js';
-import { fail, ok, type Result } from './result.js';
+import { timingSafeEqual } from '../shared/encoding.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import type { SecretHasher } from './secrets.js';
 
 export type Actor =

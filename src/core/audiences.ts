@@ -1,7 +1,7 @@
 // Audiences (RFC 8707): which `aud` a token request may ask for with `resource`, and which service accepts which `aud`.
-import type { Environment } from './environments.js';
+import type { Environment } from '../shared/domain.js';
 import type { GatewayService } from './gateway-services.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 
 /** The `aud` of tokens minted without `resource`: every service of the environment accepts it. */
 export function defaultAudience(publicUrl: string, environment: Environment): string {

@@ -8,7 +8,7 @@ import {
   type ClientAssertionFailure,
 } from './client-assertion.js';
 import { readClientJwks, type ClientJwks } from './client-jwks.js';
-import { toBase64Url, utf8 } from './encoding.js';
+import { toBase64Url, utf8 } from '../shared/encoding.js';
 import { recordingReplay, type RecordingReplay } from './testing/recording-replay.js';
 
 const CLIENT = 'app_sbx_4Jr9c2Hq8LmNpQ1sT5vW7xYz';

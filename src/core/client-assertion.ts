@@ -9,7 +9,7 @@ import {
   type PublicJwk,
 } from './public-jwk.js';
 import type { ReplayGuard } from './replay.js';
-import { assertNever, fail, ok, type Result } from './result.js';
+import { assertNever, fail, ok, type Result } from '../shared/result.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** SPEC §8: `exp` at most five minutes ahead. */

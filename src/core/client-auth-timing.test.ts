@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import { createClientAuthenticator } from './client-auth.js';
+import { createFailureLimit } from './failure-limit.js';
 import { createSecretHasher, generateApplicationId, generateApplicationSecret, type SecretHasher } from './secrets.js';
 
 describe('client authentication work', () => {
@@ -18,12 +19,14 @@ describe('client authentication work', () => {
     const keys = {
       findKeyByApplicationId: async (id: string) => (calls.lookups++, id === known ? record : null),
     } as unknown as KeyStore;
-    const auth = createClientAuthenticator({ keys, hasher, clock: { now: () => 0 } });
+    const failures = createFailureLimit({ limiter: { retryAfter: async () => 0, recordFailure: async () => {} }, windowSeconds: 60 });
+    const auth = createClientAuthenticator({ keys, hasher, clock: { now: () => 0 }, failures, limits: { perClient: 10, perIp: 100 } });
+    const presenting = (clientId: string, secret: string) => ({ method: 'client_secret_basic' as const, clientId, secret });
     const attempt = generateApplicationSecret('sandbox');
 
-    const wrongSecret = await auth.authenticate('sandbox', known, attempt);
+    const wrongSecret = await auth.authenticate('sandbox', presenting(known, attempt), { ip: undefined });
     const afterKnown = { ...calls };
-    const unknownClient = await auth.authenticate('sandbox', generateApplicationId('sandbox'), attempt);
+    const unknownClient = await auth.authenticate('sandbox', presenting(generateApplicationId('sandbox'), attempt), { ip: undefined });
 
     expect(wrongSecret).toMatchObject({ ok: false, reason: 'wrong_secret' });
     expect(unknownClient).toMatchObject({ ok: false, reason: 'unknown_client' });

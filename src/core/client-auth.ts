@@ -1,9 +1,24 @@
-// Authenticates an application ID + secret for one environment, doing the same hashing work on every path.
+// Client authentication, one use case for the token, introspection and revocation endpoints and the proxy's Api-Key:
+// a registry of methods of one shape behind one failure limit, returning the key or the reason it was refused.
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
-import type { Environment } from './environments.js';
-import { assertNever, fail, ok, type Result } from './result.js';
+import type { Environment } from '../shared/domain.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import type { FailureLimit, RateLimited, WhenCountersUnavailable } from './failure-limit.js';
 import { environmentOfApplicationId, parseApplicationSecret, type SecretHasher } from './secrets.js';
+
+/**
+ * What a caller presented, tagged by how. RFC 7523's assertion joins as
+ * `{ method: 'private_key_jwt'; clientId; assertion }` with its entry in the registry below.
+ */
+export type ClientCredential =
+  | { method: 'client_secret_basic'; clientId: string; secret: string }
+  | { method: 'client_secret_post'; clientId: string; secret: string }
+  /** The proxy's `Api-Key`: an application secret alone; the key is found by the secret's HMAC. */
+  | { method: 'api_key'; secret: string };
+
+export type ClientAuthMethodName = ClientCredential['method'];
 
 export type ClientAuthFailure =
   | 'malformed_secret'
@@ -13,75 +28,126 @@ export type ClientAuthFailure =
   | 'disabled'
   | 'expired';
 
-export type ClientAuthResult = Result<KeyRecord, ClientAuthFailure>;
+/** Why a credential was refused: a failed check, or too many failures before it (then it was not checked). */
+export type ClientAuthRefusal = Exclude<ClientAuthResult, { ok: true }>;
+export type ClientAuthResult = Result<KeyRecord, ClientAuthFailure> | RateLimited;
+
+/** Where a credential was presented. An RFC 7523 assertion will also need the endpoint called (its audience). */
+export interface ClientAuthContext {
+  /** The caller's address when the runtime knows it, for the per-IP failure counter. */
+  ip: string | undefined;
+}
+
+/** The shape every method has. */
+export interface ClientAuthMethod<C extends ClientCredential> {
+  /**
+   * The application ID the credential names before it is checked, for the per-client failure counter;
+   * undefined when it names none (an `Api-Key` secret is tied to no application ID until it matches).
+   */
+  claimedClientId(credential: C): string | undefined;
+  /** The key the credential proves, or why it proves none. */
+  verify(environment: Environment, credential: C, context: ClientAuthContext): Promise<Result<KeyRecord, ClientAuthFailure>>;
+  /**
+   * While the failure counters cannot be reached: `refuse` (the outage goes up; the OAuth endpoints need that
+   * store anyway and answer 503), or `proceed` unlimited (the proxy's Api-Key needs no store otherwise).
+   */
+  whenCountersUnavailable: WhenCountersUnavailable;
+}
+
+type MethodRegistry = { [M in ClientAuthMethodName]: ClientAuthMethod<Extract<ClientCredential, { method: M }>> };
 
 export interface ClientAuthenticator {
-  authenticate(environment: Environment, applicationId: string, secret: string): Promise<ClientAuthResult>;
-  /** A bare application secret (the proxy's `Api-Key`): the key is found by the secret's HMAC. */
-  authenticateSecret(environment: Environment, secret: string): Promise<ClientAuthResult>;
+  authenticate(environment: Environment, credential: ClientCredential, context: ClientAuthContext): Promise<ClientAuthResult>;
 }
+
+export interface ClientAuthLimits {
+  /** Failures per application ID, and per client IP, in one window before attempts are refused unchecked. */
+  perClient: number;
+  perIp: number;
+}
+
+// Longer IDs are never ours; refused before they could name a counter.
+const MAX_CLIENT_ID_LENGTH = 128;
 
 export function createClientAuthenticator(deps: {
   keys: KeyStore;
   hasher: SecretHasher;
   clock: Clock;
-  /** How `authenticateSecret` finds a key; a short-lived cache may answer (default: the store). */
+  failures: FailureLimit;
+  limits: ClientAuthLimits;
+  /** How an `Api-Key` secret finds its key; a short-lived cache may answer (default: the store). */
   findKeyBySecretHash?: (secretHash: string) => Promise<KeyRecord | null>;
 }): ClientAuthenticator {
-  const { keys, hasher, clock } = deps;
+  const { keys, hasher, clock, failures, limits } = deps;
   const findKeyBySecretHash = deps.findKeyBySecretHash ?? ((secretHash: string) => keys.findKeyBySecretHash(secretHash));
 
-  function usable(key: KeyRecord): ClientAuthResult {
+  function usable(key: KeyRecord): Result<KeyRecord, ClientAuthFailure> {
     if (key.status !== 'active') return fail('disabled');
     if (key.expiresAt !== null && key.expiresAt <= clock.now()) return fail('expired');
     return ok(key);
   }
 
-  return {
-    async authenticate(environment, applicationId, secret) {
-      const shape = parseApplicationSecret(secret);
-      if (!shape.ok) return fail('malformed_secret');
-      // Both checks below are answered from the credential's own prefix, without a database read.
-      if (shape.value !== environment) return fail('other_environment', shape.value);
-      const idEnvironment = environmentOfApplicationId(applicationId);
-      if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
-      const key = idEnvironment === undefined ? null : await keys.findKeyByApplicationId(applicationId);
-      const found = key !== null && key.environment === environment ? key : null;
-      if (!(await hasher.verify(secret, found?.secretHash))) return fail(found ? 'wrong_secret' : 'unknown_client');
-      return usable(found!);
-    },
-    async authenticateSecret(environment, secret) {
-      const shape = parseApplicationSecret(secret);
-      // The checksum and the environment tag are checked before any read.
-      if (!shape.ok) return fail('malformed_secret');
-      if (shape.value !== environment) return fail('other_environment', shape.value);
-      const key = await findKeyBySecretHash(await hasher.hash(secret));
-      if (key === null || key.environment !== environment) return fail('unknown_client');
-      return usable(key);
+  // Does the same hashing work whether or not the application ID exists, so timing tells nothing.
+  async function verifyIdAndSecret(environment: Environment, applicationId: string, secret: string) {
+    const shape = parseApplicationSecret(secret);
+    if (!shape.ok) return fail('malformed_secret');
+    // Both checks below are answered from the credential's own prefix, without a database read.
+    if (shape.value !== environment) return fail('other_environment', shape.value);
+    const idEnvironment = environmentOfApplicationId(applicationId);
+    if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
+    const key = idEnvironment === undefined ? null : await keys.findKeyByApplicationId(applicationId);
+    const found = key !== null && key.environment === environment ? key : null;
+    if (!(await hasher.verify(secret, found?.secretHash))) return fail(found ? 'wrong_secret' : 'unknown_client');
+    return usable(found!);
+  }
+
+  const clientSecret: ClientAuthMethod<Extract<ClientCredential, { clientId: string; secret: string }>> = {
+    claimedClientId: (credential) => credential.clientId,
+    verify: (environment, credential) => verifyIdAndSecret(environment, credential.clientId, credential.secret),
+    whenCountersUnavailable: 'refuse',
+  };
+
+  const methods: MethodRegistry = {
+    client_secret_basic: clientSecret,
+    client_secret_post: clientSecret,
+    api_key: {
+      claimedClientId: () => undefined,
+      // Api-Key calls kept working through a session-store outage before they were limited; they still do.
+      whenCountersUnavailable: 'proceed',
+      async verify(environment, { secret }) {
+        const shape = parseApplicationSecret(secret);
+        // The checksum and the environment tag are checked before any read.
+        if (!shape.ok) return fail('malformed_secret');
+        if (shape.value !== environment) return fail('other_environment', shape.value);
+        const key = await findKeyBySecretHash(await hasher.hash(secret));
+        if (key === null || key.environment !== environment) return fail('unknown_client');
+        return usable(key);
+      },
     },
   };
-}
 
-/** Words for a refused credential; `surface` words the parts that differ between the OAuth endpoints and the proxy. */
-export function describeClientAuthFailure(
-  reason: ClientAuthFailure,
-  detail: string | undefined,
-  surface: { credential: string; invalid: string; otherEnvironment: (environment: string) => string },
-): string {
-  switch (reason) {
-    case 'malformed_secret':
-      return `the ${surface.credential} is malformed or mistyped (its checksum does not match)`;
-    case 'other_environment':
-      return surface.otherEnvironment(detail ?? 'other');
-    case 'unknown_client':
-    case 'wrong_secret':
-      // The same words for both, so probing cannot tell which application IDs exist.
-      return surface.invalid;
-    case 'disabled':
-      return 'this API access key is disabled';
-    case 'expired':
-      return 'this API access key has expired';
-    default:
-      return assertNever(reason);
+  function methodFor<C extends ClientCredential>(credential: C): ClientAuthMethod<C> {
+    return methods[credential.method] as unknown as ClientAuthMethod<C>;
   }
+
+  // The counter names are the Redis keys of docs/storage.md (after the prefix): keep them stable.
+  function countersFor(environment: Environment, clientId: string | undefined, ip: string | undefined): FailureCounter[] {
+    const counters: FailureCounter[] = [];
+    if (clientId !== undefined) counters.push({ key: `${environment}:authfail:client:${clientId}`, limit: limits.perClient });
+    if (ip) counters.push({ key: `${environment}:authfail:ip:${ip}`, limit: limits.perIp });
+    return counters;
+  }
+
+  return {
+    async authenticate(environment, credential, context) {
+      const method = methodFor(credential);
+      const clientId = method.claimedClientId(credential);
+      if (clientId !== undefined && (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) {
+        return fail('unknown_client');
+      }
+      return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context), {
+        whenUnavailable: method.whenCountersUnavailable,
+      });
+    },
+  };
 }

@@ -1,6 +1,6 @@
 // A private_key_jwt client's JWK Set as an admin submits it (one JWK or a set of 1–5), and each key's thumbprint for display.
 import * as z from 'zod';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import {
   checkPublicJwk,
   defaultAlgorithm,

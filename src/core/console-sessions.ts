@@ -3,8 +3,8 @@
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Actor, AdminAccess, AdminIdentity } from './admin-access.js';
-import { randomBase62 } from './encoding.js';
-import { fail, ok, type Result } from './result.js';
+import { randomBase62 } from '../shared/encoding.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import type { SecretHasher } from './secrets.js';
 
 /** 43 base62 characters: 256 bits. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crc32 } from './crc32.js';
-import { utf8 } from './encoding.js';
+import { utf8 } from '../shared/encoding.js';
 
 describe('crc32', () => {
   it('matches the CRC-32/ISO-HDLC check value', () => {

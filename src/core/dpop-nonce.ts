@@ -1,6 +1,6 @@
 // DPoP-Nonce (RFC 9449 §8): stateless nonces, an HMAC of a time window, so any node holding the key can check any node's nonce.
 import type { Hmac } from '../ports/crypto.js';
-import { timingSafeEqual, toBase64Url } from './encoding.js';
+import { timingSafeEqual, toBase64Url } from '../shared/encoding.js';
 
 export const DEFAULT_DPOP_NONCE_WINDOW_SECONDS = 60;
 // 22 base64url characters (132 bits) of the HMAC: unguessable, and short enough for a header.

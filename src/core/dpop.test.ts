@@ -21,7 +21,7 @@ import {
   type DpopProofFailure,
   type DpopRefusal,
 } from './dpop.js';
-import { toBase64Url, utf8 } from './encoding.js';
+import { toBase64Url, utf8 } from '../shared/encoding.js';
 import { recordingReplay, type RecordingReplay } from './testing/recording-replay.js';
 import { webCrypto } from './web-crypto.js';
 

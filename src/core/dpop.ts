@@ -11,7 +11,7 @@ import {
   type ClientSigningAlgorithm,
 } from './public-jwk.js';
 import type { ReplayGuard } from './replay.js';
-import { assertNever, fail, ok, type Result } from './result.js';
+import { assertNever, fail, ok, type Result } from '../shared/result.js';
 
 /** For discovery's `dpop_signing_alg_values_supported`: the same asymmetric set as client assertions. */
 export const DPOP_SIGNING_ALGORITHMS = CLIENT_SIGNING_ALGORITHMS;

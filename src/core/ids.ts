@@ -1,5 +1,5 @@
 // Prefixed, time-ordered identifiers (`key_…`, `acct_…`, `op_…`): sorting by id is sorting by creation.
-import { randomBase62, toBase62 } from './encoding.js';
+import { randomBase62, toBase62 } from '../shared/encoding.js';
 
 export type IdPrefix = 'acct' | 'key' | 'op' | 'adm' | 'sig';
 

@@ -1,6 +1,6 @@
 // Compact JWS from clients (assertions, DPoP proofs): size-bounded before parsing, signature checked by jose with one algorithm.
 import { compactVerify, decodeJwt, decodeProtectedHeader, errors, type ProtectedHeaderParameters } from 'jose';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { importPublicJwk, type ClientSigningAlgorithm, type PublicJwk } from './public-jwk.js';
 
 /** Larger is refused before any parsing: an assertion or proof with an RSA-8192 key in it is well under this. */

@@ -12,9 +12,10 @@ import type {
 import type { Clock } from '../ports/runtime.js';
 import type { SessionStore } from '../ports/session-store.js';
 import { actorName, type Actor } from './admin-access.js';
-import type { Environment } from './environments.js';
+import type { Environment } from '../shared/domain.js';
 import { newId } from './ids.js';
-import { fail, ok, type Result } from './result.js';
+import { checkAllowedScopes, checkExpiry } from './key-rules.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import {
   generateAdminToken,
   generateApplicationId,
@@ -67,8 +68,6 @@ export interface KeyManagement {
   ): Promise<Result<void, 'not_found'>>;
   revokeKeySessions(actor: Actor, accountId: string, keyId: string): Promise<Result<{ key: KeyRecord; revoked: number }, 'not_found'>>;
   listOperations(accountId: string, query: { after?: string; limit: number }): Promise<Page<OperationRecord>>;
-  /** Audits an environment-wide change that belongs to no account (signing-key rotation). */
-  recordEnvironmentOperation(actor: Actor, environment: Environment, action: OperationAction): Promise<void>;
 }
 
 export function createKeyManagement(deps: {
@@ -97,16 +96,6 @@ export function createKeyManagement(deps: {
       actor: actorName(actor),
       at,
     };
-  }
-
-  function checkScopes(scopes: string[] | undefined): Result<void, 'scope_not_allowed'> {
-    const allowed = deps.allowedScopes;
-    const outside = allowed && scopes?.find((scope) => !allowed.includes(scope));
-    return outside ? fail('scope_not_allowed', `scope "${outside}" is not one of KEYMINT_SCOPES`) : ok(undefined);
-  }
-
-  function checkExpiry(expiresAt: number | null | undefined, now: number): Result<void, 'expiry_in_past'> {
-    return expiresAt != null && expiresAt <= now ? fail('expiry_in_past', 'expiresAt must be in the future') : ok(undefined);
   }
 
   async function changeKey(
@@ -159,7 +148,7 @@ export function createKeyManagement(deps: {
 
     async createKey(actor, accountId, input) {
       const now = clock.now();
-      const scopes = checkScopes(input.scopes);
+      const scopes = checkAllowedScopes(input.scopes, deps.allowedScopes);
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(input.expiresAt, now);
       if (!expiry.ok) return expiry;
@@ -198,7 +187,7 @@ export function createKeyManagement(deps: {
     },
 
     async updateKey(actor, accountId, keyId, patch) {
-      const scopes = checkScopes(patch.scopes);
+      const scopes = checkAllowedScopes(patch.scopes, deps.allowedScopes);
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(patch.expiresAt, clock.now());
       if (!expiry.ok) return expiry;
@@ -244,9 +233,5 @@ export function createKeyManagement(deps: {
     },
 
     listOperations: (accountId, query) => keys.listOperations(accountId, query),
-
-    async recordEnvironmentOperation(actor, environment, action) {
-      await keys.recordOperation(operation(actor, action, clock.now(), { accountId: null, environment }));
-    },
   };
 }

@@ -1,9 +1,12 @@
-// The signing keyring: one active key pair per environment, retired public keys kept while tokens need them.
+// The signing keyring: one active key pair per environment, retired public keys kept while tokens need them;
+// every rotation, scheduled or asked for, is audited here.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { SigningAlgorithm } from '../config.js';
+import type { KeyStore } from '../ports/key-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../ports/signing-key-store.js';
 import type { Clock } from '../ports/runtime.js';
-import type { Environment } from './environments.js';
+import type { Environment, SigningAlgorithm } from '../shared/domain.js';
+import { actorName, type Actor } from './admin-access.js';
+import { newId } from './ids.js';
 import type { Sealer } from './sealing.js';
 import type { CryptoProvider, JwtSigner } from '../ports/crypto.js';
 import { webCrypto } from './web-crypto.js';
@@ -30,7 +33,8 @@ export interface SigningKeyring {
   verificationKey(environment: Environment, kid: string): Promise<{ alg: string; key: CryptoKey } | undefined>;
   jwks(environment: Environment): Promise<{ keys: JWK[] }>;
   list(environment: Environment): Promise<SigningKeyView[]>;
-  rotate(environment: Environment): Promise<SigningKeyView>;
+  /** Rotates at once (a compromise); `actor` is who asked, for the audit log. */
+  rotate(environment: Environment, actor: Actor): Promise<SigningKeyView>;
 }
 
 interface LoadedRing {
@@ -43,9 +47,13 @@ interface LoadedRing {
 // Other processes may rotate: reload this often, and at once when a token names an unknown kid.
 const RELOAD_AFTER_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
+/** The audit log's actor for a rotation the schedule made (KEYMINT_SIGNING_KEY_ROTATION_DAYS). */
+export const SCHEDULED_ROTATION_ACTOR = 'scheduler';
 
 export function createSigningKeyring(deps: {
   store: SigningKeyStore;
+  /** Where rotations are audited (environment-wide entries, no account). */
+  audit: Pick<KeyStore, 'recordOperation'>;
   sealer: Sealer;
   clock: Clock;
   algorithm: SigningAlgorithm;
@@ -63,6 +71,25 @@ export function createSigningKeyring(deps: {
   // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
   function publishUntil(environment: Environment, retiredAt: number): number {
     return retiredAt + (deps.tokenLifetime(environment) + 60) * 1000;
+  }
+
+  // Only the process whose conditional retire went through records it, so a rotation has one entry. It is written
+  // after the rotation: the two live in different stores.
+  async function rotateFrom(environment: Environment, retiringKid: string, actor: string): Promise<SigningKeyRecord> {
+    const now = clock.now();
+    const next = await generateRecord(environment);
+    if (await store.rotateSigningKey(retiringKid, now, publishUntil(environment, now), next)) {
+      await deps.audit.recordOperation({
+        id: newId('op', now),
+        accountId: null,
+        environment,
+        keyId: null,
+        action: 'signing_key.rotated',
+        actor,
+        at: now,
+      });
+    }
+    return next;
   }
 
   async function generateRecord(environment: Environment): Promise<SigningKeyRecord> {
@@ -98,7 +125,7 @@ export function createSigningKeyring(deps: {
     if (rotationMs > 0 && now - activeRecord.createdAt >= rotationMs) {
       // Every process reloads at least once a minute, so the schedule needs no timer; when several
       // processes find the key due at once, the conditional retire lets exactly one rotation through.
-      await store.rotateSigningKey(activeRecord.kid, now, publishUntil(environment, now), await generateRecord(environment));
+      await rotateFrom(environment, activeRecord.kid, SCHEDULED_ROTATION_ACTOR);
       records = await store.listSigningKeys(environment);
       activeRecord = records.find((record) => record.status === 'active')!;
     }
@@ -170,11 +197,9 @@ export function createSigningKeyring(deps: {
     async list(environment) {
       return (await ring(environment)).views;
     },
-    async rotate(environment) {
+    async rotate(environment, actor) {
       const current = await reload(environment);
-      const now = clock.now();
-      const next = await generateRecord(environment);
-      await store.rotateSigningKey(current.active.kid, now, publishUntil(environment, now), next);
+      const next = await rotateFrom(environment, current.active.kid, actorName(actor));
       const loaded = await reload(environment);
       return loaded.views.find((view) => view.kid === next.kid) ?? loaded.views.find((v) => v.status === 'active')!;
     },

@@ -23,9 +23,6 @@ export function unsafeNameCharacter(name: string): string | undefined {
   return undefined;
 }
 
-export const UNSAFE_NAME_MESSAGE =
-  'must not contain control characters (such as NUL, ESC, CR, LF or TAB) or bidirectional formatting characters';
-
 /**
  * `text` with every character a name may not hold replaced by `escape(codePoint)`: how text stored before
  * names were checked (or sent by a gateway one does not trust) is shown without driving a terminal.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createUpstreamForwarder, type UpstreamCall } from './proxy-forward.js';
+import type { UpstreamCall } from '../ports/upstream-forwarder.js';
+import { createUpstreamForwarder } from './proxy-forward.js';
 
 function call(): UpstreamCall {
   return { url: 'http://upstream.test/v1/items', method: 'GET', headers: new Headers(), body: null, signal: new AbortController().signal };

@@ -1,5 +1,6 @@
-// The headers the reverse proxy sends upstream and back: hop-by-hop ones dropped, credentials swapped for identity.
-import type { Environment } from './environments.js';
+// The headers the reverse proxy sends upstream: hop-by-hop ones dropped, credentials swapped for identity.
+import { canonicalName, connectionOptions, HTTP_TOKEN, isHopByHop } from '../ports/upstream-forwarder.js';
+import type { Environment } from '../shared/domain.js';
 
 /** Who the proxy vouches for; the upstream reads it from `X-Keymint-*` instead of a credential. */
 export interface ProxyIdentity {
@@ -22,10 +23,6 @@ export interface ForwardedFor {
   trustedProxies: number;
 }
 
-// RFC 9110 §7.6.1 plus the de-facto ones; every `Proxy-*` header goes too.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
-
 // Request headers that never reach the upstream: the caller's credentials; the Host (fetch sets the
 // upstream's) and `Expect`, which fetch refuses; `Accept-Encoding`, left to the runtime's fetch, which then
 // decodes what it asked for; method overrides, which some frameworks obey, so that the upstream would run
@@ -43,38 +40,10 @@ const NOT_FORWARDED = new Set([
   'x-forwarded-proto',
 ]);
 
-/**
- * A header name as upstreams may read it: case-insensitively (Headers gives it in lower case) and, behind
- * WSGI or CGI (`HTTP_X_KEYMINT_ACCOUNT`), with `_` for `-`. Allocates only for a name holding an underscore.
- */
-function canonicalName(name: string): string {
-  return name.includes('_') ? name.replaceAll('_', '-') : name;
-}
-
-/** The header names a `Connection` header lists (RFC 9110 §7.6.1) besides the usual hop-by-hop ones. */
-function connectionOptions(connection: string | null): string[] | undefined {
-  if (connection === null || HOP_BY_HOP.has(connection.toLowerCase())) return undefined;
-  return connection
-    .split(',')
-    .map((name) => canonicalName(name.trim().toLowerCase()))
-    .filter((name) => TOKEN.test(name));
-}
-
-function isHopByHop(name: string, connectionNamed: readonly string[] | undefined): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (connectionNamed !== undefined && connectionNamed.includes(name));
-}
-
-function dropHopByHop(headers: Headers): void {
-  const connectionNamed = connectionOptions(headers.get('connection'));
-  for (const name of [...headers.keys()]) {
-    if (isHopByHop(canonicalName(name), connectionNamed)) headers.delete(name);
-  }
-}
-
 /** An RFC 7239 §4 value: a token as it is, anything else quoted; an IPv6 address bracketed (§6). */
 function forwardedValue(value: string, isNode = false): string {
   if (isNode && value.includes(':')) return `"[${value}]"`;
-  return TOKEN.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+  return HTTP_TOKEN.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
 /** keymint's own `Forwarded` element: the client as keymint determined it, the Host it asked for, its scheme. */
@@ -140,17 +109,5 @@ export function upstreamRequestHeaders(incoming: Headers, identity: ProxyIdentit
   headers.set('X-Forwarded-Proto', forwarded.proto);
   const element = forwardedElement(forwarded);
   headers.set('Forwarded', forwardedElements ? `${forwardedElements}, ${element}` : element);
-  return headers;
-}
-
-/** The upstream's response headers as the caller gets them; `decodedBody` when fetch decoded a body. */
-export function downstreamResponseHeaders(upstream: Headers, decodedBody: boolean): Headers {
-  const headers = new Headers(upstream);
-  dropHopByHop(headers);
-  if (decodedBody && headers.has('content-encoding')) {
-    // fetch hands the body over decoded, so its encoding and encoded length no longer describe it.
-    headers.delete('content-encoding');
-    headers.delete('content-length');
-  }
   return headers;
 }

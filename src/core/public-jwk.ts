@@ -1,7 +1,7 @@
 // Public JWKs that clients sign with (client assertion keys, DPoP proof keys): what is accepted, and which algorithm fits which key.
 import { calculateJwkThumbprint, importJWK } from 'jose';
-import { fromBase64Url } from './encoding.js';
-import { fail, ok, type Result } from './result.js';
+import { fromBase64Url } from '../shared/encoding.js';
+import { fail, ok, type Result } from '../shared/result.js';
 
 /**
  * The JWS algorithms keymint accepts from clients: asymmetric only, never `none` or HS*. `Ed25519` is the

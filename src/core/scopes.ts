@@ -1,5 +1,5 @@
 // Scopes (RFC 6749 §3.3): space-delimited tokens of printable ASCII without space, quote or backslash.
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 

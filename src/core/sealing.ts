@@ -1,5 +1,5 @@
 // Seals signing keys at rest with the key-encryption key (AES-256-GCM through WebCrypto).
-import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url, toBase64Url, utf8 } from '../shared/encoding.js';
 
 const SEALED_PREFIX = 'v1.';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BASE62_ALPHABET } from './encoding.js';
+import { BASE62_ALPHABET } from '../shared/encoding.js';
 import {
   createSecretHasher,
   environmentOfApplicationId,

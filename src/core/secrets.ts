@@ -1,8 +1,8 @@
 // Application IDs, application secrets and admin tokens: their shapes, checksums and keyed hashes.
 import { crc32 } from './crc32.js';
-import { randomBase62, timingSafeEqual, toBase62, toBase64Url, utf8 } from './encoding.js';
-import { ENVIRONMENT_TAGS, environmentOfTag, type Environment } from './environments.js';
-import { fail, ok, type Result } from './result.js';
+import { randomBase62, timingSafeEqual, toBase62, toBase64Url, utf8 } from '../shared/encoding.js';
+import { ENVIRONMENT_TAGS, environmentOfTag, type Environment } from '../shared/domain.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { webCrypto } from './web-crypto.js';
 import type { CryptoProvider } from '../ports/crypto.js';
 

@@ -1,6 +1,6 @@
 // The claims of a keymint session token (RFC 9068) and the one schema every verifier checks them against.
 import * as z from 'zod';
-import { ENVIRONMENTS, type Environment } from './environments.js';
+import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
 import { isScopeToken } from './scopes.js';
 
 export interface SessionClaims {

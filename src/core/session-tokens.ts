@@ -1,10 +1,10 @@
 // Session tokens: RFC 9068 JWTs signed with the environment's active key, verified without any key-table read.
 import { errors, jwtVerify, decodeProtectedHeader } from 'jose';
 import type { Clock } from '../ports/runtime.js';
-import { randomBase62 } from './encoding.js';
-import type { Environment } from './environments.js';
+import { randomBase62 } from '../shared/encoding.js';
+import type { Environment } from '../shared/domain.js';
 import type { SigningKeyring } from './keyring.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { readSessionClaims, type SessionClaims } from './session-claims.js';
 
 export type { SessionClaims } from './session-claims.js';

@@ -2,8 +2,8 @@
 import type { KeyRecord } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
 import type { IssuedToken, SessionStore } from '../ports/session-store.js';
-import type { Environment } from './environments.js';
-import { fail, ok, type Result } from './result.js';
+import type { Environment } from '../shared/domain.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
 import type { UsageRecorder } from './usage.js';
@@ -32,6 +32,12 @@ export interface ActiveSession {
 }
 
 export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 'other_account';
+
+/** A check of a presented session token that answers who it speaks for: `SessionTokens.verify` or `Sessions.describe`. */
+export type SessionCheck = (
+  environment: Environment,
+  token: string,
+) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope'>, SessionRejection>>;
 
 export interface Sessions {
   issue(environment: Environment, key: KeyRecord, requestedScope: string | undefined): Promise<Result<IssuedSession, 'invalid_scope'>>;

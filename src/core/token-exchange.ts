@@ -4,8 +4,8 @@
 // §4.1 names an actor that is not the subject, and `actor_token` is refused) and no `may_act`. What the
 // derived token owes its subject is recorded in its session record instead: `parentJti` and the ancestry
 // that lets revoking any ancestor revoke it.
-import type { Environment } from './environments.js';
-import { assertNever, fail, ok, type Result } from './result.js';
+import type { Environment } from '../shared/domain.js';
+import { assertNever, fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';

@@ -8,7 +8,7 @@ import {
   type HourlyUsage,
   type UsageCounts,
 } from '../ports/usage-meter.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 
 export type UsageGranularity = 'hour' | 'day';
 

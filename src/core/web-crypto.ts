@@ -1,7 +1,7 @@
 // The core's CryptoProvider: WebCrypto, with JWTs signed by jose. The Worker uses it as is.
 import { importJWK, SignJWT } from 'jose';
 import type { CryptoProvider } from '../ports/crypto.js';
-import { utf8 } from './encoding.js';
+import { utf8 } from '../shared/encoding.js';
 
 export const webCrypto: CryptoProvider = {
   async createHmac(key) {

@@ -1,19 +1,19 @@
-// The services every router is built from: core objects wired to their ports by createApp.
+// The services every router is built from: core objects wired to their ports by createServices (src/services.ts).
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { AdminAccess, Actor } from '../core/admin-access.js';
 import type { AdminTokenGuard } from '../core/admin-token-guard.js';
 import type { ClientAuthenticator } from '../core/client-auth.js';
 import type { ConsoleSessions } from '../core/console-sessions.js';
-import type { Environment } from '../core/environments.js';
+import type { FailureLimit } from '../core/failure-limit.js';
+import type { Environment } from '../shared/domain.js';
 import type { KeyManagement } from '../core/key-management.js';
-import type { UpstreamForwarder } from '../core/proxy-forward.js';
 import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
-import type { Sessions } from '../core/sessions.js';
+import type { SessionCheck, Sessions } from '../core/sessions.js';
 import type { UsageRecorder } from '../core/usage.js';
-import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { Clock, Logger, Metrics } from '../ports/runtime.js';
+import type { UpstreamForwarder } from '../ports/upstream-forwarder.js';
 
 export interface Services {
   config: Config;
@@ -23,13 +23,16 @@ export interface Services {
   keyring: SigningKeyring;
   tokens: SessionTokens;
   sessions: Sessions;
+  /** How the proxy checks a session token: stateless, or against its record (KEYMINT_STRICT_SESSIONS), chosen at wiring. */
+  checkSession: SessionCheck;
   clients: ClientAuthenticator;
   management: KeyManagement;
   adminAccess: AdminAccess;
   /** adminAccess behind the per-IP failure limit: what /admin/v1 and the console sign-in authenticate with. */
   adminGuard: AdminTokenGuard;
   consoleSessions: ConsoleSessions;
-  rateLimiter: RateLimiter;
+  /** Failure counters over the rate limiter, for any surface that guards a secret (client authentication uses it). */
+  failureLimit: FailureLimit;
   /** The reverse proxy's upstream client. */
   forwarder: UpstreamForwarder;
   /** lastUsedAt bookkeeping (the token endpoint and the proxy's Api-Key calls). */

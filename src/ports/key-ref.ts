@@ -1,5 +1,5 @@
 // A key as its limits and usage counters address it: its environment and stable id (`key_…`, kept across regenerations).
-import type { Environment } from '../core/environments.js';
+import type { Environment } from '../shared/domain.js';
 
 export interface KeyRef {
   environment: Environment;

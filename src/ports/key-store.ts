@@ -1,5 +1,5 @@
 // KeyStore: accounts, admin tokens, API access keys and the audit log, in one transactional store.
-import type { Environment } from '../core/environments.js';
+import type { Environment } from '../shared/domain.js';
 
 export type AdminRole = 'manager' | 'viewer';
 export type KeyStatus = 'active' | 'disabled';

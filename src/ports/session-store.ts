@@ -1,5 +1,5 @@
 // SessionStore: session records and the issuance cache, environment-namespaced, expiring with the token.
-import type { Environment } from '../core/environments.js';
+import type { Environment } from '../shared/domain.js';
 
 export interface SessionRecord {
   jti: string;

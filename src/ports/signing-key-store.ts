@@ -1,5 +1,5 @@
 // SigningKeyStore: each environment's signing key pairs, active and retired.
-import type { Environment } from '../core/environments.js';
+import type { Environment } from '../shared/domain.js';
 
 export interface SigningKeyRecord {
   kid: string;

@@ -1,7 +1,7 @@
 // Builds createApp's dependencies for Node: SQLite (better-sqlite3) or PostgreSQL, sessions in Redis or in process.
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../services.js';
 import { isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
@@ -24,6 +24,9 @@ import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js'
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
 import { apiReferenceScriptFrom, findApiReferenceScript } from '../adapters/node/api-reference-script.js';
+
+/** The file beside the database that keeps a generated pepper (KEYMINT_SECRET_PEPPER unset). */
+export const PEPPER_FILE = 'secret-pepper';
 
 export interface NodeDeps {
   deps: AppDeps;
@@ -87,7 +90,7 @@ async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores>
 export async function createNodeDeps(config: Config, logger: Logger, clock: Clock = systemClock): Promise<NodeDeps> {
   const stores = await openKeyStores(config, logger);
   // With PostgreSQL both are configured (loadConfig insists), so no file is written beside a database URL.
-  const pepper = resolveLocalSecret(config.secretPepper, config.database, 'secret-pepper');
+  const pepper = resolveLocalSecret(config.secretPepper, config.database, PEPPER_FILE);
   const adminToken = resolveLocalSecret(config.adminToken, config.database, 'admin-token', generateAdminToken);
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 

@@ -1,7 +1,9 @@
 // The same 401/403/404 suite for every admin route (SPEC §4 errors): who may call it, and that keys of
-// other accounts are "not found", never "forbidden".
+// other accounts are "not found", never "forbidden". The routes come from the API's own documentation.
+import type { RouteConfig } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
-import type { Environment } from '../../src/core/environments.js';
+import type * as z from 'zod';
+import type { Environment } from '../../src/shared/domain.js';
 import type { ApiKeyWithSecret, Gateway } from './gateway.js';
 
 /** Who a route admits: the root token alone, root + managers, or root + managers + viewers. */
@@ -22,6 +24,42 @@ export interface AdminRoute {
   permission: AdminPermission;
   /** The route addresses one key, so it must answer 404 for a key of another account. */
   keyed?: boolean;
+}
+
+const ADMIN_PREFIX = '/admin/v1';
+
+/**
+ * Every documented admin route as the suite calls it: who may call it from its OpenAPI roles, a body from its
+ * documented example (a refused call must be one that would have changed something), and whether it names a key.
+ */
+export function adminRoutesFromDocs(routes: readonly RouteConfig[]): AdminRoute[] {
+  return routes
+    .filter((route) => route.path.startsWith(`${ADMIN_PREFIX}/`))
+    .map((route) => {
+      const where = `${route.method.toUpperCase()} ${route.path}`;
+      const roles = (route.security ?? []).flatMap((requirement) => requirement.adminToken ?? []);
+      if (!roles.includes('root')) throw new Error(`${where}: its security lists no admin roles`);
+      const media = route.request?.body?.content['application/json'] as { schema?: z.ZodType } | undefined;
+      const schema = media?.schema;
+      const body = (schema?.meta()?.examples as unknown[] | undefined)?.[0];
+      if (schema && body === undefined) throw new Error(`${where}: its JSON body documents no example to call it with`);
+      const template = route.path.slice(ADMIN_PREFIX.length);
+      return {
+        method: route.method.toUpperCase() as AdminRoute['method'],
+        template,
+        path(ids: RouteIds) {
+          const path = template
+            .replace('{accountId}', ids.accountId)
+            .replace('{keyId}', ids.keyId)
+            .replace('{env}', ids.environment);
+          if (path.includes('{')) throw new Error(`${where}: a path parameter the suite cannot fill`);
+          return path;
+        },
+        body,
+        permission: roles.includes('viewer') ? 'read' : roles.includes('manager') ? 'manage' : 'root',
+        keyed: template.includes('{keyId}'),
+      };
+    });
 }
 
 export interface AdminAuthFixture {

@@ -1,5 +1,5 @@
 // An API access key as the admin API answers its creation: the record and, once, its secret.
-import type { Environment } from '../../src/core/environments.js';
+import type { Environment } from '../../src/shared/domain.js';
 
 export interface ApiKeyWithSecret {
   id: string;

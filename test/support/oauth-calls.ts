@@ -1,5 +1,5 @@
 // OAuth calls the integration tests share: form posts to introspect/revoke/token, tokeninfo, and a movable clock.
-import type { Environment } from '../../src/core/environments.js';
+import type { Environment } from '../../src/shared/domain.js';
 import type { ApiKeyWithSecret, Gateway } from './gateway.js';
 import { basic } from './gateway.js';
 

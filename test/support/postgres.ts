@@ -1,7 +1,7 @@
 // Test-side helpers for the run's PostgreSQL (test/support/postgres-server.ts): a fresh, empty database per test file.
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { randomBase62 } from '../../src/core/encoding.js';
+import { randomBase62 } from '../../src/shared/encoding.js';
 
 /** The run's PostgreSQL (its `keymint` database), or null when it is not installed (and not required). */
 export const postgresUrl = (): string | null => inject('postgresUrl');

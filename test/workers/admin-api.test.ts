@@ -1,7 +1,7 @@
 // SPEC §4 inside workerd (D1 + Workers KV): accounts, admin tokens, keys and their lifecycle, the limit, the audit log.
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Environment } from '../../src/core/environments.js';
+import type { Environment } from '../../src/shared/domain.js';
 import {
   admin,
   call,

@@ -4,7 +4,8 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openD1Database } from '../../src/adapters/workers/d1-database.js';
 import { SqlSigningKeyStore } from '../../src/adapters/sql/sql-signing-key-store.js';
-import type { Environment } from '../../src/core/environments.js';
+import { SqlKeyStore } from '../../src/adapters/sql/sql-store.js';
+import type { Environment } from '../../src/shared/domain.js';
 import { createSigningKeyring } from '../../src/core/keyring.js';
 import { createSealer } from '../../src/core/sealing.js';
 import { systemClock } from '../../src/ports/runtime.js';
@@ -73,16 +74,18 @@ describe('signing keys on D1', () => {
     const environment = freshEnvironment();
     // Each keyring stands for a fresh isolate: its own store and cache, the same D1 database.
     const isolates = await Promise.all(
-      Array.from({ length: 6 }, async () =>
-        createSigningKeyring({
-          store: new SqlSigningKeyStore(openD1Database(env.DB)),
+      Array.from({ length: 6 }, async () => {
+        const database = openD1Database(env.DB);
+        return createSigningKeyring({
+          store: new SqlSigningKeyStore(database),
+          audit: new SqlKeyStore(database),
           sealer: await createSealer(env.KEYMINT_KEK),
           clock: systemClock,
           algorithm: 'ES256',
           tokenLifetime: () => 3600,
           rotationDays: 0,
-        }),
-      ),
+        });
+      }),
     );
     const active = await Promise.all(isolates.map((keyring) => keyring.activeKey(environment)));
     const kids = new Set(active.map((key) => key.kid));

@@ -1,5 +1,5 @@
 // SessionStore in process memory: for a single process without Redis (the default of `npm start`).
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { ExpiringMap } from './expiring-map.js';

@@ -7,14 +7,14 @@ import { pipeline, Readable } from 'node:stream';
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import {
   createWatchdog,
+  downstreamResponseHeaders,
   forwardFailure,
   isSmallPlainBody,
   observeChunks,
   type ForwardFailure,
   type UpstreamForwarder,
-} from '../../core/proxy-forward.js';
-import { downstreamResponseHeaders } from '../../core/proxy-headers.js';
-import { ok, type Result } from '../../core/result.js';
+} from '../../ports/upstream-forwarder.js';
+import { ok, type Result } from '../../shared/result.js';
 
 export interface NodeUpstreamForwarder extends UpstreamForwarder {
   /** Closes the idle keep-alive connections. */

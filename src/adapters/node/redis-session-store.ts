@@ -1,6 +1,6 @@
 // SessionStore on Redis (ioredis): environment-namespaced keys that expire with the token.
 import { Redis } from 'ioredis';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { guardStore } from '../../ports/store-errors.js';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUrl } from '../../../test/support/postgres.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { createSigningKeyring } from '../../core/keyring.js';
 import { createSealer } from '../../core/sealing.js';
 import type { KeyRecord } from '../../ports/key-store.js';
@@ -104,6 +104,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL stores shared by several nodes', () 
       nodes.map(async (node) =>
         createSigningKeyring({
           store: new PgSigningKeyStore(node.db),
+          audit: new PgKeyStore(node.db),
           sealer: await createSealer(undefined),
           clock: systemClock,
           algorithm: 'ES256',

@@ -1,7 +1,7 @@
 // KeyStore on PostgreSQL through drizzle: each change and its audit entry in one transaction.
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import * as schema from '../../../db/pg/schema.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type {
   AccountRecord,
   AdminTokenRecord,

@@ -1,7 +1,7 @@
 // SigningKeyStore on PostgreSQL through drizzle; a partial unique index keeps one active key per environment.
 import { and, asc, eq, lte } from 'drizzle-orm';
 import { signingKeys } from '../../../db/pg/schema.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { PgDatabase } from './postgres-database.js';
 import { reachPostgres } from './postgres-unavailable.js';

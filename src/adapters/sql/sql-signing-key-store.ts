@@ -1,7 +1,7 @@
 // SigningKeyStore over drizzle, on the same SQL executor (and database) as SqlKeyStore.
 import { and, asc, eq, lte } from 'drizzle-orm';
 import * as schema from '../../../db/schema.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import { guardedBy, type SqlExecutor, type SqliteDatabase } from './sql-store.js';
 

@@ -3,7 +3,7 @@
 import { and, asc, desc, eq, getTableColumns, gt, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import * as schema from '../../../db/schema.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type {
   AccountRecord,
   AdminTokenRecord,

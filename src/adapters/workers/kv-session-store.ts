@@ -1,6 +1,6 @@
 // SessionStore on Workers KV: environment-namespaced keys, TTLs clamped to KV's 60 s minimum.
-import { toBase64Url, utf8 } from '../../core/encoding.js';
-import type { Environment } from '../../core/environments.js';
+import { toBase64Url, utf8 } from '../../shared/encoding.js';
+import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { guardStore } from '../../ports/store-errors.js';

@@ -6,10 +6,10 @@ import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { permitted, readJsonBody } from './request.js';
 import { nameSchema } from './name-schema.js';
-import { ADMIN_SECURITY, accountParams, json, problems } from '../openapi/shared.js';
+import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { accountSchema, accountView } from './views.js';
 
-const createAccountBody = z.strictObject({ name: nameSchema });
+const createAccountBody = z.strictObject({ name: nameSchema }).meta({ examples: [{ name: 'Acme Logistics' }] });
 
 export const accountRouteDocs = [
   createRoute({
@@ -17,7 +17,7 @@ export const accountRouteDocs = [
     path: '/admin/v1/accounts',
     tags: ['Admin'],
     summary: 'Create an account (root)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('root'),
     request: { body: { required: true, content: { 'application/json': { schema: createAccountBody } } } },
     responses: { 201: json(accountSchema, 'The account'), ...problems(400, 401, 403, 413, 415) },
   }),
@@ -26,7 +26,7 @@ export const accountRouteDocs = [
     path: '/admin/v1/accounts/{accountId}',
     tags: ['Admin'],
     summary: 'Read an account (root, its admins)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('read'),
     request: { params: accountParams },
     responses: { 200: json(accountSchema, 'The account'), ...problems(401, 403, 404) },
   }),

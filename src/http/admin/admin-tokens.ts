@@ -4,14 +4,16 @@ import { Hono } from 'hono';
 import * as z from 'zod';
 import { notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
-import { ADMIN_SECURITY, accountParams, json, problems } from '../openapi/shared.js';
+import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { permitted, readJsonBody } from './request.js';
 import { nameSchema } from './name-schema.js';
 
-const createAdminTokenBody = z.strictObject({
-  name: nameSchema,
-  role: z.enum(['manager', 'viewer']),
-});
+const createAdminTokenBody = z
+  .strictObject({
+    name: nameSchema,
+    role: z.enum(['manager', 'viewer']),
+  })
+  .meta({ examples: [{ name: 'billing dashboard', role: 'viewer' }] });
 
 const adminTokenSchema = z
   .strictObject({
@@ -30,7 +32,7 @@ export const adminTokenRouteDocs = [
     path: '/admin/v1/accounts/{accountId}/admin-tokens',
     tags: ['Admin'],
     summary: 'Create an account admin token, manager or viewer (root)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('root'),
     request: { params: accountParams, body: { required: true, content: { 'application/json': { schema: createAdminTokenBody } } } },
     responses: { 201: json(adminTokenSchema, 'The token, shown once'), ...problems(400, 401, 403, 404, 413, 415) },
   }),

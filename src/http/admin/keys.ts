@@ -2,35 +2,36 @@
 import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
-import { ENVIRONMENTS } from '../../core/environments.js';
+import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
-import { assertNever, type Fail } from '../../core/result.js';
-import { isScopeToken } from '../../core/scopes.js';
+import { createKeyScopesSchema } from '../../core/key-rules.js';
+import { assertNever, type Fail } from '../../shared/result.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
 import { nameSchema } from './name-schema.js';
-import { ADMIN_SECURITY, accountParams, json, keyParams, problems } from '../openapi/shared.js';
+import { adminSecurity, accountParams, json, keyParams, problems } from '../openapi/shared.js';
 import { keySchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
-const scopes = z
-  .array(z.string().refine(isScopeToken, { error: 'is not a valid scope (RFC 6749 §3.3)' }))
-  .max(50);
+const scopes = createKeyScopesSchema({ invalidScope: 'is not a valid scope (RFC 6749 §3.3)' });
 const expiresAt = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
   .transform((value) => Date.parse(value))
   .nullable();
 
-const createKeyBody = z.strictObject({
-  environment: z.enum(ENVIRONMENTS),
-  name: nameSchema,
-  scopes: scopes.default([]),
-  expiresAt: expiresAt.default(null),
-});
+const createKeyBody = z
+  .strictObject({
+    environment: z.enum(ENVIRONMENTS),
+    name: nameSchema,
+    scopes: scopes.default([]),
+    expiresAt: expiresAt.default(null),
+  })
+  .meta({ examples: [{ environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] }] });
 
 const updateKeyBody = z
   .strictObject({ name: nameSchema.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' });
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' })
+  .meta({ examples: [{ name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] }] });
 
 const deleteKeyQuery = z.strictObject({
   revokeSessions: z
@@ -48,7 +49,7 @@ const keyAction = (action: string, summary: string, response: ReturnType<typeof 
     path: `/admin/v1/accounts/{accountId}/keys/{keyId}/${action}`,
     tags: ['Admin'],
     summary,
-    security: ADMIN_SECURITY,
+    security: adminSecurity('manage'),
     request: { params: keyParams },
     responses: { [status]: response, ...problems(401, 403, 404) },
   });
@@ -59,7 +60,7 @@ export const keyRouteDocs = [
     path: '/admin/v1/accounts/{accountId}/keys',
     tags: ['Admin'],
     summary: 'Create an API access key; the secret is shown this once (root, manager)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('manage'),
     request: { params: accountParams, body: { required: true, content: { 'application/json': { schema: createKeyBody } } } },
     responses: { 201: json(keyWithSecretSchema, 'The key and its secret'), ...problems(400, 401, 403, 404, 409, 413, 415) },
   }),
@@ -68,7 +69,7 @@ export const keyRouteDocs = [
     path: '/admin/v1/accounts/{accountId}/keys',
     tags: ['Admin'],
     summary: "The account's keys, oldest first (root, manager, viewer)",
-    security: ADMIN_SECURITY,
+    security: adminSecurity('read'),
     request: { params: accountParams, query: listKeysQuery },
     responses: { 200: json(pageSchema(keySchema, 'ApiKeyPage'), 'A page of keys'), ...problems(400, 401, 403, 404) },
   }),
@@ -77,7 +78,7 @@ export const keyRouteDocs = [
     path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
     tags: ['Admin'],
     summary: 'One key (root, manager, viewer)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('read'),
     request: { params: keyParams },
     responses: { 200: json(keySchema, 'The key'), ...problems(401, 403, 404) },
   }),
@@ -86,7 +87,7 @@ export const keyRouteDocs = [
     path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
     tags: ['Admin'],
     summary: 'Change name, scopes or expiry; minting sees it at once (root, manager)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('manage'),
     request: { params: keyParams, body: { required: true, content: { 'application/json': { schema: updateKeyBody } } } },
     responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 413, 415) },
   }),
@@ -95,7 +96,7 @@ export const keyRouteDocs = [
     path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
     tags: ['Admin'],
     summary: 'Delete a key; its pair stops minting, its sessions stay valid until they expire (root, manager)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('manage'),
     request: { params: keyParams, query: deleteKeyQuery },
     responses: { 204: { description: 'Deleted' }, ...problems(400, 401, 403, 404) },
   }),

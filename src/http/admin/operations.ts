@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import * as z from 'zod';
 import type { AppEnv, Services } from '../services.js';
 import { pageQuery, permittedAccount, readQuery } from './request.js';
-import { ADMIN_SECURITY, accountParams, json, problems } from '../openapi/shared.js';
+import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { operationSchema, operationView, pageSchema } from './views.js';
 
 const listOperationsQuery = z.strictObject(pageQuery('op'));
@@ -15,7 +15,7 @@ export const operationRouteDocs = [
     path: '/admin/v1/accounts/{accountId}/operations',
     tags: ['Admin'],
     summary: 'The audit log, newest first (root, manager, viewer)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('read'),
     request: { params: accountParams, query: listOperationsQuery },
     responses: { 200: json(pageSchema(operationSchema, 'OperationPage'), 'A page of operations'), ...problems(400, 401, 403, 404) },
   }),

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import * as z from 'zod';
 import type { SigningKeyView } from '../../core/keyring.js';
 import { environmentParam, type AppEnv, type Services } from '../services.js';
-import { ADMIN_SECURITY, environmentParams, json, problems } from '../openapi/shared.js';
+import { adminSecurity, environmentParams, json, problems } from '../openapi/shared.js';
 import { permitted } from './request.js';
 import { iso } from './views.js';
 
@@ -38,7 +38,7 @@ export const signingKeyRouteDocs = [
     path: '/admin/v1/environments/{env}/signing-keys',
     tags: ['Admin'],
     summary: "The environment's signing keys, public parts only (root)",
-    security: ADMIN_SECURITY,
+    security: adminSecurity('root'),
     request: { params: environmentParams },
     responses: { 200: json(z.strictObject({ items: z.array(signingKeySchema) }), 'Signing keys'), ...problems(401, 403) },
   }),
@@ -47,7 +47,7 @@ export const signingKeyRouteDocs = [
     path: '/admin/v1/environments/{env}/signing-keys/rotate',
     tags: ['Admin'],
     summary: 'Rotate the signing key; the old public key stays in the JWKS while tokens need it (root)',
-    security: ADMIN_SECURITY,
+    security: adminSecurity('root'),
     request: { params: environmentParams },
     responses: { 201: json(signingKeySchema, 'The new active key'), ...problems(401, 403) },
   }),
@@ -63,8 +63,7 @@ export function signingKeyRoutes(services: Services) {
     .post('/environments/:env{sandbox|production}/signing-keys/rotate', async (c) => {
       permitted(c, 'root');
       const environment = environmentParam(c);
-      const active = await services.keyring.rotate(environment);
-      await services.management.recordEnvironmentOperation(c.get('actor'), environment, 'signing_key.rotated');
+      const active = await services.keyring.rotate(environment, c.get('actor'));
       return c.json(signingKeyView(active), 201);
     });
 }

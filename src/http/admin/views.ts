@@ -1,7 +1,7 @@
 // The admin API's wire shapes — zod schemas for the OpenAPI document, and the views that fill them:
 // ISO times, and never a secret's hash.
 import * as z from 'zod';
-import { ENVIRONMENTS } from '../../core/environments.js';
+import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { AccountRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
 
 const time = z.iso.datetime();

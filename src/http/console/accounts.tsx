@@ -4,11 +4,14 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { authorize } from '../../core/admin-access.js';
 import { isId } from '../../core/ids.js';
-import { unsafeNameCharacter } from '../../core/names.js';
+import { createNameSchema, NAME_MAX_LENGTH } from '../../core/key-rules.js';
 import type { Services } from '../services.js';
 import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
 import { CONSOLE_UNSAFE_NAME, CsrfField, Layout, TextField } from './layout.js';
 import { paths } from './paths.js';
+
+const ACCOUNT_NAME_LENGTH = `Give the account a name of 1 to ${NAME_MAX_LENGTH} characters.`;
+const accountName = createNameSchema({ empty: ACCOUNT_NAME_LENGTH, tooLong: ACCOUNT_NAME_LENGTH, unsafe: () => CONSOLE_UNSAFE_NAME });
 
 interface AccountsState {
   accountId?: string;
@@ -38,7 +41,7 @@ function accountsPage(c: Context<ConsoleEnv>, state: AccountsState = {}, status:
         <h2>Create an account</h2>
         <form method="post" action={paths.accounts}>
           <CsrfField csrf={c.get('csrf')} />
-          <TextField name="name" label="Name" maxlength={100} value={state.name} error={state.createError} required />
+          <TextField name="name" label="Name" maxlength={NAME_MAX_LENGTH} value={state.name} error={state.createError} required />
           <div class="form-row">
             <button type="submit">Create account</button>
           </div>
@@ -73,10 +76,9 @@ export function accountRoutes(services: Services) {
     .post('/accounts', async (c) => {
       requireRoot(c);
       const name = formText(await readForm(c), 'name').trim();
-      if (name.length < 1 || name.length > 100) {
-        return accountsPage(c, { name, createError: 'Give the account a name of 1 to 100 characters.' }, 400);
-      }
-      if (unsafeNameCharacter(name) !== undefined) return accountsPage(c, { name, createError: CONSOLE_UNSAFE_NAME }, 400);
+      const checked = accountName.safeParse(name);
+      // The length is named first, as the form asks for it first.
+      if (!checked.success) return accountsPage(c, { name, createError: checked.error.issues[0]!.message }, 400);
       const account = await management.createAccount(c.get('actor'), name);
       return c.redirect(paths.account(account.id), 303);
     })

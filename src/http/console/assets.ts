@@ -2,7 +2,7 @@
 // Content-Security-Policy admits no inline style or script. Names carry a content hash, so they cache forever.
 import type { Handler } from 'hono';
 import { crc32 } from '../../core/crc32.js';
-import { toBase62, utf8 } from '../../core/encoding.js';
+import { toBase62, utf8 } from '../../shared/encoding.js';
 
 const STYLESHEET = `
 :root {

@@ -3,7 +3,7 @@
 // and the page that shows a new application secret, once.
 import { Hono, type Context } from 'hono';
 import type { PropsWithChildren } from 'hono/jsx';
-import { ENVIRONMENT_TAGS } from '../../core/environments.js';
+import { ENVIRONMENT_TAGS } from '../../shared/domain.js';
 import { isId } from '../../core/ids.js';
 import type { AccountRecord, KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';

@@ -3,11 +3,10 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import * as z from 'zod';
-import { ENVIRONMENTS, type Environment } from '../../core/environments.js';
+import { ENVIRONMENTS, type Environment } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
-import { assertNever, type Fail } from '../../core/result.js';
-import { unsafeNameCharacter } from '../../core/names.js';
-import { isScopeToken } from '../../core/scopes.js';
+import { createKeyScopesSchema, createNameSchema, KEY_SCOPES_MAX, NAME_MAX_LENGTH } from '../../core/key-rules.js';
+import { assertNever, type Fail } from '../../shared/result.js';
 import type { KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import {
@@ -66,19 +65,15 @@ const DATETIME_LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
 const createKeyForm = z.object({
   environment: z.enum(ENVIRONMENTS),
-  name: z
-    .string()
-    .trim()
-    .min(1, { error: 'Give the key a name.' })
-    .max(100, { error: 'Keep the name to 100 characters.' })
-    .refine((name) => unsafeNameCharacter(name) === undefined, { error: CONSOLE_UNSAFE_NAME }),
-  scopes: z
-    .array(
-      z.string().refine(isScopeToken, {
-        error: (issue) => `"${String(issue.input).slice(0, 40)}" is not a valid scope (no spaces, quotes or backslashes).`,
-      }),
-    )
-    .max(50, { error: 'A key holds at most 50 scopes.' }),
+  name: createNameSchema({
+    empty: 'Give the key a name.',
+    tooLong: `Keep the name to ${NAME_MAX_LENGTH} characters.`,
+    unsafe: () => CONSOLE_UNSAFE_NAME,
+  }),
+  scopes: createKeyScopesSchema({
+    invalidScope: (scope) => `"${scope.slice(0, 40)}" is not a valid scope (no spaces, quotes or backslashes).`,
+    tooMany: `A key holds at most ${KEY_SCOPES_MAX} scopes.`,
+  }),
   expiresAt: z
     .string()
     .trim()
@@ -151,7 +146,7 @@ function CreateKeyForm(props: {
       <CsrfField csrf={props.csrf} />
       <input type="hidden" name="environment" value={props.environment} />
       <Message kind="error" text={errors.form} />
-      <TextField name="name" label="Name" maxlength={100} value={values.name} error={errors.name} required />
+      <TextField name="name" label="Name" maxlength={NAME_MAX_LENGTH} value={values.name} error={errors.name} required />
       <ScopesField allowed={props.allowedScopes} chosen={values.scopes} error={errors.scopes} />
       <TextField
         type="datetime-local"

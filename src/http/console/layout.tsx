@@ -2,7 +2,7 @@
 // The page shell every console screen shares: header with account and sign-out, environment tabs, small parts.
 import type { FC, PropsWithChildren } from 'hono/jsx';
 import type { Actor } from '../../core/admin-access.js';
-import { ENVIRONMENTS, type Environment } from '../../core/environments.js';
+import { ENVIRONMENTS, type Environment } from '../../shared/domain.js';
 import type { AccountRecord } from '../../ports/key-store.js';
 import { ASSET_PATHS } from './assets.js';
 import { paths } from './paths.js';

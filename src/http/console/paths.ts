@@ -1,5 +1,5 @@
 // Every console URL in one place, so pages, redirects and tests agree on them.
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 
 const account = (accountId: string) => `/console/accounts/${accountId}`;
 const key = (accountId: string, keyId: string) => `${account(accountId)}/keys/${keyId}`;

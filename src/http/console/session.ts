@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 import { isConsoleSessionId } from '../../core/console-sessions.js';
-import { randomBase62, timingSafeEqual } from '../../core/encoding.js';
+import { randomBase62, timingSafeEqual } from '../../shared/encoding.js';
 
 export const CONSOLE_PATH = '/console';
 export const SESSION_COOKIE = 'keymint_console';

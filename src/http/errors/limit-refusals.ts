@@ -1,7 +1,7 @@
 // 429 answers for a key past its limits: problem JSON on the proxy (`rate_limited`, `quota_exceeded`), and the
 // token endpoint's RFC 6749-style `slow_down`; each with Retry-After and the RateLimit fields.
 import type { LimitDecision, LimitRefusal, PolicyStatus } from '../../ports/key-limiter.js';
-import { assertNever } from '../../core/result.js';
+import { assertNever } from '../../shared/result.js';
 import { limitHeaders, POLICY_NAMES } from '../rate-limit-fields.js';
 import { OAuthError } from './oauth-error.js';
 

@@ -36,3 +36,13 @@ export class OAuthError extends Error {
 }
 
 export const invalidRequest = (description: string) => new OAuthError(400, 'invalid_request', description);
+
+/** 429 to a caller whose recent authentication failures reached a limit; `retryAfter` in seconds. */
+export const tooManyFailures = (retryAfter: number) =>
+  new OAuthError(
+    429,
+    'slow_down',
+    'too many failed client authentications; try again later',
+    { 'Retry-After': String(retryAfter) },
+    'rate_limited',
+  );

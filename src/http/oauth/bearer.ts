@@ -1,6 +1,6 @@
 // RFC 6750 bearer tokens: reading `Authorization: Bearer …` and answering `invalid_token`.
 import type { Context } from 'hono';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { OAuthError } from '../errors/oauth-error.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;

@@ -1,27 +1,22 @@
-// Client authentication for the OAuth endpoints: client_secret_basic or client_secret_post, rate-limited on failure.
+// Client authentication for the OAuth endpoints: reads client_secret_basic or client_secret_post, words core's refusals.
 import type { Context } from 'hono';
-import { describeClientAuthFailure } from '../../core/client-auth.js';
-import type { Environment } from '../../core/environments.js';
+import type { ClientAuthRefusal, ClientCredential } from '../../core/client-auth.js';
+import { assertNever } from '../../shared/result.js';
+import type { Environment } from '../../shared/domain.js';
 import type { KeyRecord } from '../../ports/key-store.js';
-import { invalidRequest, OAuthError } from '../errors/oauth-error.js';
+import { invalidRequest, OAuthError, tooManyFailures } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
 import type { OAuthParams } from './form.js';
 
-const FAILURE_WINDOW_SECONDS = 60;
-const MAX_CLIENT_ID_LENGTH = 128;
-
-interface PresentedCredentials {
-  clientId: string;
-  secret: string;
-  method: 'client_secret_basic' | 'client_secret_post';
-}
+/** The credentials the OAuth endpoints read (RFC 6749 §2.3.1); the proxy's `Api-Key` is read in http/proxy. */
+export type OAuthClientCredential = Exclude<ClientCredential, { method: 'api_key' }>;
 
 // RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64.
 function formDecode(text: string): string {
   return decodeURIComponent(text.replace(/\+/g, ' '));
 }
 
-function readCredentials(c: Context, params: OAuthParams, environment: Environment): PresentedCredentials {
+function readCredentials(c: Context, params: OAuthParams, environment: Environment): OAuthClientCredential {
   const authorization = c.req.header('authorization');
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
@@ -48,21 +43,42 @@ function readCredentials(c: Context, params: OAuthParams, environment: Environme
     if (postId !== undefined && postId !== clientId) {
       throw invalidRequest('client_id in the body does not match the Basic credentials');
     }
-    return { clientId, secret, method: 'client_secret_basic' };
+    return { method: 'client_secret_basic', clientId, secret };
   }
   if (postId !== undefined && postSecret !== undefined) {
-    return { clientId: postId, secret: postSecret, method: 'client_secret_post' };
+    return { method: 'client_secret_post', clientId: postId, secret: postSecret };
   }
   throw new OAuthError(401, 'invalid_client', 'client authentication is required (HTTP Basic or client_secret_post)', {
     'WWW-Authenticate': `Basic realm="${environment}"`,
   });
 }
 
-const OAUTH_WORDING = {
-  credential: 'client secret',
-  invalid: 'client authentication failed',
-  otherEnvironment: (environment: string) => `this is a ${environment} credential; use the /${environment}/oauth endpoints`,
-};
+// RFC 6749 §5.2: 401 `invalid_client`, with a Basic challenge when the client used HTTP Basic.
+function refusal(refused: ClientAuthRefusal, credential: OAuthClientCredential, environment: Environment): OAuthError {
+  const challenge: Record<string, string> =
+    credential.method === 'client_secret_basic' ? { 'WWW-Authenticate': `Basic realm="${environment}"` } : {};
+  const invalidClient = (description: string) => new OAuthError(401, 'invalid_client', description, challenge, refused.reason);
+  switch (refused.reason) {
+    case 'rate_limited':
+      return tooManyFailures(refused.retryAfter);
+    case 'malformed_secret':
+      return invalidClient('the client secret is malformed or mistyped (its checksum does not match)');
+    case 'other_environment': {
+      const other = refused.detail ?? 'other';
+      return invalidClient(`this is a ${other} credential; use the /${other}/oauth endpoints`);
+    }
+    case 'unknown_client':
+    case 'wrong_secret':
+      // The same words for both, so probing cannot tell which application IDs exist.
+      return invalidClient('client authentication failed');
+    case 'disabled':
+      return invalidClient('this API access key is disabled');
+    case 'expired':
+      return invalidClient('this API access key has expired');
+    default:
+      return assertNever(refused);
+  }
+}
 
 /** Authenticates the calling client or throws the RFC 6749 error (401 invalid_client, 429 when limited). */
 export async function authenticateClient(
@@ -71,33 +87,8 @@ export async function authenticateClient(
   environment: Environment,
   params: OAuthParams,
 ): Promise<KeyRecord> {
-  const credentials = readCredentials(c, params, environment);
-  const challenge: Record<string, string> =
-    credentials.method === 'client_secret_basic' ? { 'WWW-Authenticate': `Basic realm="${environment}"` } : {};
-  if (credentials.clientId.length === 0 || credentials.clientId.length > MAX_CLIENT_ID_LENGTH) {
-    throw new OAuthError(401, 'invalid_client', 'client authentication failed', challenge);
-  }
-  const { config, rateLimiter } = services;
-  const ip = services.clientIp(c);
-  const counters = [
-    { key: `${environment}:authfail:client:${credentials.clientId}`, limit: config.authFailuresPerClient },
-    ...(ip ? [{ key: `${environment}:authfail:ip:${ip}`, limit: config.authFailuresPerIp }] : []),
-  ];
-  const retryAfter = await rateLimiter.retryAfter(counters);
-  if (retryAfter > 0) {
-    throw new OAuthError(
-      429,
-      'slow_down',
-      'too many failed client authentications; try again later',
-      { 'Retry-After': String(retryAfter) },
-      'rate_limited',
-    );
-  }
-  const result = await services.clients.authenticate(environment, credentials.clientId, credentials.secret);
+  const credential = readCredentials(c, params, environment);
+  const result = await services.clients.authenticate(environment, credential, { ip: services.clientIp(c) });
   if (result.ok) return result.value;
-  await rateLimiter.recordFailure(
-    counters.map(({ key }) => key),
-    FAILURE_WINDOW_SECONDS,
-  );
-  throw new OAuthError(401, 'invalid_client', describeClientAuthFailure(result.reason, result.detail, OAUTH_WORDING), challenge, result.reason);
+  throw refusal(result, credential, environment);
 }

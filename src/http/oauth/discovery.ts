@@ -4,7 +4,7 @@ import type { Handler } from 'hono';
 import * as z from 'zod';
 import { environmentParams, json } from '../openapi/shared.js';
 import type { Services } from '../services.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 

@@ -2,11 +2,11 @@
 import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
-import { ENVIRONMENTS } from '../../core/environments.js';
+import { ENVIRONMENTS } from '../../shared/domain.js';
 import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
 

@@ -4,7 +4,7 @@ import type { Handler } from 'hono';
 import * as z from 'zod';
 import { environmentParams, json } from '../openapi/shared.js';
 import type { Services } from '../services.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 
 // Short: a rotated key signs at once, and verifiers behind a shared cache must see it soon.
 export const JWKS_MAX_AGE_SECONDS = 60;

@@ -5,7 +5,7 @@ import { CLIENT_SECURITY, environmentParams, oauthErrors } from '../openapi/shar
 import { tokenRequestBody } from './introspect.js';
 import { invalidRequest, NO_STORE_HEADERS } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
 

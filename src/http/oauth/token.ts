@@ -6,7 +6,7 @@ import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openap
 import { invalidRequest, NO_STORE_HEADERS, OAuthError } from '../errors/oauth-error.js';
 import { StoreUnavailableError } from '../../ports/store-errors.js';
 import type { Services } from '../services.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
 

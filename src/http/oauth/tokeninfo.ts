@@ -6,7 +6,7 @@ import { BEARER_SECURITY, environmentParams, json, oauthErrors } from '../openap
 import { activeSessionSchema } from './introspect.js';
 import { NO_STORE_HEADERS } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { invalidToken, readBearerToken } from './bearer.js';
 
 export const tokenInfoRoute = createRoute({

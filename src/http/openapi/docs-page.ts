@@ -3,7 +3,7 @@
 import type { Context, Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import { crc32 } from '../../core/crc32.js';
-import { toBase62, utf8 } from '../../core/encoding.js';
+import { toBase62, utf8 } from '../../shared/encoding.js';
 import type { ApiReferenceScriptSource } from '../../ports/api-reference-script.js';
 import type { AppEnv } from '../services.js';
 

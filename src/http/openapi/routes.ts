@@ -36,6 +36,7 @@ const proxyRoutes = PROXY_METHODS.map((method) =>
       401: { description: 'RFC 6750 invalid_token (WWW-Authenticate: Bearer error="invalid_token")' },
       403: { description: 'RFC 6750 insufficient_scope for a route rule' },
       ...problems(404),
+      429: { description: 'slow_down: too many failed client authentications from this address (Api-Key; Retry-After)' },
       502: { description: 'The upstream is down or reset the connection (problem JSON)' },
       504: { description: 'The upstream did not answer in time (problem JSON)' },
     },

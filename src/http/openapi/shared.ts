@@ -1,6 +1,7 @@
 // Pieces every documented route shares: error bodies, path parameters, security schemes.
 import * as z from 'zod';
-import { ENVIRONMENTS } from '../../core/environments.js';
+import type { Permission } from '../../core/admin-access.js';
+import { ENVIRONMENTS } from '../../shared/domain.js';
 
 export const problemSchema = z
   .strictObject({
@@ -61,7 +62,18 @@ export const accountParams = z.object({ accountId: z.string() });
 export const keyParams = z.object({ accountId: z.string(), keyId: z.string() });
 
 type Security = Record<string, string[]>[];
-export const ADMIN_SECURITY: Security = [{ adminToken: [] }];
+
+// OpenAPI 3.1 lets a bearer scheme name roles: one requirement per role that may call the route. The admin-auth
+// suite (test/admin-auth.test.ts) reads them to hold every documented route to its own words.
+const ADMIN_ROLES: Record<Permission, string[]> = {
+  root: ['root'],
+  manage: ['root', 'manager'],
+  read: ['root', 'manager', 'viewer'],
+};
+
+/** Who may call an admin route: the root token alone, root and managers, or any admin of the account. */
+export const adminSecurity = (permission: Permission): Security =>
+  ADMIN_ROLES[permission].map((role) => ({ adminToken: [role] }));
 // HTTP Basic, or client_id + client_secret in the body (client_secret_post: no header, hence the empty alternative).
 export const CLIENT_SECURITY: Security = [{ clientSecretBasic: [] }, {}];
 export const BEARER_SECURITY: Security = [{ sessionToken: [] }];

@@ -1,11 +1,11 @@
 // Who calls the proxy: a session token (stateless, or checked against its record in strict mode) or an Api-Key.
 import type { Context } from 'hono';
-import { describeClientAuthFailure } from '../../core/client-auth.js';
-import type { Environment } from '../../core/environments.js';
+import type { ClientAuthRefusal } from '../../core/client-auth.js';
+import type { Environment } from '../../shared/domain.js';
 import type { ProxyIdentity } from '../../core/proxy-headers.js';
-import { assertNever } from '../../core/result.js';
+import { assertNever } from '../../shared/result.js';
 import type { SessionRejection } from '../../core/sessions.js';
-import { invalidRequest } from '../errors/oauth-error.js';
+import { invalidRequest, tooManyFailures, type OAuthError } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
 import { invalidToken } from './challenges.js';
 
@@ -55,21 +55,43 @@ function describeSessionRejection(reason: SessionRejection): string {
   }
 }
 
-const API_KEY_WORDING = {
-  credential: 'API key',
-  invalid: 'the API key is not valid',
-  otherEnvironment: (environment: string) => `this is a ${environment} API key; call /${environment}/api`,
-};
+// The proxy's `Api-Key` refusals: RFC 6750 `invalid_token`, or 429 like the token endpoint's once the caller's
+// address has failed too often (the same per-IP counter: guesses spread over both count together).
+function apiKeyRefusal(refused: ClientAuthRefusal, environment: Environment): OAuthError {
+  switch (refused.reason) {
+    case 'rate_limited':
+      return tooManyFailures(refused.retryAfter);
+    case 'malformed_secret':
+      return invalidToken(environment, 'the API key is malformed or mistyped (its checksum does not match)');
+    case 'other_environment': {
+      const other = refused.detail ?? 'other';
+      return invalidToken(environment, `this is a ${other} API key; call /${other}/api`);
+    }
+    case 'unknown_client':
+    case 'wrong_secret':
+      return invalidToken(environment, 'the API key is not valid');
+    case 'disabled':
+      return invalidToken(environment, 'this API access key is disabled');
+    case 'expired':
+      return invalidToken(environment, 'this API access key has expired');
+    default:
+      return assertNever(refused);
+  }
+}
 
-/** The proxy's caller, or throws 401 (RFC 6750 `invalid_token`) / 400 (two credentials at once). */
+/** The proxy's caller, or throws 401 (RFC 6750 `invalid_token`), 400 (two credentials at once) or 429 (Api-Key guessing). */
 export async function authenticateCaller(c: Context, services: Services, environment: Environment): Promise<ProxyCaller> {
   const credential = readCredential(c, environment);
   if (credential.kind === 'api-key') {
     if (!services.config.directKeyAuth) {
       throw invalidToken(environment, `Api-Key is not accepted here; exchange the key at /${environment}/oauth/token`);
     }
-    const key = await services.clients.authenticateSecret(environment, credential.secret);
-    if (!key.ok) throw invalidToken(environment, describeClientAuthFailure(key.reason, key.detail, API_KEY_WORDING));
+    const key = await services.clients.authenticate(
+      environment,
+      { method: 'api_key', secret: credential.secret },
+      { ip: services.clientIp(c) },
+    );
+    if (!key.ok) throw apiKeyRefusal(key, environment);
     return {
       clientId: key.value.applicationId,
       accountId: key.value.accountId,
@@ -79,9 +101,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
     };
   }
   // Stateless by default: the key table is never read, so sessions outlive a regenerated or deleted key.
-  const session = services.config.strictSessions
-    ? await services.sessions.describe(environment, credential.token)
-    : await services.tokens.verify(environment, credential.token);
+  const session = await services.checkSession(environment, credential.token);
   if (!session.ok) throw invalidToken(environment, describeSessionRejection(session.reason));
   return {
     clientId: session.value.client_id,

@@ -1,5 +1,5 @@
 // RFC 6750 §3 answers for bearer-protected resources: 401 invalid_token, 403 insufficient_scope.
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { OAuthError } from '../errors/oauth-error.js';
 
 export { invalidToken } from '../oauth/bearer.js';

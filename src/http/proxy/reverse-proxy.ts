@@ -1,9 +1,9 @@
 // ANY /{env}/api/* — SPEC §3's reverse proxy: authenticate, apply the route rules, stream to the upstream and back.
 import type { Handler } from 'hono';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
 import { findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
-import { assertNever } from '../../core/result.js';
+import { assertNever } from '../../shared/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
 import { ClientClosedRequest } from '../errors/client-closed.js';
 import type { Services } from '../services.js';

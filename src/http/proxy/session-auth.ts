@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { isEnvironment, type Environment } from '../../core/environments.js';
+import { isEnvironment, SIGNING_ALGORITHMS, type Environment } from '../../shared/domain.js';
 import { isScopeToken } from '../../core/scopes.js';
 import { readSessionClaims, type SessionClaims } from '../../core/session-claims.js';
 import { OAuthError } from '../errors/oauth-error.js';
@@ -159,7 +159,7 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
       let payload: Record<string, unknown>;
       try {
         ({ payload } = await jwtVerify(token, getKey, {
-          algorithms: ['ES256', 'EdDSA'],
+          algorithms: [...SIGNING_ALGORITHMS],
           typ: 'at+jwt',
           issuer: settings.issuer,
           audience: settings.audience,

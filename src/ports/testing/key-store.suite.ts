@@ -1,6 +1,6 @@
 // The KeyStore contract: accounts, admin tokens, keys under the per-environment limit, the audit log, cursors, outages.
 import { describe, expect, it } from 'vitest';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { AccountRecord, KeyRecord, KeyStore, OperationAction, OperationRecord, Page } from '../key-store.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import { expectUnavailable, nextId, openFixtures, type StoreFixture } from './fixtures.js';

@@ -1,6 +1,6 @@
 // The SigningKeyStore contract: one active key per environment, racing inserts and rotations, unpublished deletion, outages.
 import { describe, expect, it } from 'vitest';
-import type { Environment } from '../../core/environments.js';
+import type { Environment } from '../../shared/domain.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../signing-key-store.js';
 import { expectUnavailable, nextId, openFixtures, type StoreFixture } from './fixtures.js';
 

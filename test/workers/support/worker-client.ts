@@ -1,7 +1,7 @@
 // Calls the Worker under test (src/runtime/worker.ts through SELF) the way an outside client would.
 import { env, SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
-import type { Environment } from '../../../src/core/environments.js';
+import type { Environment } from '../../../src/shared/domain.js';
 
 /** The origin tests call; with KEYMINT_PUBLIC_URL unset, issuers derive from it. */
 export const ORIGIN = 'https://keymint.example';

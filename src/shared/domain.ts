@@ -1,4 +1,4 @@
-// The two isolated environments and the short tags that mark their credentials.
+// The words every layer shares: the two isolated environments, the tags that mark their credentials, the signing algorithms.
 export const ENVIRONMENTS = ['sandbox', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -13,3 +13,7 @@ export function environmentOfTag(tag: string): Environment | undefined {
   if (tag === 'prd') return 'production';
   return undefined;
 }
+
+/** How session tokens are signed (KEYMINT_SIGNING_ALG). */
+export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];

@@ -1,0 +1,123 @@
+// Client authentication as one use case: which counters each method is charged against, and the limit in front.
+import { describe, expect, it } from 'vitest';
+import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import { StoreUnavailableError } from '../ports/store-errors.js';
+import { createClientAuthenticator, type ClientCredential } from './client-auth.js';
+import { createFailureLimit } from './failure-limit.js';
+import { createSecretHasher, generateApplicationId, generateApplicationSecret } from './secrets.js';
+
+/** A fixed-window limiter in a map, recording what it was asked. */
+function countingLimiter() {
+  const counts = new Map<string, number>();
+  const recorded: Array<{ keys: string[]; windowSeconds: number }> = [];
+  const limiter: RateLimiter = {
+    async retryAfter(counters: readonly FailureCounter[]) {
+      return counters.some(({ key, limit }) => (counts.get(key) ?? 0) >= limit) ? 42 : 0;
+    },
+    async recordFailure(keys, windowSeconds) {
+      recorded.push({ keys, windowSeconds });
+      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    },
+  };
+  return { limiter, recorded };
+}
+
+/** A key and its secret behind the authenticator; `limiter` replaces the counting one. */
+async function setUp(limiter?: RateLimiter) {
+  const hasher = await createSecretHasher('p'.repeat(32));
+  const secret = generateApplicationSecret('sandbox');
+  const key = {
+    id: 'key_1',
+    applicationId: generateApplicationId('sandbox'),
+    environment: 'sandbox',
+    status: 'active',
+    expiresAt: null,
+    secretHash: await hasher.hash(secret),
+  } as KeyRecord;
+  const reads = { byApplicationId: 0, bySecretHash: 0 };
+  const keys = {
+    findKeyByApplicationId: async (id: string) => (reads.byApplicationId++, id === key.applicationId ? key : null),
+    findKeyBySecretHash: async (hash: string) => (reads.bySecretHash++, hash === key.secretHash ? key : null),
+  } as unknown as KeyStore;
+  const counting = countingLimiter();
+  const clients = createClientAuthenticator({
+    keys,
+    hasher,
+    clock: { now: () => 0 },
+    failures: createFailureLimit({ limiter: limiter ?? counting.limiter, windowSeconds: 60 }),
+    limits: { perClient: 2, perIp: 3 },
+  });
+  return { clients, key, secret, reads, recorded: counting.recorded };
+}
+
+describe('client authentication', () => {
+  it.each(['client_secret_basic', 'client_secret_post'] as const)(
+    '%s: a wrong secret is counted against the application ID and the IP, in a 60 s window',
+    async (method) => {
+      const { clients, key, recorded } = await setUp();
+      const credential: ClientCredential = { method, clientId: key.applicationId, secret: generateApplicationSecret('sandbox') };
+      expect(await clients.authenticate('sandbox', credential, { ip: '203.0.113.9' })).toMatchObject({ ok: false, reason: 'wrong_secret' });
+      expect(recorded).toEqual([
+        { keys: [`sandbox:authfail:client:${key.applicationId}`, 'sandbox:authfail:ip:203.0.113.9'], windowSeconds: 60 },
+      ]);
+    },
+  );
+
+  it('an Api-Key failure is counted per IP only: the secret names no application ID', async () => {
+    const { clients, recorded } = await setUp();
+    const refused = await clients.authenticate('sandbox', { method: 'api_key', secret: generateApplicationSecret('sandbox') }, { ip: '203.0.113.9' });
+    expect(refused).toMatchObject({ ok: false, reason: 'unknown_client' });
+    expect(recorded).toEqual([{ keys: ['sandbox:authfail:ip:203.0.113.9'], windowSeconds: 60 }]);
+  });
+
+  it('at the limit, refuses the right secret too, without reading a key', async () => {
+    const { clients, key, secret, reads, recorded } = await setUp();
+    const apiKey = (value: string) => clients.authenticate('sandbox', { method: 'api_key', secret: value }, { ip: '203.0.113.9' });
+    for (let i = 0; i < 3; i++) await apiKey(generateApplicationSecret('sandbox'));
+    const readsBefore = { ...reads };
+    expect(await apiKey(secret)).toEqual({ ok: false, reason: 'rate_limited', retryAfter: 42 });
+    const basic = { method: 'client_secret_basic', clientId: key.applicationId, secret } as const;
+    expect(await clients.authenticate('sandbox', basic, { ip: '203.0.113.9' })).toMatchObject({ reason: 'rate_limited' });
+    expect(reads).toEqual(readsBefore);
+    // Another address is not slowed, and its success counts nothing.
+    expect(await clients.authenticate('sandbox', basic, { ip: '198.51.100.4' })).toMatchObject({ ok: true, value: { id: 'key_1' } });
+    expect(recorded).toHaveLength(3);
+  });
+
+  it('the per-client limit holds across addresses', async () => {
+    const { clients, key, secret } = await setUp();
+    const from = (ip: string, value: string) =>
+      clients.authenticate('sandbox', { method: 'client_secret_post', clientId: key.applicationId, secret: value }, { ip });
+    await from('198.51.100.1', generateApplicationSecret('sandbox'));
+    await from('198.51.100.2', generateApplicationSecret('sandbox'));
+    expect(await from('198.51.100.3', secret)).toMatchObject({ ok: false, reason: 'rate_limited' });
+  });
+
+  it('refuses an application ID no key can have (empty, over 128 characters) without counting it', async () => {
+    const { clients, secret, recorded } = await setUp();
+    for (const clientId of ['', `app_sbx_${'x'.repeat(121)}`]) {
+      const credential = { method: 'client_secret_basic', clientId, secret } as const;
+      expect(await clients.authenticate('sandbox', credential, { ip: '203.0.113.9' })).toEqual({ ok: false, reason: 'unknown_client' });
+    }
+    expect(recorded).toEqual([]);
+  });
+
+  it('without a known address, counts the application ID alone', async () => {
+    const { clients, key, recorded } = await setUp();
+    const credential = { method: 'client_secret_post', clientId: key.applicationId, secret: 'sk_sbx_typo' } as const;
+    expect(await clients.authenticate('sandbox', credential, { ip: undefined })).toMatchObject({ reason: 'malformed_secret' });
+    expect(recorded).toEqual([{ keys: [`sandbox:authfail:client:${key.applicationId}`], windowSeconds: 60 }]);
+  });
+
+  it('while the counters cannot be reached, an Api-Key is checked unlimited; a client secret meets the outage', async () => {
+    const down = () => Promise.reject(new StoreUnavailableError('redis', 'connection refused'));
+    const { clients, key, secret } = await setUp({ retryAfter: down, recordFailure: down });
+    const origin = { ip: '203.0.113.9' };
+    expect(await clients.authenticate('sandbox', { method: 'api_key', secret }, origin)).toMatchObject({ ok: true });
+    const guess = { method: 'api_key', secret: generateApplicationSecret('sandbox') } as const;
+    expect(await clients.authenticate('sandbox', guess, origin)).toMatchObject({ ok: false, reason: 'unknown_client' });
+    const basic = { method: 'client_secret_basic', clientId: key.applicationId, secret } as const;
+    await expect(clients.authenticate('sandbox', basic, origin)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});

@@ -1,0 +1,62 @@
+// Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
+import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import type { Logger } from '../ports/runtime.js';
+import { StoreUnavailableError } from '../ports/store-errors.js';
+import type { Fail, Result } from '../shared/result.js';
+
+export type WhenCountersUnavailable = 'refuse' | 'proceed';
+
+/** Refused before the attempt was checked; `retryAfter` is the seconds until every counter is under its limit. */
+export type RateLimited = Fail<'rate_limited'> & { retryAfter: number };
+
+export interface FailureLimit {
+  /** Seconds until every counter is under its limit again; 0 when the attempt may go ahead. */
+  check(counters: readonly FailureCounter[]): Promise<number>;
+  /** Counts one failure on every counter; a counter's window opens with its first failure. */
+  recordFailure(counters: readonly FailureCounter[]): Promise<void>;
+  /**
+   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. While the counters
+   * cannot be reached, the store's outage error goes up (`refuse`, the default) or the attempt runs unlimited
+   * (`proceed`, for a caller that needs no store otherwise).
+   */
+  guard<T, R extends string>(
+    counters: readonly FailureCounter[],
+    attempt: () => Promise<Result<T, R>>,
+    options?: { whenUnavailable?: WhenCountersUnavailable },
+  ): Promise<Result<T, R> | RateLimited>;
+}
+
+/** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
+export const FAILURE_WINDOW_SECONDS = 60;
+
+export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number; logger?: Logger }): FailureLimit {
+  const { limiter, windowSeconds } = deps;
+
+  async function check(counters: readonly FailureCounter[]): Promise<number> {
+    return counters.length === 0 ? 0 : limiter.retryAfter(counters);
+  }
+
+  async function recordFailure(counters: readonly FailureCounter[]): Promise<void> {
+    if (counters.length > 0) await limiter.recordFailure(counters.map(({ key }) => key), windowSeconds);
+  }
+
+  return {
+    check,
+    recordFailure,
+    async guard(counters, attempt, { whenUnavailable = 'refuse' } = {}) {
+      const tolerant = <V>(work: Promise<V>, standIn: V): Promise<V> =>
+        whenUnavailable === 'refuse'
+          ? work
+          : work.catch((error: unknown) => {
+              if (!(error instanceof StoreUnavailableError)) throw error;
+              deps.logger?.warn('failure limit skipped: its store is unavailable', { counter: counters[0]?.key, error: error.message });
+              return standIn;
+            });
+      const retryAfter = await tolerant(check(counters), 0);
+      if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
+      const result = await attempt();
+      if (!result.ok) await tolerant(recordFailure(counters), undefined);
+      return result;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// The composition root: createServices(deps) wires the core to the ports the runtime chose (runtime/node-deps.ts,
+// runtime/worker.ts), once; the router (app.ts) is built over what it returns.
+import type { Context } from 'hono';
+import type { Config } from './config.js';
+import { createAdminAccess } from './core/admin-access.js';
+import { createAdminTokenGuard } from './core/admin-token-guard.js';
+import { createConsoleSessions } from './core/console-sessions.js';
+import { createClientAuthenticator } from './core/client-auth.js';
+import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
+import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
+import { createKeyManagement } from './core/key-management.js';
+import { createSigningKeyring } from './core/keyring.js';
+import { createUpstreamForwarder } from './core/proxy-forward.js';
+import { createSealer } from './core/sealing.js';
+import { createSecretHasher } from './core/secrets.js';
+import { createSessionTokens } from './core/session-tokens.js';
+import { createSessions } from './core/sessions.js';
+import { createUsageRecorder } from './core/usage.js';
+import type { Services } from './http/services.js';
+import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
+import type { ConsoleSessionStore } from './ports/console-session-store.js';
+import type { CryptoProvider } from './ports/crypto.js';
+import type { KeyStore } from './ports/key-store.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
+import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
+import type { SessionStore } from './ports/session-store.js';
+import type { SigningKeyStore } from './ports/signing-key-store.js';
+import type { UpstreamForwarder } from './ports/upstream-forwarder.js';
+
+export interface AppDeps {
+  config: Config;
+  keyStore: KeyStore;
+  signingKeyStore: SigningKeyStore;
+  sessionStore: SessionStore;
+  /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
+  consoleSessionStore: ConsoleSessionStore;
+  rateLimiter: RateLimiter;
+  logger: Logger;
+  /** The operator's root admin token, resolved by the runtime (configured or generated). */
+  rootAdminToken: string;
+  /** The pepper for secret hashes, resolved by the runtime (configured or generated). */
+  secretPepper: string;
+  clock?: Clock;
+  defer?: Defer;
+  clientIp?: (c: Context) => string | undefined;
+  /** Prometheus metrics on Node; none elsewhere. */
+  metrics?: Metrics;
+  /** The reverse proxy's upstream client; node:http on Node, fetch (the default) elsewhere. */
+  upstreamForwarder?: UpstreamForwarder;
+  /** HMAC and JWT signing; node:crypto on Node, WebCrypto (the default) elsewhere. */
+  crypto?: CryptoProvider;
+  /** Probes behind /readyz (database, Redis). */
+  readiness?: ReadinessChecks;
+  /** The /docs reference's browser script; Node ships it, Workers do not (their /docs links to /openapi.json). */
+  apiReferenceScript?: ApiReferenceScriptSource;
+}
+
+export async function createServices(deps: AppDeps): Promise<Services> {
+  const { config, logger } = deps;
+  const metrics = deps.metrics ?? noMetrics;
+  const clock = deps.clock ?? systemClock;
+  const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
+  const hasher = await createSecretHasher(deps.secretPepper, deps.crypto);
+  const keyring = createSigningKeyring({
+    store: deps.signingKeyStore,
+    audit: deps.keyStore,
+    sealer: await createSealer(config.kek),
+    clock,
+    algorithm: config.signingAlg,
+    tokenLifetime: (environment) => config.sessionTtl[environment],
+    rotationDays: config.signingKeyRotationDays,
+    crypto: deps.crypto,
+  });
+  const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
+  const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
+  // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
+  const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
+  const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
+  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
+  const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
+  return {
+    config,
+    clock,
+    logger,
+    metrics,
+    keyring,
+    tokens,
+    sessions,
+    // Decided here, once: the proxy checks session tokens statelessly (no read at all) or, in strict mode,
+    // against their records too (revoked sessions fail).
+    checkSession: config.strictSessions ? sessions.describe : tokens.verify,
+    clients: createClientAuthenticator({
+      keys: deps.keyStore,
+      hasher,
+      clock,
+      failures: failureLimit,
+      limits: { perClient: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
+      findKeyBySecretHash: keyCache.findKeyBySecretHash,
+    }),
+    management: createKeyManagement({
+      keys: watchKeyChanges(deps.keyStore, keyCache.forgetKey),
+      sessions: deps.sessionStore,
+      hasher,
+      clock,
+      keysPerEnvironment: config.keysPerEnvironment,
+      allowedScopes: config.scopes,
+    }),
+    adminAccess,
+    adminGuard: createAdminTokenGuard({ access: adminAccess, failures: failureLimit, failuresPerIp: config.authFailuresPerIp }),
+    consoleSessions: createConsoleSessions({ store: deps.consoleSessionStore, hasher, access: adminAccess, clock }),
+    failureLimit,
+    forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
+    usage,
+    clientIp: deps.clientIp ?? (() => undefined),
+  };
+}
+
