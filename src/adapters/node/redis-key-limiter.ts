@@ -1,6 +1,6 @@
 // KeyLimiter on Redis: one Lua script checks and counts a key's budgets atomically; all of a key's limit keys share
 // one hash slot (`{env:keyId}`), so the script runs on Redis Cluster too.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import {
   decideLimits,
   emissionInterval,
@@ -62,7 +62,7 @@ export class RedisKeyLimiter implements KeyLimiter {
   private readonly scripts: LimiterScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly clock: Clock = systemClock,
     private readonly prefix = 'km',
   ) {
