@@ -92,6 +92,22 @@ function clusterOptions(endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>): 
   };
 }
 
+/**
+ * Defines a Lua script as command `name` of `redis` (EVALSHA, falling back to EVAL), once per client. A script's
+ * calls take the number of keys first, and ioredis's auto-pipelining on a Cluster sorts a command it does not know
+ * by its first argument — that number, not a key (redis/ioredis#2109) — so concurrent calls for keys on different
+ * nodes would share one pipeline, refused whole ("All keys in the pipeline should belong to the same slots
+ * allocation group"). On a Cluster, scripts therefore bypass auto-pipelining and ioredis routes each by its keys.
+ */
+export function defineScript(redis: RedisClient, name: string, lua: string): void {
+  if (name in redis) return;
+  redis.defineCommand(name, { lua });
+  if (redis instanceof Cluster) {
+    // A new array: the default one is shared by every client.
+    redis.options.autoPipeliningIgnoredCommands = [...(redis.options.autoPipeliningIgnoredCommands ?? []), name];
+  }
+}
+
 /** One Redis at `url` (redis:// or rediss://), tuned as above. */
 export function createRedisClient(url: string): Redis {
   return new Redis(url, {

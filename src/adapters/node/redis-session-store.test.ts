@@ -130,4 +130,13 @@ describe.skipIf(!cluster.endpoint)('RedisSessionStore on a Redis Cluster', () =>
     }
     expect(primaries.size).toBe(3);
   });
+
+  it('saves and revokes many keys’ sessions at once, as concurrent requests do (one pipeline per node)', async () => {
+    const store = new RedisSessionStore(redis, { prefix, clock });
+    const sessions = Array.from({ length: 60 }, (_, i) => record(`key_busy${String(i).padStart(2, '0')}`));
+    // Issued in one tick: auto-pipelining batches them by node, and each script must still reach its keys' node.
+    await Promise.all(sessions.map((session) => store.saveSession('sandbox', session, issue(session))));
+    expect(await Promise.all(sessions.map((session) => store.getSession('sandbox', session.jti)))).toEqual(sessions);
+    expect(await Promise.all(sessions.map((session) => store.revokeKeySessions('sandbox', session.keyId)))).toEqual(sessions.map(() => 1));
+  });
 });

@@ -4,7 +4,7 @@ import type { Clock } from '../../ports/runtime.js';
 import { partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { guardStore } from '../../ports/store-errors.js';
-import type { RedisClient } from './redis-client.js';
+import { defineScript, type RedisClient } from './redis-client.js';
 
 export { createRedisClient } from './redis-client.js';
 
@@ -87,8 +87,7 @@ export class RedisSessionStore implements SessionStore {
     this.prefix = options.prefix ?? 'km';
     this.clock = options.clock;
     this.legacyIndex = !('isCluster' in redis && redis.isCluster);
-    // defineCommand sends EVALSHA and falls back to EVAL when the server has not seen the script yet.
-    if (!('kmSaveSession' in redis)) redis.defineCommand('kmSaveSession', { lua: SAVE_SESSION });
+    defineScript(redis, 'kmSaveSession', SAVE_SESSION);
     const client = redis as unknown as { kmSaveSession: SessionScripts['saveSession'] };
     this.scripts = { saveSession: (...args) => client.kmSaveSession(...args) };
   }
