@@ -81,6 +81,40 @@ describe('identity, address and method headers on the proxy', () => {
     for (const name of Object.keys(METHOD_OVERRIDES)) expect(echo.headers[name.toLowerCase()], name).toBeUndefined();
   });
 
+  // Hostile review, round 2: each of these reached the upstream as the caller sent it.
+  const PATH_OVERRIDES = { 'X-Original-URL': '/admin', 'X-Rewrite-URL': '/admin', X_Original_URL: '/admin' };
+  const ADDRESS_CLAIMS = {
+    'True-Client-IP': '198.51.100.66',
+    'X-Client-IP': '198.51.100.66',
+    'Client-IP': '198.51.100.66',
+    'X-Cluster-Client-IP': '198.51.100.66',
+    'CF-Connecting-IP': '198.51.100.66',
+    'Fastly-Client-IP': '198.51.100.66',
+    'X-Originating-IP': '198.51.100.66',
+    'X-Remote-IP': '198.51.100.66',
+    'X-Remote-Addr': '198.51.100.66',
+    'Forwarded-For': '198.51.100.66',
+    'X-Forwarded': 'for=198.51.100.66',
+    'X-Forwarded-Port': '8443',
+    'X-Forwarded-Prefix': '/admin',
+    'X-Forwarded-Server': 'evil.example',
+    'X-Forwarded-Scheme': 'https',
+    'X-Forwarded-Ssl': 'on',
+  };
+
+  it('drops path-override headers: the upstream serves the path the route rules checked', async () => {
+    const echo = await echoOf(direct, directToken, PATH_OVERRIDES);
+    expect(echo.url).toBe('/echo');
+    for (const name of Object.keys(PATH_OVERRIDES)) expect(echo.headers[name.toLowerCase()], name).toBeUndefined();
+  });
+
+  it('drops every other client-address header when no proxy is trusted, and keeps them behind one', async () => {
+    const alone = await echoOf(direct, directToken, ADDRESS_CLAIMS);
+    for (const name of Object.keys(ADDRESS_CLAIMS)) expect(alone.headers[name.toLowerCase()], name).toBeUndefined();
+    const behind = await echoOf(behindProxy, behindToken, ADDRESS_CLAIMS);
+    for (const [name, value] of Object.entries(ADDRESS_CLAIMS)) expect(behind.headers[name.toLowerCase()], name).toBe(value);
+  });
+
   it('replaces a forged Forwarded with its own element and drops X-Real-IP when no proxy is trusted', async () => {
     const echo = await echoOf(direct, directToken, {
       Forwarded: 'for=198.51.100.66;host=evil.example;proto=https, for=198.51.100.67',
