@@ -1,4 +1,5 @@
 // Headers an upstream may read as the caller's identity, address or method cannot be forged through the proxy.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from './support/gateway.js';
 import { rawRequest, startUpstream, type Echo, type Upstream } from './support/upstream.js';
@@ -113,6 +114,27 @@ describe('identity, address and method headers on the proxy', () => {
     for (const name of Object.keys(ADDRESS_CLAIMS)) expect(alone.headers[name.toLowerCase()], name).toBeUndefined();
     const behind = await echoOf(behindProxy, behindToken, ADDRESS_CLAIMS);
     for (const [name, value] of Object.entries(ADDRESS_CLAIMS)) expect(behind.headers[name.toLowerCase()], name).toBe(value);
+  });
+
+  // Hostile review, round 2: Node joined two Host headers into "a, b", which went upstream as X-Forwarded-Host.
+  it('refuses a request with two Host headers with 400 problem JSON, before the upstream sees it', async () => {
+    const before = upstream.seen.length;
+    const { port } = new URL(direct.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `GET /sandbox/api/echo HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nAuthorization: Bearer ${directToken}\r\nConnection: close\r\n\r\n`,
+        );
+      });
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(upstream.seen.length).toBe(before);
   });
 
   it('replaces a forged Forwarded with its own element and drops X-Real-IP when no proxy is trusted', async () => {
