@@ -1,10 +1,11 @@
 // The signing keyring: one active key pair per environment, retired public keys kept while tokens need them;
-// every rotation, scheduled or asked for, is audited here.
+// every rotation, scheduled or asked for, is audited and announced to the other nodes here.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { Change, ChangeNotice } from '../ports/change-feed.js';
 import type { KeyStore } from '../ports/key-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../ports/signing-key-store.js';
 import type { Clock } from '../ports/runtime.js';
-import type { Environment, SigningAlgorithm } from '../shared/domain.js';
+import { ENVIRONMENTS, type Environment, type SigningAlgorithm } from '../shared/domain.js';
 import { actorName, type Actor } from './admin-access.js';
 import { newId } from './ids.js';
 import type { Sealer } from './sealing.js';
@@ -35,6 +36,8 @@ export interface SigningKeyring {
   list(environment: Environment): Promise<SigningKeyView[]>;
   /** Rotates at once (a compromise); `actor` is who asked, for the audit log. */
   rotate(environment: Environment, actor: Actor): Promise<SigningKeyView>;
+  /** Applies a change notice: another node rotated, or changes may have been missed. */
+  hear(notice: ChangeNotice): void;
 }
 
 interface LoadedRing {
@@ -44,7 +47,7 @@ interface LoadedRing {
   views: SigningKeyView[];
 }
 
-// Other processes may rotate: reload this often, and at once when a token names an unknown kid.
+// Other processes may rotate: without change notices, reload this often; at once when a token names an unknown kid.
 const RELOAD_AFTER_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 /** The audit log's actor for a rotation the schedule made (KEYMINT_SIGNING_KEY_ROTATION_DAYS). */
@@ -63,9 +66,28 @@ export function createSigningKeyring(deps: {
   rotationDays: number;
   /** Signs with the active key (default: WebCrypto through jose). */
   crypto?: CryptoProvider;
+  /** Tells every node (this one included) that an environment's keys changed (default: nobody). */
+  announce?: (change: Change) => Promise<void>;
+  /** How long a loaded ring may serve before it is read again, asked at every use (default: a minute). */
+  maxAgeMs?: () => number;
 }): SigningKeyring {
   const { store, sealer, clock, algorithm } = deps;
   const provider = deps.crypto ?? webCrypto;
+  const maxAgeMs = deps.maxAgeMs ?? (() => RELOAD_AFTER_MS);
+  const announceToAll = deps.announce ?? (async () => undefined);
+  // ChangeNotices.announce tells this node's listeners, this keyring among them, before it returns: the keyring
+  // already holds what it announces, so it does not read it again.
+  let announcing = false;
+  async function announce(environment: Environment): Promise<void> {
+    announcing = true;
+    let sent: Promise<void>;
+    try {
+      sent = announceToAll({ kind: 'signing-keys', environment });
+    } finally {
+      announcing = false;
+    }
+    await sent;
+  }
   const rings = new Map<Environment, Promise<LoadedRing>>();
 
   // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
@@ -88,6 +110,7 @@ export function createSigningKeyring(deps: {
         actor,
         at: now,
       });
+      await announce(environment);
     }
     return next;
   }
@@ -158,15 +181,23 @@ export function createSigningKeyring(deps: {
   function reload(environment: Environment): Promise<LoadedRing> {
     const loading = load(environment);
     rings.set(environment, loading);
-    loading.catch(() => rings.delete(environment));
+    loading.catch(() => {
+      if (rings.get(environment) === loading) rings.delete(environment);
+    });
     return loading;
   }
 
-  async function ring(environment: Environment, maxAge = RELOAD_AFTER_MS): Promise<LoadedRing> {
+  // Starts reading an environment's keys again now, so that the next request does not wait for the read.
+  function refresh(environment: Environment) {
+    if (!rings.has(environment)) return;
+    reload(environment).catch(() => undefined);
+  }
+
+  async function ring(environment: Environment, maxAge = maxAgeMs()): Promise<LoadedRing> {
     const current = rings.get(environment);
     if (!current) return reload(environment);
     const loaded = await current;
-    if (clock.now() - loaded.loadedAt > maxAge && rings.get(environment) === current) return reload(environment);
+    if (clock.now() - loaded.loadedAt >= maxAge && rings.get(environment) === current) return reload(environment);
     return loaded;
   }
 
@@ -178,7 +209,7 @@ export function createSigningKeyring(deps: {
       let loaded = await ring(environment);
       let found = loaded.published.get(kid);
       if (!found) {
-        loaded = await ring(environment, UNKNOWN_KID_RELOAD_MS);
+        loaded = await ring(environment, Math.min(maxAgeMs(), UNKNOWN_KID_RELOAD_MS));
         found = loaded.published.get(kid);
       }
       if (!found) return undefined;
@@ -200,8 +231,14 @@ export function createSigningKeyring(deps: {
     async rotate(environment, actor) {
       const current = await reload(environment);
       const next = await rotateFrom(environment, current.active.kid, actorName(actor));
+      // When another node's rotation won the race, this node was told by it; its own is announced in rotateFrom.
       const loaded = await reload(environment);
       return loaded.views.find((view) => view.kid === next.kid) ?? loaded.views.find((v) => v.status === 'active')!;
+    },
+    hear(notice) {
+      if (announcing) return;
+      if (notice.kind === 'signing-keys') refresh(notice.environment);
+      else if (notice.kind === 'everything') for (const environment of ENVIRONMENTS) refresh(environment);
     },
   };
 }

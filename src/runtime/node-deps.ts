@@ -11,6 +11,7 @@ import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
+import { duplicateSubscribers, RedisChangeFeed } from '../adapters/node/redis-change-feed.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -19,6 +20,7 @@ import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../p
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { KeyStore } from '../ports/key-store.js';
+import type { ChangeFeed } from '../ports/change-feed.js';
 import type { SigningKeyStore } from '../ports/signing-key-store.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
@@ -95,7 +97,10 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 
   const readiness: ReadinessChecks = { database: stores.ping };
+  const metrics = createPrometheusMetrics();
   let sessions: SessionStore;
+  // Other nodes' changes (and theirs ours) travel through Redis pub/sub; without Redis this process is alone.
+  let changeFeed: ChangeFeed | undefined;
   let rateLimiter: RateLimiter;
   let consoleSessions: ConsoleSessionStore;
   let closeRedis = async () => {};
@@ -113,11 +118,16 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     sessions = new RedisSessionStore(redis, { prefix: config.redisPrefix, clock });
     rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
+    changeFeed = new RedisChangeFeed(redis, duplicateSubscribers(redis), { prefix: config.redisPrefix, logger, metrics });
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
     };
-    closeRedis = async () => void (await redis.quit().catch(() => redis.disconnect()));
+    const feed = changeFeed;
+    closeRedis = async () => {
+      await feed.close();
+      await redis.quit().catch(() => redis.disconnect());
+    };
   } else {
     logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
     sessions = new MemorySessionStore(clock);
@@ -136,7 +146,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       signingKeyStore: stores.signingKeyStore,
       sessionStore: sessions,
       consoleSessionStore: consoleSessions,
-      metrics: createPrometheusMetrics(),
+      metrics,
+      changeFeed,
       crypto: nodeCrypto,
       upstreamForwarder: forwarder,
       readiness,
