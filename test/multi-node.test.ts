@@ -55,6 +55,8 @@ describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL 
           KEYMINT_SECRET_PEPPER: PEPPER,
           REDIS_URL: redisUrl()!,
           KEYMINT_REDIS_PREFIX: prefix,
+          // The one address clients use (behind a load balancer): the issuer in every node's tokens.
+          KEYMINT_PUBLIC_URL: 'https://keymint.example',
           KEYMINT_UPSTREAM_SANDBOX: upstream.url,
           KEYMINT_KEYS_PER_ENVIRONMENT: String(KEYS_PER_ENVIRONMENT),
           // Every mint signs anew, so a token shows which key a node signs with now.
