@@ -35,6 +35,13 @@ function keyRecord(id: string, secretHash: string): KeyRecord {
     createdAt: 0,
     updatedAt: 0,
     lastUsedAt: null,
+    authMethod: 'client_secret',
+    jwks: null,
+    requireDpop: false,
+    rateLimit: null,
+    quota: null,
+    tokenRateLimit: null,
+    previous: null,
   };
 }
 
@@ -48,7 +55,7 @@ function countingKeys() {
     },
     async findKeyBySecretHash(secretHash: string) {
       store.reads++;
-      return key?.secretHash === secretHash ? key : null;
+      return key?.secretHash === secretHash ? { key, pair: 'current' as const } : null;
     },
   };
   return store;
@@ -76,14 +83,14 @@ describe('the Api-Key look-up cache across nodes', () => {
     const a = node(bus, keys, clock);
     const b = node(bus, keys, clock);
 
-    expect((await b.cache.findKeyBySecretHash('hash_1'))?.status).toBe('active');
+    expect((await b.cache.findKeyBySecretHash('hash_1'))?.key.status).toBe('active');
     clock.advance(HEALTHY_MS - 1);
-    expect((await b.cache.findKeyBySecretHash('hash_1'))?.status).toBe('active');
+    expect((await b.cache.findKeyBySecretHash('hash_1'))?.key.status).toBe('active');
     expect(keys.reads).toBe(1);
 
     keys.set({ ...keyRecord('key_1', 'hash_1'), status: 'disabled' });
     await a.notices.announce({ kind: 'key', keyId: 'key_1' });
-    expect((await b.cache.findKeyBySecretHash('hash_1'))?.status).toBe('disabled');
+    expect((await b.cache.findKeyBySecretHash('hash_1'))?.key.status).toBe('disabled');
     expect(keys.reads).toBe(2);
   });
 

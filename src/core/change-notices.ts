@@ -53,12 +53,14 @@ export function createChangeNotices(deps: { feed?: ChangeFeed; logger: Logger })
 
 /**
  * The same key store, announcing a `key` change after every write to a key (PATCH, regenerate, disable, enable,
- * delete), whether it went through or not: a failed write changed nothing, and a notice too many only costs a read.
+ * delete) and an `admin-token` change after an admin token is deleted, whether the write went through or not: a
+ * failed write changed nothing, and a notice too many only costs a read.
  */
 export function announceKeyChanges(store: KeyStore, notices: Pick<ChangeNotices, 'announce'>): KeyStore {
   return announcing(store, {
     updateKey: ([, keyId]) => ({ kind: 'key', keyId: keyId as string }),
     deleteKey: ([, keyId]) => ({ kind: 'key', keyId: keyId as string }),
+    deleteAdminToken: ([, tokenId]) => ({ kind: 'admin-token', tokenId: tokenId as string }),
   }, notices);
 }
 

@@ -1,17 +1,17 @@
 // An in-process cache of key look-ups by secret hash, for `Api-Key` calls on the proxy, dropped by change notices.
 import type { ChangeNotice } from '../ports/change-feed.js';
-import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import type { KeyMatch, KeyStore } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
 
 export interface KeyCache {
-  /** The key whose secret has this HMAC (null when none), at most `maxAgeMs()` old. */
-  findKeyBySecretHash(secretHash: string): Promise<KeyRecord | null>;
+  /** The key whose current or previous secret has this HMAC (null when none), at most `maxAgeMs()` old. */
+  findKeyBySecretHash(secretHash: string): Promise<KeyMatch | null>;
   /** Applies a change notice (change-notices.ts): drops what it made stale. */
   hear(notice: ChangeNotice): void;
 }
 
 interface Entry {
-  key: KeyRecord | null;
+  key: KeyMatch | null;
   loadedAt: number;
 }
 
@@ -27,7 +27,7 @@ export function createKeyCache(deps: { keys: KeyStore; clock: Clock; maxAgeMs: (
   function forget(keyId: string | undefined) {
     generation++;
     if (keyId === undefined) entries.clear();
-    else for (const [hash, entry] of entries) if (entry.key?.id === keyId) entries.delete(hash);
+    else for (const [hash, entry] of entries) if (entry.key?.key.id === keyId) entries.delete(hash);
   }
   return {
     async findKeyBySecretHash(secretHash) {
