@@ -9,7 +9,7 @@ import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { Logger } from '../ports/runtime.js';
 import { announceKeyChanges, createChangeNotices, UNTRUSTED_CACHE_MS, type ChangeNotices } from './change-notices.js';
 import { createKeyCache } from './key-cache.js';
-import { createSigningKeyring, type SigningKeyring } from './keyring.js';
+import { createSigningKeyring, JWKS_MAX_AGE_SECONDS, PUBLISH_AHEAD_MS, type SigningKeyring } from './keyring.js';
 import { createSealer } from './sealing.js';
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -199,7 +199,7 @@ describe('the keyring across nodes', () => {
     for (const database of databases.splice(0)) database.close();
   });
 
-  async function ringsOnOneDatabase(clock: ReturnType<typeof frozenClock>) {
+  async function ringsOnOneDatabase(clock: ReturnType<typeof frozenClock>, rotationDays = 0) {
     const database = openSqliteDatabase(':memory:');
     databases.push(database);
     const bus = new MemoryChangeBus();
@@ -213,7 +213,7 @@ describe('the keyring across nodes', () => {
         clock,
         algorithm: 'ES256',
         tokenLifetime: () => 3600,
-        rotationDays: 0,
+        rotationDays,
         announce: notices.announce,
         maxAgeMs: notices.cacheLifetime({ whileHealthy: HEALTHY_MS, withoutFeed: HEALTHY_MS }),
       });
@@ -252,5 +252,62 @@ describe('the keyring across nodes', () => {
     expect((await b.keyring.activeKey('sandbox')).kid).not.toBe(rotated.kid);
     clock.advance(UNTRUSTED_CACHE_MS);
     expect((await b.keyring.activeKey('sandbox')).kid).toBe(rotated.kid);
+  });
+
+  const DAY = 86_400_000;
+  const kids = async ({ keyring }: { keyring: SigningKeyring }) => (await keyring.jwks('sandbox')).keys.map((jwk) => jwk.kid).sort();
+
+  it('publishes a scheduled rotation\'s next key on every node first, and every node signs with it from the same moment', async () => {
+    const clock = frozenClock();
+    const [a, b] = await ringsOnOneDatabase(clock, 7);
+    const first = (await a.keyring.activeKey('sandbox')).kid;
+    expect((await b.keyring.activeKey('sandbox')).kid).toBe(first);
+
+    // Due: A's next read publishes the next key and tells B, which has not reached its own reload yet.
+    clock.advance(7 * DAY);
+    await a.keyring.jwks('sandbox');
+    await settle();
+    const published = await kids(b);
+    expect(published).toHaveLength(2);
+    expect(await kids(a)).toEqual(published);
+    const next = published.find((kid) => kid !== first)!;
+    const view = (await b.keyring.list('sandbox')).find((key) => key.kid === next)!;
+    expect(view.status).toBe('pending');
+    expect(view.activatesAt! - clock.now()).toBeGreaterThanOrEqual((JWKS_MAX_AGE_SECONDS + 5) * 1000);
+
+    // Nobody signs with it before its time, however often they read the keys.
+    clock.advance(view.activatesAt! - clock.now() - 1);
+    expect((await a.keyring.activeKey('sandbox')).kid).toBe(first);
+    expect((await b.keyring.activeKey('sandbox')).kid).toBe(first);
+    // From its time on, both do (each from what it holds; no write is waited for).
+    clock.advance(1);
+    expect((await a.keyring.activeKey('sandbox')).kid).toBe(next);
+    expect((await b.keyring.activeKey('sandbox')).kid).toBe(next);
+    // The next read makes it active in the store, once, and the old key stays published.
+    clock.advance(HEALTHY_MS);
+    await Promise.all([a.keyring.list('sandbox'), b.keyring.list('sandbox')]);
+    const listed = await a.keyring.list('sandbox');
+    expect(listed.map((key) => [key.kid, key.status]).sort()).toEqual([[first, 'retired'], [next, 'active']].sort());
+    expect(listed.find((key) => key.kid === first)!.retiredAt).toBe(view.activatesAt);
+    expect(await kids(b)).toEqual(published);
+  });
+
+  it('a rotation for compromise while a next key is pending signs with a new key at once and drops the pending one', async () => {
+    const clock = frozenClock();
+    const [a, b] = await ringsOnOneDatabase(clock, 7);
+    const first = (await a.keyring.activeKey('sandbox')).kid;
+    clock.advance(7 * DAY);
+    await a.keyring.jwks('sandbox');
+    const pending = (await kids(a)).find((kid) => kid !== first)!;
+
+    const rotated = await b.keyring.rotate('sandbox', { kind: 'root' });
+    await settle();
+    expect(rotated.status).toBe('active');
+    expect((await a.keyring.activeKey('sandbox')).kid).toBe(rotated.kid);
+    // Past the pending key's time nobody signs with it: it is gone from the store and the JWKS.
+    clock.advance(PUBLISH_AHEAD_MS);
+    expect((await a.keyring.activeKey('sandbox')).kid).toBe(rotated.kid);
+    expect((await b.keyring.activeKey('sandbox')).kid).toBe(rotated.kid);
+    expect(await kids(a)).not.toContain(pending);
   });
 });
