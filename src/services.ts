@@ -8,6 +8,9 @@ import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
 import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
+import { createKeyLimitsCache } from './core/key-limits.js';
+import { createKeyUsageReader } from './core/key-usage.js';
+import { createGatewayRouting, createGatewayRoutes } from './core/gateway.js';
 import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
 import { createUpstreamForwarder } from './core/proxy-forward.js';
@@ -16,16 +19,19 @@ import { createSecretHasher } from './core/secrets.js';
 import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
+import { createUsageCounting } from './core/usage-counting.js';
 import type { Services } from './http/services.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
 import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
+import type { KeyLimiter } from './ports/key-limiter.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
 import type { UpstreamForwarder } from './ports/upstream-forwarder.js';
+import type { UsageMeter } from './ports/usage-meter.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +41,10 @@ export interface AppDeps {
   /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
   consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
+  /** Per-key rate limits and quotas (SPEC §7): Redis, or process memory for one process without it. */
+  keyLimiter: KeyLimiter;
+  /** Per-key usage by hour (SPEC §7), beside the key limiter. */
+  usageMeter: UsageMeter;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
   rootAdminToken: string;
@@ -71,10 +81,24 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     rotationDays: config.signingKeyRotationDays,
     crypto: deps.crypto,
   });
-  const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
+  // The proxy's services and audiences, swapped whole when the configuration is reloaded (SIGHUP on Node).
+  const gateway = createGatewayRouting(createGatewayRoutes(config.services, config.publicUrl));
+  const tokens = createSessionTokens({
+    keyring,
+    clock,
+    publicUrl: config.publicUrl,
+    lifetime: config.sessionTtl,
+    knownAudience: (environment, aud) => gateway.current[environment].audiences.isKnown(aud),
+  });
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
   // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
+  // Session-token calls on the proxy find their key's limits the same way, by the token's key id.
+  const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, ttlMs: 1000, maxEntries: 10_000 });
+  const forgetKey = (keyId: string) => {
+    keyCache.forgetKey(keyId);
+    keyLimits.forgetKey(keyId);
+  };
   const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
   const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
@@ -98,7 +122,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       findKeyBySecretHash: keyCache.findKeyBySecretHash,
     }),
     management: createKeyManagement({
-      keys: watchKeyChanges(deps.keyStore, keyCache.forgetKey),
+      keys: watchKeyChanges(deps.keyStore, forgetKey),
       sessions: deps.sessionStore,
       hasher,
       clock,
@@ -111,6 +135,11 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     failureLimit,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,
+    gateway,
+    keyLimiter: deps.keyLimiter,
+    keyLimits,
+    usageCounts: createUsageCounting({ meter: deps.usageMeter, defer, logger, metrics }),
+    keyUsage: createKeyUsageReader({ keys: deps.keyStore, meter: deps.usageMeter, clock }),
     clientIp: deps.clientIp ?? (() => undefined),
   };
 }

@@ -4,17 +4,23 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../services.js';
 import { isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
+import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
+import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
+import { RedisKeyLimiter } from '../adapters/node/redis-key-limiter.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
+import { RedisUsageMeter } from '../adapters/node/redis-usage-meter.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import type { KeyLimiter } from '../ports/key-limiter.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { UsageMeter } from '../ports/usage-meter.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
@@ -98,6 +104,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   let sessions: SessionStore;
   let rateLimiter: RateLimiter;
   let consoleSessions: ConsoleSessionStore;
+  let keyLimiter: KeyLimiter;
+  let usageMeter: UsageMeter;
   let closeRedis = async () => {};
   if (config.redisUrl) {
     const redis = createRedisClient(config.redisUrl);
@@ -113,6 +121,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     sessions = new RedisSessionStore(redis, { prefix: config.redisPrefix, clock });
     rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
+    keyLimiter = new RedisKeyLimiter(redis, clock, config.redisPrefix);
+    usageMeter = new RedisUsageMeter(redis, clock, config.redisPrefix);
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
@@ -123,6 +133,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     sessions = new MemorySessionStore(clock);
     rateLimiter = new MemoryRateLimiter(clock);
     consoleSessions = new MemoryConsoleSessionStore(clock);
+    keyLimiter = new MemoryKeyLimiter(clock);
+    usageMeter = new MemoryUsageMeter(clock);
   }
 
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
@@ -142,6 +154,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       readiness,
       apiReferenceScript: referenceScript ? apiReferenceScriptFrom(referenceScript) : undefined,
       rateLimiter,
+      keyLimiter,
+      usageMeter,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

@@ -12,14 +12,9 @@ import type { KeymintApp } from '../app.js';
 import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
 import { upstreamRequestHeaders } from '../core/proxy-headers.js';
 import { downstreamResponseHeaders } from '../ports/upstream-forwarder.js';
-import { findRouteRule, isAmbiguousPath, missingScopes } from '../core/proxy-routes.js';
 import { createUpstreamAgents, decoderFor, errorCode, NO_BODY_STATUS, STALE_CONNECTION } from '../adapters/node/http-forwarder.js';
-import { ApiProblem } from '../http/errors/api-problem.js';
-import { ClientClosedRequest } from '../http/errors/client-closed.js';
 import { REQUEST_ID, routeLabel } from '../http/observability.js';
-import { authenticateCaller } from '../http/proxy/authenticate.js';
-import { insufficientScope } from '../http/proxy/challenges.js';
-import { upstreamPath } from '../http/proxy/reverse-proxy.js';
+import { admitProxyCall, upstreamFailure, type AdmittedCall } from '../http/proxy/admission.js';
 import type { AppEnv } from '../http/services.js';
 
 export interface NodeProxyFastPath {
@@ -105,8 +100,9 @@ function readWhole(response: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** `headers` as the flat name/value list node:http writes, with the request id set. */
-function flatHeaders(headers: Headers, requestId: string): string[] {
+/** `headers` as the flat name/value list node:http writes, with the request id (and any `extra` fields) set. */
+function flatHeaders(headers: Headers, requestId: string, extra: Record<string, string> = {}): string[] {
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   headers.set('X-Request-Id', requestId);
   const flat: string[] = [];
   for (const [name, value] of headers) flat.push(name, value);
@@ -120,26 +116,10 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
   const answerError = (app as unknown as { errorHandler: ErrorHandler<AppEnv> }).errorHandler;
   const agents = createUpstreamAgents();
 
-  /** Forwards one authorized call and writes the answer; throws OAuthError/ApiProblem before writing anything. */
-  async function forward(incoming: IncomingMessage, outgoing: ServerResponse, environment: Environment, url: URL, c: Context<AppEnv>, requestId: string): Promise<number> {
+  /** Forwards one admitted call and writes the answer; throws (an answer to give) before writing anything. */
+  async function forward(incoming: IncomingMessage, outgoing: ServerResponse, call: AdmittedCall, url: URL, c: Context<AppEnv>, requestId: string): Promise<number> {
+    const { caller } = call;
     const method = incoming.method ?? 'GET';
-    const upstream = config.upstreams[environment];
-    if (!upstream) throw new ApiProblem(404, 'not_found', `no upstream is configured for ${environment}`);
-    const path = upstreamPath(url.pathname, environment);
-    if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${method} ${url.pathname}`);
-    if (isAmbiguousPath(path)) {
-      throw new ApiProblem(
-        400,
-        'invalid_request',
-        'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
-      );
-    }
-
-    const caller = await authenticateCaller(c, services, environment);
-    const rule = findRouteRule(config.routes[environment], method, path);
-    if (rule && missingScopes(rule, caller.scopes).length > 0) throw insufficientScope(environment, rule.scopes);
-    if (caller.keyId) services.usage.recordUse(caller.keyId);
-
     const received = new Headers();
     const raw = incoming.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) received.append(raw[i]!, raw[i + 1]!);
@@ -157,7 +137,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of sent) headers[name] = value;
 
-    const target = new URL(`${upstream}${path}${url.search}`);
+    const target = new URL(call.target);
     const secure = target.protocol === 'https:';
     let timedOut = false;
     let clientGone = false;
@@ -177,9 +157,9 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
       new Promise((resolve, reject) => {
         const request = (secure ? httpsRequest : httpRequest)(target, { method, headers, agent: secure ? agents.https : agents.http }, resolve);
         current = request;
-        request.setTimeout(config.upstreamTimeoutMs, () => {
+        request.setTimeout(call.timeoutMs, () => {
           timedOut = true;
-          request.destroy(new Error(`the upstream made no progress for ${config.upstreamTimeoutMs} ms`));
+          request.destroy(new Error(`the upstream made no progress for ${call.timeoutMs} ms`));
         });
         // `on`, not `once`: a request that is retried or destroyed may report more than one error.
         request.on('error', (error) => {
@@ -210,7 +190,8 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
 
     if (method === 'HEAD' || NO_BODY_STATUS.has(status)) {
       response.resume();
-      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId));
+      call.settle(status);
+      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId, call.answerHeaders));
       outgoing.end();
       return status;
     }
@@ -223,11 +204,13 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
         current?.destroy();
         throw failure(error);
       }
-      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId));
+      call.settle(status);
+      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId, call.answerHeaders));
       outgoing.end(body);
       return status;
     }
-    outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, decoder !== undefined), requestId));
+    call.settle(status);
+    outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, decoder !== undefined), requestId, call.answerHeaders));
     // Streamed both ways with back-pressure; an upstream that breaks off (or goes idle) cuts the client's
     // connection, the one way left to say the body is incomplete.
     const done = (error: NodeJS.ErrnoException | null) => {
@@ -258,26 +241,14 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     const route = path === `/${environment}/api` ? path : `/${environment}/api/*`;
     const c = proxyContext(incoming, outgoing, path, requestId);
     let status: number;
+    let call: AdmittedCall | undefined;
     try {
-      status = await forward(incoming, outgoing, environment, url, c, requestId);
+      call = await admitProxyCall(c, services, environment, url, incoming.method ?? 'GET');
+      status = await forward(incoming, outgoing, call, url, c, requestId);
     } catch (caught) {
       let error = caught;
-      if (caught instanceof UpstreamFailure) {
-        const context = { environment, method: incoming.method, path: url.pathname };
-        switch (caught.reason) {
-          case 'timeout':
-            logger.warn('upstream timed out', context);
-            error = new ApiProblem(504, 'gateway_timeout', `the upstream made no progress within ${config.upstreamTimeoutMs} ms`);
-            break;
-          case 'unreachable':
-            logger.warn('upstream unreachable', { ...context, error: caught.detail });
-            error = new ApiProblem(502, 'bad_gateway', 'the upstream could not be reached or closed the connection');
-            break;
-          case 'client_closed':
-            // Nobody is left to read an answer: a client abort (499), not the upstream's fault.
-            error = new ClientClosedRequest('the client closed the connection');
-            break;
-        }
+      if (caught instanceof UpstreamFailure && call) {
+        error = upstreamFailure(services, call, caught, { environment, method: incoming.method, path: url.pathname });
       }
       try {
         status = await writeAnswer(outgoing, await answerError(error as Error, c), requestId);
