@@ -138,7 +138,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     gateway,
     keyLimiter: deps.keyLimiter,
     keyLimits,
-    usageCounts: createUsageCounting({ meter: deps.usageMeter, defer, logger, metrics }),
+    usageCounts: createUsageCounting({ meter: deps.usageMeter, keys: deps.keyStore, defer, logger, metrics }),
     keyUsage: createKeyUsageReader({ keys: deps.keyStore, meter: deps.usageMeter, clock }),
     clientIp: deps.clientIp ?? (() => undefined),
   };
