@@ -136,6 +136,29 @@ describe('keymint CLI', () => {
       expect(claims).toMatchObject({ client_id: key.applicationId, scope: 'a', env: 'sandbox', acct: accountId });
     });
 
+    it("keys usage prints the key's usage: the token just minted", { timeout: SLOW }, async () => {
+      const target = ['--account', accountId, '--key', key.id];
+      const [asJson, asTable, byDay, badGranularity, onLocal] = await Promise.all([
+        keymint(['keys', 'usage', ...target, ...remote, '--json']),
+        keymint(['keys', 'usage', ...target, ...remote]),
+        keymint(['keys', 'usage', ...target, '--granularity', 'day', ...remote, '--json']),
+        keymint(['keys', 'usage', ...target, '--granularity', 'week', ...remote]),
+        // Usage counted in a gateway's memory or Redis is not in the database file.
+        keymint(['keys', 'usage', ...target], local),
+      ]);
+      const usage = json<{ keyId: string; points: unknown[]; totals: { tokens: number; calls: Record<string, number> } }>(asJson);
+      expect(usage).toMatchObject({ keyId: key.id, totals: { tokens: 1, calls: { '2xx': 0 } } });
+      expect(usage.points).toHaveLength(24);
+      expect(asTable.code, asTable.stderr).toBe(0);
+      expect(asTable.stdout.split('\n')[0]).toMatch(/^START \(UTC\) +TOKENS +2XX +3XX +4XX +5XX +BAD CREDENTIALS +RATE LIMITED +QUOTA EXCEEDED$/);
+      expect(asTable.stdout).toMatch(/\ntotal +1 +0 +0 +0 +0 +0 +0 +0\n/);
+      expect(json<{ points: unknown[] }>(byDay).points).toHaveLength(30);
+      expect(badGranularity.code).toBe(2);
+      expect(badGranularity.stderr).toContain('--granularity must be hour or day');
+      expect(onLocal.code).toBe(2);
+      expect(onLocal.stderr).toContain('REDIS_URL');
+    });
+
     it('regenerate: the new pair mints, the old secret is refused with exit 1', { timeout: SLOW }, async () => {
       const regenerated = json<ApiKeyWithSecret>(
         await keymint(['keys', 'regenerate', '--account', accountId, '--key', key.id, '--env', 'sandbox', ...remote, '--json']),

@@ -1,6 +1,7 @@
 // AdminClient: the admin API (SPEC §4) over a fetch function, the same for the in-process app and a remote gateway.
 import type { Environment } from '../shared/domain.js';
 import type { accountView, keyView } from '../http/admin/views.js';
+import type { KeyUsage } from '../core/key-usage.js';
 import { CliError, refusalOf } from './errors.js';
 
 /** Sends one request: `app.fetch` in process, or the global fetch towards a running gateway. */
@@ -27,6 +28,12 @@ export interface NewKey {
   expiresAt?: string;
 }
 
+export interface UsageQuery {
+  granularity?: 'hour' | 'day';
+  from?: string;
+  to?: string;
+}
+
 export type KeyAction = 'regenerate' | 'disable' | 'enable' | 'revoke-sessions';
 
 export interface AdminClient {
@@ -39,6 +46,8 @@ export interface AdminClient {
   setKeyStatus(accountId: string, keyId: string, action: 'disable' | 'enable'): Promise<Key>;
   revokeKeySessions(accountId: string, keyId: string): Promise<{ key: Key; revokedSessions: number }>;
   deleteKey(accountId: string, keyId: string): Promise<void>;
+  /** The key's usage series (SPEC §7). */
+  keyUsage(accountId: string, keyId: string, query: UsageQuery): Promise<KeyUsage>;
   listSigningKeys(environment: Environment): Promise<SigningKey[]>;
   rotateSigningKey(environment: Environment): Promise<SigningKey>;
 }
@@ -93,6 +102,10 @@ export function createAdminClient(send: SendRequest, baseUrl: string, adminToken
     setKeyStatus: (accountId, keyId, action) => keyAction<Key>(action)(accountId, keyId),
     revokeKeySessions: keyAction('revoke-sessions'),
     deleteKey: (accountId, keyId) => call('DELETE', key(accountId, keyId)),
+    keyUsage(accountId, keyId, query) {
+      const search = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      return call('GET', `${key(accountId, keyId)}/usage?${search}`);
+    },
     listSigningKeys: async (environment) =>
       (await call<{ items: SigningKey[] }>('GET', signingKeys(environment))).items,
     rotateSigningKey: (environment) => call('POST', `${signingKeys(environment)}/rotate`),

@@ -98,6 +98,37 @@ export const keyCommands: Command[] = [
     },
   },
   {
+    path: ['keys', 'usage'],
+    summary: 'A key’s usage by UTC hour or day: tokens minted, proxied calls by status class, refusals',
+    required: ['account', 'key'],
+    optional: ['env', 'granularity', 'from', 'to', ...ADMIN_OPTIONS],
+    notes: ['On the local database this needs the gateway’s REDIS_URL: usage counted in a gateway’s memory is out of reach.'],
+    async run(input) {
+      const { options } = input;
+      const granularity = options.granularity;
+      if (granularity !== undefined && granularity !== 'hour' && granularity !== 'day') {
+        throw usageError('--granularity must be hour or day');
+      }
+      const { local } = await input.admin();
+      if (local && !local.config.redisUrl) {
+        throw usageError('keys usage needs the gateway’s usage counts: set REDIS_URL as the gateway has it, or use --url');
+      }
+      const { client, accountId, keyId } = await namedKey(input);
+      const usage = await client.keyUsage(accountId, keyId, { granularity, from: options.from, to: options.to });
+      if (options.json) return printJson(usage);
+      const row = (start: string, point: (typeof usage)['totals']) => [
+        start,
+        String(point.tokens),
+        ...(['2xx', '3xx', '4xx', '5xx'] as const).map((status) => String(point.calls[status])),
+        ...(['invalid_credentials', 'rate_limited', 'quota_exceeded'] as const).map((reason) => String(point.refusals[reason])),
+      ];
+      printTable(
+        ['START (UTC)', 'TOKENS', '2XX', '3XX', '4XX', '5XX', 'BAD CREDENTIALS', 'RATE LIMITED', 'QUOTA EXCEEDED'],
+        [...usage.points.map((point) => row(point.start, point)), row('total', usage.totals)],
+      );
+    },
+  },
+  {
     path: ['keys', 'revoke-sessions'],
     summary: 'Revoke every live session of a key (the compromise button)',
     ...KEY_OPTIONS,

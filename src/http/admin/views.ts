@@ -41,6 +41,33 @@ export const operationSchema = z
   })
   .meta({ id: 'Operation' });
 
+const callsByClass = z.strictObject({ '2xx': z.number().int(), '3xx': z.number().int(), '4xx': z.number().int(), '5xx': z.number().int() });
+const refusalsByReason = z.strictObject({
+  invalid_credentials: z.number().int(),
+  rate_limited: z.number().int(),
+  quota_exceeded: z.number().int(),
+});
+const usageCounts = {
+  tokens: z.number().int().meta({ description: 'Tokens the token endpoint answered (issuance-cache hits included)' }),
+  calls: callsByClass.meta({ description: "Proxied calls by the status class the caller got (the proxy's own 4xx, 502, 504 included)" }),
+  refusals: refusalsByReason.meta({
+    description:
+      'invalid_credentials: token requests naming this key that failed to authenticate; rate_limited / quota_exceeded: calls and token requests refused by its limits',
+  }),
+};
+
+export const keyUsageSchema = z
+  .strictObject({
+    keyId: z.string(),
+    environment,
+    granularity: z.enum(['hour', 'day']),
+    from: time,
+    to: time,
+    points: z.array(z.strictObject({ start: time, ...usageCounts })).meta({ description: 'One per UTC hour or day of [from, to), oldest first' }),
+    totals: z.strictObject(usageCounts),
+  })
+  .meta({ id: 'KeyUsage' });
+
 export function pageSchema<T extends z.ZodType>(item: T, id: string) {
   return z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
 }

@@ -82,16 +82,17 @@ function refusal(refused: ClientAuthRefusal, credential: OAuthClientCredential, 
 
 /**
  * Whether the refusal is one of a key the client named and failed to prove, so that it counts in that key's
- * usage (`invalid_credentials`, SPEC §7). Unknown IDs name no key; a refusal before checking proves nothing.
+ * usage (`invalid_credentials`, SPEC §7): a wrong or mistyped secret, a disabled or expired key. Unknown IDs name no
+ * key; the failure limit's refusal and another environment's key are not this key's attempts.
  */
 function namesKey(refused: ClientAuthRefusal): boolean {
   switch (refused.reason) {
     case 'wrong_secret':
+    case 'malformed_secret':
     case 'disabled':
     case 'expired':
       return true;
     case 'rate_limited':
-    case 'malformed_secret':
     case 'other_environment':
     case 'unknown_client':
       return false;
