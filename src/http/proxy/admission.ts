@@ -24,8 +24,10 @@ import { insufficientScope, invalidToken } from './challenges.js';
 export interface AdmittedCall {
   caller: ProxyCaller;
   service: GatewayService;
-  /** The upstream URL: the service's upstream, the path (less the prefix with `stripPrefix`), the query. */
+  /** The upstream URL: the service's upstream, then `pathAndQuery`. */
   target: string;
+  /** The path (less the service's prefix with `stripPrefix`) and the query, as they follow the service's upstream. */
+  pathAndQuery: string;
   /** The service's idle timeout. */
   timeoutMs: number;
   /** The RateLimit fields every answer to this call carries (none for a key without limits). */
@@ -114,6 +116,7 @@ export async function admitProxyCall(c: Context, services: Services, environment
     caller,
     service: match.service,
     target: `${match.service.upstream}${match.upstreamPath}${url.search}`,
+    pathAndQuery: `${match.upstreamPath}${url.search}`,
     timeoutMs: match.service.timeoutMs,
     answerHeaders: decision ? limitHeaders(decision) : {},
     settle,
