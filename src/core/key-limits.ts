@@ -10,12 +10,9 @@ export interface KeyLimits extends CallLimits {
   tokenRateLimit?: RateLimit;
 }
 
-// The key row's limit fields (null: none), as the key store keeps them.
-type LimitFields = Partial<Record<'rateLimit' | 'tokenRateLimit', RateLimit | null>> & { quota?: CallLimits['quota'] | null };
-
 /** The limits a key row carries; none for a key without any. */
-export function keyLimits(key: KeyRecord): KeyLimits {
-  const { rateLimit, quota, tokenRateLimit } = key as KeyRecord & LimitFields;
+export function keyLimits(key: Pick<KeyRecord, 'rateLimit' | 'quota' | 'tokenRateLimit'>): KeyLimits {
+  const { rateLimit, quota, tokenRateLimit } = key;
   return {
     ...(rateLimit && { rateLimit }),
     ...(quota && { quota }),
@@ -76,7 +73,7 @@ export function createKeyLimitsCache(deps: {
   async function load(claims: SessionKeyClaims): Promise<MeteredKey | undefined> {
     const found = claims.key
       ? await deps.keys.getKey(claims.acct, claims.key)
-      : await deps.keys.findKeyByApplicationId(claims.client_id);
+      : (await deps.keys.findKeyByApplicationId(claims.client_id))?.key;
     if (!found || found.accountId !== claims.acct) return undefined;
     return { keyId: found.id, limits: keyLimits(found) };
   }

@@ -35,7 +35,7 @@ export function createUsageCounting(deps: {
     },
     countInvalidCredentials(environment, applicationId) {
       const counted = async () => {
-        const key = await deps.keys.findKeyByApplicationId(applicationId);
+        const key = (await deps.keys.findKeyByApplicationId(applicationId))?.key;
         if (key && key.environment === environment) await deps.meter.count({ environment, keyId: key.id }, 'invalid_credentials');
       };
       deps.defer(counted().catch(lost('invalid_credentials', undefined)));

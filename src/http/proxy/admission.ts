@@ -9,7 +9,7 @@ import type { LimitDecision } from '../../ports/key-limiter.js';
 import type { ForwardFailure } from '../../ports/upstream-forwarder.js';
 import { statusCounter } from '../../ports/usage-meter.js';
 import type { Environment } from '../../shared/domain.js';
-import { normalizePath } from '../../core/proxy-routes.js';
+import { AMBIGUOUS_PATH_DETAIL, normalizePath } from '../../core/proxy-routes.js';
 import { assertNever } from '../../shared/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
 import { ClientClosedRequest } from '../errors/client-closed.js';
@@ -69,11 +69,7 @@ export async function admitProxyCall(c: Context, services: Services, environment
   if (!routed.ok) {
     switch (routed.reason) {
       case 'ambiguous_path':
-        throw new ApiProblem(
-          400,
-          'invalid_request',
-          'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
-        );
+        throw new ApiProblem(400, 'invalid_request', AMBIGUOUS_PATH_DETAIL);
       case 'no_service':
         throw new ApiProblem(
           404,
