@@ -2,6 +2,7 @@
 import type { Environment } from '../shared/domain.js';
 import type { accountView, keyView } from '../http/admin/views.js';
 import type { KeyUsage } from '../core/key-usage.js';
+import type { LimitChanges } from './limits.js';
 import { CliError, refusalOf } from './errors.js';
 
 /** Sends one request: `app.fetch` in process, or the global fetch towards a running gateway. */
@@ -21,7 +22,7 @@ export interface SigningKey {
   publishedUntil: string | null;
 }
 
-export interface NewKey {
+export interface NewKey extends LimitChanges {
   environment: Environment;
   name: string;
   scopes?: string[];
@@ -42,6 +43,8 @@ export interface AdminClient {
   /** Every key of the account (all pages), optionally of one environment. */
   listKeys(accountId: string, environment?: Environment): Promise<Key[]>;
   getKey(accountId: string, keyId: string): Promise<Key>;
+  /** PATCH: the key's limits (`null` removes one). */
+  updateKey(accountId: string, keyId: string, changes: LimitChanges): Promise<Key>;
   regenerateKey(accountId: string, keyId: string): Promise<KeyWithSecret>;
   setKeyStatus(accountId: string, keyId: string, action: 'disable' | 'enable'): Promise<Key>;
   revokeKeySessions(accountId: string, keyId: string): Promise<{ key: Key; revokedSessions: number }>;
@@ -98,6 +101,7 @@ export function createAdminClient(send: SendRequest, baseUrl: string, adminToken
       return keys;
     },
     getKey: (accountId, keyId) => call('GET', key(accountId, keyId)),
+    updateKey: (accountId, keyId, changes) => call('PATCH', key(accountId, keyId), changes),
     regenerateKey: keyAction('regenerate'),
     setKeyStatus: (accountId, keyId, action) => keyAction<Key>(action)(accountId, keyId),
     revokeKeySessions: keyAction('revoke-sessions'),

@@ -2,6 +2,7 @@
 import type { Command, CommandInput } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { ADMIN_OPTIONS, splitList } from '../options.js';
+import { LIMIT_OPTIONS, readLimitOptions } from '../limits.js';
 import { printJson, printKey, printLine, printTable, scopeList } from '../output.js';
 
 /**
@@ -26,13 +27,15 @@ export const keyCommands: Command[] = [
     path: ['keys', 'create'],
     summary: 'Create an API access key; its application secret is printed this once',
     required: ['account', 'env', 'name'],
-    optional: ['scopes', 'expires-at', ...ADMIN_OPTIONS],
+    optional: ['scopes', 'expires-at', ...LIMIT_OPTIONS, ...ADMIN_OPTIONS],
     async run({ options, environment, admin }) {
+      const limits = readLimitOptions(options);
       const created = await (await admin()).client.createKey(options.account!, {
         environment: environment!,
         name: options.name!,
         scopes: options.scopes === undefined ? [] : splitList(options.scopes),
         ...(options['expires-at'] !== undefined && { expiresAt: options['expires-at'] }),
+        ...limits,
       });
       if (options.json) return printJson(created);
       printKey(created);
@@ -60,6 +63,20 @@ export const keyCommands: Command[] = [
           key.lastUsedAt ?? 'never',
         ]),
       );
+    },
+  },
+  {
+    path: ['keys', 'set-limits'],
+    summary: 'Set or remove a key’s rate limit, quota and minting rate (none removes one); calls see it at once',
+    required: ['account', 'key'],
+    optional: ['env', ...LIMIT_OPTIONS, ...ADMIN_OPTIONS],
+    async run(input) {
+      const changes = readLimitOptions(input.options);
+      if (Object.keys(changes).length === 0) throw usageError('give at least one of --rate-limit, --quota, --token-rate-limit');
+      const { client, accountId, keyId } = await namedKey(input);
+      const key = await client.updateKey(accountId, keyId, changes);
+      if (input.options.json) return printJson(key);
+      printKey(key);
     },
   },
   {

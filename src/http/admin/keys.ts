@@ -10,6 +10,7 @@ import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
 import { nameSchema } from './name-schema.js';
+import { keyLimitFields } from './limit-schemas.js';
 import { adminSecurity, accountParams, json, keyParams, problems } from '../openapi/shared.js';
 import { keySchema, keyUsageSchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
@@ -25,13 +26,33 @@ const createKeyBody = z
     name: nameSchema,
     scopes: scopes.default([]),
     expiresAt: expiresAt.default(null),
+    rateLimit: keyLimitFields.rateLimit.default(null),
+    quota: keyLimitFields.quota.default(null),
+    tokenRateLimit: keyLimitFields.tokenRateLimit.default(null),
   })
-  .meta({ examples: [{ environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] }] });
+  .meta({
+    examples: [
+      { environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] },
+      { environment: 'production', name: 'partner', rateLimit: { requests: 50, windowSeconds: 60 }, quota: { requests: 100_000, period: 'month' } },
+    ],
+  });
 
 const updateKeyBody = z
-  .strictObject({ name: nameSchema.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' })
-  .meta({ examples: [{ name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] }] });
+  .strictObject({
+    name: nameSchema.optional(),
+    scopes: scopes.optional(),
+    expiresAt: expiresAt.optional(),
+    rateLimit: keyLimitFields.rateLimit.optional(),
+    quota: keyLimitFields.quota.optional(),
+    tokenRateLimit: keyLimitFields.tokenRateLimit.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt, rateLimit, quota, tokenRateLimit' })
+  .meta({
+    examples: [
+      { name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] },
+      { rateLimit: { requests: 50, windowSeconds: 60 }, tokenRateLimit: null },
+    ],
+  });
 
 const deleteKeyQuery = z.strictObject({
   revokeSessions: z
@@ -102,7 +123,7 @@ export const keyRouteDocs = [
     method: 'patch',
     path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
     tags: ['Admin'],
-    summary: 'Change name, scopes or expiry; minting sees it at once (root, manager)',
+    summary: 'Change name, scopes, expiry or limits (null removes a limit); minting and the proxy see it at once (root, manager)',
     security: adminSecurity('manage'),
     request: { params: keyParams, body: { required: true, content: { 'application/json': { schema: updateKeyBody } } } },
     responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 413, 415) },

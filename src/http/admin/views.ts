@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { AccountRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
+import { keyLimitFields } from './limit-schemas.js';
 
 const time = z.iso.datetime();
 const environment = z.enum(ENVIRONMENTS);
@@ -23,6 +24,7 @@ export const keySchema = z
     createdAt: time,
     updatedAt: time,
     lastUsedAt: time.nullable(),
+    ...keyLimitFields,
   })
   .meta({ id: 'ApiKey' });
 
@@ -96,6 +98,9 @@ export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),
     lastUsedAt: iso(key.lastUsedAt),
+    rateLimit: key.rateLimit,
+    quota: key.quota,
+    tokenRateLimit: key.tokenRateLimit,
   };
 }
 
