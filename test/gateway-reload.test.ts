@@ -33,7 +33,6 @@ describe('SIGHUP reloads the services', () => {
       directory,
       port,
       env: { KEYMINT_ADMIN_TOKEN: root, KEYMINT_PUBLIC_URL: `http://127.0.0.1:${port}`, KEYMINT_ROUTES_FILE: routesFile },
-      readyTimeoutMs: 50_000,
     });
     const gateway = running;
     const base = gateway.url;

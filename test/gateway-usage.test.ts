@@ -154,7 +154,7 @@ describe.skipIf(!redisUrl())('usage across a gateway restart', () => {
       KEYMINT_PUBLIC_URL: `http://127.0.0.1:${port}`,
       KEYMINT_UPSTREAM_SANDBOX: upstream.url,
     };
-    running = await startKeymintProcess({ directory, port, env, readyTimeoutMs: 50_000 });
+    running = await startKeymintProcess({ directory, port, env });
     const base = running.url;
     const admin = async (method: string, path: string, body?: unknown) =>
       fetch(`${base}/admin/v1${path}`, {
@@ -177,7 +177,7 @@ describe.skipIf(!redisUrl())('usage across a gateway restart', () => {
     await expectTotals(readUsage, counts(1, { '2xx': 7 }));
 
     await running.stop();
-    running = await startKeymintProcess({ directory, port, env, readyTimeoutMs: 50_000 });
+    running = await startKeymintProcess({ directory, port, env });
     expect((await readUsage()).totals).toEqual(counts(1, { '2xx': 7 }));
     // And the new process counts on top.
     expect((await fetch(`${base}/sandbox/api/item/8`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
