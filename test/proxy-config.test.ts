@@ -112,7 +112,8 @@ describe('proxy configuration', () => {
     expect(configError({ KEYMINT_UPSTREAM_SANDBOX: 'ftp://x' })).toContain('KEYMINT_UPSTREAM_SANDBOX');
   });
 
-  it('stops a real start-up with exit code 1 and a message naming the variable', () => {
+  // A tsx start-up on a loaded machine can take tens of seconds (as in test/support/keymint-process.ts).
+  it('stops a real start-up with exit code 1 and a message naming the variable', { timeout: 90_000 }, () => {
     const result = spawnSync(join('node_modules', '.bin', 'tsx'), ['src/runtime/node.ts'], {
       env: {
         PATH: process.env.PATH,
@@ -121,7 +122,7 @@ describe('proxy configuration', () => {
         KEYMINT_ROUTES_PRODUCTION: '[{"method":"GET","path":"/orders","scopes":"orders:read"}]',
       },
       encoding: 'utf8',
-      timeout: 15_000,
+      timeout: 60_000,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('KEYMINT_ROUTES_PRODUCTION: [0].scopes:');
