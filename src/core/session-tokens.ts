@@ -1,7 +1,7 @@
 // Session tokens: RFC 9068 JWTs signed with the environment's active key, verified without any key-table read.
 import { errors, jwtVerify, decodeProtectedHeader } from 'jose';
 import type { Clock } from '../ports/runtime.js';
-import { randomBase62 } from '../shared/encoding.js';
+import { newSessionId } from '../ports/session-ids.js';
 import type { Environment } from '../shared/domain.js';
 import type { SigningKeyring } from './keyring.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -102,7 +102,7 @@ export function createSessionTokens(deps: {
         aud: subject.audience ?? audience(environment),
         iat,
         exp: iat + deps.lifetime[environment],
-        jti: randomBase62(24),
+        jti: newSessionId(subject.keyId),
         scope: subject.scope,
         env: environment,
         acct: subject.accountId,

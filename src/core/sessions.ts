@@ -115,9 +115,9 @@ export function createSessions(deps: {
         }
       }
       const { token, claims } = await tokens.mint(environment, {
+        keyId: key.id,
         applicationId: key.applicationId,
         accountId: key.accountId,
-        keyId: key.id,
         scope,
         audience,
       });
