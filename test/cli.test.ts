@@ -136,6 +136,59 @@ describe('keymint CLI', () => {
       expect(claims).toMatchObject({ client_id: key.applicationId, scope: 'a', env: 'sandbox', acct: accountId });
     });
 
+    it("keys usage prints the key's usage: the token just minted", { timeout: SLOW }, async () => {
+      const target = ['--account', accountId, '--key', key.id];
+      const [asJson, asTable, byDay, badGranularity, onLocal] = await Promise.all([
+        keymint(['keys', 'usage', ...target, ...remote, '--json']),
+        keymint(['keys', 'usage', ...target, ...remote]),
+        keymint(['keys', 'usage', ...target, '--granularity', 'day', ...remote, '--json']),
+        keymint(['keys', 'usage', ...target, '--granularity', 'week', ...remote]),
+        // Usage counted in a gateway's memory or Redis is not in the database file.
+        keymint(['keys', 'usage', ...target], local),
+      ]);
+      const usage = json<{ keyId: string; points: unknown[]; totals: { tokens: number; calls: Record<string, number> } }>(asJson);
+      expect(usage).toMatchObject({ keyId: key.id, totals: { tokens: 1, calls: { '2xx': 0 } } });
+      expect(usage.points).toHaveLength(24);
+      expect(asTable.code, asTable.stderr).toBe(0);
+      expect(asTable.stdout.split('\n')[0]).toMatch(/^START \(UTC\) +TOKENS +2XX +3XX +4XX +5XX +BAD CREDENTIALS +RATE LIMITED +QUOTA EXCEEDED$/);
+      expect(asTable.stdout).toMatch(/\ntotal +1 +0 +0 +0 +0 +0 +0 +0\n/);
+      expect(json<{ points: unknown[] }>(byDay).points).toHaveLength(30);
+      expect(badGranularity.code).toBe(2);
+      expect(badGranularity.stderr).toContain('--granularity must be hour or day');
+      expect(onLocal.code).toBe(2);
+      expect(onLocal.stderr).toContain('REDIS_URL');
+    });
+
+    it('keys create and set-limits set and remove limits; bad spellings and out-of-bounds values are refused', { timeout: SLOW }, async () => {
+      // An account of its own, so the audit log of the one above stays as the last test reads it.
+      const other = json<{ id: string }>(await keymint(['accounts', 'create', '--name', 'Limited', ...remote, '--json']));
+      const limited = json<{ id: string; tokenRateLimit: unknown }>(
+        await keymint(['keys', 'create', '--account', other.id, '--env', 'sandbox', '--name', 'l', '--token-rate-limit', '10/60', ...remote, '--json']),
+      );
+      expect(limited.tokenRateLimit).toEqual({ requests: 10, windowSeconds: 60 });
+      const target = ['--account', other.id, '--key', limited.id, ...remote];
+      const [set, badSpelling, outOfBounds, nothing] = await Promise.all([
+        keymint(['keys', 'set-limits', ...target, '--rate-limit', '50/60', '--quota', '100000/month', '--json']),
+        keymint(['keys', 'set-limits', ...target, '--quota', '100000/week']),
+        keymint(['keys', 'set-limits', ...target, '--rate-limit', '0/60']),
+        keymint(['keys', 'set-limits', ...target]),
+      ]);
+      expect(json(set)).toMatchObject({
+        rateLimit: { requests: 50, windowSeconds: 60 },
+        quota: { requests: 100000, period: 'month' },
+        tokenRateLimit: { requests: 10, windowSeconds: 60 },
+      });
+      expect(badSpelling.code).toBe(2);
+      expect(badSpelling.stderr).toContain('--quota must be <requests>/day or <requests>/month');
+      expect(outOfBounds.code).toBe(1);
+      expect(outOfBounds.stderr).toContain('rateLimit.requests');
+      expect(nothing.code).toBe(2);
+      const cleared = await keymint(['keys', 'set-limits', ...target, '--rate-limit', 'none', '--quota', 'none']);
+      expect(cleared.code, cleared.stderr).toBe(0);
+      expect(cleared.stdout).toMatch(/rateLimit +none/);
+      expect(cleared.stdout).toMatch(/quota +none/);
+    });
+
     it('regenerate: the new pair mints, the old secret is refused with exit 1', { timeout: SLOW }, async () => {
       const regenerated = json<ApiKeyWithSecret>(
         await keymint(['keys', 'regenerate', '--account', accountId, '--key', key.id, '--env', 'sandbox', ...remote, '--json']),

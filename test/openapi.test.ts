@@ -96,6 +96,7 @@ describe('OpenAPI', () => {
     await check('GET', `${keys}?limit=1`, admin());
     await check('GET', `${keys}/${key.id}`, admin());
     await check('GET', `${keys}/key_0000000000000000000000`, admin());
+    await check('GET', `${keys}/${key.id}/usage?granularity=day`, admin());
     await check('PATCH', `${keys}/${key.id}`, admin({ name: 'renamed' }));
     await check('POST', `${keys}/${key.id}/disable`, admin());
     await check('POST', `${keys}/${key.id}/enable`, admin());

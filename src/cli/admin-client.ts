@@ -1,6 +1,8 @@
 // AdminClient: the admin API (SPEC §4) over a fetch function, the same for the in-process app and a remote gateway.
 import type { Environment } from '../shared/domain.js';
 import type { accountView, keyView } from '../http/admin/views.js';
+import type { KeyUsage } from '../core/key-usage.js';
+import type { LimitChanges } from './limits.js';
 import { CliError, refusalOf } from './errors.js';
 
 /** Sends one request: `app.fetch` in process, or the global fetch towards a running gateway. */
@@ -20,11 +22,17 @@ export interface SigningKey {
   publishedUntil: string | null;
 }
 
-export interface NewKey {
+export interface NewKey extends LimitChanges {
   environment: Environment;
   name: string;
   scopes?: string[];
   expiresAt?: string;
+}
+
+export interface UsageQuery {
+  granularity?: 'hour' | 'day';
+  from?: string;
+  to?: string;
 }
 
 export type KeyAction = 'regenerate' | 'disable' | 'enable' | 'revoke-sessions';
@@ -35,10 +43,14 @@ export interface AdminClient {
   /** Every key of the account (all pages), optionally of one environment. */
   listKeys(accountId: string, environment?: Environment): Promise<Key[]>;
   getKey(accountId: string, keyId: string): Promise<Key>;
+  /** PATCH: the key's limits (`null` removes one). */
+  updateKey(accountId: string, keyId: string, changes: LimitChanges): Promise<Key>;
   regenerateKey(accountId: string, keyId: string): Promise<KeyWithSecret>;
   setKeyStatus(accountId: string, keyId: string, action: 'disable' | 'enable'): Promise<Key>;
   revokeKeySessions(accountId: string, keyId: string): Promise<{ key: Key; revokedSessions: number }>;
   deleteKey(accountId: string, keyId: string): Promise<void>;
+  /** The key's usage series (SPEC §7). */
+  keyUsage(accountId: string, keyId: string, query: UsageQuery): Promise<KeyUsage>;
   listSigningKeys(environment: Environment): Promise<SigningKey[]>;
   rotateSigningKey(environment: Environment): Promise<SigningKey>;
 }
@@ -89,10 +101,15 @@ export function createAdminClient(send: SendRequest, baseUrl: string, adminToken
       return keys;
     },
     getKey: (accountId, keyId) => call('GET', key(accountId, keyId)),
+    updateKey: (accountId, keyId, changes) => call('PATCH', key(accountId, keyId), changes),
     regenerateKey: keyAction('regenerate'),
     setKeyStatus: (accountId, keyId, action) => keyAction<Key>(action)(accountId, keyId),
     revokeKeySessions: keyAction('revoke-sessions'),
     deleteKey: (accountId, keyId) => call('DELETE', key(accountId, keyId)),
+    keyUsage(accountId, keyId, query) {
+      const search = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      return call('GET', `${key(accountId, keyId)}/usage?${search}`);
+    },
     listSigningKeys: async (environment) =>
       (await call<{ items: SigningKey[] }>('GET', signingKeys(environment))).items,
     rotateSigningKey: (environment) => call('POST', `${signingKeys(environment)}/rotate`),

@@ -62,6 +62,9 @@ export function printKey(key: Key | KeyWithSecret): void {
     ['scopes', scopeList(key.scopes)],
     ['status', key.status],
     ['expiresAt', orNever(key.expiresAt)],
+    ['rateLimit', key.rateLimit ? `${key.rateLimit.requests} per ${key.rateLimit.windowSeconds} s` : 'none'],
+    ['quota', key.quota ? `${key.quota.requests} per UTC ${key.quota.period}` : 'none'],
+    ['tokenRateLimit', key.tokenRateLimit ? `${key.tokenRateLimit.requests} per ${key.tokenRateLimit.windowSeconds} s` : 'none'],
     ['createdAt', key.createdAt ?? ''],
     ['lastUsedAt', orNever(key.lastUsedAt)],
   ]);

@@ -9,6 +9,7 @@ import type {
   OperationRecord,
   Page,
 } from '../ports/key-store.js';
+import type { Quota, RateLimit } from '../ports/key-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { SessionStore } from '../ports/session-store.js';
 import { actorName, type Actor } from './admin-access.js';
@@ -25,14 +26,22 @@ import {
 } from './secrets.js';
 import { withWebhookEvent } from './webhook-events.js';
 
-export interface NewKeyInput {
+/** A key's limits (SPEC §7), within LIMIT_BOUNDS (the admin API's schema checks them); null: none. */
+export interface KeyLimitSettings {
+  rateLimit?: RateLimit | null;
+  quota?: Quota | null;
+  tokenRateLimit?: RateLimit | null;
+}
+
+export interface NewKeyInput extends KeyLimitSettings {
   environment: Environment;
   name: string;
   scopes: string[];
   expiresAt: number | null;
 }
 
-export interface KeyPatch {
+/** What updateKey changes; a limit set to null is removed. The proxy of this process sees limits at once. */
+export interface KeyPatch extends KeyLimitSettings {
   name?: string;
   scopes?: string[];
   expiresAt?: number | null;
@@ -190,9 +199,9 @@ export function createKeyManagement(deps: {
         authMethod: 'client_secret',
         jwks: null,
         requireDpop: false,
-        rateLimit: null,
-        quota: null,
-        tokenRateLimit: null,
+        rateLimit: input.rateLimit ?? null,
+        quota: input.quota ?? null,
+        tokenRateLimit: input.tokenRateLimit ?? null,
         previous: null,
       };
       const audit = operation(actor, 'key.created', now, { accountId, environment: key.environment, keyId: key.id });

@@ -10,8 +10,9 @@ import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
 import { nameSchema } from './name-schema.js';
+import { keyLimitFields } from './limit-schemas.js';
 import { adminSecurity, accountParams, json, keyParams, problems } from '../openapi/shared.js';
-import { keySchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
+import { keySchema, keyUsageSchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
 const scopes = createKeyScopesSchema({ invalidScope: 'is not a valid scope (RFC 6749 §3.3)' });
 const expiresAt = z.iso
@@ -25,13 +26,33 @@ const createKeyBody = z
     name: nameSchema,
     scopes: scopes.default([]),
     expiresAt: expiresAt.default(null),
+    rateLimit: keyLimitFields.rateLimit.default(null),
+    quota: keyLimitFields.quota.default(null),
+    tokenRateLimit: keyLimitFields.tokenRateLimit.default(null),
   })
-  .meta({ examples: [{ environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] }] });
+  .meta({
+    examples: [
+      { environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] },
+      { environment: 'production', name: 'partner', rateLimit: { requests: 50, windowSeconds: 60 }, quota: { requests: 100_000, period: 'month' } },
+    ],
+  });
 
 const updateKeyBody = z
-  .strictObject({ name: nameSchema.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' })
-  .meta({ examples: [{ name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] }] });
+  .strictObject({
+    name: nameSchema.optional(),
+    scopes: scopes.optional(),
+    expiresAt: expiresAt.optional(),
+    rateLimit: keyLimitFields.rateLimit.optional(),
+    quota: keyLimitFields.quota.optional(),
+    tokenRateLimit: keyLimitFields.tokenRateLimit.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt, rateLimit, quota, tokenRateLimit' })
+  .meta({
+    examples: [
+      { name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] },
+      { rateLimit: { requests: 50, windowSeconds: 60 }, tokenRateLimit: null },
+    ],
+  });
 
 const deleteKeyQuery = z.strictObject({
   revokeSessions: z
@@ -42,6 +63,22 @@ const deleteKeyQuery = z.strictObject({
 });
 
 const listKeysQuery = z.strictObject({ environment: z.enum(ENVIRONMENTS).optional(), ...pageQuery('key') });
+
+const usageInstant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+  .transform((value) => Date.parse(value))
+  .optional();
+
+const keyUsageQuery = z.strictObject({
+  granularity: z
+    .enum(['hour', 'day'])
+    .default('hour')
+    .meta({ description: 'One point per UTC hour (default) or day' }),
+  from: usageInstant.meta({
+    description: 'Start, rounded down to the hour or day (default: 24 hours before `to` by hour, 30 days by day)',
+  }),
+  to: usageInstant.meta({ description: 'End, rounded up to the hour or day (default: the end of the current one); at most 90 days after `from`' }),
+});
 
 const keyAction = (action: string, summary: string, response: ReturnType<typeof json> | { description: string }, status = 200) =>
   createRoute({
@@ -86,7 +123,7 @@ export const keyRouteDocs = [
     method: 'patch',
     path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
     tags: ['Admin'],
-    summary: 'Change name, scopes or expiry; minting sees it at once (root, manager)',
+    summary: 'Change name, scopes, expiry or limits (null removes a limit); minting and the proxy see it at once (root, manager)',
     security: adminSecurity('manage'),
     request: { params: keyParams, body: { required: true, content: { 'application/json': { schema: updateKeyBody } } } },
     responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 413, 415) },
@@ -108,6 +145,16 @@ export const keyRouteDocs = [
     "Revoke every live session of the key (root, manager)",
     json(z.strictObject({ key: keySchema, revokedSessions: z.number().int() }).meta({ id: 'RevokedSessions' }), 'How many sessions were revoked'),
   ),
+  createRoute({
+    method: 'get',
+    path: '/admin/v1/accounts/{accountId}/keys/{keyId}/usage',
+    tags: ['Admin'],
+    summary:
+      "The key's usage by UTC hour or day, zero-filled, over at most 90 days: tokens minted, proxied calls by status class, refusals by reason (root, manager, viewer)",
+    security: adminSecurity('read'),
+    request: { params: keyParams, query: keyUsageQuery },
+    responses: { 200: json(keyUsageSchema, 'The series and its totals'), ...problems(400, 401, 403, 404) },
+  }),
 ];
 
 function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
@@ -187,6 +234,25 @@ export function keyRoutes(services: Services) {
       const deleted = await management.deleteKey(c.get('actor'), accountId, keyId, { revokeSessions });
       if (!deleted.ok) throw keyProblem(deleted);
       return c.body(null, 204);
+    })
+    .get('/accounts/:accountId/keys/:keyId/usage', async (c) => {
+      const accountId = permitted(c, 'read');
+      const keyId = keyIdParam(c);
+      const query = readQuery(c, keyUsageQuery);
+      const usage = await services.keyUsage.read(accountId, keyId, { granularity: query.granularity, fromMs: query.from, toMs: query.to });
+      if (!usage.ok) {
+        switch (usage.reason) {
+          case 'not_found':
+            throw notFound('no such key');
+          case 'invalid_range': {
+            const detail = usage.detail ?? 'the range is invalid';
+            throw new ApiProblem(400, 'invalid_request', detail, { issues: [{ path: 'from', message: detail }] });
+          }
+          default:
+            return assertNever(usage.reason);
+        }
+      }
+      return c.json(usage.value);
     })
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
       const revoked = await management.revokeKeySessions(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { AccountRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
+import { keyLimitFields } from './limit-schemas.js';
 
 const time = z.iso.datetime();
 const environment = z.enum(ENVIRONMENTS);
@@ -23,6 +24,7 @@ export const keySchema = z
     createdAt: time,
     updatedAt: time,
     lastUsedAt: time.nullable(),
+    ...keyLimitFields,
   })
   .meta({ id: 'ApiKey' });
 
@@ -40,6 +42,33 @@ export const operationSchema = z
     at: time,
   })
   .meta({ id: 'Operation' });
+
+const callsByClass = z.strictObject({ '2xx': z.number().int(), '3xx': z.number().int(), '4xx': z.number().int(), '5xx': z.number().int() });
+const refusalsByReason = z.strictObject({
+  invalid_credentials: z.number().int(),
+  rate_limited: z.number().int(),
+  quota_exceeded: z.number().int(),
+});
+const usageCounts = {
+  tokens: z.number().int().meta({ description: 'Tokens the token endpoint answered (issuance-cache hits included)' }),
+  calls: callsByClass.meta({ description: "Proxied calls by the status class the caller got (the proxy's own 4xx, 502, 504 included)" }),
+  refusals: refusalsByReason.meta({
+    description:
+      'invalid_credentials: token requests naming this key that failed to authenticate; rate_limited / quota_exceeded: calls and token requests refused by its limits',
+  }),
+};
+
+export const keyUsageSchema = z
+  .strictObject({
+    keyId: z.string(),
+    environment,
+    granularity: z.enum(['hour', 'day']),
+    from: time,
+    to: time,
+    points: z.array(z.strictObject({ start: time, ...usageCounts })).meta({ description: 'One per UTC hour or day of [from, to), oldest first' }),
+    totals: z.strictObject(usageCounts),
+  })
+  .meta({ id: 'KeyUsage' });
 
 export function pageSchema<T extends z.ZodType>(item: T, id: string) {
   return z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
@@ -69,6 +98,9 @@ export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),
     lastUsedAt: iso(key.lastUsedAt),
+    rateLimit: key.rateLimit,
+    quota: key.quota,
+    tokenRateLimit: key.tokenRateLimit,
   };
 }
 
