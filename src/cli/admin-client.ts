@@ -24,7 +24,14 @@ export interface NewKey {
   environment: Environment;
   name: string;
   scopes?: string[];
-  expiresAt?: string;
+  expiresAt?: string | null;
+}
+
+/** What `keys edit` changes: only the fields given; `expiresAt: null` removes the expiry. */
+export interface KeyPatch {
+  name?: string;
+  scopes?: string[];
+  expiresAt?: string | null;
 }
 
 export type KeyAction = 'regenerate' | 'disable' | 'enable' | 'revoke-sessions';
@@ -35,6 +42,7 @@ export interface AdminClient {
   /** Every key of the account (all pages), optionally of one environment. */
   listKeys(accountId: string, environment?: Environment): Promise<Key[]>;
   getKey(accountId: string, keyId: string): Promise<Key>;
+  updateKey(accountId: string, keyId: string, patch: KeyPatch): Promise<Key>;
   regenerateKey(accountId: string, keyId: string): Promise<KeyWithSecret>;
   setKeyStatus(accountId: string, keyId: string, action: 'disable' | 'enable'): Promise<Key>;
   revokeKeySessions(accountId: string, keyId: string): Promise<{ key: Key; revokedSessions: number }>;
@@ -89,6 +97,7 @@ export function createAdminClient(send: SendRequest, baseUrl: string, adminToken
       return keys;
     },
     getKey: (accountId, keyId) => call('GET', key(accountId, keyId)),
+    updateKey: (accountId, keyId, patch) => call('PATCH', key(accountId, keyId), patch),
     regenerateKey: keyAction('regenerate'),
     setKeyStatus: (accountId, keyId, action) => keyAction<Key>(action)(accountId, keyId),
     revokeKeySessions: keyAction('revoke-sessions'),

@@ -1,7 +1,7 @@
 // keymint keys …: an account's API access keys in one environment.
 import type { Command, CommandInput } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { ADMIN_OPTIONS, splitList } from '../options.js';
+import { ADMIN_OPTIONS, expiryOption, splitList } from '../options.js';
 import { printJson, printKey, printLine, printTable, scopeList } from '../output.js';
 
 /**
@@ -32,10 +32,34 @@ export const keyCommands: Command[] = [
         environment: environment!,
         name: options.name!,
         scopes: options.scopes === undefined ? [] : splitList(options.scopes),
-        ...(options['expires-at'] !== undefined && { expiresAt: options['expires-at'] }),
+        ...(options['expires-at'] !== undefined && { expiresAt: expiryOption(options['expires-at']) }),
       });
       if (options.json) return printJson(created);
       printKey(created);
+    },
+  },
+  {
+    path: ['keys', 'edit'],
+    summary: 'Change a key’s name, scopes or expiry; minting sees it at once',
+    required: ['account', 'key'],
+    optional: ['env', 'name', 'scopes', 'expires-at', ...ADMIN_OPTIONS],
+    notes: [
+      'Only the options given change. --scopes replaces the key’s scopes (--scopes "" leaves it none);',
+      '--expires-at never removes its expiry.',
+    ],
+    async run(input) {
+      const { options } = input;
+      if (options.name === undefined && options.scopes === undefined && options['expires-at'] === undefined) {
+        throw usageError('keys edit needs at least one of --name, --scopes, --expires-at');
+      }
+      const { client, accountId, keyId } = await namedKey(input);
+      const key = await client.updateKey(accountId, keyId, {
+        ...(options.name !== undefined && { name: options.name }),
+        ...(options.scopes !== undefined && { scopes: splitList(options.scopes) }),
+        ...(options['expires-at'] !== undefined && { expiresAt: expiryOption(options['expires-at']) }),
+      });
+      if (options.json) return printJson(key);
+      printKey(key);
     },
   },
   {
