@@ -76,7 +76,12 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
   const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
-  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
+  const adminAccess = await createAdminAccess({
+    keys: deps.keyStore,
+    hasher,
+    rootToken: deps.rootAdminToken,
+    onTokenUsed: (token) => usage.recordAdminTokenUse(token.id, token.lastUsedAt),
+  });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
   return {
     config,
@@ -103,6 +108,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       hasher,
       clock,
       keysPerEnvironment: config.keysPerEnvironment,
+      keysPerAccount: config.keysPerAccount,
       allowedScopes: config.scopes,
     }),
     adminAccess,

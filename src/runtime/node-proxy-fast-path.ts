@@ -131,7 +131,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     const caller = await authenticateCaller(c, services, environment);
     const rule = findRouteRule(config.routes[environment], method, path);
     if (rule && missingScopes(rule, caller.scopes).length > 0) throw insufficientScope(environment, rule.scopes);
-    if (caller.keyId) services.usage.recordUse(caller.keyId);
+    if (caller.keyId) services.usage.recordUse(caller.keyId, caller.keyPair);
 
     const sent = upstreamRequestHeaderList(incoming.rawHeaders, caller, {
       clientIp: services.clientIp(c),

@@ -1,6 +1,7 @@
 // Who calls the proxy: a session token (stateless, or checked against its record in strict mode) or an Api-Key.
 import type { Context } from 'hono';
-import type { ClientAuthRefusal } from '../../core/client-auth.js';
+import { usedPair, type ClientAuthRefusal } from '../../core/client-auth.js';
+import type { KeyPair } from '../../ports/key-store.js';
 import type { Environment } from '../../shared/domain.js';
 import type { ProxyIdentity } from '../../core/proxy-headers.js';
 import { assertNever } from '../../shared/result.js';
@@ -12,6 +13,8 @@ import { invalidToken } from './challenges.js';
 export interface ProxyCaller extends ProxyIdentity {
   /** The key behind an `Api-Key` call; session calls do not look keys up. */
   keyId: string | undefined;
+  /** Which of its pairs the `Api-Key` was: the previous one only during a roll with overlap. */
+  keyPair?: KeyPair;
 }
 
 type Credential = { kind: 'session'; token: string } | { kind: 'api-key'; secret: string };
@@ -98,6 +101,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
       scopes: key.value.scopes,
       environment,
       keyId: key.value.id,
+      keyPair: usedPair(key.value),
     };
   }
   // Stateless by default: the key table is never read, so sessions outlive a regenerated or deleted key.

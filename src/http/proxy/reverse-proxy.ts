@@ -37,7 +37,7 @@ export function reverseProxy(services: Services, environment: Environment): Hand
     const caller = await authenticateCaller(c, services, environment);
     const rule = findRouteRule(config.routes[environment], c.req.method, path);
     if (rule && missingScopes(rule, caller.scopes).length > 0) throw insufficientScope(environment, rule.scopes);
-    if (caller.keyId) services.usage.recordUse(caller.keyId);
+    if (caller.keyId) services.usage.recordUse(caller.keyId, caller.keyPair);
 
     const forwarded = await forwarder.forward({
       url: `${upstream}${path}${url.search}`,
