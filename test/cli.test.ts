@@ -156,6 +156,39 @@ describe('keymint CLI', () => {
       expect(fresh.token_type).toBe('Bearer');
     });
 
+    it('regenerate --overlap keeps the old pair minting until retire-previous stops it', { timeout: SLOW }, async () => {
+      const target = ['--account', accountId, '--key', key.id, ...remote];
+      const badOverlap = await keymint(['keys', 'regenerate', ...target, '--overlap', 'an hour']);
+      expect(badOverlap).toMatchObject({ code: 2, stdout: '' });
+      const rolled = json<ApiKeyWithSecret & { previous: { applicationId: string } | null }>(
+        await keymint(['keys', 'regenerate', ...target, '--overlap', '3600', '--json']),
+      );
+      expect(rolled.previous).toMatchObject({ applicationId: key.applicationId });
+      expect((await token(key.applicationSecret)).code).toBe(0);
+      const shown = await keymint(['keys', 'retire-previous', ...target]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).not.toContain('previous');
+      expect((await token(key.applicationSecret)).code).toBe(1);
+      key = rolled;
+      expect((await token(key.applicationSecret)).code).toBe(0);
+    });
+
+    it('accounts list and admin-tokens list/delete: the operator sees tokens (never their value) and revokes them', { timeout: SLOW }, async () => {
+      const listed = json<{ items: Array<{ id: string; name: string }> }>(await keymint(['accounts', 'list', ...remote, '--json']));
+      expect(listed.items.map((account) => account.id)).toContain(accountId);
+      const created = await gateway.admin('POST', `/accounts/${accountId}/admin-tokens`, { name: 'deploy bot', role: 'manager' });
+      const adminToken = (await created.json()) as { id: string; token: string };
+      const table = await keymint(['admin-tokens', 'list', '--account', accountId, ...remote]);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/deploy bot\s+manager/);
+      expect(table.stdout).not.toContain(adminToken.token);
+      const deleted = await keymint(['admin-tokens', 'delete', '--account', accountId, '--token-id', adminToken.id, ...remote]);
+      expect(deleted).toMatchObject({ code: 0, stdout: `deleted ${adminToken.id}\n` });
+      expect((await gateway.admin('GET', `/accounts/${accountId}/keys`, undefined, adminToken.token)).status).toBe(401);
+      const again = await keymint(['admin-tokens', 'delete', '--account', accountId, '--token-id', adminToken.id, ...remote]);
+      expect(again.code).toBe(1);
+    });
+
     it('edit changes name, scopes and expiry; the token endpoint sees each at once; --expires-at never clears it', { timeout: SLOW }, async () => {
       const target = ['--account', accountId, '--key', key.id, ...remote];
       const edited = json<{ name: string; scopes: string[]; expiresAt: string | null }>(
@@ -209,6 +242,10 @@ describe('keymint CLI', () => {
         'account.created',
         'key.created',
         'key.regenerated',
+        'key.regenerated',
+        'key.previous_retired',
+        'admin_token.created',
+        'admin_token.revoked',
         'key.updated',
         'key.updated',
         'key.updated',

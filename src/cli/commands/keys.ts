@@ -88,13 +88,31 @@ export const keyCommands: Command[] = [
   },
   {
     path: ['keys', 'regenerate'],
-    summary: 'Give a key a new application ID and secret (printed this once); the old pair stops minting now',
+    summary: 'Give a key a new application ID and secret (printed this once); the old pair stops minting now, or after --overlap',
+    required: ['account', 'key'],
+    optional: ['env', 'overlap', ...ADMIN_OPTIONS],
+    notes: [
+      'With --overlap <seconds> the old pair keeps minting that long (a roll: move your clients, then',
+      '`keys retire-previous`). A pair an earlier roll kept stops now either way.',
+    ],
+    async run(input) {
+      const overlap = input.options.overlap;
+      if (overlap !== undefined && !/^\d{1,6}$/.test(overlap)) throw usageError('--overlap takes a whole number of seconds, 0–604800');
+      const { client, accountId, keyId } = await namedKey(input);
+      const regenerated = await client.regenerateKey(accountId, keyId, overlap === undefined ? undefined : Number(overlap));
+      if (input.options.json) return printJson(regenerated);
+      printKey(regenerated);
+    },
+  },
+  {
+    path: ['keys', 'retire-previous'],
+    summary: 'End a roll’s overlap now: the previous pair stops minting',
     ...KEY_OPTIONS,
     async run(input) {
       const { client, accountId, keyId } = await namedKey(input);
-      const regenerated = await client.regenerateKey(accountId, keyId);
-      if (input.options.json) return printJson(regenerated);
-      printKey(regenerated);
+      const key = await client.retirePreviousPair(accountId, keyId);
+      if (input.options.json) return printJson(key);
+      printKey(key);
     },
   },
   ...(['disable', 'enable'] as const).map(
