@@ -133,14 +133,19 @@ describe('key lifecycle (SPEC §9)', () => {
 
     it('keeps the previous pair minting on the token endpoint and the Api-Key path until the overlap ends, with its own lastUsedAt', async () => {
       const key = await gateway.createKey(accountId, { environment: 'sandbox' });
+      const before = clock.now();
       const rolled = await regenerate(key, { overlapSeconds: 3600 });
       expect(rolled.applicationId).not.toBe(key.applicationId);
       expect(rolled.previous).toEqual({
         applicationId: key.applicationId,
         secretHint: key.secretHint,
-        expiresAt: new Date(Date.parse(rolled.updatedAt) + 3600_000).toISOString(),
+        expiresAt: expect.any(String),
         lastUsedAt: null,
       });
+      // An hour from the roll.
+      const ends = Date.parse(rolled.previous!.expiresAt);
+      expect(ends).toBeGreaterThanOrEqual(before + 3600_000);
+      expect(ends).toBeLessThanOrEqual(Date.parse(rolled.updatedAt) + 3600_000);
       // Both pairs mint and call.
       expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(200);
       expect((await gateway.exchange('sandbox', rolled.applicationId, rolled.applicationSecret)).status).toBe(200);
@@ -149,8 +154,8 @@ describe('key lifecycle (SPEC §9)', () => {
       // The old pair's use is recorded on it (off the request path).
       await expect.poll(async () => (await readKey(key)).previous?.lastUsedAt, { timeout: 5000 }).not.toBeNull();
 
-      // One second before the end it still mints; at the end it is as unknown as any replaced pair.
-      clock.advance(3599);
+      // Until the end it still mints; at the end it is as unknown as any replaced pair.
+      clock.advance((ends - clock.now()) / 1000 - 1);
       expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(200);
       clock.advance(1);
       const ended = await gateway.exchange('sandbox', key.applicationId, key.applicationSecret);
