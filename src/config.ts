@@ -137,6 +137,9 @@ const schema = z.object({
   KEYMINT_SESSION_TTL_SANDBOX: lifetime,
   KEYMINT_SESSION_TTL_PRODUCTION: lifetime,
   KEYMINT_KEYS_PER_ENVIRONMENT: wholeNumber(1, 1000).default(3),
+  KEYMINT_KEYS_PER_ACCOUNT: wholeNumber(1, 100_000).optional(),
+  KEYMINT_WEBHOOKS_ALLOW_PRIVATE: flag.default(false),
+  KEYMINT_WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000).default(15_000),
   KEYMINT_UPSTREAM_SANDBOX: httpUrl.optional(),
   KEYMINT_UPSTREAM_PRODUCTION: httpUrl.optional(),
   KEYMINT_UPSTREAM_TIMEOUT_MS: wholeNumber(1, 3_600_000).default(30_000),
@@ -230,6 +233,12 @@ export interface Config {
   adminToken: string | undefined;
   sessionTtl: Record<Environment, number>;
   keysPerEnvironment: number;
+  /** Keys per account over both environments; undefined when only the per-environment limit applies. */
+  keysPerAccount: number | undefined;
+  /** Webhooks may be delivered to loopback, private, link-local… addresses too (otherwise public ones only). */
+  webhooksAllowPrivate: boolean;
+  /** How long one webhook delivery attempt waits for the receiver's status line. */
+  webhookTimeoutMs: number;
   /** KEYMINT_UPSTREAM_{ENV} as set: the older way to name an environment's one upstream (now a service at `/`). */
   upstreams: Record<Environment, string | undefined>;
   /** How long the proxy waits for any progress from an upstream before answering 504, unless a service sets its own. */
@@ -302,6 +311,9 @@ export function loadConfig(record: Record<string, unknown>): Config {
       production: env.KEYMINT_SESSION_TTL_PRODUCTION ?? env.KEYMINT_SESSION_TTL,
     },
     keysPerEnvironment: env.KEYMINT_KEYS_PER_ENVIRONMENT,
+    keysPerAccount: env.KEYMINT_KEYS_PER_ACCOUNT,
+    webhooksAllowPrivate: env.KEYMINT_WEBHOOKS_ALLOW_PRIVATE,
+    webhookTimeoutMs: env.KEYMINT_WEBHOOK_TIMEOUT_MS,
     upstreams: { sandbox: env.KEYMINT_UPSTREAM_SANDBOX, production: env.KEYMINT_UPSTREAM_PRODUCTION },
     upstreamTimeoutMs: env.KEYMINT_UPSTREAM_TIMEOUT_MS,
     services: services.value,

@@ -113,7 +113,12 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, ttlMs: 1000, maxEntries: 10_000 });
   notices.listen(keyLimits.hear);
   const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
-  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
+  const adminAccess = await createAdminAccess({
+    keys: deps.keyStore,
+    hasher,
+    rootToken: deps.rootAdminToken,
+    onTokenUsed: (token) => usage.recordAdminTokenUse(token.id, token.lastUsedAt),
+  });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
   return {
     config,
@@ -140,6 +145,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       hasher,
       clock,
       keysPerEnvironment: config.keysPerEnvironment,
+      keysPerAccount: config.keysPerAccount,
       allowedScopes: config.scopes,
     }),
     adminAccess,

@@ -13,7 +13,9 @@ export const OPTIONS = {
   name: { type: 'string', value: '<name>', help: 'a name for people to recognise it by' },
   key: { type: 'string', value: '<id>', help: 'the key (key_…)' },
   scopes: { type: 'string', value: '<a,b>', help: 'scopes the key may ask for, comma-separated (default: none)' },
-  'expires-at': { type: 'string', value: '<date-time>', help: 'when the key stops minting, ISO 8601 (default: never)' },
+  'expires-at': { type: 'string', value: '<date-time|never>', help: 'when the key stops minting, ISO 8601, or never (default: never)' },
+  overlap: { type: 'string', value: '<seconds>', help: 'how long the replaced pair keeps minting, 0–604800 (default: 0, it stops now)' },
+  'token-id': { type: 'string', value: '<id>', help: 'the admin token (adm_…)' },
   'client-id': { type: 'string', value: '<id>', help: 'the application ID (app_…)' },
   'client-secret': { type: 'string', value: '<secret>', help: 'the application secret (or KEYMINT_CLIENT_SECRET)' },
   scope: { type: 'string', value: '<a,b>', help: 'scopes to ask for (default: all of the key’s)' },
@@ -34,6 +36,9 @@ export type OptionName = keyof typeof OPTIONS;
 
 /** Where admin commands act, and how they print: every admin command takes these. */
 export const ADMIN_OPTIONS = ['json', 'url', 'admin-token', 'database'] as const satisfies readonly OptionName[];
+
+/** `--expires-at`: an ISO 8601 date-time for the API to check, or `never` (no expiry: null). */
+export const expiryOption = (value: string): string | null => (value.trim().toLowerCase() === 'never' ? null : value);
 
 /** `a,b` or `a b` → `['a', 'b']`: lists of scopes are written either way. */
 export const splitList = (list: string) => list.split(/[\s,]+/).filter(Boolean);

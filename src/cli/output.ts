@@ -67,6 +67,12 @@ export function printKey(key: Key | KeyWithSecret): void {
     ['tokenRateLimit', key.tokenRateLimit ? `${key.tokenRateLimit.requests} per ${key.tokenRateLimit.windowSeconds} s` : 'none'],
     ['createdAt', key.createdAt ?? ''],
     ['lastUsedAt', orNever(key.lastUsedAt)],
+    ...(key.previous
+      ? ([
+          ['previous', `${key.previous.applicationId} (…${key.previous.secretHint}) mints until ${key.previous.expiresAt}`],
+          ['previous.lastUsedAt', orNever(key.previous.lastUsedAt)],
+        ] as Array<[string, string]>)
+      : []),
   ]);
   if (secret) note('the application secret is shown this once: store it now');
 }

@@ -32,12 +32,15 @@ export async function createAdminAccess(deps: {
   keys: KeyStore;
   hasher: SecretHasher;
   rootToken: string;
+  /** Told of every use of an account admin token, to record its lastUsedAt (off the request path). */
+  onTokenUsed?: (token: AdminTokenRecord) => void;
 }): Promise<AdminAccess> {
   const rootHash = await deps.hasher.hash(deps.rootToken);
   async function reauthenticate(credential: string): Promise<Result<Actor, 'unknown_token'>> {
     if (timingSafeEqual(credential, rootHash)) return ok({ kind: 'root' });
     const record: AdminTokenRecord | null = await deps.keys.findAdminTokenByHash(credential);
     if (!record) return fail('unknown_token');
+    deps.onTokenUsed?.(record);
     return ok({ kind: 'account-admin', tokenId: record.id, accountId: record.accountId, role: record.role });
   }
   async function identify(token: string): Promise<Result<AdminIdentity, 'unknown_token'>> {

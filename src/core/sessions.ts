@@ -6,6 +6,7 @@ import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
+import { usedPair } from './client-auth.js';
 import type { UsageRecorder } from './usage.js';
 
 export interface IssuedSession {
@@ -106,7 +107,7 @@ export function createSessions(deps: {
       const granted = grantScopes(requestedScope, key.scopes);
       if (!granted.ok) return granted;
       const scope = granted.value.join(' ');
-      usage.recordUse(key.id);
+      usage.recordUse(key.id, usedPair(key));
       const slot = { keyId: key.id, slot: `${key.applicationId} ${audience} ${scope}` };
       if (deps.issuanceCache) {
         const cached = await store.findIssued(environment, slot);

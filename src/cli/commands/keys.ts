@@ -1,7 +1,7 @@
 // keymint keys …: an account's API access keys in one environment.
 import type { Command, CommandInput } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { ADMIN_OPTIONS, splitList } from '../options.js';
+import { ADMIN_OPTIONS, expiryOption, splitList } from '../options.js';
 import { LIMIT_OPTIONS, readLimitOptions } from '../limits.js';
 import { printJson, printKey, printLine, printTable, scopeList } from '../output.js';
 
@@ -34,11 +34,35 @@ export const keyCommands: Command[] = [
         environment: environment!,
         name: options.name!,
         scopes: options.scopes === undefined ? [] : splitList(options.scopes),
-        ...(options['expires-at'] !== undefined && { expiresAt: options['expires-at'] }),
+        ...(options['expires-at'] !== undefined && { expiresAt: expiryOption(options['expires-at']) }),
         ...limits,
       });
       if (options.json) return printJson(created);
       printKey(created);
+    },
+  },
+  {
+    path: ['keys', 'edit'],
+    summary: 'Change a key’s name, scopes or expiry; minting sees it at once',
+    required: ['account', 'key'],
+    optional: ['env', 'name', 'scopes', 'expires-at', ...ADMIN_OPTIONS],
+    notes: [
+      'Only the options given change. --scopes replaces the key’s scopes (--scopes "" leaves it none);',
+      '--expires-at never removes its expiry.',
+    ],
+    async run(input) {
+      const { options } = input;
+      if (options.name === undefined && options.scopes === undefined && options['expires-at'] === undefined) {
+        throw usageError('keys edit needs at least one of --name, --scopes, --expires-at');
+      }
+      const { client, accountId, keyId } = await namedKey(input);
+      const key = await client.updateKey(accountId, keyId, {
+        ...(options.name !== undefined && { name: options.name }),
+        ...(options.scopes !== undefined && { scopes: splitList(options.scopes) }),
+        ...(options['expires-at'] !== undefined && { expiresAt: expiryOption(options['expires-at']) }),
+      });
+      if (options.json) return printJson(key);
+      printKey(key);
     },
   },
   {
@@ -81,13 +105,31 @@ export const keyCommands: Command[] = [
   },
   {
     path: ['keys', 'regenerate'],
-    summary: 'Give a key a new application ID and secret (printed this once); the old pair stops minting now',
+    summary: 'Give a key a new application ID and secret (printed this once); the old pair stops minting now, or after --overlap',
+    required: ['account', 'key'],
+    optional: ['env', 'overlap', ...ADMIN_OPTIONS],
+    notes: [
+      'With --overlap <seconds> the old pair keeps minting that long (a roll: move your clients, then',
+      '`keys retire-previous`). A pair an earlier roll kept stops now either way.',
+    ],
+    async run(input) {
+      const overlap = input.options.overlap;
+      if (overlap !== undefined && !/^\d{1,6}$/.test(overlap)) throw usageError('--overlap takes a whole number of seconds, 0–604800');
+      const { client, accountId, keyId } = await namedKey(input);
+      const regenerated = await client.regenerateKey(accountId, keyId, overlap === undefined ? undefined : Number(overlap));
+      if (input.options.json) return printJson(regenerated);
+      printKey(regenerated);
+    },
+  },
+  {
+    path: ['keys', 'retire-previous'],
+    summary: 'End a roll’s overlap now: the previous pair stops minting',
     ...KEY_OPTIONS,
     async run(input) {
       const { client, accountId, keyId } = await namedKey(input);
-      const regenerated = await client.regenerateKey(accountId, keyId);
-      if (input.options.json) return printJson(regenerated);
-      printKey(regenerated);
+      const key = await client.retirePreviousPair(accountId, keyId);
+      if (input.options.json) return printJson(key);
+      printKey(key);
     },
   },
   ...(['disable', 'enable'] as const).map(

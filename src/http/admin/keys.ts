@@ -3,12 +3,13 @@ import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
-import type { KeyFailure } from '../../core/key-management.js';
+import { MAX_OVERLAP_SECONDS, type KeyFailure } from '../../core/key-management.js';
+import type { KeyRecord } from '../../ports/key-store.js';
 import { createKeyScopesSchema } from '../../core/key-rules.js';
 import { assertNever, type Fail } from '../../shared/result.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
-import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
+import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readOptionalJsonBody, readQuery } from './request.js';
 import { nameSchema } from './name-schema.js';
 import { keyLimitFields } from './limit-schemas.js';
 import { adminSecurity, accountParams, json, keyParams, problems } from '../openapi/shared.js';
@@ -62,6 +63,21 @@ const deleteKeyQuery = z.strictObject({
     .meta({ description: 'Also revoke every live session of the key (default: they stay valid until they expire)' }),
 });
 
+const regenerateBody = z
+  .strictObject({
+    overlapSeconds: z
+      .number({ error: 'must be a whole number of seconds' })
+      .int({ error: 'must be a whole number of seconds' })
+      .min(0)
+      .max(MAX_OVERLAP_SECONDS)
+      .default(0)
+      .meta({
+        description:
+          'How long the replaced pair keeps minting (0–604800 s). 0, the default: it stops at once. A pair an earlier roll kept stops at once either way.',
+      }),
+  })
+  .meta({ examples: [{ overlapSeconds: 86400 }] });
+
 const listKeysQuery = z.strictObject({ environment: z.enum(ENVIRONMENTS).optional(), ...pageQuery('key') });
 
 const usageInstant = z.iso
@@ -90,6 +106,17 @@ const keyAction = (action: string, summary: string, response: ReturnType<typeof 
     request: { params: keyParams },
     responses: { [status]: response, ...problems(401, 403, 404) },
   });
+
+const regenerateRoute = createRoute({
+  method: 'post',
+  path: '/admin/v1/accounts/{accountId}/keys/{keyId}/regenerate',
+  tags: ['Admin'],
+  summary:
+    'New application ID and secret, same id; the old pair stops minting at once, or after `overlapSeconds` (root, manager)',
+  security: adminSecurity('manage'),
+  request: { params: keyParams, body: { required: false, content: { 'application/json': { schema: regenerateBody } } } },
+  responses: { 200: json(keyWithSecretSchema, 'The key (with `previous` during an overlap) and its new secret'), ...problems(400, 401, 403, 404, 413, 415) },
+});
 
 export const keyRouteDocs = [
   createRoute({
@@ -123,10 +150,10 @@ export const keyRouteDocs = [
     method: 'patch',
     path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
     tags: ['Admin'],
-    summary: 'Change name, scopes, expiry or limits (null removes a limit); minting and the proxy see it at once (root, manager)',
+    summary: "Change name, scopes, expiry or limits (null removes a limit); minting and the proxy see it at once; 409 name_taken for another key's name (root, manager)",
     security: adminSecurity('manage'),
     request: { params: keyParams, body: { required: true, content: { 'application/json': { schema: updateKeyBody } } } },
-    responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 413, 415) },
+    responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 409, 413, 415) },
   }),
   createRoute({
     method: 'delete',
@@ -137,7 +164,8 @@ export const keyRouteDocs = [
     request: { params: keyParams, query: deleteKeyQuery },
     responses: { 204: { description: 'Deleted' }, ...problems(400, 401, 403, 404) },
   }),
-  keyAction('regenerate', 'New application ID and secret, same id; the old pair stops minting (root, manager)', json(keyWithSecretSchema, 'The key and its new secret')),
+  regenerateRoute,
+  keyAction('retire-previous', "End a roll's overlap now: the previous pair stops minting (root, manager)", json(keySchema, 'The key, without `previous`')),
   keyAction('disable', 'Stop the key minting; sessions stay valid (root, manager)', json(keySchema, 'The key')),
   keyAction('enable', 'Let a disabled key mint again (root, manager)', json(keySchema, 'The key')),
   keyAction(
@@ -179,6 +207,7 @@ function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
 
 export function keyRoutes(services: Services) {
   const { management } = services;
+  const view = (key: KeyRecord) => keyView(key, services.clock.now());
   return new Hono<AppEnv>()
     .post('/accounts/:accountId/keys', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -187,7 +216,7 @@ export function keyRoutes(services: Services) {
       if (!created.ok) {
         throw created.reason === 'not_found' ? notFound('no such account') : keyProblem(created);
       }
-      return c.json({ ...keyView(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
+      return c.json({ ...view(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
     })
     .get('/accounts/:accountId/keys', async (c) => {
       const accountId = await permittedAccount(c, services, 'read');
@@ -197,12 +226,12 @@ export function keyRoutes(services: Services) {
         after: query.cursor,
         limit: query.limit,
       });
-      return c.json({ items: page.items.map(keyView), nextCursor: page.next });
+      return c.json({ items: page.items.map(view), nextCursor: page.next });
     })
     .get('/accounts/:accountId/keys/:keyId', async (c) => {
       const found = await management.getKey(permitted(c, 'read'), keyIdParam(c));
       if (!found.ok) throw keyProblem(found);
-      return c.json(keyView(found.value));
+      return c.json(view(found.value));
     })
     .patch('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -210,22 +239,30 @@ export function keyRoutes(services: Services) {
       const patch = await readJsonBody(c, updateKeyBody);
       const updated = await management.updateKey(c.get('actor'), accountId, keyId, patch);
       if (!updated.ok) throw keyProblem(updated);
-      return c.json(keyView(updated.value));
+      return c.json(view(updated.value));
     })
     .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
-      const regenerated = await management.regenerateKey(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      const accountId = permitted(c, 'manage');
+      const keyId = keyIdParam(c);
+      const { overlapSeconds } = await readOptionalJsonBody(c, regenerateBody);
+      const regenerated = await management.regenerateKey(c.get('actor'), accountId, keyId, { overlapSeconds });
       if (!regenerated.ok) throw keyProblem(regenerated);
-      return c.json({ ...keyView(regenerated.value.key), applicationSecret: regenerated.value.applicationSecret });
+      return c.json({ ...view(regenerated.value.key), applicationSecret: regenerated.value.applicationSecret });
+    })
+    .post('/accounts/:accountId/keys/:keyId/retire-previous', async (c) => {
+      const retired = await management.retirePreviousPair(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      if (!retired.ok) throw keyProblem(retired);
+      return c.json(view(retired.value));
     })
     .post('/accounts/:accountId/keys/:keyId/disable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'disabled');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(keyView(changed.value));
+      return c.json(view(changed.value));
     })
     .post('/accounts/:accountId/keys/:keyId/enable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'active');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(keyView(changed.value));
+      return c.json(view(changed.value));
     })
     .delete('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -257,6 +294,6 @@ export function keyRoutes(services: Services) {
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
       const revoked = await management.revokeKeySessions(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
       if (!revoked.ok) throw keyProblem(revoked);
-      return c.json({ key: keyView(revoked.value.key), revokedSessions: revoked.value.revoked });
+      return c.json({ key: view(revoked.value.key), revokedSessions: revoked.value.revoked });
     });
 }

@@ -2,7 +2,7 @@
 // ISO times, and never a secret's hash.
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
-import type { AccountRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
+import type { AccountRecord, AdminTokenRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
 import { keyLimitFields } from './limit-schemas.js';
 
 const time = z.iso.datetime();
@@ -23,7 +23,16 @@ export const keySchema = z
     expiresAt: time.nullable(),
     createdAt: time,
     updatedAt: time,
-    lastUsedAt: time.nullable(),
+    lastUsedAt: time.nullable().meta({ description: 'When the current pair last minted or called (at most a minute behind).' }),
+    previous: z
+      .strictObject({
+        applicationId: z.string(),
+        secretHint: z.string(),
+        expiresAt: time.meta({ description: 'When the overlap ends and this pair stops minting.' }),
+        lastUsedAt: time.nullable().meta({ description: 'When this pair last minted or called: retire it once nothing uses it.' }),
+      })
+      .nullable()
+      .meta({ id: 'PreviousPair', description: 'During a roll with overlap, the replaced pair that still mints; else null.' }),
     ...keyLimitFields,
   })
   .meta({ id: 'ApiKey' });
@@ -84,7 +93,34 @@ export function accountView(account: AccountRecord): z.infer<typeof accountSchem
   return { id: account.id, name: account.name, createdAt: iso(account.createdAt) };
 }
 
-export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
+export const adminTokenSummarySchema = z
+  .strictObject({
+    id: z.string(),
+    accountId: z.string(),
+    name: z.string(),
+    role: z.enum(['manager', 'viewer']),
+    createdAt: time,
+    lastUsedAt: time.nullable().meta({ description: 'When it last authenticated (at most a minute behind).' }),
+  })
+  .meta({ id: 'AdminTokenSummary' });
+
+export function adminTokenSummaryView(token: Omit<AdminTokenRecord, 'tokenHash'>): z.infer<typeof adminTokenSummarySchema> {
+  return {
+    id: token.id,
+    accountId: token.accountId,
+    name: token.name,
+    role: token.role,
+    createdAt: iso(token.createdAt),
+    lastUsedAt: iso(token.lastUsedAt),
+  };
+}
+
+/**
+ * The key as the API shows it. `now` hides a previous pair whose overlap has ended (it no longer mints); without
+ * it the pair is shown as stored.
+ */
+export function keyView(key: KeyRecord, now?: number): z.infer<typeof keySchema> {
+  const previous = key.previous !== null && (now === undefined || key.previous.expiresAt > now) ? key.previous : null;
   return {
     id: key.id,
     accountId: key.accountId,
@@ -101,6 +137,12 @@ export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
     rateLimit: key.rateLimit,
     quota: key.quota,
     tokenRateLimit: key.tokenRateLimit,
+    previous: previous && {
+      applicationId: previous.applicationId,
+      secretHint: previous.secretHint,
+      expiresAt: iso(previous.expiresAt),
+      lastUsedAt: iso(previous.lastUsedAt),
+    },
   };
 }
 

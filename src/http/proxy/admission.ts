@@ -106,7 +106,7 @@ export async function admitProxyCall(c: Context, services: Services, environment
       throw new CallRefused(decision);
     }
   }
-  if (caller.keyId) services.usage.recordUse(caller.keyId);
+  if (caller.keyId) services.usage.recordUse(caller.keyId, caller.keyPair);
 
   return {
     caller,

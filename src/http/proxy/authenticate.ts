@@ -1,7 +1,8 @@
 // Who calls the proxy: a session token (stateless, or checked against its record in strict mode) or an Api-Key.
 import type { Context } from 'hono';
-import type { ClientAuthRefusal } from '../../core/client-auth.js';
+import { usedPair, type ClientAuthRefusal } from '../../core/client-auth.js';
 import { keyLimits, type MeteredKey } from '../../core/key-limits.js';
+import type { KeyPair } from '../../ports/key-store.js';
 import type { Environment } from '../../shared/domain.js';
 import type { ProxyIdentity } from '../../core/proxy-headers.js';
 import { assertNever } from '../../shared/result.js';
@@ -17,6 +18,8 @@ export interface ProxyCaller extends ProxyIdentity {
   audience: string | undefined;
   /** The key the call is metered against (SPEC §7) and its limits; undefined when no key is found for it. */
   metered: MeteredKey | undefined;
+  /** Which of its pairs the `Api-Key` was: the previous one only during a roll with overlap. */
+  keyPair?: KeyPair;
 }
 
 type Credential = { kind: 'session'; token: string } | { kind: 'api-key'; secret: string };
@@ -105,6 +108,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
       keyId: key.value.id,
       audience: undefined,
       metered: { keyId: key.value.id, limits: keyLimits(key.value) },
+      keyPair: usedPair(key.value),
     };
   }
   // Stateless by default: the key table is never read, so sessions outlive a regenerated or deleted key.
