@@ -282,18 +282,49 @@ describe('web console over HTTP', () => {
   describe('delete', () => {
     it('leaves minted sessions valid by default, and revokes them when the confirmation box is ticked', async () => {
       for (const [revokeSessions, liveAfter] of [[false, 200], [true, 401]] as const) {
-        const key = await gateway.createKey(accountId, { environment: 'production', name: `doomed-${revokeSessions}` });
+        const name = `doomed-${revokeSessions}`;
+        const key = await gateway.createKey(accountId, { environment: 'production', name });
         const token = await gateway.mint('production', key);
         const confirmPath = `/console/accounts/${accountId}/keys/${key.id}/delete`;
         expect(await root.page(confirmPath)).toContain('name="revokeSessions"');
-        const response = await root.post(confirmPath, revokeSessions ? { revokeSessions: 'on' } : {});
+        const response = await root.post(confirmPath, { confirmName: name, ...(revokeSessions && { revokeSessions: 'on' }) });
         expect(response.status).toBe(303);
-        expect(response.headers.get('location')).toBe(
-          `/console/accounts/${accountId}/production?notice=${revokeSessions ? 'deleted-and-revoked' : 'deleted'}`,
+        const listPath = `/console/accounts/${accountId}/production`;
+        expect(response.headers.get('location')).toBe(listPath);
+        expect(setCookieHeaders(response, 'keymint_console_notice')[0]).toMatch(
+          `keymint_console_notice=${revokeSessions ? 'deleted-and-revoked' : 'deleted'};`,
         );
+        expect(await root.page(listPath)).toContain(revokeSessions ? 'Key deleted and its live sessions revoked' : 'Key deleted:');
+        // The notice was for that one page: a reload does not bring it back.
+        expect(await root.page(listPath)).not.toContain('Key deleted');
         expect((await gateway.exchange('production', key.applicationId, key.applicationSecret)).status).toBe(401);
         expect((await tokenInfo(gateway, 'production', token)).status).toBe(liveAfter);
       }
+    });
+
+    it('deletes a production key only once its name is typed exactly; a sandbox key needs no name', async () => {
+      const key = await gateway.createKey(accountId, { environment: 'production', name: 'payments-live' });
+      const confirmPath = `/console/accounts/${accountId}/keys/${key.id}/delete`;
+      const page = await root.page(confirmPath);
+      expect(page).toContain('Type its name to confirm');
+      for (const [typed, error] of [
+        ['', 'Type the key’s name to delete it.'],
+        ['payments-LIVE', 'That is not this key’s name.'],
+      ] as const) {
+        const refused = await root.post(confirmPath, { confirmName: typed });
+        expect(refused.status).toBe(400);
+        const html = await refused.text();
+        expect(html).toContain(error);
+        expect(html).toMatch(/id="confirmName"[^>]*aria-describedby="confirmName-error"/);
+        expect((await gateway.exchange('production', key.applicationId, key.applicationSecret)).status).toBe(200);
+      }
+      expect((await root.post(confirmPath, { confirmName: 'payments-live' })).status).toBe(303);
+      expect((await gateway.exchange('production', key.applicationId, key.applicationSecret)).status).toBe(401);
+
+      const sandboxKey = await gateway.createKey(accountId, { environment: 'sandbox', name: 'scratch' });
+      const sandboxConfirm = `/console/accounts/${accountId}/keys/${sandboxKey.id}/delete`;
+      expect(await root.page(sandboxConfirm)).not.toContain('Type its name to confirm');
+      expect((await root.post(sandboxConfirm)).status).toBe(303);
     });
   });
 

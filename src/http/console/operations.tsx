@@ -6,7 +6,7 @@ import type { OperationAction, OperationRecord } from '../../ports/key-store.js'
 import type { Services } from '../services.js';
 import { chromeOf, openAccount, renderPage, type ConsoleEnv } from './context.js';
 import { ENVIRONMENT_LABELS, Layout, Time } from './layout.js';
-import { listAllKeys } from './keys.js';
+import { listAllKeys } from './key-list.js';
 import { paths } from './paths.js';
 
 const PAGE_SIZE = 50;
@@ -74,7 +74,7 @@ export function operationRoutes(services: Services) {
           {page.items.length === 0 ? (
             <p class="empty">Nothing has happened yet.</p>
           ) : (
-            <table class="operations">
+            <table class="operations stack">
               <thead>
                 <tr>
                   <th>When</th>

@@ -7,7 +7,10 @@ import { serveAsset } from './assets.js';
 import { ConsoleError, type ConsoleEnv } from './context.js';
 import { consoleErrorHandler } from './errors.js';
 import { keyActionRoutes } from './key-actions.js';
-import { keyListRoutes } from './keys.js';
+import { keyDetailRoutes } from './key-detail.js';
+import { keyEditRoutes } from './key-edit.js';
+import { keyListRoutes } from './key-list.js';
+import { keySecretRoutes } from './key-secret.js';
 import { operationRoutes } from './operations.js';
 import { consoleSession, signInRoutes } from './sign-in.js';
 import { consoleNavigationsOnly, consoleSecurityHeaders, sameOriginForms } from './security.js';
@@ -38,7 +41,10 @@ export function consoleRoutes(services: Services) {
   app.use('/accounts/*', session);
   app.route('/', accountRoutes(services));
   app.route('/', keyListRoutes(services));
+  app.route('/', keyDetailRoutes(services));
+  app.route('/', keyEditRoutes(services));
   app.route('/', keyActionRoutes(services));
+  app.route('/', keySecretRoutes(services));
   app.route('/', operationRoutes(services));
   app.all('*', () => {
     throw new ConsoleError(404, 'Not found', 'The console has no such page.');
