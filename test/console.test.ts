@@ -370,6 +370,74 @@ describe('web console over HTTP', () => {
     });
   });
 
+  describe('admin tokens (root)', () => {
+    it('creates a named token shown once, which signs in under its name; a manager may not create one', async () => {
+      const page = `/console/accounts/${accountId}/admin-tokens`;
+      expect(await root.page(page)).toContain('Create admin token');
+      const invalid = await root.post(page, { name: ' ', role: 'manager' });
+      expect(invalid.status).toBe(400);
+      expect(await invalid.text()).toMatch(/aria-describedby="name-error"[\s\S]*id="name-error"[^>]*>Give the token a name/);
+
+      const created = await root.post(page, { name: 'deploy bot', role: 'manager' });
+      expect(created.status).toBe(303);
+      const shownPath = created.headers.get('location')!;
+      expect(shownPath).toMatch(new RegExp(`^${page}/adm_\\w+/token$`));
+      const html = await root.page(shownPath);
+      const token = /id="admin-token">(kmat_\w+)</.exec(html)?.[1];
+      expect(token).toBeDefined();
+      expect(html).toContain('It will not be shown again');
+      const again = await root.request('GET', shownPath);
+      expect(again.status).toBe(410);
+      expect(await again.text()).not.toContain(token!);
+
+      const bot = new ConsoleClient(gateway);
+      await bot.signIn(token!);
+      const landing = await bot.page(sandboxPath());
+      expect(landing).toContain('deploy bot (manager)');
+      expect(landing).not.toContain('/admin-tokens');
+      await bot.page(page, 403);
+      expect((await bot.post(page, { name: 'escalated', role: 'manager' })).status).toBe(403);
+    });
+  });
+
+  describe('signing keys (root)', () => {
+    const jwksKids = async (environment: 'sandbox' | 'production') =>
+      ((await (await gateway.fetch(`/${environment}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+
+    it('lists each environment’s signing keys and rotates one: new tokens get the new kid, the old stays published', async () => {
+      const [activeBefore] = await jwksKids('production');
+      const html = await root.page('/console/signing-keys');
+      expect(html).toContain(`data-kid="${activeBefore}"`);
+      for (const kid of await jwksKids('sandbox')) expect(html).toContain(`data-kid="${kid}"`);
+
+      const rotated = await root.post('/console/signing-keys/production/rotate');
+      expect(rotated.status).toBe(303);
+      expect(rotated.headers.get('location')).toBe('/console/signing-keys');
+      const after = await root.page('/console/signing-keys');
+      expect(after).toContain('Signing key rotated');
+      const kids = await jwksKids('production');
+      expect(kids).toContain(activeBefore);
+      const fresh = kids.find((kid) => kid !== activeBefore)!;
+      expect(after).toMatch(new RegExp(`data-kid="${fresh}"(?:(?!</tr>)[\\s\\S])*badge active`));
+      expect(after).toMatch(new RegExp(`data-kid="${activeBefore}"(?:(?!</tr>)[\\s\\S])*badge retired`));
+
+      const key = await gateway.createKey(accountId, { environment: 'production', name: 'after-rotation' });
+      const token = await gateway.mint('production', key);
+      expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe(fresh);
+    });
+
+    it('is the operator’s alone: an account manager gets 403 pages and rotates nothing', async () => {
+      const manager = new ConsoleClient(gateway);
+      await manager.signIn(otherManagerToken);
+      await manager.page(`/console/accounts/${otherAccountId}/sandbox`);
+      expect(await manager.page(`/console/accounts/${otherAccountId}/sandbox`)).not.toContain('/console/signing-keys');
+      await manager.page('/console/signing-keys', 403);
+      const before = await jwksKids('sandbox');
+      expect((await manager.post('/console/signing-keys/sandbox/rotate')).status).toBe(403);
+      expect(await jwksKids('sandbox')).toEqual(before);
+    });
+  });
+
   describe('who may do what', () => {
     it('a viewer sees the keys but no write controls, and a viewer POST is refused with a 403 page', async () => {
       await gateway.createKey(accountId, { environment: 'sandbox', name: 'visible' });

@@ -84,6 +84,7 @@ fieldset { border: 0; padding: 0; margin: 0; min-width: 0; }
 legend { font-weight: 600; padding: 0; margin: 0.75rem 0 0.25rem; }
 .checks label { display: inline-flex; align-items: center; gap: 0.3rem; font-weight: 400; margin-right: 1rem; }
 .expiry label.choice { display: flex; align-items: center; gap: 0.45rem; font-weight: 400; margin: 0.3rem 0; }
+.expiry label.choice > span { min-width: 0; }
 .never-warning { margin: 0 0 0.3rem 1.6rem; padding: 0.35rem 0.6rem; border-left: 3px solid var(--warn-line); background: var(--warn-bg); font-size: 0.88em; }
 .date-row { display: flex; flex-wrap: wrap; align-items: center; gap: 0.3rem 0.6rem; margin-left: 1.6rem; }
 .date-row input { width: auto; max-width: 100%; }

@@ -55,7 +55,7 @@ function ScopesField(props: { allowed: string[] | undefined; chosen: string[]; e
 function ExpiryOption(props: { value: string; checked: boolean; children: unknown }) {
   return (
     <label class="choice" for={`expiry-${props.value}`}>
-      <input type="radio" name="expiry" id={`expiry-${props.value}`} value={props.value} checked={props.checked} /> {props.children}
+      <input type="radio" name="expiry" id={`expiry-${props.value}`} value={props.value} checked={props.checked} /> <span>{props.children}</span>
     </label>
   );
 }

@@ -9,7 +9,7 @@ import { ASSET_PATHS } from './assets.js';
 import { paths } from './paths.js';
 import { CSRF_FIELD } from './session.js';
 
-export type Section = Environment | 'operations';
+export type Section = Environment | 'operations' | 'admin-tokens';
 
 /** What the header needs to know about who is looking at what. */
 export interface Chrome {
@@ -157,6 +157,7 @@ const Header: FC<{ chrome: Chrome }> = ({ chrome }) => {
       {actor?.kind === 'root' && (
         <nav class="operator" aria-label="Operator">
           <a href={paths.accounts}>Accounts</a>
+          <a href={paths.signingKeys}>Signing keys</a>
         </nav>
       )}
       {actor && csrf && (
@@ -174,7 +175,7 @@ const Header: FC<{ chrome: Chrome }> = ({ chrome }) => {
   );
 };
 
-const Tabs: FC<{ account: AccountRecord; section: Section | undefined }> = ({ account, section }) => (
+const Tabs: FC<{ account: AccountRecord; section: Section | undefined; actor: Actor | undefined }> = ({ account, section, actor }) => (
   <nav class="tabs" aria-label="Sections">
     {ENVIRONMENTS.map((environment) => (
       <a href={paths.environment(account.id, environment)} aria-current={section === environment ? 'page' : undefined}>
@@ -184,6 +185,11 @@ const Tabs: FC<{ account: AccountRecord; section: Section | undefined }> = ({ ac
     <a href={paths.operations(account.id)} aria-current={section === 'operations' ? 'page' : undefined}>
       Audit log
     </a>
+    {actor?.kind === 'root' && (
+      <a href={paths.adminTokens(account.id)} aria-current={section === 'admin-tokens' ? 'page' : undefined}>
+        Admin tokens
+      </a>
+    )}
   </nav>
 );
 
@@ -218,7 +224,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; chrome: Chrome }>> = 
         </a>
         <Header chrome={chrome} />
         {environment === 'production' && <LiveBanner />}
-        {chrome.account && <Tabs account={chrome.account} section={chrome.section} />}
+        {chrome.account && <Tabs account={chrome.account} section={chrome.section} actor={chrome.actor} />}
         <main id="main" tabindex={-1}>
           <Message kind="notice" text={chrome.notice} />
           {children}

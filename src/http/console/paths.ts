@@ -11,6 +11,8 @@ export const paths = {
   signIn: '/console/sign-in',
   signOut: '/console/sign-out',
   accounts: '/console/accounts',
+  signingKeys: '/console/signing-keys',
+  signingKeysRotate: (environment: Environment) => `/console/signing-keys/${environment}/rotate`,
   account,
   environment: (accountId: string, environment: Environment) => `${account(accountId)}/${environment}`,
   keys: (accountId: string) => `${account(accountId)}/keys`,
@@ -18,4 +20,6 @@ export const paths = {
   keyAction: (accountId: string, keyId: string, action: KeyAction) => `${key(accountId, keyId)}/${action}`,
   keySecret: (accountId: string, keyId: string) => `${key(accountId, keyId)}/secret`,
   operations: (accountId: string) => `${account(accountId)}/operations`,
+  adminTokens: (accountId: string) => `${account(accountId)}/admin-tokens`,
+  adminTokenShown: (accountId: string, tokenId: string) => `${account(accountId)}/admin-tokens/${tokenId}/token`,
 };
