@@ -258,6 +258,18 @@ describe('web console over HTTP', () => {
       expect(await past.text()).toContain('Pick a time in the future.');
     });
 
+    it('refuses a second key of the same name in an environment beside the name field (409), and allows it in the other', async () => {
+      const fresh = (await gateway.createAccount('Names')).id;
+      await root.page(`/console/accounts/${fresh}/sandbox`);
+      expect((await root.post(`/console/accounts/${fresh}/keys`, { environment: 'sandbox', name: 'ci' })).status).toBe(303);
+      const again = await root.post(`/console/accounts/${fresh}/keys`, { environment: 'sandbox', name: 'ci' });
+      expect(again.status).toBe(409);
+      const html = await again.text();
+      expect(html).toMatch(/id="name"[^>]*autofocus[^>]*aria-describedby="name-error"/);
+      expect(html).toMatch(/id="name-error">Another key in this environment has this name/);
+      expect((await root.post(`/console/accounts/${fresh}/keys`, { environment: 'production', name: 'ci' })).status).toBe(303);
+    });
+
     it('shows "n of 3 keys", hides the create form at the limit, and shows a late create as an error (409)', async () => {
       const fresh = (await gateway.createAccount('Limits')).id;
       const path = `/console/accounts/${fresh}/production`;

@@ -1,6 +1,7 @@
 // Client authentication, one use case for the token, introspection and revocation endpoints and the proxy's Api-Key:
 // a registry of methods of one shape behind one failure limit, returning the key or the reason it was refused.
-import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import { addressBucket } from './address-bucket.js';
+import type { KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from '../shared/domain.js';
@@ -76,11 +77,26 @@ export function createClientAuthenticator(deps: {
   failures: FailureLimit;
   limits: ClientAuthLimits;
   /** How an `Api-Key` secret finds its key; a short-lived cache may answer (default: the store). */
-  findKeyBySecretHash?: (secretHash: string) => Promise<KeyRecord | null>;
+  findKeyBySecretHash?: (secretHash: string) => Promise<KeyMatch | null>;
 }): ClientAuthenticator {
   const { keys, hasher, clock, failures, limits } = deps;
   const findKeyBySecretHash = deps.findKeyBySecretHash ?? ((secretHash: string) => keys.findKeyBySecretHash(secretHash));
 
+  /**
+   * The match, unless it is the previous pair of a roll whose overlap has ended: that pair is then as unknown as
+   * any pair a regenerate replaced (SPEC §9).
+   */
+  function live(match: KeyMatch | null): KeyMatch | null {
+    if (match?.pair === 'previous' && match.key.previous!.expiresAt <= clock.now()) return null;
+    return match;
+  }
+
+  /** The stored hash of the secret of the pair that matched (null for a key without a secret). */
+  function secretHashOf({ key, pair }: KeyMatch): string | null {
+    return pair === 'current' ? key.secretHash : key.previous!.secretHash;
+  }
+
+  // Either pair of a key (during an overlap) mints for the key itself: the checks below are the key's.
   function usable(key: KeyRecord): Result<KeyRecord, ClientAuthFailure> {
     if (key.status !== 'active') return fail('disabled');
     if (key.expiresAt !== null && key.expiresAt <= clock.now()) return fail('expired');
@@ -95,10 +111,13 @@ export function createClientAuthenticator(deps: {
     if (shape.value !== environment) return fail('other_environment', shape.value);
     const idEnvironment = environmentOfApplicationId(applicationId);
     if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
-    const key = idEnvironment === undefined ? null : await keys.findKeyByApplicationId(applicationId);
-    const found = key !== null && key.environment === environment ? key : null;
-    if (!(await hasher.verify(secret, found?.secretHash))) return fail(found ? 'wrong_secret' : 'unknown_client');
-    return usable(found!);
+    const match = idEnvironment === undefined ? null : live(await keys.findKeyByApplicationId(applicationId));
+    const found = match !== null && match.key.environment === environment ? match : null;
+    // A key without a secret (private_key_jwt) is compared against no hash, as an unknown one is: same work.
+    if (!(await hasher.verify(secret, (found && secretHashOf(found)) ?? undefined))) {
+      return fail(found ? 'wrong_secret' : 'unknown_client');
+    }
+    return usable(found!.key);
   }
 
   const clientSecret: ClientAuthMethod<Extract<ClientCredential, { clientId: string; secret: string }>> = {
@@ -119,9 +138,9 @@ export function createClientAuthenticator(deps: {
         // The checksum and the environment tag are checked before any read.
         if (!shape.ok) return fail('malformed_secret');
         if (shape.value !== environment) return fail('other_environment', shape.value);
-        const key = await findKeyBySecretHash(await hasher.hash(secret));
-        if (key === null || key.environment !== environment) return fail('unknown_client');
-        return usable(key);
+        const match = live(await findKeyBySecretHash(await hasher.hash(secret)));
+        if (match === null || match.key.environment !== environment) return fail('unknown_client');
+        return usable(match.key);
       },
     },
   };
@@ -134,7 +153,7 @@ export function createClientAuthenticator(deps: {
   function countersFor(environment: Environment, clientId: string | undefined, ip: string | undefined): FailureCounter[] {
     const counters: FailureCounter[] = [];
     if (clientId !== undefined) counters.push({ key: `${environment}:authfail:client:${clientId}`, limit: limits.perClient });
-    if (ip) counters.push({ key: `${environment}:authfail:ip:${ip}`, limit: limits.perIp });
+    if (ip) counters.push({ key: `${environment}:authfail:ip:${addressBucket(ip)}`, limit: limits.perIp });
     return counters;
   }
 

@@ -7,6 +7,7 @@ import type { AccountRecord, KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import { chromeOf, formText, noSuchKey, openKey, readForm, renderPage, type ConsoleEnv } from './context.js';
 import { KeyFacts } from './key-secret.js';
+import { SecretHint } from './key-views.js';
 import { CsrfField, Layout, TextField } from './layout.js';
 import { announce, type Notice } from './notices.js';
 import { paths } from './paths.js';
@@ -97,7 +98,7 @@ function confirmationPage(
           </dd>
           <dt>Secret</dt>
           <dd>
-            <code>…{key.secretHint}</code>
+            <SecretHint keyRecord={key} />
           </dd>
         </KeyFacts>
         <div class="warning" role="note">

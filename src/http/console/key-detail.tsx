@@ -6,7 +6,7 @@ import type { KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import { chromeOf, openKey, renderPage, type ConsoleEnv, type OpenKey } from './context.js';
 import { EXPIRY_PRESET_DAYS } from './key-form-rules.js';
-import { ExpiryText, firstCurlCommand, LastUsed, StatusBadge, TokenEndpoint } from './key-views.js';
+import { ExpiryText, firstCurlCommand, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
 import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
 import { paths } from './paths.js';
 
@@ -80,8 +80,8 @@ export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened
           </dd>
           <dt>Application secret</dt>
           <dd>
-            <code class="secret-hint">…{key.secretHint}</code>
-            <span class="sub">shown once, when it was made; regenerate the key for a new one</span>
+            <SecretHint keyRecord={key} />
+            {key.secretHint !== null && <span class="sub">shown once, when it was made; regenerate the key for a new one</span>}
           </dd>
           <dt>Token endpoint</dt>
           <dd>

@@ -134,6 +134,8 @@ export function keyFormFailure(failure: Fail<KeyFailure>): { errors: KeyFormErro
       throw noSuchKey();
     case 'limit_exceeded':
       return { errors: { form: failure.detail ?? 'This environment is at its key limit.' }, status: 409 };
+    case 'name_taken':
+      return { errors: { name: 'Another key in this environment has this name; pick another.' }, status: 409 };
     case 'scope_not_allowed':
       return { errors: { scopes: failure.detail ?? 'That scope is not allowed.' }, status: 400 };
     case 'expiry_in_past':

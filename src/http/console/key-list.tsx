@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv, type OpenAccount } from './context.js';
 import { CreateKeyForm } from './key-form.js';
 import { keyFormFailure, parseKeyForm, readKeyFormValues, type KeyFormState } from './key-form-rules.js';
-import { ExpiryText, firstCurlCommand, LastUsed, shownStatus, StatusBadge, TokenEndpoint, type ShownStatus } from './key-views.js';
+import { ExpiryText, firstCurlCommand, LastUsed, SecretHint, shownStatus, StatusBadge, TokenEndpoint, type ShownStatus } from './key-views.js';
 import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
 import { paths } from './paths.js';
 import { flashSecret } from './session.js';
@@ -93,7 +93,8 @@ function KeyRow({ keyRecord, now, canManage, csrf }: { keyRecord: KeyRecord; now
       <td data-label="Application ID · secret">
         <code class="application-id">{keyRecord.applicationId}</code>
         <span class="sub">
-          secret <code class="secret-hint">…{keyRecord.secretHint}</code>
+          {keyRecord.secretHint !== null && 'secret '}
+          <SecretHint keyRecord={keyRecord} />
         </span>
       </td>
       <td data-label="Scopes">

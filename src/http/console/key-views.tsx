@@ -48,3 +48,9 @@ export function TokenEndpoint({ services, environment }: { services: Services; e
 export function firstCurlCommand(services: Services, environment: Environment, applicationId = '$APPLICATION_ID'): string {
   return `curl -u "${applicationId}:$APPLICATION_SECRET" -d grant_type=client_credentials ${tokenEndpointOf(services, environment)}`;
 }
+
+/** The last characters of the application secret, or what stands in for it on a key that signs assertions instead. */
+export function SecretHint({ keyRecord }: { keyRecord: KeyRecord }) {
+  if (keyRecord.secretHint === null) return <span class="sub">no secret: signs assertions with its own keys</span>;
+  return <code class="secret-hint">…{keyRecord.secretHint}</code>;
+}

@@ -19,6 +19,7 @@ const SCAN_LIMIT = 2000;
 const ACTION_LABELS: Record<OperationAction, string> = {
   'account.created': 'Account created',
   'admin_token.created': 'Admin token created',
+  'admin_token.revoked': 'Admin token revoked',
   'key.created': 'Key created',
   'key.updated': 'Key updated',
   'key.regenerated': 'Key regenerated',
@@ -26,7 +27,10 @@ const ACTION_LABELS: Record<OperationAction, string> = {
   'key.enabled': 'Key enabled',
   'key.deleted': 'Key deleted',
   'key.sessions_revoked': 'Sessions revoked',
+  'key.previous_retired': 'Previous secret retired',
   'signing_key.rotated': 'Signing key rotated',
+  'webhook.created': 'Webhook created',
+  'webhook.deleted': 'Webhook deleted',
 };
 
 function OperationRow({ operation, keyNames }: { operation: OperationRecord; keyNames: Map<string, string> }) {
