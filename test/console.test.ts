@@ -1,5 +1,7 @@
 // The web console (/console) over plain HTTP: session cookie flags, CSRF (token and Origin), the CSP and
 // other headers, the secret shown once, viewer and cross-account refusals, and errors shown as pages.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/http/console/security.js';
 import { createAdminToken } from './support/admin-auth-suite.js';
@@ -288,6 +290,40 @@ describe('web console over HTTP', () => {
       const late = await root.post(`/console/accounts/${fresh}/keys`, { environment: 'production', name: 'fourth' });
       expect(late.status).toBe(409);
       expect(await late.text()).toContain('already has 3 keys in production');
+    });
+  });
+
+  describe('key page', () => {
+    it('shows the limits and how the key authenticates, and the previous pair while an overlap lasts', async () => {
+      const key = await gateway.createKey(accountId, { environment: 'sandbox', name: 'rolling' });
+      const path = `/console/accounts/${accountId}/keys/${key.id}`;
+      const plain = await root.page(path);
+      expect(plain).toMatch(/<dd class="rate-limit">none<\/dd>/);
+      expect(plain).toContain('application secret');
+      expect(plain).not.toContain('Previous pair');
+
+      // Written as the store keeps them (the admin API that sets them belongs to other work in progress).
+      const until = Date.now() + 60 * 60 * 1000;
+      const database = new Database(join(gateway.directory, 'keymint.db'));
+      try {
+        database
+          .prepare(
+            `UPDATE api_keys SET rate_limit = ?, quota = ?, require_dpop = 1, previous_application_id = ?, previous_secret_hash = ?,
+             previous_secret_hint = ?, previous_expires_at = ?, previous_last_used_at = NULL WHERE id = ?`,
+          )
+          .run(JSON.stringify({ requests: 100, windowSeconds: 60 }), JSON.stringify({ requests: 5000, period: 'month' }), 'app_sbx_previousPairPreviousPair0', 'h'.repeat(64), 'Wxyz', until, key.id);
+      } finally {
+        database.close();
+      }
+      const rolled = await root.page(path);
+      expect(rolled).toMatch(/<dd class="rate-limit">100 requests per 60 s<\/dd>/);
+      expect(rolled).toMatch(/<dd class="quota">5000 requests per month<\/dd>/);
+      expect(rolled).toContain('DPoP-bound tokens only');
+      expect(rolled).toContain('Previous pair, still working');
+      expect(rolled).toContain('app_sbx_previousPairPreviousPair0');
+      expect(rolled).toContain('…Wxyz');
+      expect(rolled).toMatch(/<dd class="previous-last-used">never used<\/dd>/);
+      expect(rolled).toContain(`datetime="${new Date(until).toISOString()}"`);
     });
   });
 

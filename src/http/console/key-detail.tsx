@@ -2,7 +2,8 @@
 // One key's page: its credentials with copy buttons, what it may do and until when (extend its expiry here), and
 // every action on it.
 import { Hono, type Context } from 'hono';
-import type { KeyRecord } from '../../ports/key-store.js';
+import type { Quota, RateLimit } from '../../ports/key-limiter.js';
+import type { KeyRecord, PreviousPair } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import { chromeOf, openKey, renderPage, type ConsoleEnv, type OpenKey } from './context.js';
 import { EXPIRY_PRESET_DAYS } from './key-form-rules.js';
@@ -53,6 +54,45 @@ function ExtendExpiry({ keyRecord, csrf }: { keyRecord: KeyRecord; csrf: string 
   );
 }
 
+function describeRate(limit: RateLimit | null): string {
+  return limit === null ? 'none' : `${limit.requests} requests per ${limit.windowSeconds} s`;
+}
+
+function describeQuota(quota: Quota | null): string {
+  return quota === null ? 'none' : `${quota.requests} requests per ${quota.period}`;
+}
+
+/** The pair a regenerate with overlap replaced: it keeps working until its end, and when it was last used tells whether anything still does. */
+function PreviousPairPanel({ previous }: { previous: PreviousPair }) {
+  return (
+    <section class="panel previous-pair" aria-labelledby="previous-heading">
+      <h2 id="previous-heading">Previous pair, still working</h2>
+      <p class="lead">
+        The key was regenerated with an overlap: until <Time at={previous.expiresAt} /> the previous application ID and
+        secret mint session tokens too. When it was last used tells whether anything still does.
+      </p>
+      <dl class="facts">
+        <dt>Application ID</dt>
+        <dd>
+          <code class="application-id">{previous.applicationId}</code>
+        </dd>
+        <dt>Application secret</dt>
+        <dd>
+          <code class="secret-hint">…{previous.secretHint}</code>
+        </dd>
+        <dt>Works until</dt>
+        <dd>
+          <Time at={previous.expiresAt} />
+        </dd>
+        <dt>Used</dt>
+        <dd class="previous-last-used">
+          <LastUsed at={previous.lastUsedAt} />
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
 export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened: OpenKey) {
   const { account, key, canManage } = opened;
   const csrf = c.get('csrf');
@@ -97,6 +137,7 @@ export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened
           </dd>
         </dl>
       </section>
+      {key.previous !== null && key.previous.expiresAt > now && <PreviousPairPanel previous={key.previous} />}
       <section class="panel" aria-labelledby="access-heading">
         <h2 id="access-heading">Access</h2>
         <dl class="facts">
@@ -109,6 +150,17 @@ export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened
             </span>
             {canManage && key.expiresAt !== null && <ExtendExpiry keyRecord={key} csrf={csrf} />}
           </dd>
+          <dt>Authentication</dt>
+          <dd class="auth-method">
+            {key.authMethod === 'private_key_jwt' ? 'private_key_jwt: assertions signed with its registered keys' : 'application secret'}
+            {key.requireDpop && <span class="sub">DPoP-bound tokens only</span>}
+          </dd>
+          <dt>Rate limit</dt>
+          <dd class="rate-limit">{describeRate(key.rateLimit)}</dd>
+          <dt>Quota</dt>
+          <dd class="quota">{describeQuota(key.quota)}</dd>
+          <dt>Token requests</dt>
+          <dd class="token-rate-limit">{describeRate(key.tokenRateLimit)}</dd>
           <dt>Created</dt>
           <dd>
             <Time at={key.createdAt} />
