@@ -135,8 +135,21 @@ dl.facts dd { margin: 0; display: flex; align-items: center; gap: 0.5rem; flex-w
 .empty-state { padding: 0.5rem 0.75rem 1rem; }
 .empty-state h2 { margin-top: 0.5rem; }
 .pager { margin-top: 1rem; display: flex; flex-wrap: wrap; gap: 1rem; }
+.usage-switch { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; }
+.usage-switch a[aria-current="page"] { color: var(--ink); font-weight: 600; text-decoration: none; }
+.usage-chart { margin: 1rem 0 0; }
+.usage-chart figcaption { font-weight: 600; margin-bottom: 0.25rem; }
+.usage-chart figcaption .usage-total { font-weight: 400; color: var(--muted); }
+.usage-chart > svg { display: block; width: 100%; height: 150px; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; margin: 0.3rem 0 0; padding: 0; font-size: 0.88em; }
+.legend .swatch { width: 0.8rem; height: 0.8rem; vertical-align: -0.1rem; }
 footer { max-width: 1260px; margin: 2rem auto; padding: 0 1.5rem; color: var(--muted); font-size: 0.85em; }
 
+@media (min-width: 1101px) {
+  /* Wide enough for the name and scopes to keep a readable column beside the dates and buttons. */
+  table.keys td:first-child { min-width: 10rem; max-width: 18rem; }
+  table.keys td:nth-child(3) { min-width: 7.5rem; }
+}
 @media (max-width: 900px) {
   .top, .tabs, .live-banner { padding-left: 1rem; padding-right: 1rem; }
   main, footer { padding: 0 1rem; }
