@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../services.js';
-import { isPostgresUrl, type Config } from '../config.js';
+import { describeRedis, isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
 import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
@@ -10,7 +10,8 @@ import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
-import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
+import { createRedisConnection } from '../adapters/node/redis-client.js';
+import { RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -99,14 +100,17 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   let rateLimiter: RateLimiter;
   let consoleSessions: ConsoleSessionStore;
   let closeRedis = async () => {};
-  if (config.redisUrl) {
-    const redis = createRedisClient(config.redisUrl);
+  if (config.redis) {
+    const redis = createRedisConnection(config.redis);
     redis.on('error', (error: Error) => logger.warn('redis error', { error: error.message }));
+    // A Cluster reports its nodes' errors apart.
+    redis.on('node error', (error: Error, node: string) => logger.warn('redis node error', { node, error: error.message }));
     try {
       await redis.connect();
     } catch (error) {
       // Start anyway: the admin API and stateless verification work; minting answers 503 until Redis is back.
       logger.error('redis is unreachable at start-up; minting will answer 503 until it is back', {
+        redis: describeRedis(config.redis),
         error: String(error),
       });
     }
@@ -119,7 +123,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     };
     closeRedis = async () => void (await redis.quit().catch(() => redis.disconnect()));
   } else {
-    logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
+    logger.warn('REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is not set: sessions are kept in process memory (lost on restart, not shared)');
     sessions = new MemorySessionStore(clock);
     rateLimiter = new MemoryRateLimiter(clock);
     consoleSessions = new MemoryConsoleSessionStore(clock);
