@@ -45,10 +45,10 @@ describe.each([
 
   it('carries the key id and the audience asked for, which must stay one the environment knows', async () => {
     const plain = await tokens.mint('sandbox', subject);
-    expect(plain.claims).toMatchObject({ aud: 'https://km.test/sandbox/api', key: 'key_1' });
+    expect(plain.claims).toMatchObject({ aud: 'https://km.test/sandbox/api', key: subject.keyId });
     const { token, claims } = await tokens.mint('sandbox', { ...subject, audience: 'https://orders.example' });
     expect(claims.aud).toBe('https://orders.example');
-    expect(await tokens.verify('sandbox', token)).toEqual({ ok: true, value: expect.objectContaining({ aud: 'https://orders.example', key: 'key_1' }) });
+    expect(await tokens.verify('sandbox', token)).toEqual({ ok: true, value: expect.objectContaining({ aud: 'https://orders.example', key: subject.keyId }) });
     // A reload took the service away: the token it verified before is refused now, and a fresh verification too.
     audiences.delete('https://orders.example');
     expect(await tokens.verify('sandbox', token)).toMatchObject({ ok: false, reason: 'wrong_issuer' });
