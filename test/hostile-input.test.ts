@@ -78,11 +78,12 @@ describe('hostile input', () => {
     );
   }
 
-  // Session records and reusable tokens; failure counters are what a rejection is meant to write.
+  // Session records and reusable tokens; failure counters and a key's usage counts (SPEC §7 counts
+  // `invalid_credentials` refusals) are what a rejection is meant to write.
   async function sessionKeys(): Promise<string[]> {
     if (!redis) return [];
     const keys = await redis.keys(`${gateway.config.redisPrefix}:*`);
-    return keys.filter((name) => !name.includes(':authfail:')).sort();
+    return keys.filter((name) => !name.includes(':authfail:') && !/:usage:\d{8}$/.test(name)).sort();
   }
 
   async function send(path: string, init: RequestInit) {
