@@ -1,9 +1,11 @@
-// The Redis stores against the SessionStore and RateLimiter contracts, on the run's real redis-server.
+// The Redis stores against the SessionStore, RateLimiter and ReplayStore contracts, on the run's real redis-server.
 import { describe, inject } from 'vitest';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
+import { RedisReplayStore } from '../../src/adapters/node/redis-replay-store.js';
 import { createRedisClient, RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { nextId, realClock, type StoreFixture } from '../../src/ports/testing/fixtures.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
+import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 
 const url = inject('redisUrl');
@@ -30,4 +32,5 @@ describe.skipIf(!url)('Redis', () => {
     redisFixture((client, prefix, clock) => new RedisSessionStore(client, { prefix, clock })),
   );
   describeRateLimiterContract('RedisRateLimiter', () => redisFixture((client, prefix) => new RedisRateLimiter(client, { prefix })));
+  describeReplayStoreContract('RedisReplayStore', () => redisFixture((client, prefix) => new RedisReplayStore(client, { prefix })));
 });
