@@ -5,30 +5,49 @@ import type { Clock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { guardStore } from '../../ports/store-errors.js';
 
-// Stores a session record, indexes it under its key (dropping expired entries), and, when given, keeps the
-// token for reuse. One script rather than a MULTI of six commands: the same all-or-nothing write for a
-// fraction of the client-side work (the token endpoint's profile showed ioredis per-command costs).
-// The index lives until its longest-lived session's exp (its highest score), whatever order they came in.
-// KEYS = session, key-sessions index[, issued hash]; ARGV = record, expire-at ms, exp, jti, now s[, slot, token, reuse-until ms]
+// Stores a session record, indexes it under its key (dropping expired entries), links it to each session it
+// was derived from (token exchange), and, when given, keeps the token for reuse. One script rather than a MULTI
+// of six commands: the same all-or-nothing write for a fraction of the client-side work (the token endpoint's
+// profile showed ioredis per-command costs). An index lives until its longest-lived member's exp (its highest
+// score), whatever order they came in.
+// KEYS = session, key-sessions index, one derived set per ancestor[, issued hash]
+// ARGV = record, expire-at ms, exp, jti, now s, number of ancestors[, slot, token, reuse-until ms]
 const SAVE_SESSION = `
+local function index(key, score, member)
+  redis.call('ZADD', key, score, member)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[5])
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if newest[2] then redis.call('PEXPIREAT', key, tonumber(newest[2]) * 1000) end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
-local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-if newest[2] then redis.call('PEXPIREAT', KEYS[2], tonumber(newest[2]) * 1000) end
-if KEYS[3] then
-  redis.call('HSET', KEYS[3], ARGV[6], ARGV[7])
-  redis.call('PEXPIREAT', KEYS[3], ARGV[8])
+index(KEYS[2], ARGV[3], ARGV[4])
+local ancestors = tonumber(ARGV[6])
+for i = 1, ancestors do index(KEYS[2 + i], ARGV[3], ARGV[4]) end
+local issued = KEYS[3 + ancestors]
+if issued then
+  redis.call('HSET', issued, ARGV[7], ARGV[8])
+  redis.call('PEXPIREAT', issued, ARGV[9])
 end
 return 1`;
 
-// Marks one session revoked, keeping its TTL, and drops the key's reusable tokens.
+// Marks one session revoked, keeping its TTL, with every live session derived from it, and drops the key's
+// reusable tokens. KEYS = session, its derived set; ARGV = issued-hash prefix, session prefix, now s.
 const REVOKE_SESSION = `
+local function revoke(key, value)
+  local record = cjson.decode(value)
+  if not record.revoked then
+    record.revoked = true
+    redis.call('SET', key, cjson.encode(record), 'KEEPTTL')
+  end
+  return record
+end
 local value = redis.call('GET', KEYS[1])
 if not value then return 0 end
-local record = cjson.decode(value)
-record.revoked = true
-redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+local record = revoke(KEYS[1], value)
+for _, jti in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[3], '+inf')) do
+  local child = redis.call('GET', ARGV[2] .. jti)
+  if child then revoke(ARGV[2] .. jti, child) end
+end
 redis.call('DEL', ARGV[1] .. record.keyId)
 return 1`;
 
@@ -107,8 +126,13 @@ export class RedisSessionStore implements SessionStore {
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
   ): Promise<void> {
     return guarded(async () => {
-      const keys = [this.key(environment, 'session', record.jti), this.key(environment, 'key-sessions', record.keyId)];
-      const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, this.nowSeconds()];
+      const ancestors = record.ancestors ?? [];
+      const keys = [
+        this.key(environment, 'session', record.jti),
+        this.key(environment, 'key-sessions', record.keyId),
+        ...ancestors.map((ancestor) => this.key(environment, 'derived', ancestor)),
+      ];
+      const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, this.nowSeconds(), ancestors.length];
       if (issued) {
         keys.push(this.key(environment, 'issued', issued.slot.keyId));
         args.push(issued.slot.slot, JSON.stringify(issued.token), issued.reuseUntil * 1000);
@@ -126,8 +150,15 @@ export class RedisSessionStore implements SessionStore {
 
   revokeSession(environment: Environment, jti: string): Promise<boolean> {
     return guarded(async () => {
-      const issuedPrefix = this.key(environment, 'issued', '');
-      const revoked = await this.redis.eval(REVOKE_SESSION, 1, this.key(environment, 'session', jti), issuedPrefix);
+      const revoked = await this.redis.eval(
+        REVOKE_SESSION,
+        2,
+        this.key(environment, 'session', jti),
+        this.key(environment, 'derived', jti),
+        this.key(environment, 'issued', ''),
+        this.key(environment, 'session', ''),
+        this.nowSeconds(),
+      );
       return revoked === 1;
     });
   }
