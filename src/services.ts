@@ -6,22 +6,26 @@ import { createAdminAccess } from './core/admin-access.js';
 import { createAdminTokenGuard } from './core/admin-token-guard.js';
 import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
+import { createDpopProofs } from './core/dpop-proofs.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
 import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
 import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
 import { createUpstreamForwarder } from './core/proxy-forward.js';
 import { createSealer } from './core/sealing.js';
+import { createReplayGuards } from './core/replay.js';
 import { createSecretHasher } from './core/secrets.js';
 import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
+import { webCrypto } from './core/web-crypto.js';
 import type { Services } from './http/services.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
 import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
+import type { ReplayStore } from './ports/replay-store.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
@@ -35,6 +39,8 @@ export interface AppDeps {
   /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
   consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
+  /** The `jti` of client assertions and DPoP proofs, remembered across nodes (Redis, Workers KV or process memory). */
+  replayStore: ReplayStore;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
   rootAdminToken: string;
@@ -78,6 +84,9 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
   const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
+  const replay = createReplayGuards(deps.replayStore);
+  // Every node derives the same nonce key from the pepper, so any node checks any node's nonces statelessly.
+  const nonceHmac = config.dpopNonces ? await (deps.crypto ?? webCrypto).createHmac(`${deps.secretPepper}|dpop-nonce`) : undefined;
   return {
     config,
     clock,
@@ -89,6 +98,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     // Decided here, once: the proxy checks session tokens statelessly (no read at all) or, in strict mode,
     // against their records too (revoked sessions fail).
     checkSession: config.strictSessions ? sessions.describe : tokens.verify,
+    dpop: createDpopProofs({ replay, clock, nonceHmac }),
     clients: createClientAuthenticator({
       keys: deps.keyStore,
       hasher,

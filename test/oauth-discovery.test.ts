@@ -45,10 +45,11 @@ describe('discovery and JWKS', () => {
         jwks_uri: `${issuer}/.well-known/jwks.json`,
         introspection_endpoint: `${issuer}/oauth/introspect`,
         revocation_endpoint: `${issuer}/oauth/revoke`,
-        grant_types_supported: ['client_credentials'],
+        grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
         token_endpoint_auth_methods_supported: AUTH_METHODS,
         introspection_endpoint_auth_methods_supported: AUTH_METHODS,
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+        dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'],
         response_types_supported: [],
       });
       expect(Array.isArray(body.scopes_supported)).toBe(true);

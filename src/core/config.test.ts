@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       issuanceCache: true,
       directKeyAuth: true,
       strictSessions: false,
+      dpopNonces: false,
     });
   });
 
@@ -37,6 +38,7 @@ describe('loadConfig', () => {
       KEYMINT_AUTH_FAILURES_PER_CLIENT: '4',
       KEYMINT_ISSUANCE_CACHE: 'false',
       KEYMINT_STRICT_SESSIONS: 'true',
+      KEYMINT_DPOP_NONCES: 'true',
     });
     expect(config).toMatchObject({
       publicUrl: 'https://auth.example.com',
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
       authFailuresPerClient: 4,
       issuanceCache: false,
       strictSessions: true,
+      dpopNonces: true,
     });
   });
 
@@ -65,6 +68,7 @@ describe('loadConfig', () => {
     ['KEYMINT_AUTH_FAILURES_PER_CLIENT', '1.5'],
     ['KEYMINT_ISSUANCE_CACHE', 'maybe'],
     ['KEYMINT_STRICT_SESSIONS', 'on?'],
+    ['KEYMINT_DPOP_NONCES', 'sometimes'],
     ['KEYMINT_DATABASE_POOL', '0'],
   ])('names %s in the error for %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);

@@ -14,6 +14,8 @@ export interface SessionClaims {
   scope: string;
   env: Environment;
   acct: string;
+  /** RFC 9449 §6.1: the token is bound to the DPoP key with this RFC 7638 thumbprint. */
+  cnf?: { jkt: string };
 }
 
 // Identifiers go into X-Keymint-* headers and log lines: visible ASCII only, so no CR/LF, no space, nothing
@@ -22,6 +24,8 @@ const identifier = z.string().regex(/^[\x21-\x7e]{1,256}$/);
 // RFC 6749 §3.3: scope tokens separated by single spaces; empty for a key that holds no scope.
 const scope = z.string().refine((value) => value === '' || value.split(' ').every(isScopeToken));
 const seconds = z.number().int().nonnegative();
+// An RFC 7638 SHA-256 thumbprint: 32 bytes, base64url.
+export const JKT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * A signature proves who wrote the claims, not that they are what keymint writes: a token signed with an
@@ -40,6 +44,7 @@ export const sessionClaimsSchema: z.ZodType<SessionClaims> = z.object({
   scope,
   env: z.enum(ENVIRONMENTS),
   acct: identifier,
+  cnf: z.object({ jkt: z.string().regex(JKT) }).optional(),
 });
 
 /** The payload as session claims, or undefined when any claim is missing or not of its kind. */

@@ -15,9 +15,13 @@ export interface SessionTokens {
   issuer(environment: Environment): string;
   audience(environment: Environment): string;
   lifetime(environment: Environment): number;
+  /**
+   * `cnf` binds the token to a DPoP key (RFC 9449 §6); `notAfter` (seconds) caps its `exp` below the
+   * environment's lifetime (a token derived by exchange never outlives its subject).
+   */
   mint(
     environment: Environment,
-    subject: { applicationId: string; accountId: string; scope: string },
+    subject: { applicationId: string; accountId: string; scope: string; cnf?: { jkt: string }; notAfter?: number },
   ): Promise<{ token: string; claims: SessionClaims }>;
   /** Stateless: signature, `typ`, `exp`, `iss`, `aud`, `env`, and every claim of its kind (session-claims.ts). */
   verify(environment: Environment, token: string): Promise<Result<SessionClaims, TokenRejection>>;
@@ -82,12 +86,13 @@ export function createSessionTokens(deps: {
         client_id: subject.applicationId,
         aud: audience(environment),
         iat,
-        exp: iat + deps.lifetime[environment],
+        exp: Math.min(iat + deps.lifetime[environment], subject.notAfter ?? Number.POSITIVE_INFINITY),
         jti: randomBase62(24),
         scope: subject.scope,
         env: environment,
         acct: subject.accountId,
       };
+      if (subject.cnf) claims.cnf = { jkt: subject.cnf.jkt };
       const token = await signingKey.sign({ alg: signingKey.alg, typ: 'at+jwt', kid: signingKey.kid }, { ...claims });
       return { token, claims };
     },

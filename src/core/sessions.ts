@@ -1,22 +1,25 @@
-// Sessions: issuing (with the issuance cache), introspecting, revoking and describing session tokens.
+// Sessions: issuing (with the issuance cache), exchanging (RFC 8693), introspecting, revoking and describing session tokens.
 import type { KeyRecord } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
-import type { IssuedToken, SessionStore } from '../ports/session-store.js';
+import type { IssuedToken, SessionRecord, SessionStore } from '../ports/session-store.js';
 import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
+import { decideTokenExchange, type ExchangeRequest, type TokenExchangeFailure } from './token-exchange.js';
 import type { UsageRecorder } from './usage.js';
 
 export interface IssuedSession {
   accessToken: string;
+  /** `DPoP` when the token is bound to the proof's key (RFC 9449 §5), else `Bearer`. */
+  tokenType: 'Bearer' | 'DPoP';
   expiresIn: number;
   scope: string;
-  /** Whether the issuance cache answered, was asked in vain, or is turned off. */
+  /** Whether the issuance cache answered, was asked in vain, or is turned off (exchanges never use it). */
   cache: 'hit' | 'miss' | 'off';
 }
 
-/** What introspection and tokeninfo show of an active session (RFC 7662 §2.2). */
+/** What introspection and tokeninfo show of an active session (RFC 7662 §2.2; `cnf` per RFC 9449 §6.2). */
 export interface ActiveSession {
   active: true;
   scope: string;
@@ -27,8 +30,9 @@ export interface ActiveSession {
   exp: number;
   iat: number;
   jti: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   env: Environment;
+  cnf?: { jkt: string };
 }
 
 export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 'other_account';
@@ -37,20 +41,37 @@ export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 
 export type SessionCheck = (
   environment: Environment,
   token: string,
-) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope'>, SessionRejection>>;
+) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope' | 'cnf'>, SessionRejection>>;
+
+/** How a token request was proven beyond client authentication: the jkt of its verified DPoP proof. */
+export interface IssueOptions {
+  jkt?: string | undefined;
+}
 
 export interface Sessions {
-  issue(environment: Environment, key: KeyRecord, requestedScope: string | undefined): Promise<Result<IssuedSession, 'invalid_scope'>>;
+  issue(
+    environment: Environment,
+    key: KeyRecord,
+    requestedScope: string | undefined,
+    options?: IssueOptions,
+  ): Promise<Result<IssuedSession, 'invalid_scope'>>;
+  /** RFC 8693 down-scoping: a live session token of `key` traded for a narrower one, bound as its subject was. */
+  exchange(
+    environment: Environment,
+    key: KeyRecord,
+    request: ExchangeRequest & { subjectToken: string; requireDpop: boolean },
+    options?: IssueOptions,
+  ): Promise<Result<IssuedSession, TokenExchangeFailure>>;
   /** The session behind a token, checked against its record (revocation), as introspection shows it. */
   describe(environment: Environment, token: string): Promise<Result<ActiveSession & { acct: string; keyId: string }, SessionRejection>>;
   /** RFC 7662 for a caller key: inactive for anything not live, or of another account. */
   introspect(environment: Environment, caller: KeyRecord, token: string): Promise<ActiveSession | { active: false }>;
-  /** RFC 7009: revokes the token when the caller's key minted it; silent otherwise. */
+  /** RFC 7009: revokes the token (and what was derived from it) when the caller's key minted it; silent otherwise. */
   revoke(environment: Environment, caller: KeyRecord, token: string): Promise<void>;
 }
 
 function activeView(claims: SessionClaims): ActiveSession {
-  return {
+  const view: ActiveSession = {
     active: true,
     scope: claims.scope,
     client_id: claims.client_id,
@@ -60,9 +81,11 @@ function activeView(claims: SessionClaims): ActiveSession {
     exp: claims.exp,
     iat: claims.iat,
     jti: claims.jti,
-    token_type: 'Bearer',
+    token_type: claims.cnf ? 'DPoP' : 'Bearer',
     env: claims.env,
   };
+  if (claims.cnf) view.cnf = { jkt: claims.cnf.jkt };
+  return view;
 }
 
 export function createSessions(deps: {
@@ -91,40 +114,98 @@ export function createSessions(deps: {
     return ok({ ...activeView(claims), acct: claims.acct, keyId: record.keyId });
   }
 
+  /** Mints a token for `key` and saves its session record (and, when given, its issuance-cache slot). */
+  async function mintSession(
+    environment: Environment,
+    key: KeyRecord,
+    grant: { scope: string; jkt?: string | undefined; notAfter?: number; ancestors?: string[] },
+    slot?: { keyId: string; slot: string },
+  ) {
+    const cnf = grant.jkt === undefined ? undefined : { jkt: grant.jkt };
+    const { token, claims } = await tokens.mint(environment, {
+      applicationId: key.applicationId,
+      accountId: key.accountId,
+      scope: grant.scope,
+      ...(cnf && { cnf }),
+      ...(grant.notAfter !== undefined && { notAfter: grant.notAfter }),
+    });
+    const record: SessionRecord = {
+      jti: claims.jti,
+      applicationId: key.applicationId,
+      keyId: key.id,
+      accountId: key.accountId,
+      scope: grant.scope,
+      aud: claims.aud,
+      iat: claims.iat,
+      exp: claims.exp,
+      revoked: false,
+    };
+    if (cnf) record.cnf = cnf;
+    if (grant.ancestors) {
+      record.parentJti = grant.ancestors[0]!;
+      record.ancestors = grant.ancestors;
+    }
+    const issued = slot && {
+      slot,
+      token: { token, jti: claims.jti, scope: grant.scope, iat: claims.iat, exp: claims.exp },
+      reuseUntil: claims.iat + Math.floor((claims.exp - claims.iat) / 2),
+    };
+    await store.saveSession(environment, record, issued);
+    const session: Omit<IssuedSession, 'cache'> = {
+      accessToken: token,
+      tokenType: cnf ? 'DPoP' : 'Bearer',
+      expiresIn: claims.exp - claims.iat,
+      scope: grant.scope,
+    };
+    return session;
+  }
+
   return {
-    async issue(environment, key, requestedScope) {
+    async issue(environment, key, requestedScope, options = {}) {
       const granted = grantScopes(requestedScope, key.scopes);
       if (!granted.ok) return granted;
       const scope = granted.value.join(' ');
       usage.recordUse(key.id);
-      const slot = { keyId: key.id, slot: `${key.applicationId} ${tokens.audience(environment)} ${scope}` };
+      // The thumbprint is part of the slot: a bearer token is never handed to a DPoP request, nor the reverse,
+      // nor a token bound to one key to a request proven with another.
+      const slot = { keyId: key.id, slot: `${key.applicationId} ${tokens.audience(environment)} ${scope} ${options.jkt ?? '-'}` };
+      const tokenType = options.jkt === undefined ? 'Bearer' : 'DPoP';
       if (deps.issuanceCache) {
         const cached = await store.findIssued(environment, slot);
         if (reusable(cached)) {
-          return ok({ accessToken: cached.token, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
+          return ok({ accessToken: cached.token, tokenType, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
         }
       }
-      const { token, claims } = await tokens.mint(environment, {
-        applicationId: key.applicationId,
-        accountId: key.accountId,
-        scope,
+      const session = await mintSession(environment, key, { scope, jkt: options.jkt }, deps.issuanceCache ? slot : undefined);
+      return ok({ ...session, cache: deps.issuanceCache ? 'miss' : 'off' });
+    },
+
+    async exchange(environment, key, request, options = {}) {
+      const verified = await tokens.verify(environment, request.subjectToken);
+      if (!verified.ok) return fail('subject_invalid');
+      const subject = verified.value;
+      const record = await store.getSession(environment, subject.jti);
+      if (!record || record.revoked) return fail('subject_invalid');
+      // A derived session joins its subject's key index, where revoking the key finds it.
+      if (record.keyId !== key.id) return fail('subject_other_client');
+      const decided = decideTokenExchange({
+        subject: { ...subject, ancestors: record.ancestors },
+        request,
+        caller: { clientId: key.applicationId, environment, requireDpop: request.requireDpop, proofJkt: options.jkt },
+        now: clock.now(),
+        lifetimeSeconds: tokens.lifetime(environment),
+        audiences: { default: tokens.audience(environment) },
       });
-      const record = {
-        jti: claims.jti,
-        applicationId: key.applicationId,
-        keyId: key.id,
-        accountId: key.accountId,
-        scope,
-        aud: claims.aud,
-        iat: claims.iat,
-        exp: claims.exp,
-        revoked: false,
-      };
-      const issued = deps.issuanceCache
-        ? { slot, token: { token, jti: claims.jti, scope, iat: claims.iat, exp: claims.exp }, reuseUntil: claims.iat + Math.floor((claims.exp - claims.iat) / 2) }
-        : undefined;
-      await store.saveSession(environment, record, issued);
-      return ok({ accessToken: token, expiresIn: claims.exp - claims.iat, scope, cache: deps.issuanceCache ? 'miss' : 'off' });
+      if (!decided.ok) return decided;
+      const decision = decided.value;
+      usage.recordUse(key.id);
+      const session = await mintSession(environment, key, {
+        scope: decision.scope,
+        jkt: decision.cnf?.jkt,
+        notAfter: decision.exp,
+        ancestors: decision.ancestors,
+      });
+      return ok({ ...session, cache: 'off' });
     },
 
     describe,

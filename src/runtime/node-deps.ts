@@ -5,16 +5,19 @@ import type { AppDeps } from '../services.js';
 import { isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
+import { MemoryReplayStore } from '../adapters/memory/memory-replay-store.js';
 import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
+import { RedisReplayStore } from '../adapters/node/redis-replay-store.js';
 import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { ReplayStore } from '../ports/replay-store.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
@@ -97,6 +100,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   const readiness: ReadinessChecks = { database: stores.ping };
   let sessions: SessionStore;
   let rateLimiter: RateLimiter;
+  let replayStore: ReplayStore;
   let consoleSessions: ConsoleSessionStore;
   let closeRedis = async () => {};
   if (config.redisUrl) {
@@ -112,6 +116,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     }
     sessions = new RedisSessionStore(redis, { prefix: config.redisPrefix, clock });
     rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
+    replayStore = new RedisReplayStore(redis, { prefix: config.redisPrefix });
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
@@ -122,6 +127,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
     sessions = new MemorySessionStore(clock);
     rateLimiter = new MemoryRateLimiter(clock);
+    replayStore = new MemoryReplayStore(clock);
     consoleSessions = new MemoryConsoleSessionStore(clock);
   }
 
@@ -142,6 +148,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       readiness,
       apiReferenceScript: referenceScript ? apiReferenceScriptFrom(referenceScript) : undefined,
       rateLimiter,
+      replayStore,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

@@ -54,14 +54,15 @@ function headerValue(raw: string[], lowerName: string): string | undefined {
 }
 
 /**
- * What the proxy's http/ helpers read of a hono Context — `c.req.header()`, the connection for the client's
- * address (`getConnInfo`), the path, method and request id for the app's error handler, and whether the
+ * What the proxy's http/ helpers read of a hono Context — `c.req.header()`, the URL (a DPoP proof's `htu`), the
+ * connection for the client's address (`getConnInfo`), the path, method and request id for the app's error handler, and whether the
  * caller has gone (`c.req.raw.signal.aborted`) — over a node request.
  */
-function proxyContext(incoming: IncomingMessage, outgoing: ServerResponse, path: string, requestId: string): Context<AppEnv> {
+function proxyContext(incoming: IncomingMessage, outgoing: ServerResponse, url: URL, path: string, requestId: string): Context<AppEnv> {
   const context = {
     req: {
       header: (name: string) => headerValue(incoming.rawHeaders, name.toLowerCase()),
+      url: url.href,
       path,
       method: incoming.method,
       raw: {
@@ -105,9 +106,10 @@ function readWhole(response: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** `headers` as the flat name/value list node:http writes, with the request id set. */
-function flatHeaders(headers: Headers, requestId: string): string[] {
+/** `headers` as the flat name/value list node:http writes, with the request id (and a fresh DPoP nonce) set. */
+function flatHeaders(headers: Headers, requestId: string, dpopNonce?: string): string[] {
   headers.set('X-Request-Id', requestId);
+  if (dpopNonce !== undefined) headers.set('DPoP-Nonce', dpopNonce);
   const flat: string[] = [];
   for (const [name, value] of headers) flat.push(name, value);
   return flat;
@@ -210,7 +212,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
 
     if (method === 'HEAD' || NO_BODY_STATUS.has(status)) {
       response.resume();
-      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId));
+      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId, caller.dpopNonce));
       outgoing.end();
       return status;
     }
@@ -223,11 +225,11 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
         current?.destroy();
         throw failure(error);
       }
-      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId));
+      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId, caller.dpopNonce));
       outgoing.end(body);
       return status;
     }
-    outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, decoder !== undefined), requestId));
+    outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, decoder !== undefined), requestId, caller.dpopNonce));
     // Streamed both ways with back-pressure; an upstream that breaks off (or goes idle) cuts the client's
     // connection, the one way left to say the body is incomplete.
     const done = (error: NodeJS.ErrnoException | null) => {
@@ -256,7 +258,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     // The path as hono's router and access log read it (decoded), and the route it matches.
     const path = getPath({ url: url.href } as Request);
     const route = path === `/${environment}/api` ? path : `/${environment}/api/*`;
-    const c = proxyContext(incoming, outgoing, path, requestId);
+    const c = proxyContext(incoming, outgoing, url, path, requestId);
     let status: number;
     try {
       status = await forward(incoming, outgoing, environment, url, c, requestId);

@@ -31,10 +31,11 @@ describe('discovery and JWKS', () => {
       jwks_uri: `${ORIGIN}/sandbox/.well-known/jwks.json`,
       introspection_endpoint: `${ORIGIN}/sandbox/oauth/introspect`,
       revocation_endpoint: `${ORIGIN}/sandbox/oauth/revoke`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'],
       response_types_supported: [],
     });
   });

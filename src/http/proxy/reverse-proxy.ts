@@ -18,6 +18,18 @@ export function upstreamPath(requestPath: string, environment: Environment): str
   return normalized.slice(prefix.length) || '/';
 }
 
+/** `response` with one more header; a copy when its headers are immutable (a Response straight from fetch). */
+function withHeader(response: Response, name: string, value: string): Response {
+  try {
+    response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    copy.headers.set(name, value);
+    return copy;
+  }
+}
+
 export function reverseProxy(services: Services, environment: Environment): Handler {
   const { config, logger, forwarder } = services;
 
@@ -56,7 +68,7 @@ export function reverseProxy(services: Services, environment: Environment): Hand
       body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body,
       signal: c.req.raw.signal,
     });
-    if (forwarded.ok) return forwarded.value;
+    if (forwarded.ok) return caller.dpopNonce === undefined ? forwarded.value : withHeader(forwarded.value, 'DPoP-Nonce', caller.dpopNonce);
     switch (forwarded.reason) {
       case 'timeout':
         logger.warn('upstream timed out', { environment, method: c.req.method, path });
