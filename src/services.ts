@@ -106,6 +106,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       failures: failureLimit,
       limits: { perClient: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
       findKeyBySecretHash: keyCache.findKeyBySecretHash,
+      replay,
     }),
     management: createKeyManagement({
       keys: watchKeyChanges(deps.keyStore, keyCache.forgetKey),

@@ -74,6 +74,9 @@ function apiKeyRefusal(refused: ClientAuthRefusal, environment: Environment): OA
     }
     case 'unknown_client':
     case 'wrong_secret':
+    // Never from an Api-Key (no key is found by the HMAC of a secret it does not have); worded as unknown.
+    case 'wrong_method':
+    case 'invalid_assertion':
       return invalidToken(environment, 'the API key is not valid');
     case 'disabled':
       return invalidToken(environment, 'this API access key is disabled');
