@@ -10,6 +10,8 @@ import { SqlSigningKeyStore } from '../src/adapters/sql/sql-signing-key-store.js
 import { SqlKeyStore } from '../src/adapters/sql/sql-store.js';
 import type { Environment } from '../src/shared/domain.js';
 import type { KeyRecord, KeyStore, OperationAction, OperationRecord } from '../src/ports/key-store.js';
+import { SECRET_KEY_DEFAULTS } from '../src/ports/testing/fixtures.js';
+import { fail, ok } from '../src/shared/result.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../src/ports/signing-key-store.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';
 
@@ -59,6 +61,7 @@ function keyRecord(accountId: string, id: string, overrides: Partial<KeyRecord> 
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,
     lastUsedAt: null,
+    ...SECRET_KEY_DEFAULTS,
     ...overrides,
   };
 }
@@ -82,10 +85,10 @@ for (const backend of backends) {
     it('gives back exactly the key it was given, by id, application ID and secret hash', async () => {
       const accountId = await newAccount(stores.keys);
       const key = keyRecord(accountId, 'key_roundtrip', { expiresAt: 4_102_444_800_000, scopes: ['b', 'a', 'c:d'] });
-      expect(await stores.keys.insertKey(key, 3, operation(accountId, 'key.created', key.id, 'sandbox'))).toBe(true);
+      expect(await stores.keys.insertKey(key, { perEnvironment: 3 }, operation(accountId, 'key.created', key.id, 'sandbox'))).toEqual(ok(undefined));
       expect(await stores.keys.getKey(accountId, key.id)).toEqual(key);
-      expect(await stores.keys.findKeyByApplicationId(key.applicationId)).toEqual(key);
-      expect(await stores.keys.findKeyBySecretHash(key.secretHash)).toEqual(key);
+      expect(await stores.keys.findKeyByApplicationId(key.applicationId)).toEqual({ key: key, pair: 'current' });
+      expect(await stores.keys.findKeyBySecretHash(key.secretHash!)).toEqual({ key: key, pair: 'current' });
       // Another account's key is not this account's.
       expect(await stores.keys.getKey(`acct_${randomUUID()}`, key.id)).toBeNull();
       expect(await stores.keys.findKeyByApplicationId('app_sbx_missing')).toBeNull();
@@ -100,12 +103,12 @@ for (const backend of backends) {
       const results: boolean[] = [];
       for (let i = 0; i < 4; i++) {
         const id = `key_limit${i}`;
-        results.push(await stores.keys.insertKey(keyRecord(accountId, id), 3, operation(accountId, 'key.created', id, 'sandbox')));
+        results.push((await stores.keys.insertKey(keyRecord(accountId, id), { perEnvironment: 3 }, operation(accountId, 'key.created', id, 'sandbox'))).ok);
       }
       expect(results).toEqual([true, true, true, false]);
       // The other environment has its own limit.
       const production = keyRecord(accountId, 'key_limit_prd', { environment: 'production' });
-      expect(await stores.keys.insertKey(production, 3, operation(accountId, 'key.created', production.id, 'production'))).toBe(true);
+      expect(await stores.keys.insertKey(production, { perEnvironment: 3 }, operation(accountId, 'key.created', production.id, 'production'))).toEqual(ok(undefined));
 
       const audit = await stores.keys.listOperations(accountId, { limit: 50 });
       expect(audit.items.filter((entry) => entry.action === 'key.created').map((entry) => entry.keyId).sort()).toEqual(
@@ -116,9 +119,9 @@ for (const backend of backends) {
     it('writes neither key nor audit entry when the insert fails', async () => {
       const accountId = await newAccount(stores.keys);
       const first = keyRecord(accountId, 'key_dup1');
-      await stores.keys.insertKey(first, 3, operation(accountId, 'key.created', first.id, 'sandbox'));
+      await stores.keys.insertKey(first, { perEnvironment: 3 }, operation(accountId, 'key.created', first.id, 'sandbox'));
       const clash = keyRecord(accountId, 'key_dup2', { applicationId: first.applicationId });
-      await expect(stores.keys.insertKey(clash, 3, operation(accountId, 'key.created', clash.id, 'sandbox'))).rejects.toThrow();
+      await expect(stores.keys.insertKey(clash, { perEnvironment: 3 }, operation(accountId, 'key.created', clash.id, 'sandbox'))).rejects.toThrow();
       expect(await stores.keys.getKey(accountId, clash.id)).toBeNull();
       const audit = await stores.keys.listOperations(accountId, { limit: 50 });
       expect(audit.items.map((entry) => entry.keyId)).toEqual(['key_dup1', null]);
@@ -128,9 +131,9 @@ for (const backend of backends) {
       const accountId = await newAccount(stores.keys);
       // Base62 ids: byte order puts digits, then capitals, then small letters (a locale collation would not).
       const ids = ['key_b', 'key_A', 'key_0', 'key_a', 'key_B'];
-      for (const id of ids) await stores.keys.insertKey(keyRecord(accountId, id), 10, operation(accountId, 'key.created', id, 'sandbox'));
+      for (const id of ids) await stores.keys.insertKey(keyRecord(accountId, id), { perEnvironment: 10 }, operation(accountId, 'key.created', id, 'sandbox'));
       const other = keyRecord(accountId, 'key_P', { environment: 'production' });
-      await stores.keys.insertKey(other, 10, operation(accountId, 'key.created', other.id, 'production'));
+      await stores.keys.insertKey(other, { perEnvironment: 10 }, operation(accountId, 'key.created', other.id, 'production'));
 
       const first = await stores.keys.listKeys(accountId, { environment: 'sandbox', limit: 2 });
       expect(first.items.map((key) => key.id)).toEqual(['key_0', 'key_A']);
@@ -149,18 +152,18 @@ for (const backend of backends) {
     it('updates only what changes, returns the updated key, and audits it', async () => {
       const accountId = await newAccount(stores.keys);
       const key = keyRecord(accountId, 'key_update', { expiresAt: 1_900_000_000_000 });
-      await stores.keys.insertKey(key, 3, operation(accountId, 'key.created', key.id, 'sandbox'));
+      await stores.keys.insertKey(key, { perEnvironment: 3 }, operation(accountId, 'key.created', key.id, 'sandbox'));
       const changes = { name: 'renamed', scopes: ['x'], expiresAt: null, updatedAt: 1_700_000_000_999 };
       const updated = await stores.keys.updateKey(accountId, key.id, changes, operation(accountId, 'key.updated', key.id, 'sandbox'));
-      expect(updated).toEqual({ ...key, ...changes });
-      expect(await stores.keys.getKey(accountId, key.id)).toEqual(updated);
+      expect(updated).toEqual(ok({ ...key, ...changes }));
+      expect(ok(await stores.keys.getKey(accountId, key.id))).toEqual(updated);
       const disabled = await stores.keys.updateKey(accountId, key.id, { status: 'disabled', updatedAt: 1_700_000_001_000 }, operation(accountId, 'key.disabled', key.id, 'sandbox'));
-      expect(disabled).toEqual({ ...key, ...changes, status: 'disabled', updatedAt: 1_700_000_001_000 });
+      expect(disabled).toEqual(ok({ ...key, ...changes, status: 'disabled', updatedAt: 1_700_000_001_000 }));
 
       // Someone else's key, or none: null and no audit entry.
       const stranger = await newAccount(stores.keys);
-      expect(await stores.keys.updateKey(stranger, key.id, { name: 'x', updatedAt: 1 }, operation(stranger, 'key.updated', key.id, 'sandbox'))).toBeNull();
-      expect(await stores.keys.updateKey(accountId, 'key_missing', { name: 'x', updatedAt: 1 }, operation(accountId, 'key.updated', 'key_missing', 'sandbox'))).toBeNull();
+      expect(await stores.keys.updateKey(stranger, key.id, { name: 'x', updatedAt: 1 }, operation(stranger, 'key.updated', key.id, 'sandbox'))).toEqual(fail('not_found'));
+      expect(await stores.keys.updateKey(accountId, 'key_missing', { name: 'x', updatedAt: 1 }, operation(accountId, 'key.updated', 'key_missing', 'sandbox'))).toEqual(fail('not_found'));
       expect((await stores.keys.listOperations(stranger, { limit: 10 })).items.map((entry) => entry.action)).toEqual(['account.created']);
       expect((await stores.keys.listOperations(accountId, { limit: 10 })).items.map((entry) => entry.action)).toEqual([
         'key.disabled',
@@ -173,7 +176,7 @@ for (const backend of backends) {
     it('deletes a key once, keeping its audit trail', async () => {
       const accountId = await newAccount(stores.keys);
       const key = keyRecord(accountId, 'key_delete');
-      await stores.keys.insertKey(key, 3, operation(accountId, 'key.created', key.id, 'sandbox'));
+      await stores.keys.insertKey(key, { perEnvironment: 3 }, operation(accountId, 'key.created', key.id, 'sandbox'));
       expect(await stores.keys.deleteKey(accountId, key.id, operation(accountId, 'key.deleted', key.id, 'sandbox'))).toBe(true);
       expect(await stores.keys.deleteKey(accountId, key.id, operation(accountId, 'key.deleted', key.id, 'sandbox'))).toBe(false);
       expect(await stores.keys.findKeyByApplicationId(key.applicationId)).toBeNull();
@@ -187,7 +190,7 @@ for (const backend of backends) {
 
     it('pages the audit log newest first and keeps every field', async () => {
       const accountId = await newAccount(stores.keys);
-      const token = { id: `adm_${randomUUID()}`, accountId, name: 'ci', role: 'viewer' as const, tokenHash: randomUUID(), createdAt: 1_700_000_000_000 };
+      const token = { id: `adm_${randomUUID()}`, accountId, name: 'ci', role: 'viewer' as const, tokenHash: randomUUID(), createdAt: 1_700_000_000_000, lastUsedAt: null };
       const created = operation(accountId, 'admin_token.created');
       await stores.keys.createAdminToken(token, created);
       expect(await stores.keys.findAdminTokenByHash(token.tokenHash)).toEqual(token);

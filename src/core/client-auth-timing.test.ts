@@ -17,7 +17,7 @@ describe('client authentication work', () => {
     const record = { id: 'key_1', applicationId: known, environment: 'sandbox', status: 'active', expiresAt: null,
       secretHash: await real.hash(generateApplicationSecret('sandbox')) } as KeyRecord;
     const keys = {
-      findKeyByApplicationId: async (id: string) => (calls.lookups++, id === known ? record : null),
+      findKeyByApplicationId: async (id: string) => (calls.lookups++, id === known ? { key: record, pair: 'current' } : null),
     } as unknown as KeyStore;
     const failures = createFailureLimit({ limiter: { retryAfter: async () => 0, recordFailure: async () => {} }, windowSeconds: 60 });
     const auth = createClientAuthenticator({ keys, hasher, clock: { now: () => 0 }, failures, limits: { perClient: 10, perIp: 100 } });

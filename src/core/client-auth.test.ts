@@ -35,11 +35,12 @@ async function setUp(limiter?: RateLimiter) {
     status: 'active',
     expiresAt: null,
     secretHash: await hasher.hash(secret),
+    authMethod: 'client_secret',
   } as KeyRecord;
   const reads = { byApplicationId: 0, bySecretHash: 0 };
   const keys = {
-    findKeyByApplicationId: async (id: string) => (reads.byApplicationId++, id === key.applicationId ? key : null),
-    findKeyBySecretHash: async (hash: string) => (reads.bySecretHash++, hash === key.secretHash ? key : null),
+    findKeyByApplicationId: async (id: string) => (reads.byApplicationId++, id === key.applicationId ? { key, pair: 'current' } : null),
+    findKeyBySecretHash: async (hash: string) => (reads.bySecretHash++, hash === key.secretHash ? { key, pair: 'current' } : null),
   } as unknown as KeyStore;
   const counting = countingLimiter();
   const clients = createClientAuthenticator({
@@ -121,6 +122,57 @@ describe('client authentication', () => {
     const basic = { method: 'client_secret_basic', clientId: key.applicationId, secret } as const;
     await expect(clients.authenticate('sandbox', basic, origin)).rejects.toBeInstanceOf(StoreUnavailableError);
   });
+
+  it('during a roll with overlap, the previous pair authenticates until its end, then is unknown', async () => {
+    const hasher = await createSecretHasher('p'.repeat(32));
+    const [secret, previousSecret] = [generateApplicationSecret('sandbox'), generateApplicationSecret('sandbox')];
+    const key = {
+      id: 'key_1',
+      applicationId: generateApplicationId('sandbox'),
+      environment: 'sandbox',
+      status: 'active',
+      expiresAt: null,
+      secretHash: await hasher.hash(secret),
+      previous: {
+        applicationId: generateApplicationId('sandbox'),
+        secretHash: await hasher.hash(previousSecret),
+        secretHint: previousSecret.slice(-4),
+        expiresAt: 1_000,
+        lastUsedAt: null,
+      },
+    } as KeyRecord;
+    const match = (value: string, current: string, previous: string) =>
+      value === current ? { key, pair: 'current' } : value === previous ? { key, pair: 'previous' } : null;
+    const keys = {
+      findKeyByApplicationId: async (id: string) => match(id, key.applicationId, key.previous!.applicationId),
+      findKeyBySecretHash: async (hash: string) => match(hash, key.secretHash!, key.previous!.secretHash),
+    } as unknown as KeyStore;
+    let now = 999;
+    const clients = createClientAuthenticator({
+      keys,
+      hasher,
+      clock: { now: () => now },
+      failures: createFailureLimit({ limiter: countingLimiter().limiter, windowSeconds: 60 }),
+      limits: { perClient: 100, perIp: 100 },
+    });
+    const origin = { ip: '203.0.113.9' };
+    const basic = (clientId: string, value: string) =>
+      clients.authenticate('sandbox', { method: 'client_secret_basic', clientId, secret: value }, origin);
+    const apiKey = (value: string) => clients.authenticate('sandbox', { method: 'api_key', secret: value }, origin);
+
+    expect(await basic(key.previous!.applicationId, previousSecret)).toEqual({ ok: true, value: key });
+    expect(await apiKey(previousSecret)).toEqual({ ok: true, value: key });
+    // Each pair's secret belongs to its own application ID.
+    expect(await basic(key.previous!.applicationId, secret)).toMatchObject({ ok: false, reason: 'wrong_secret' });
+    expect(await basic(key.applicationId, previousSecret)).toMatchObject({ ok: false, reason: 'wrong_secret' });
+
+    now = 1_000;
+    expect(await basic(key.previous!.applicationId, previousSecret)).toMatchObject({ ok: false, reason: 'unknown_client' });
+    expect(await apiKey(previousSecret)).toMatchObject({ ok: false, reason: 'unknown_client' });
+    // The current pair is unaffected.
+    expect(await basic(key.applicationId, secret)).toEqual({ ok: true, value: key });
+    expect(await apiKey(secret)).toEqual({ ok: true, value: key });
+  });
 });
 
 describe('private_key_jwt', () => {
@@ -149,9 +201,14 @@ describe('private_key_jwt', () => {
       status: 'active',
       expiresAt: null,
       secretHash: await hasher.hash(secret),
-    } as KeyRecord;
+      authMethod: 'client_secret',
+      jwks: null,
+    } as unknown as KeyRecord;
     const keys = {
-      findKeyByApplicationId: async (id: string) => [byJwt, bySecret].find((key) => key.applicationId === id) ?? null,
+      findKeyByApplicationId: async (id: string) => {
+        const key = [byJwt, bySecret].find((candidate) => candidate.applicationId === id);
+        return key ? { key, pair: 'current' } : null;
+      },
     } as unknown as KeyStore;
     const counting = countingLimiter();
     const seen = new Set<string>();

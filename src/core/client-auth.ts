@@ -1,6 +1,6 @@
 // Client authentication, one use case for the token, introspection and revocation endpoints and the proxy's Api-Key:
 // a registry of methods of one shape behind one failure limit, returning the key or the reason it was refused.
-import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import type { KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from '../shared/domain.js';
@@ -47,8 +47,7 @@ export interface ClientAuthContext {
   audiences?: readonly string[];
 }
 
-/** How a key authenticates (SPEC §8); secret keys are the default. */
-export type KeyAuthMethod = 'client_secret' | 'private_key_jwt';
+
 
 /** The shape every method has. */
 export interface ClientAuthMethod<C extends ClientCredential> {
@@ -88,13 +87,28 @@ export function createClientAuthenticator(deps: {
   failures: FailureLimit;
   limits: ClientAuthLimits;
   /** How an `Api-Key` secret finds its key; a short-lived cache may answer (default: the store). */
-  findKeyBySecretHash?: (secretHash: string) => Promise<KeyRecord | null>;
+  findKeyBySecretHash?: (secretHash: string) => Promise<KeyMatch | null>;
   /** Assertion `jti`s, remembered across nodes (without it, no assertion is accepted). */
   replay?: ReplayGuards;
 }): ClientAuthenticator {
   const { keys, hasher, clock, failures, limits } = deps;
   const findKeyBySecretHash = deps.findKeyBySecretHash ?? ((secretHash: string) => keys.findKeyBySecretHash(secretHash));
 
+  /**
+   * The match, unless it is the previous pair of a roll whose overlap has ended: that pair is then as unknown as
+   * any pair a regenerate replaced (SPEC §9).
+   */
+  function live(match: KeyMatch | null): KeyMatch | null {
+    if (match?.pair === 'previous' && match.key.previous!.expiresAt <= clock.now()) return null;
+    return match;
+  }
+
+  /** The stored hash of the secret of the pair that matched (null for a key without a secret). */
+  function secretHashOf({ key, pair }: KeyMatch): string | null {
+    return pair === 'current' ? key.secretHash : key.previous!.secretHash;
+  }
+
+  // Either pair of a key (during an overlap) mints for the key itself: the checks below are the key's.
   function usable(key: KeyRecord): Result<KeyRecord, ClientAuthFailure> {
     if (key.status !== 'active') return fail('disabled');
     if (key.expiresAt !== null && key.expiresAt <= clock.now()) return fail('expired');
@@ -109,14 +123,13 @@ export function createClientAuthenticator(deps: {
     if (shape.value !== environment) return fail('other_environment', shape.value);
     const idEnvironment = environmentOfApplicationId(applicationId);
     if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
-    const key = idEnvironment === undefined ? null : await keys.findKeyByApplicationId(applicationId);
-    const found = key !== null && key.environment === environment ? key : null;
-    // A private_key_jwt key has no secret: hashed against nothing, as for an unknown ID.
-    const bySecret = found !== null && authMethodOf(found) === 'client_secret';
-    if (!(await hasher.verify(secret, bySecret ? found.secretHash : undefined))) {
-      return fail(found === null ? 'unknown_client' : bySecret ? 'wrong_secret' : 'wrong_method');
+    const match = idEnvironment === undefined ? null : live(await keys.findKeyByApplicationId(applicationId));
+    const found = match !== null && match.key.environment === environment ? match : null;
+    // A key without a secret (private_key_jwt) is compared against no hash, as an unknown one is: same work.
+    if (!(await hasher.verify(secret, (found && secretHashOf(found)) ?? undefined))) {
+      return fail(found === null ? 'unknown_client' : found.key.authMethod === 'private_key_jwt' ? 'wrong_method' : 'wrong_secret');
     }
-    return usable(found!);
+    return usable(found!.key);
   }
 
   async function verifyAssertion(
@@ -132,9 +145,9 @@ export function createClientAuthenticator(deps: {
     }
     const idEnvironment = environmentOfApplicationId(applicationId);
     if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
-    const key = idEnvironment === undefined ? null : await keys.findKeyByApplicationId(applicationId);
-    const found = key !== null && key.environment === environment ? key : null;
-    const jwks = found && authMethodOf(found) === 'private_key_jwt' ? jwksOf(found) : undefined;
+    const match = idEnvironment === undefined ? null : live(await keys.findKeyByApplicationId(applicationId));
+    const found = match !== null && match.key.environment === environment ? match.key : null;
+    const jwks = found?.authMethod === 'private_key_jwt' ? (found.jwks as ClientJwks | null) ?? undefined : undefined;
     const verified = await verifyClientAssertion({
       assertion: credential.assertion,
       // An unknown ID, or a secret key, still costs one signature check, so timing tells nothing.
@@ -176,9 +189,9 @@ export function createClientAuthenticator(deps: {
         // The checksum and the environment tag are checked before any read.
         if (!shape.ok) return fail('malformed_secret');
         if (shape.value !== environment) return fail('other_environment', shape.value);
-        const key = await findKeyBySecretHash(await hasher.hash(secret));
-        if (key === null || key.environment !== environment) return fail('unknown_client');
-        return usable(key);
+        const match = live(await findKeyBySecretHash(await hasher.hash(secret)));
+        if (match === null || match.key.environment !== environment) return fail('unknown_client');
+        return usable(match.key);
       },
     },
   };
@@ -207,15 +220,6 @@ export function createClientAuthenticator(deps: {
       });
     },
   };
-}
-
-/** The key's authentication method (a record without one is a secret key). */
-export function authMethodOf(key: KeyRecord): KeyAuthMethod {
-  return (key as KeyRecord & { authMethod?: KeyAuthMethod }).authMethod ?? 'client_secret';
-}
-
-function jwksOf(key: KeyRecord): ClientJwks | undefined {
-  return (key as KeyRecord & { jwks?: ClientJwks | null }).jwks ?? undefined;
 }
 
 // Public keys of every accepted type that no client holds, verified against when no registered key can be.

@@ -1,16 +1,16 @@
 // A short-lived in-process cache of key look-ups by secret hash, for `Api-Key` calls on the proxy.
-import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import type { KeyMatch, KeyStore } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
 
 export interface KeyCache {
-  /** The key whose secret has this HMAC (null when none), at most `ttlMs` old. */
-  findKeyBySecretHash(secretHash: string): Promise<KeyRecord | null>;
+  /** The key whose current or previous secret has this HMAC (null when none), at most `ttlMs` old. */
+  findKeyBySecretHash(secretHash: string): Promise<KeyMatch | null>;
   /** Drops what is cached for the key: this process changed it. */
   forgetKey(keyId: string): void;
 }
 
 interface Entry {
-  key: KeyRecord | null;
+  key: KeyMatch | null;
   until: number;
 }
 
@@ -39,7 +39,7 @@ export function createKeyCache(deps: { keys: KeyStore; clock: Clock; ttlMs: numb
     },
     forgetKey(keyId) {
       generation++;
-      for (const [hash, entry] of entries) if (entry.key?.id === keyId) entries.delete(hash);
+      for (const [hash, entry] of entries) if (entry.key?.key.id === keyId) entries.delete(hash);
     },
   };
 }

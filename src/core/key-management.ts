@@ -15,7 +15,7 @@ import { actorName, type Actor } from './admin-access.js';
 import type { Environment } from '../shared/domain.js';
 import { newId } from './ids.js';
 import { checkAllowedScopes, checkExpiry } from './key-rules.js';
-import { fail, ok, type Result } from '../shared/result.js';
+import { assertNever, fail, ok, type Result } from '../shared/result.js';
 import {
   generateAdminToken,
   generateApplicationId,
@@ -23,6 +23,7 @@ import {
   secretHint,
   type SecretHasher,
 } from './secrets.js';
+import { withWebhookEvent } from './webhook-events.js';
 
 export interface NewKeyInput {
   environment: Environment;
@@ -43,7 +44,7 @@ export interface KeyWithSecret {
   applicationSecret: string;
 }
 
-export type KeyFailure = 'not_found' | 'limit_exceeded' | 'scope_not_allowed' | 'expiry_in_past';
+export type KeyFailure = 'not_found' | 'limit_exceeded' | 'name_taken' | 'scope_not_allowed' | 'expiry_in_past';
 
 export interface KeyManagement {
   createAccount(actor: Actor, name: string): Promise<AccountRecord>;
@@ -76,6 +77,8 @@ export function createKeyManagement(deps: {
   hasher: SecretHasher;
   clock: Clock;
   keysPerEnvironment: number;
+  /** Keys per account over both environments (KEYMINT_KEYS_PER_ACCOUNT); undefined = no cap. */
+  keysPerAccount?: number;
   /** The scopes keys may hold; undefined allows any well-formed scope. */
   allowedScopes: readonly string[] | undefined;
 }): KeyManagement {
@@ -87,7 +90,8 @@ export function createKeyManagement(deps: {
     at: number,
     target: { accountId: string | null; environment?: Environment | null; keyId?: string | null },
   ): OperationRecord {
-    return {
+    // Every change is also an event for the account's webhooks, queued by the store with the audit entry.
+    return withWebhookEvent({
       id: newId('op', at),
       accountId: target.accountId,
       environment: target.environment ?? null,
@@ -95,7 +99,7 @@ export function createKeyManagement(deps: {
       action,
       actor: actorName(actor),
       at,
-    };
+    });
   }
 
   async function changeKey(
@@ -104,7 +108,7 @@ export function createKeyManagement(deps: {
     keyId: string,
     action: OperationAction,
     changes: Omit<KeyChanges, 'updatedAt'>,
-  ): Promise<Result<KeyRecord, 'not_found'>> {
+  ): Promise<Result<KeyRecord, 'not_found' | 'name_taken'>> {
     const existing = await keys.getKey(accountId, keyId);
     if (!existing) return fail('not_found');
     const now = clock.now();
@@ -114,7 +118,21 @@ export function createKeyManagement(deps: {
       { ...changes, updatedAt: now },
       operation(actor, action, now, { accountId, environment: existing.environment, keyId }),
     );
-    return updated ? ok(updated) : fail('not_found');
+    if (updated.ok || updated.reason === 'not_found') return updated;
+    return fail('name_taken', `another ${existing.environment} key of this account is named ${JSON.stringify(changes.name)}`);
+  }
+
+  /** A change that cannot rename the key (only updateKey can), so `name_taken` cannot come of it. */
+  async function changeKeyKeepingName(
+    actor: Actor,
+    accountId: string,
+    keyId: string,
+    action: OperationAction,
+    changes: Omit<KeyChanges, 'updatedAt' | 'name'>,
+  ): Promise<Result<KeyRecord, 'not_found'>> {
+    const changed = await changeKey(actor, accountId, keyId, action, changes);
+    if (changed.ok || changed.reason === 'not_found') return changed as Result<KeyRecord, 'not_found'>;
+    throw new Error(`key ${keyId}: ${action} refused as name_taken without a rename`);
   }
 
   return {
@@ -141,6 +159,7 @@ export function createKeyManagement(deps: {
         role: input.role,
         tokenHash: await hasher.hash(token),
         createdAt: now,
+        lastUsedAt: null,
       };
       await keys.createAdminToken(record, operation(actor, 'admin_token.created', now, { accountId }));
       return ok({ id: record.id, token, name: record.name, role: record.role, createdAt: now });
@@ -168,13 +187,31 @@ export function createKeyManagement(deps: {
         createdAt: now,
         updatedAt: now,
         lastUsedAt: null,
+        authMethod: 'client_secret',
+        jwks: null,
+        requireDpop: false,
+        rateLimit: null,
+        quota: null,
+        tokenRateLimit: null,
+        previous: null,
       };
       const audit = operation(actor, 'key.created', now, { accountId, environment: key.environment, keyId: key.id });
-      if (!(await keys.insertKey(key, deps.keysPerEnvironment, audit))) {
-        return fail(
-          'limit_exceeded',
-          `this account already has ${deps.keysPerEnvironment} keys in ${input.environment}; delete one first`,
-        );
+      const limits = { perEnvironment: deps.keysPerEnvironment, perAccount: deps.keysPerAccount };
+      const inserted = await keys.insertKey(key, limits, audit);
+      if (!inserted.ok) {
+        switch (inserted.reason) {
+          case 'limit_exceeded':
+            return fail(
+              'limit_exceeded',
+              `this account already has ${deps.keysPerEnvironment} keys in ${input.environment}; delete one first`,
+            );
+          case 'account_limit_exceeded':
+            return fail('limit_exceeded', `this account already has ${deps.keysPerAccount} keys; delete one first`);
+          case 'name_taken':
+            return fail('name_taken', `another ${input.environment} key of this account is named ${JSON.stringify(input.name)}`);
+          default:
+            return assertNever(inserted.reason);
+        }
       }
       return ok({ key, applicationSecret });
     },
@@ -199,7 +236,7 @@ export function createKeyManagement(deps: {
       const existing = await keys.getKey(accountId, keyId);
       if (!existing) return fail('not_found');
       const applicationSecret = generateApplicationSecret(existing.environment);
-      const changed = await changeKey(actor, accountId, keyId, 'key.regenerated', {
+      const changed = await changeKeyKeepingName(actor, accountId, keyId, 'key.regenerated', {
         applicationId: generateApplicationId(existing.environment),
         secretHash: await hasher.hash(applicationSecret),
         secretHint: secretHint(applicationSecret),
@@ -208,7 +245,7 @@ export function createKeyManagement(deps: {
     },
 
     setKeyStatus(actor, accountId, keyId, status) {
-      return changeKey(actor, accountId, keyId, status === 'active' ? 'key.enabled' : 'key.disabled', { status });
+      return changeKeyKeepingName(actor, accountId, keyId, status === 'active' ? 'key.enabled' : 'key.disabled', { status });
     },
 
     async deleteKey(actor, accountId, keyId, options = {}) {

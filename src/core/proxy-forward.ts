@@ -42,7 +42,7 @@ export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeo
         return failure(error);
       }
       const init = { status: response.status, statusText: response.statusText };
-      if (response.body && isSmallPlainBody(response.headers)) {
+      if (response.body && isSmallPlainBody(response.headers.get('content-length'), response.headers.get('content-encoding'))) {
         // A small body of declared length is read whole (still under the watchdog) and answered in one
         // write with its headers, instead of a stream of chunk writes: most API answers are like this.
         // A body that breaks off is answered 502/504 like a failed request: it could not be delivered whole.

@@ -1,5 +1,14 @@
 // The headers the reverse proxy sends upstream: hop-by-hop ones dropped, credentials swapped for identity.
-import { canonicalName, connectionOptions, HTTP_TOKEN, isHopByHop } from '../ports/upstream-forwarder.js';
+import {
+  canonicalName,
+  connectionOptions,
+  headerList,
+  headerListValue,
+  HTTP_TOKEN,
+  isHopByHop,
+  listedHeaders,
+  type HeaderList,
+} from '../ports/upstream-forwarder.js';
 import type { Environment } from '../shared/domain.js';
 
 /** Who the proxy vouches for; the upstream reads it from `X-Keymint-*` instead of a credential. */
@@ -73,42 +82,60 @@ function lastForwardedElements(value: string, count: number): string {
 }
 
 /**
- * The request headers the upstream gets, in one pass over the caller's. Dropped: hop-by-hop headers, the
- * credentials, method overrides and `X-Keymint-*`, matched as upstreams read names (`X_Keymint_Account`
- * too). Set: the identity headers, `X-Forwarded-Host` and `-Proto`; `X-Forwarded-For` gets the client
- * appended. `Forwarded` and `X-Real-IP` are kept only behind trusted proxies — of `Forwarded`, only the
- * elements they can have added (the last `trustedProxies`; those further left are the client's own claims,
- * as in X-Forwarded-For) — and keymint appends its own `Forwarded` element (RFC 7239). An underscore
- * spelling of a header that keymint sets or vouches for (`X_Real_IP`, `X_Forwarded_For`) never passes.
+ * The request header lines the upstream gets, in one pass over the caller's. Dropped: hop-by-hop headers, the
+ * credentials, method overrides and `X-Keymint-*`, matched as upstreams read names (any case, and
+ * `X_Keymint_Account` too). Set: the identity headers, `X-Forwarded-Host` and `-Proto`; `X-Forwarded-For`
+ * gets the client appended. `Forwarded` and `X-Real-IP` are kept only behind trusted proxies — of
+ * `Forwarded`, only the elements they can have added (the last `trustedProxies`; those further left are the
+ * client's own claims, as in X-Forwarded-For) — and keymint appends its own `Forwarded` element (RFC 7239).
+ * An underscore spelling of a header that keymint sets or vouches for (`X_Real_IP`, `X_Forwarded_For`)
+ * never passes. The Host is the forwarder's to set (the upstream's own).
  */
-export function upstreamRequestHeaders(incoming: Headers, identity: ProxyIdentity, forwarded: ForwardedFor): Headers {
-  const connectionNamed = connectionOptions(incoming.get('connection'));
-  const headers = new Headers();
+export function upstreamRequestHeaderList(incoming: readonly string[], identity: ProxyIdentity, forwarded: ForwardedFor): HeaderList {
+  const connectionNamed = connectionOptions(headerListValue(incoming, 'connection'));
+  const headers: HeaderList = [];
   let forwardedFor: string | undefined;
-  let forwardedElements: string | undefined;
-  for (const [raw, value] of incoming) {
-    const name = canonicalName(raw);
+  let forwardedChain: string | undefined;
+  for (let i = 0; i < incoming.length; i += 2) {
+    const raw = incoming[i]!;
+    const lower = raw.toLowerCase();
+    const name = canonicalName(lower);
     if (isHopByHop(name, connectionNamed) || NOT_FORWARDED.has(name) || name.startsWith('x-keymint-')) continue;
-    const spelledRight = name === raw;
+    const spelledRight = name === lower;
+    const value = incoming[i + 1]!;
     if (name === 'x-forwarded-for') {
-      if (spelledRight) forwardedFor = value;
+      // Several lines are one list, as Headers#get joins them.
+      if (spelledRight) forwardedFor = forwardedFor === undefined ? value.trim() : `${forwardedFor}, ${value.trim()}`;
     } else if (name === 'forwarded') {
-      if (spelledRight && forwarded.trustedProxies > 0) forwardedElements = lastForwardedElements(value, forwarded.trustedProxies);
+      if (spelledRight && forwarded.trustedProxies > 0) forwardedChain = forwardedChain === undefined ? value : `${forwardedChain}, ${value}`;
     } else if (name === 'x-real-ip') {
-      if (spelledRight && forwarded.trustedProxies > 0) headers.append(raw, value);
+      if (spelledRight && forwarded.trustedProxies > 0) headers.push(raw, value);
     } else {
-      headers.append(raw, value);
+      headers.push(raw, value);
     }
   }
-  headers.set('X-Keymint-Client-Id', identity.clientId);
-  headers.set('X-Keymint-Account', identity.accountId);
-  headers.set('X-Keymint-Scope', identity.scopes.join(' '));
-  headers.set('X-Keymint-Env', identity.environment);
-  if (forwarded.clientIp) headers.set('X-Forwarded-For', forwardedFor ? `${forwardedFor}, ${forwarded.clientIp}` : forwarded.clientIp);
-  else if (forwardedFor) headers.set('X-Forwarded-For', forwardedFor);
-  if (forwarded.host) headers.set('X-Forwarded-Host', forwarded.host);
-  headers.set('X-Forwarded-Proto', forwarded.proto);
+  const clientIp = forwarded.clientIp;
+  headers.push(
+    'X-Keymint-Client-Id',
+    identity.clientId,
+    'X-Keymint-Account',
+    identity.accountId,
+    'X-Keymint-Scope',
+    identity.scopes.join(' '),
+    'X-Keymint-Env',
+    identity.environment,
+  );
+  if (clientIp) headers.push('X-Forwarded-For', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp);
+  else if (forwardedFor) headers.push('X-Forwarded-For', forwardedFor);
+  if (forwarded.host) headers.push('X-Forwarded-Host', forwarded.host);
+  headers.push('X-Forwarded-Proto', forwarded.proto);
   const element = forwardedElement(forwarded);
-  headers.set('Forwarded', forwardedElements ? `${forwardedElements}, ${element}` : element);
+  const kept = forwardedChain === undefined ? '' : lastForwardedElements(forwardedChain, forwarded.trustedProxies);
+  headers.push('Forwarded', kept ? `${kept}, ${element}` : element);
   return headers;
+}
+
+/** `upstreamRequestHeaderList` over web `Headers` (the hono path's, and the Worker's). */
+export function upstreamRequestHeaders(incoming: Headers, identity: ProxyIdentity, forwarded: ForwardedFor): Headers {
+  return listedHeaders(upstreamRequestHeaderList(headerList(incoming), identity, forwarded));
 }

@@ -91,9 +91,45 @@ export function observeChunks(stream: ReadableStream<Uint8Array>, onChunk: () =>
 // Responses up to this size with a Content-Length (and no Content-Encoding to undo) are buffered.
 const SMALL_BODY_BYTES = 64 * 1024;
 
-export function isSmallPlainBody(headers: Headers): boolean {
-  const length = headers.get('content-length');
-  return length !== null && /^\d+$/.test(length) && Number(length) <= SMALL_BODY_BYTES && !headers.has('content-encoding');
+/** Whether a response of this Content-Length and Content-Encoding is read whole rather than streamed. */
+export function isSmallPlainBody(contentLength: string | null | undefined, contentEncoding: string | null | undefined): boolean {
+  return (
+    contentLength != null && /^\d+$/.test(contentLength) && Number(contentLength) <= SMALL_BODY_BYTES && contentEncoding == null
+  );
+}
+
+/**
+ * Header lines as node:http reads and writes them (`rawHeaders`, `writeHead`, `request`): name, value, name,
+ * value… Names in any case, a name possibly on several lines. The header rules work on these lists, so the
+ * Node proxy passes headers through without building web `Headers` (bench/README.md: ~12 µs a call); the
+ * `Headers` forms below are thin wrappers for fetch and the Worker.
+ */
+export type HeaderList = string[];
+
+/** A header's value as `Headers#get` reads it: its lines, trimmed, joined (`; ` for Cookie); `lowerName` in lower case. */
+export function headerListValue(list: readonly string[], lowerName: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
+    const line = list[i + 1]!.trim();
+    value = value === undefined ? line : `${value}${lowerName === 'cookie' ? '; ' : ', '}${line}`;
+  }
+  return value;
+}
+
+/** Web `Headers` as a header list (lower-case names, as they iterate). */
+export function headerList(headers: Headers): HeaderList {
+  const list: HeaderList = [];
+  for (const [name, value] of headers) list.push(name, value);
+  return list;
+}
+
+/** A header list as web `Headers`. */
+export function listedHeaders(list: readonly string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < list.length; i += 2) headers.append(list[i]!, list[i + 1]!);
+  return headers;
 }
 
 // RFC 9110 §7.6.1 plus the de-facto ones; every `Proxy-*` header goes too.
@@ -102,16 +138,16 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transf
 export const HTTP_TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z|~]+$/;
 
 /**
- * A header name as upstreams may read it: case-insensitively (Headers gives it in lower case) and, behind
- * WSGI or CGI (`HTTP_X_KEYMINT_ACCOUNT`), with `_` for `-`. Allocates only for a name holding an underscore.
+ * A lower-case header name as upstreams may read it: behind WSGI or CGI (`HTTP_X_KEYMINT_ACCOUNT`), with `_`
+ * for `-`. Allocates only for a name holding an underscore.
  */
 export function canonicalName(name: string): string {
   return name.includes('_') ? name.replaceAll('_', '-') : name;
 }
 
 /** The header names a `Connection` header lists (RFC 9110 §7.6.1) besides the usual hop-by-hop ones. */
-export function connectionOptions(connection: string | null): string[] | undefined {
-  if (connection === null || HOP_BY_HOP.has(connection.toLowerCase())) return undefined;
+export function connectionOptions(connection: string | null | undefined): string[] | undefined {
+  if (connection == null || HOP_BY_HOP.has(connection.toLowerCase())) return undefined;
   return connection
     .split(',')
     .map((name) => canonicalName(name.trim().toLowerCase()))
@@ -123,21 +159,25 @@ export function isHopByHop(name: string, connectionNamed: readonly string[] | un
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (connectionNamed !== undefined && connectionNamed.includes(name));
 }
 
-function dropHopByHop(headers: Headers): void {
-  const connectionNamed = connectionOptions(headers.get('connection'));
-  for (const name of [...headers.keys()]) {
-    if (isHopByHop(canonicalName(name), connectionNamed)) headers.delete(name);
-  }
-}
-
-/** The upstream's response headers as the caller gets them; `decodedBody` when fetch decoded a body. */
-export function downstreamResponseHeaders(upstream: Headers, decodedBody: boolean): Headers {
-  const headers = new Headers(upstream);
-  dropHopByHop(headers);
-  if (decodedBody && headers.has('content-encoding')) {
-    // fetch hands the body over decoded, so its encoding and encoded length no longer describe it.
-    headers.delete('content-encoding');
-    headers.delete('content-length');
+/**
+ * The upstream's response header lines as the caller gets them: hop-by-hop ones dropped; `decodedBody` when
+ * the forwarder decoded the body, whose encoding and encoded length then no longer describe it.
+ */
+export function downstreamResponseHeaderList(upstream: readonly string[], decodedBody: boolean): HeaderList {
+  const connectionNamed = connectionOptions(headerListValue(upstream, 'connection'));
+  const decoded = decodedBody && headerListValue(upstream, 'content-encoding') !== undefined;
+  const headers: HeaderList = [];
+  for (let i = 0; i < upstream.length; i += 2) {
+    const raw = upstream[i]!;
+    const name = raw.toLowerCase();
+    if (isHopByHop(canonicalName(name), connectionNamed)) continue;
+    if (decoded && (name === 'content-encoding' || name === 'content-length')) continue;
+    headers.push(raw, upstream[i + 1]!);
   }
   return headers;
+}
+
+/** `downstreamResponseHeaderList` over web `Headers`. */
+export function downstreamResponseHeaders(upstream: Headers, decodedBody: boolean): Headers {
+  return listedHeaders(downstreamResponseHeaderList(headerList(upstream), decodedBody));
 }

@@ -2,7 +2,7 @@
 // and http/proxy calls as http/proxy/reverse-proxy.ts, without web Request, Response or AbortSignal objects;
 // every other request (and every odd spelling of a proxy path) goes to the hono app. bench/README.md has
 // what this saves; test/proxy*.test.ts run against both paths.
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
@@ -10,10 +10,19 @@ import type { Context, ErrorHandler } from 'hono';
 import { getPath } from 'hono/utils/url';
 import type { KeymintApp } from '../app.js';
 import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
-import { upstreamRequestHeaders } from '../core/proxy-headers.js';
-import { downstreamResponseHeaders } from '../ports/upstream-forwarder.js';
+import { upstreamRequestHeaderList } from '../core/proxy-headers.js';
+import { downstreamResponseHeaderList, headerList, headerListValue, isSmallPlainBody, type HeaderList } from '../ports/upstream-forwarder.js';
 import { findRouteRule, isAmbiguousPath, missingScopes } from '../core/proxy-routes.js';
-import { createUpstreamAgents, decoderFor, errorCode, NO_BODY_STATUS, STALE_CONNECTION } from '../adapters/node/http-forwarder.js';
+import {
+  createUpstreamAgents,
+  decoderFor,
+  errorCode,
+  NO_BODY_STATUS,
+  nodeRequestHeaders,
+  STALE_CONNECTION,
+  upstreamTarget,
+  type UpstreamTarget,
+} from '../adapters/node/http-forwarder.js';
 import { ApiProblem } from '../http/errors/api-problem.js';
 import { ClientClosedRequest } from '../http/errors/client-closed.js';
 import { REQUEST_ID, routeLabel } from '../http/observability.js';
@@ -41,18 +50,6 @@ function proxyEnvironment(path: string): Environment | undefined {
   return undefined;
 }
 
-/** A request header as fetch's Headers#get reads it: every occurrence, trimmed, joined. */
-function headerValue(raw: string[], lowerName: string): string | undefined {
-  let value: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
-    const item = raw[i + 1]!.trim();
-    value = value === undefined ? item : `${value}${lowerName === 'cookie' ? '; ' : ', '}${item}`;
-  }
-  return value;
-}
-
 /**
  * What the proxy's http/ helpers read of a hono Context — `c.req.header()`, the URL (a DPoP proof's `htu`), the
  * connection for the client's address (`getConnInfo`), the path, method and request id for the app's error handler, and whether the
@@ -61,7 +58,7 @@ function headerValue(raw: string[], lowerName: string): string | undefined {
 function proxyContext(incoming: IncomingMessage, outgoing: ServerResponse, url: URL, path: string, requestId: string): Context<AppEnv> {
   const context = {
     req: {
-      header: (name: string) => headerValue(incoming.rawHeaders, name.toLowerCase()),
+      header: (name: string) => headerListValue(incoming.rawHeaders, name.toLowerCase()),
       url: url.href,
       path,
       method: incoming.method,
@@ -84,15 +81,6 @@ class UpstreamFailure extends Error {
   }
 }
 
-// Responses up to this size with a Content-Length (and no Content-Encoding to undo) are read whole and
-// answered in one write, and a body that breaks off is a 502, as core/proxy-forward.ts's isSmallPlainBody.
-const SMALL_BODY_BYTES = 64 * 1024;
-
-function isSmallPlainBody(headers: Headers): boolean {
-  const length = headers.get('content-length');
-  return length !== null && /^\d+$/.test(length) && Number(length) <= SMALL_BODY_BYTES && !headers.has('content-encoding');
-}
-
 /** The whole body of a small upstream answer; rejects when it breaks off. */
 function readWhole(response: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -106,13 +94,15 @@ function readWhole(response: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** `headers` as the flat name/value list node:http writes, with the request id (and a fresh DPoP nonce) set. */
-function flatHeaders(headers: Headers, requestId: string, dpopNonce?: string): string[] {
-  headers.set('X-Request-Id', requestId);
-  if (dpopNonce !== undefined) headers.set('DPoP-Nonce', dpopNonce);
-  const flat: string[] = [];
-  for (const [name, value] of headers) flat.push(name, value);
-  return flat;
+/** Header lines with the request id set (in place of any the upstream sent), and a fresh DPoP nonce when there is one. */
+function withRequestId(lines: HeaderList, requestId: string, dpopNonce?: string): HeaderList {
+  for (let i = lines.length - 2; i >= 0; i -= 2) {
+    const name = lines[i]!;
+    if (name.length === 12 && name.toLowerCase() === 'x-request-id') lines.splice(i, 2);
+  }
+  lines.push('X-Request-Id', requestId);
+  if (dpopNonce !== undefined) lines.push('DPoP-Nonce', dpopNonce);
+  return lines;
 }
 
 export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListener): NodeProxyFastPath {
@@ -121,6 +111,13 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
   // The app's own onError: one place decides how a fault is answered, logged and counted, on both paths.
   const answerError = (app as unknown as { errorHandler: ErrorHandler<AppEnv> }).errorHandler;
   const agents = createUpstreamAgents();
+  // Each configured upstream's URL, parsed once.
+  const targets = new Map<string, UpstreamTarget>();
+  const targetOf = (upstream: string) => {
+    let target = targets.get(upstream);
+    if (!target) targets.set(upstream, (target = upstreamTarget(new URL(upstream))));
+    return target;
+  };
 
   /** Forwards one authorized call and writes the answer; throws OAuthError/ApiProblem before writing anything. */
   async function forward(incoming: IncomingMessage, outgoing: ServerResponse, environment: Environment, url: URL, c: Context<AppEnv>, requestId: string): Promise<number> {
@@ -142,25 +139,18 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     if (rule && missingScopes(rule, caller.scopes).length > 0) throw insufficientScope(environment, rule.scopes);
     if (caller.keyId) services.usage.recordUse(caller.keyId);
 
-    const received = new Headers();
-    const raw = incoming.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) received.append(raw[i]!, raw[i + 1]!);
-    const sent = upstreamRequestHeaders(received, caller, {
+    const sent = upstreamRequestHeaderList(incoming.rawHeaders, caller, {
       clientIp: services.clientIp(c),
       host: c.req.header('host'),
       proto: url.protocol.replace(/:$/, ''),
       trustedProxies: config.trustedProxies,
     });
-    // GET and HEAD carry no body (as on the hono path). A body of unknown length goes chunked, whatever the
-    // method: Node frames DELETE or OPTIONS bodies only when told to (see adapters/node/http-forwarder.ts).
+    // GET and HEAD carry no body (as on the hono path).
     const bodyless = method === 'GET' || method === 'HEAD';
-    if (bodyless) sent.delete('content-length');
-    else if (!sent.has('content-length')) sent.set('transfer-encoding', 'chunked');
-    const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of sent) headers[name] = value;
+    const { secure, connection, host, path: prefix } = targetOf(upstream);
+    const headers = nodeRequestHeaders(sent, host, !bodyless);
+    const options = { ...connection, path: `${prefix === '/' ? '' : prefix}${path}${url.search}`, method, headers, agent: secure ? agents.https : agents.http };
 
-    const target = new URL(`${upstream}${path}${url.search}`);
-    const secure = target.protocol === 'https:';
     let timedOut = false;
     let clientGone = false;
     let current: ReturnType<typeof httpRequest> | undefined;
@@ -177,7 +167,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     // more on a new one. The idle timeout is the socket's: no byte either way for timeoutMs ends the call.
     const exchange = (mayRetry: boolean): Promise<IncomingMessage> =>
       new Promise((resolve, reject) => {
-        const request = (secure ? httpsRequest : httpRequest)(target, { method, headers, agent: secure ? agents.https : agents.http }, resolve);
+        const request = (secure ? httpsRequest : httpRequest)(options, resolve);
         current = request;
         request.setTimeout(config.upstreamTimeoutMs, () => {
           timedOut = true;
@@ -194,30 +184,37 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
       });
 
     let response: IncomingMessage;
-    let upstreamHeaders: Headers;
     try {
       response = await exchange(bodyless);
-      // A status a web Response cannot carry, or a header value fetch would refuse: a broken upstream.
+      // A status a web Response cannot carry: a broken upstream, as with fetch.
       if (response.statusCode === undefined || response.statusCode < 200 || response.statusCode > 599) {
         throw new Error(`status ${response.statusCode}`);
       }
-      upstreamHeaders = new Headers();
-      const answer = response.rawHeaders;
-      for (let i = 0; i < answer.length; i += 2) upstreamHeaders.append(answer[i]!, answer[i + 1]!);
     } catch (error) {
       current?.destroy();
       throw failure(error);
     }
     const status = response.statusCode;
+    const upstreamHeaders = response.rawHeaders;
+    /** Writes the answer's head; a header value node:http refuses to send (as fetch would) is a broken upstream. */
+    const writeHead = (decoded: boolean) => {
+      try {
+        outgoing.writeHead(status, withRequestId(downstreamResponseHeaderList(upstreamHeaders, decoded), requestId, caller.dpopNonce));
+      } catch (error) {
+        current?.destroy();
+        throw failure(error);
+      }
+    };
 
     if (method === 'HEAD' || NO_BODY_STATUS.has(status)) {
+      writeHead(false);
       response.resume();
-      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId, caller.dpopNonce));
       outgoing.end();
       return status;
     }
-    const decoder = decoderFor(upstreamHeaders.get('content-encoding'));
-    if (!decoder && isSmallPlainBody(upstreamHeaders)) {
+    const encoding = headerListValue(upstreamHeaders, 'content-encoding');
+    const decoder = decoderFor(encoding);
+    if (!decoder && isSmallPlainBody(headerListValue(upstreamHeaders, 'content-length'), encoding)) {
       let body: Buffer;
       try {
         body = await readWhole(response);
@@ -225,11 +222,11 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
         current?.destroy();
         throw failure(error);
       }
-      outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, false), requestId, caller.dpopNonce));
+      writeHead(false);
       outgoing.end(body);
       return status;
     }
-    outgoing.writeHead(status, flatHeaders(downstreamResponseHeaders(upstreamHeaders, decoder !== undefined), requestId, caller.dpopNonce));
+    writeHead(decoder !== undefined);
     // Streamed both ways with back-pressure; an upstream that breaks off (or goes idle) cuts the client's
     // connection, the one way left to say the body is incomplete.
     const done = (error: NodeJS.ErrnoException | null) => {
@@ -243,18 +240,18 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
   /** A web Response (an error answer) written to `outgoing`. */
   async function writeAnswer(outgoing: ServerResponse, answer: Response, requestId: string): Promise<number> {
     const body = Buffer.from(await answer.arrayBuffer());
-    const headers = new Headers(answer.headers);
-    if (!headers.has('content-length')) headers.set('content-length', String(body.length));
+    const headers = headerList(answer.headers);
+    if (!answer.headers.has('content-length')) headers.push('content-length', String(body.length));
     if (outgoing.headersSent || outgoing.destroyed) return answer.status;
-    outgoing.writeHead(answer.status, flatHeaders(headers, requestId));
+    outgoing.writeHead(answer.status, withRequestId(headers, requestId));
     outgoing.end(body);
     return answer.status;
   }
 
   async function serveProxy(incoming: IncomingMessage, outgoing: ServerResponse, environment: Environment, url: URL) {
     const started = performance.now();
-    const presented = incoming.headers['x-request-id'];
-    const requestId = typeof presented === 'string' && REQUEST_ID.test(presented) ? presented : crypto.randomUUID();
+    const presented = headerListValue(incoming.rawHeaders, 'x-request-id');
+    const requestId = presented !== undefined && REQUEST_ID.test(presented) ? presented : crypto.randomUUID();
     // The path as hono's router and access log read it (decoded), and the route it matches.
     const path = getPath({ url: url.href } as Request);
     const route = path === `/${environment}/api` ? path : `/${environment}/api/*`;
@@ -297,7 +294,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
   return {
     listener(incoming, outgoing) {
       const environment = proxyEnvironment(incoming.url ?? '');
-      const host = incoming.headers.host;
+      const host = headerListValue(incoming.rawHeaders, 'host');
       if (environment === undefined || host === undefined) return fallback(incoming, outgoing);
       const scheme = (incoming.socket as Socket & { encrypted?: boolean }).encrypted ? 'https' : 'http';
       let url: URL;

@@ -1,4 +1,4 @@
-// The SQLite stores (better-sqlite3, real files) against the KeyStore and SigningKeyStore contracts, and the
+// The SQLite stores (better-sqlite3, real files) against the KeyStore, SigningKeyStore and WebhookStore contracts, and the
 // faults only SQLite has: another process holding the write lock past the busy timeout.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteDatabase, type SqliteHandle } from '../../src/adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../../src/adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore, type SqlExecutor } from '../../src/adapters/sql/sql-store.js';
+import { SqlWebhookStore } from '../../src/adapters/sql/sql-webhook-store.js';
 import { controlledClock, expectUnavailable, nextId } from '../../src/ports/testing/fixtures.js';
 import { describeKeyStoreContract } from '../../src/ports/testing/key-store.suite.js';
 import { describeSigningKeyStoreContract } from '../../src/ports/testing/signing-key-store.suite.js';
+import { describeWebhookStoreContract } from '../../src/ports/testing/webhook-store.suite.js';
 
 /**
  * A fresh database file; `build` makes the store over a handle. Siblings open the same file through
@@ -38,6 +40,9 @@ function sqliteFixture<Store>(build: (handle: SqlExecutor) => Store) {
 
 describeKeyStoreContract('SqlKeyStore on SQLite', () => sqliteFixture((handle) => new SqlKeyStore(handle)));
 describeSigningKeyStoreContract('SqlSigningKeyStore on SQLite', () => sqliteFixture((handle) => new SqlSigningKeyStore(handle)));
+describeWebhookStoreContract('SqlWebhookStore on SQLite', () =>
+  sqliteFixture((handle) => ({ webhooks: new SqlWebhookStore(handle), keys: new SqlKeyStore(handle) })),
+);
 
 describe('SQLite faults', () => {
   let directory: string;

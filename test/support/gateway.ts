@@ -16,6 +16,9 @@ import { createNodeRequestListener } from '../../src/runtime/node-server.js';
 import type { Clock } from '../../src/ports/runtime.js';
 import type { ApiKeyWithSecret } from './api-key.js';
 
+// Key names are unique per account and environment (SPEC §9): helpers number the default one.
+let keyNames = 0;
+
 export interface GatewayOptions {
   /** Extra KEYMINT_* variables. */
   env?: Record<string, string>;
@@ -136,7 +139,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       return (await response.json()) as { id: string; name: string };
     },
     async createKey(accountId, input, token) {
-      const response = await gateway.admin('POST', `/accounts/${accountId}/keys`, { name: 'test key', ...input }, token);
+      const response = await gateway.admin('POST', `/accounts/${accountId}/keys`, { name: `test key ${++keyNames}`, ...input }, token);
       if (response.status !== 201) throw new Error(`createKey: ${response.status} ${await response.text()}`);
       return (await response.json()) as ApiKeyWithSecret;
     },

@@ -20,6 +20,33 @@ export function nginxAvailable(): boolean {
   return false;
 }
 
+/**
+ * An nginx configuration that keeps everything it writes (pid, error log, temp files) in `directory`: the
+ * foreground master, one worker, no access log, and `http` (blocks beside the server, e.g. an `upstream`) and
+ * `server` (the body of the one `server {}`, whose `listen` is added).
+ */
+export function nginxConfig(options: { directory: string; port: number; server: string; http?: string; workerConnections: number }): string {
+  const { directory, port } = options;
+  const temp = (name: string) => `${name}_temp_path ${join(directory, name)};`;
+  return `
+daemon off;
+master_process on;
+worker_processes 1;
+pid ${join(directory, 'nginx.pid')};
+error_log ${join(directory, 'error.log')} warn;
+events { worker_connections ${options.workerConnections}; }
+http {
+  access_log off;
+  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
+  ${options.http ?? ''}
+  server {
+    listen 127.0.0.1:${port};
+    ${options.server}
+  }
+}
+`;
+}
+
 export interface Nginx {
   url: string;
   close(): Promise<void>;
@@ -32,23 +59,7 @@ export interface Nginx {
 export async function startNginx(server: string): Promise<Nginx> {
   const directory = mkdtempSync(join(tmpdir(), 'keymint-nginx-'));
   const port = await freePort();
-  const temp = (name: string) => `${name}_temp_path ${join(directory, name)};`;
-  const config = `
-daemon off;
-master_process on;
-worker_processes 1;
-pid ${join(directory, 'nginx.pid')};
-error_log ${join(directory, 'error.log')} warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
-  server {
-    listen 127.0.0.1:${port};
-    ${server}
-  }
-}
-`;
+  const config = nginxConfig({ directory, port, server, workerConnections: 64 });
   const configFile = join(directory, 'nginx.conf');
   writeFileSync(configFile, config);
   // -e: the error log before the config is read (the default one, under /var/log, may not be writable).

@@ -1,12 +1,14 @@
-// The SQL stores on D1, inside workerd, against the KeyStore and SigningKeyStore contracts.
+// The SQL stores on D1, inside workerd, against the KeyStore, SigningKeyStore and WebhookStore contracts.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { SqlSigningKeyStore } from '../../src/adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore, type SqlExecutor } from '../../src/adapters/sql/sql-store.js';
+import { SqlWebhookStore } from '../../src/adapters/sql/sql-webhook-store.js';
 import { isD1Outage, openD1Database } from '../../src/adapters/workers/d1-database.js';
 import { controlledClock } from '../../src/ports/testing/fixtures.js';
 import { describeKeyStoreContract } from '../../src/ports/testing/key-store.suite.js';
 import { describeSigningKeyStoreContract } from '../../src/ports/testing/signing-key-store.suite.js';
+import { describeWebhookStoreContract } from '../../src/ports/testing/webhook-store.suite.js';
 
 // Named through the binding: the root typecheck sees this file without the Worker types.
 type D1Database = typeof env.DB;
@@ -83,6 +85,9 @@ function d1Fixture<Store>(build: (executor: SqlExecutor) => Store) {
 
 describeKeyStoreContract('SqlKeyStore on D1', () => d1Fixture((executor) => new SqlKeyStore(executor)));
 describeSigningKeyStoreContract('SqlSigningKeyStore on D1', () => d1Fixture((executor) => new SqlSigningKeyStore(executor)));
+describeWebhookStoreContract('SqlWebhookStore on D1', () =>
+  d1Fixture((executor) => ({ webhooks: new SqlWebhookStore(executor), keys: new SqlKeyStore(executor) })),
+);
 
 describe('D1 errors', () => {
   it("tells a statement's own faults from D1 being unavailable, as D1 words them", async () => {

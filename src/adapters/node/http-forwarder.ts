@@ -4,14 +4,19 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline, Readable } from 'node:stream';
+import { urlToHttpOptions } from 'node:url';
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import {
   createWatchdog,
-  downstreamResponseHeaders,
+  downstreamResponseHeaderList,
   forwardFailure,
+  headerList,
+  headerListValue,
   isSmallPlainBody,
+  listedHeaders,
   observeChunks,
   type ForwardFailure,
+  type HeaderList,
   type UpstreamForwarder,
 } from '../../ports/upstream-forwarder.js';
 import { ok, type Result } from '../../shared/result.js';
@@ -53,6 +58,43 @@ export const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
 // Statuses whose answer has no body (RFC 9110 §15.3.5, §15.3.6, §15.4.5).
 export const NO_BODY_STATUS = new Set([204, 205, 304]);
 
+/** Where a call to an upstream URL goes: node:http's connection options, its Host, and the request target. */
+export interface UpstreamTarget {
+  secure: boolean;
+  connection: { protocol: string; hostname: string; port: number | undefined };
+  /** The Host header: the host, and the port unless it is the scheme's default. */
+  host: string;
+  /** The request target: path and query. */
+  path: string;
+}
+
+/** `url` as node:http reads it (`urlToHttpOptions`, as http.request does with a URL). */
+export function upstreamTarget(url: URL): UpstreamTarget {
+  const { protocol, hostname, port, path } = urlToHttpOptions(url);
+  return { secure: protocol === 'https:', connection: { protocol: protocol!, hostname: hostname!, port: port == null ? undefined : Number(port) }, host: url.host, path: path! };
+}
+
+/**
+ * The header lines node:http sends upstream: the upstream's own Host, `headers`, and the body framed. Without a
+ * body, no Content-Length; with one of unknown length, chunked, whatever the method. Node frames GET, HEAD,
+ * DELETE, OPTIONS and CONNECT bodies only when told to: sent raw, the body's bytes would read as a second
+ * request on the kept-alive connection, with headers of the caller's choosing.
+ */
+export function nodeRequestHeaders(headers: readonly string[], host: string, hasBody: boolean): HeaderList {
+  const lines: HeaderList = ['Host', host];
+  let framed = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (!hasBody) continue;
+      framed = true;
+    }
+    lines.push(name, headers[i + 1]!);
+  }
+  if (hasBody && !framed) lines.push('Transfer-Encoding', 'chunked');
+  return lines;
+}
+
 /** The keep-alive agents upstream calls go through (also the Node proxy fast path's). */
 export function createUpstreamAgents() {
   return {
@@ -73,23 +115,16 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
     async forward(call): Promise<Result<Response, ForwardFailure>> {
       const watchdog = createWatchdog(deps.timeoutMs, call.signal);
       const failure = (error: unknown) => forwardFailure(watchdog, call.signal, errorCode(error));
-      const url = new URL(call.url);
-      const secure = url.protocol === 'https:';
-      // Headers iterates lower-case names, each once (repeated request headers joined, as fetch sends them).
-      const headers: Record<string, string> = {};
-      for (const [name, value] of call.headers) headers[name] = value;
-      if (call.body === null) delete headers['content-length'];
-      // A body of unknown length goes chunked, whatever the method. Node frames GET, HEAD, DELETE, OPTIONS
-      // and CONNECT bodies only when told to: sent raw, the body's bytes would read as a second request on
-      // the kept-alive connection, with headers of the caller's choosing.
-      else if (headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
+      const target = upstreamTarget(new URL(call.url));
+      const headers = nodeRequestHeaders(headerList(call.headers), target.host, call.body !== null);
 
       // One request; a GET or HEAD that meets a keep-alive connection the upstream has just closed is sent
       // once more on a new one (Node's advice for `reusedSocket`): nothing of it can have been processed.
       const exchange = (mayRetry: boolean): Promise<IncomingMessage> =>
         new Promise((resolve, reject) => {
-          const options = { method: call.method, headers, signal: watchdog.signal, agent: secure ? agents.https : agents.http };
-          const request = (secure ? httpsRequest : httpRequest)(url, options, resolve);
+          const agent = target.secure ? agents.https : agents.http;
+          const options = { ...target.connection, path: target.path, method: call.method, headers, signal: watchdog.signal, agent };
+          const request = (target.secure ? httpsRequest : httpRequest)(options, resolve);
           request.once('error', (error) => {
             if (mayRetry && request.reusedSocket && STALE_CONNECTION.has(errorCode(error))) resolve(exchange(false));
             else reject(error);
@@ -112,22 +147,14 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
         return failure(error);
       }
 
-      let upstreamHeaders: Headers;
-      try {
-        upstreamHeaders = new Headers();
-        const raw = response.rawHeaders;
-        for (let i = 0; i < raw.length; i += 2) upstreamHeaders.append(raw[i]!, raw[i + 1]!);
-      } catch (error) {
-        // A header value fetch would refuse too.
-        response.destroy();
-        return failure(error);
-      }
+      const upstreamHeaders = response.rawHeaders;
       const status = response.statusCode ?? 502;
       const init = { status, statusText: response.statusMessage ?? '' };
-      // A status a Response cannot carry (a 1xx, or one outside 200–599) is a broken upstream, as with fetch.
+      // A status a Response cannot carry (a 1xx, or one outside 200–599), or a header value it refuses, is a
+      // broken upstream, as with fetch.
       const answer = (body: BodyInit | null, decoded: boolean) => {
         try {
-          return ok(new Response(body, { ...init, headers: downstreamResponseHeaders(upstreamHeaders, decoded) }));
+          return ok(new Response(body, { ...init, headers: listedHeaders(downstreamResponseHeaderList(upstreamHeaders, decoded)) }));
         } catch (error) {
           response.destroy();
           return failure(error);
@@ -139,8 +166,9 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
         return answer(null, false);
       }
 
-      const decoder = decoderFor(upstreamHeaders.get('content-encoding'));
-      if (!decoder && isSmallPlainBody(upstreamHeaders)) {
+      const encoding = headerListValue(upstreamHeaders, 'content-encoding');
+      const decoder = decoderFor(encoding);
+      if (!decoder && isSmallPlainBody(headerListValue(upstreamHeaders, 'content-length'), encoding)) {
         // A small body of declared length is read whole (still under the watchdog) and answered in one
         // write with its headers. A body that breaks off is a failed request: it could not be delivered whole.
         const chunks: Buffer[] = [];

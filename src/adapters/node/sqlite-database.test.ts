@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyRecord } from '../../ports/key-store.js';
+import { SECRET_KEY_DEFAULTS } from '../../ports/testing/fixtures.js';
+import { ok } from '../../shared/result.js';
 import { SqlKeyStore } from '../sql/sql-store.js';
 import { openSqliteDatabase, type SqliteHandle } from './sqlite-database.js';
 
@@ -27,6 +29,7 @@ const key: KeyRecord = {
   createdAt: 1_700_000_000_000,
   updatedAt: 1_700_000_000_001,
   lastUsedAt: null,
+  ...SECRET_KEY_DEFAULTS,
 };
 
 describe('the better-sqlite3 fast path for key look-ups', () => {
@@ -39,13 +42,13 @@ describe('the better-sqlite3 fast path for key look-ups', () => {
     // The same database without the fast path: SqlKeyStore falls back to drizzle (as on D1).
     const portable = new SqlKeyStore({ db: handle.db, store: handle.store, isOutage: handle.isOutage, atomic: handle.atomic });
     await fast.createAccount({ id: 'acct_1', name: 'Acme', createdAt: 1 }, operation('op_1', 'account.created'));
-    expect(await fast.insertKey(key, 3, operation('op_2', 'key.created', key.id))).toBe(true);
+    expect(await fast.insertKey(key, { perEnvironment: 3 }, operation('op_2', 'key.created', key.id))).toEqual(ok(undefined));
     await fast.touchKey(key.id, 1_700_000_000_500);
 
     const expected = { ...key, lastUsedAt: 1_700_000_000_500 };
-    expect(await portable.findKeyByApplicationId(key.applicationId)).toEqual(expected);
-    expect(await fast.findKeyByApplicationId(key.applicationId)).toEqual(expected);
-    expect(await fast.findKeyBySecretHash(key.secretHash)).toEqual(expected);
+    expect(await portable.findKeyByApplicationId(key.applicationId)).toEqual({ key: expected, pair: 'current' });
+    expect(await fast.findKeyByApplicationId(key.applicationId)).toEqual({ key: expected, pair: 'current' });
+    expect(await fast.findKeyBySecretHash(key.secretHash!)).toEqual({ key: expected, pair: 'current' });
     expect(await fast.findKeyByApplicationId('app_sbx_000000000000000000000002')).toBeNull();
     expect(await fast.findKeyBySecretHash('x'.repeat(43))).toBeNull();
   });

@@ -39,7 +39,7 @@ describe('a SQLite file as the CLI sees it', () => {
     const at = { accountId: 'acct_1', environment: null, keyId: null, actor: 'root', at: 1 };
     await store.createAccount({ id: 'acct_1', name: 'Acme', createdAt: 1 }, { ...at, id: 'op_1', action: 'account.created' });
     await store.createAdminToken(
-      { id: 'adm_1', accountId: 'acct_1', name: 'ops', role: 'viewer', tokenHash: 'h'.repeat(43), createdAt: 1 },
+      { id: 'adm_1', accountId: 'acct_1', name: 'ops', role: 'viewer', tokenHash: 'h'.repeat(43), createdAt: 1, lastUsedAt: null },
       { ...at, id: 'op_2', action: 'admin_token.created' },
     );
     handle.close();

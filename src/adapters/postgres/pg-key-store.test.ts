@@ -8,6 +8,7 @@ import type { Environment } from '../../shared/domain.js';
 import { createSigningKeyring } from '../../core/keyring.js';
 import { createSealer } from '../../core/sealing.js';
 import type { KeyRecord } from '../../ports/key-store.js';
+import { SECRET_KEY_DEFAULTS } from '../../ports/testing/fixtures.js';
 import type { SigningKeyRecord } from '../../ports/signing-key-store.js';
 import { systemClock } from '../../ports/runtime.js';
 import { PgKeyStore } from './pg-key-store.js';
@@ -45,6 +46,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL stores shared by several nodes', () 
       createdAt: 1,
       updatedAt: 1,
       lastUsedAt: null,
+      ...SECRET_KEY_DEFAULTS,
     });
     // Four accounts at once, 20 creates each spread over the five nodes: a race has many chances to show.
     const accounts = Array.from({ length: 4 }, () => `acct_${randomUUID()}`);
@@ -54,7 +56,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL stores shared by several nodes', () 
     const attempts = accounts.flatMap((accountId) => Array.from({ length: 20 }, (_, i) => key(accountId, i)));
     const results = await Promise.all(
       attempts.map((attempt, i) =>
-        stores[i % stores.length]!.insertKey(attempt, 3, {
+        stores[i % stores.length]!.insertKey(attempt, { perEnvironment: 3 }, {
           id: `op_${randomUUID()}`,
           accountId: attempt.accountId,
           environment: 'sandbox',
@@ -67,7 +69,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL stores shared by several nodes', () 
     );
 
     for (const accountId of accounts) {
-      const accepted = attempts.filter((attempt, i) => results[i] && attempt.accountId === accountId).map((attempt) => attempt.id).sort();
+      const accepted = attempts.filter((attempt, i) => results[i]!.ok && attempt.accountId === accountId).map((attempt) => attempt.id).sort();
       expect(accepted, accountId).toHaveLength(3);
       const rows = await sql<{ id: string }[]>`select id from api_keys where account_id = ${accountId} order by id`;
       const audited = await sql<{ key_id: string }[]>`

@@ -1,34 +1,50 @@
-// KeyStore on PostgreSQL through drizzle: each change and its audit entry in one transaction.
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+// KeyStore on PostgreSQL through drizzle: each change, its audit entry and its webhook deliveries in one transaction.
+import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import * as schema from '../../../db/pg/schema.js';
 import type { Environment } from '../../shared/domain.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 import type {
   AccountRecord,
   AdminTokenRecord,
   KeyChanges,
+  KeyInsertRefusal,
+  KeyLimits,
+  KeyMatch,
+  KeyPair,
   KeyRecord,
   KeyStore,
   OperationRecord,
   Page,
 } from '../../ports/key-store.js';
+import { toKeyColumnChanges, toKeyRecord, toKeyRow, type KeyRow } from '../key-rows.js';
+import { writeAudit } from './pg-audit.js';
 import type { PgDatabase } from './postgres-database.js';
 import { reachPostgres } from './postgres-unavailable.js';
 
 const { accounts, adminTokens, apiKeys, operations } = schema;
 
-type KeyRow = typeof apiKeys.$inferSelect;
-
-function toKeyRecord(row: KeyRow): KeyRecord {
-  return { ...row, scopes: JSON.parse(row.scopes) as string[] };
-}
-
-function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+/** A page of `limit` from `limit + 1` rows read: the extra row says there is more. */
+export function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
   const items = rows.slice(0, limit);
   return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
 }
 
-// The first key of pg_advisory_xact_lock(int, int) for "an account's keys in one environment"; the second
-// is a hash of the pair. (Two-key advisory locks never collide with the one-bigint migration lock.)
+function matchOf(row: KeyRow | undefined, value: string, current: 'applicationId' | 'secretHash'): KeyMatch | null {
+  if (!row) return null;
+  return { key: toKeyRecord(row), pair: row[current] === value ? 'current' : 'previous' };
+}
+
+/** Whether `error` is PostgreSQL's unique violation of the index `index`. */
+function violates(error: unknown, index: string): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const { code, constraint_name } = current as { code?: unknown; constraint_name?: unknown };
+    if (code === '23505' && constraint_name === index) return true;
+  }
+  return false;
+}
+
+// The first key of pg_advisory_xact_lock(int, int) for "an account's keys"; the second is a hash of the account.
+// (Two-key advisory locks never collide with the one-bigint migration lock.)
 const KEY_LIMIT_LOCK = 0x6b6d0001;
 
 export class PgKeyStore implements KeyStore {
@@ -41,17 +57,22 @@ export class PgKeyStore implements KeyStore {
     this.keyByApplicationId = db
       .select()
       .from(apiKeys)
-      .where(eq(apiKeys.applicationId, value))
+      .where(or(eq(apiKeys.applicationId, value), eq(apiKeys.previousApplicationId, value)))
       .limit(1)
       .prepare('keymint_key_by_application_id');
-    this.keyBySecretHash = db.select().from(apiKeys).where(eq(apiKeys.secretHash, value)).limit(1).prepare('keymint_key_by_secret_hash');
+    this.keyBySecretHash = db
+      .select()
+      .from(apiKeys)
+      .where(or(eq(apiKeys.secretHash, value), eq(apiKeys.previousSecretHash, value)))
+      .limit(1)
+      .prepare('keymint_key_by_secret_hash');
   }
 
   createAccount(account: AccountRecord, operation: OperationRecord): Promise<void> {
     return reachPostgres(() =>
       this.db.transaction(async (tx) => {
         await tx.insert(accounts).values(account);
-        await tx.insert(operations).values(operation);
+        await writeAudit(tx, operation);
       }),
     );
   }
@@ -63,11 +84,23 @@ export class PgKeyStore implements KeyStore {
     });
   }
 
+  listAccounts(query: { after?: string; limit: number }): Promise<Page<AccountRecord>> {
+    return reachPostgres(async () => {
+      const rows = await this.db
+        .select()
+        .from(accounts)
+        .where(query.after ? gt(accounts.id, query.after) : undefined)
+        .orderBy(asc(accounts.id))
+        .limit(query.limit + 1);
+      return page(rows, query.limit);
+    });
+  }
+
   createAdminToken(token: AdminTokenRecord, operation: OperationRecord): Promise<void> {
     return reachPostgres(() =>
       this.db.transaction(async (tx) => {
         await tx.insert(adminTokens).values(token);
-        await tx.insert(operations).values(operation);
+        await writeAudit(tx, operation);
       }),
     );
   }
@@ -79,28 +112,59 @@ export class PgKeyStore implements KeyStore {
     });
   }
 
-  insertKey(key: KeyRecord, limit: number, operation: OperationRecord): Promise<boolean> {
+  listAdminTokens(accountId: string): Promise<AdminTokenRecord[]> {
+    return reachPostgres(() =>
+      this.db.select().from(adminTokens).where(eq(adminTokens.accountId, accountId)).orderBy(asc(adminTokens.id)),
+    );
+  }
+
+  deleteAdminToken(accountId: string, tokenId: string, operation: OperationRecord): Promise<boolean> {
     return reachPostgres(() =>
       this.db.transaction(async (tx) => {
-        // Under READ COMMITTED two concurrent conditional INSERTs could both count below the limit. The
-        // advisory lock on (account, environment) makes creates for the same pair take turns until commit;
-        // the INSERT's snapshot is taken after the lock is granted, so it counts every key committed before.
-        await tx.execute(
-          sql`select pg_advisory_xact_lock(${KEY_LIMIT_LOCK}, hashtext(${key.accountId} || '/' || ${key.environment}))`,
-        );
-        // (Parameters in a SELECT list would be typed text without the casts.)
-        const inserted = await tx.execute(sql`insert into ${apiKeys}
-          (id, account_id, environment, name, application_id, secret_hash, secret_hint, scopes, status, expires_at, created_at, updated_at, last_used_at)
-          select ${key.id}, ${key.accountId}, ${key.environment}, ${key.name}, ${key.applicationId}, ${key.secretHash},
-            ${key.secretHint}, ${JSON.stringify(key.scopes)}, ${key.status},
-            ${key.expiresAt}::bigint, ${key.createdAt}::bigint, ${key.updatedAt}::bigint, null
-          where (select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId} and ${apiKeys.environment} = ${key.environment}) < ${limit}
-          returning id`);
-        if (inserted.length === 0) return false;
-        await tx.insert(operations).values(operation);
+        const deleted = await tx
+          .delete(adminTokens)
+          .where(and(eq(adminTokens.id, tokenId), eq(adminTokens.accountId, accountId)))
+          .returning({ id: adminTokens.id });
+        if (deleted.length === 0) return false;
+        await writeAudit(tx, operation);
         return true;
       }),
     );
+  }
+
+  touchAdminToken(tokenId: string, lastUsedAt: number): Promise<void> {
+    return reachPostgres(async () => void (await this.db.update(adminTokens).set({ lastUsedAt }).where(eq(adminTokens.id, tokenId))));
+  }
+
+  async insertKey(key: KeyRecord, limits: KeyLimits, operation: OperationRecord): Promise<Result<void, KeyInsertRefusal>> {
+    try {
+      return await reachPostgres(() =>
+        this.db.transaction(async (tx) => {
+          // Under READ COMMITTED two concurrent creates could both count below a limit. The advisory lock on the
+          // account makes its creates take turns until commit (both environments: the account cap spans them);
+          // each statement's snapshot is taken after the lock is granted, so it counts every key committed before.
+          await tx.execute(sql`select pg_advisory_xact_lock(${KEY_LIMIT_LOCK}, hashtext(${key.accountId}))`);
+          const [counts] = await tx
+            .select({
+              inEnvironment: sql<number>`count(*) filter (where ${apiKeys.environment} = ${key.environment})`.mapWith(Number),
+              inAccount: sql<number>`count(*)`.mapWith(Number),
+              named: sql<number>`count(*) filter (where ${apiKeys.environment} = ${key.environment} and ${apiKeys.name} = ${key.name})`.mapWith(Number),
+            })
+            .from(apiKeys)
+            .where(eq(apiKeys.accountId, key.accountId));
+          if (counts!.inEnvironment >= limits.perEnvironment) return fail('limit_exceeded');
+          if (limits.perAccount !== undefined && counts!.inAccount >= limits.perAccount) return fail('account_limit_exceeded');
+          if (counts!.named > 0) return fail('name_taken');
+          await tx.insert(apiKeys).values(toKeyRow(key));
+          await writeAudit(tx, operation);
+          return ok(undefined);
+        }),
+      );
+    } catch (error) {
+      // A rename (not under the lock) took the name between the count and the insert.
+      if (violates(error, 'api_keys_name')) return fail('name_taken');
+      throw error;
+    }
   }
 
   getKey(accountId: string, keyId: string): Promise<KeyRecord | null> {
@@ -114,17 +178,17 @@ export class PgKeyStore implements KeyStore {
     });
   }
 
-  findKeyByApplicationId(applicationId: string): Promise<KeyRecord | null> {
+  findKeyByApplicationId(applicationId: string): Promise<KeyMatch | null> {
     return reachPostgres(async () => {
       const rows = await this.keyByApplicationId.execute({ value: applicationId });
-      return rows[0] ? toKeyRecord(rows[0]) : null;
+      return matchOf(rows[0], applicationId, 'applicationId');
     });
   }
 
-  findKeyBySecretHash(secretHash: string): Promise<KeyRecord | null> {
+  findKeyBySecretHash(secretHash: string): Promise<KeyMatch | null> {
     return reachPostgres(async () => {
       const rows = await this.keyBySecretHash.execute({ value: secretHash });
-      return rows[0] ? toKeyRecord(rows[0]) : null;
+      return matchOf(rows[0], secretHash, 'secretHash');
     });
   }
 
@@ -146,20 +210,30 @@ export class PgKeyStore implements KeyStore {
     });
   }
 
-  updateKey(accountId: string, keyId: string, changes: KeyChanges, operation: OperationRecord): Promise<KeyRecord | null> {
-    const { scopes, ...rest } = changes;
-    return reachPostgres(() =>
-      this.db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(apiKeys)
-          .set({ ...rest, ...(scopes && { scopes: JSON.stringify(scopes) }) })
-          .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)))
-          .returning();
-        if (!row) return null;
-        await tx.insert(operations).values(operation);
-        return toKeyRecord(row);
-      }),
-    );
+  async updateKey(
+    accountId: string,
+    keyId: string,
+    changes: KeyChanges,
+    operation: OperationRecord,
+  ): Promise<Result<KeyRecord, 'not_found' | 'name_taken'>> {
+    try {
+      return await reachPostgres(() =>
+        this.db.transaction(async (tx) => {
+          const [row] = await tx
+            .update(apiKeys)
+            .set(toKeyColumnChanges(changes))
+            .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)))
+            .returning();
+          if (!row) return fail('not_found');
+          await writeAudit(tx, operation);
+          return ok(toKeyRecord(row));
+        }),
+      );
+    } catch (error) {
+      // The unique index refused the rename; the transaction rolled back, audit entry and all.
+      if (violates(error, 'api_keys_name')) return fail('name_taken');
+      throw error;
+    }
   }
 
   deleteKey(accountId: string, keyId: string, operation: OperationRecord): Promise<boolean> {
@@ -170,18 +244,26 @@ export class PgKeyStore implements KeyStore {
           .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)))
           .returning({ id: apiKeys.id });
         if (deleted.length === 0) return false;
-        await tx.insert(operations).values(operation);
+        await writeAudit(tx, operation);
         return true;
       }),
     );
   }
 
-  touchKey(keyId: string, lastUsedAt: number): Promise<void> {
-    return reachPostgres(async () => void (await this.db.update(apiKeys).set({ lastUsedAt }).where(eq(apiKeys.id, keyId))));
+  touchKey(keyId: string, lastUsedAt: number, pair: KeyPair = 'current'): Promise<void> {
+    return reachPostgres(async () => {
+      if (pair === 'current') await this.db.update(apiKeys).set({ lastUsedAt }).where(eq(apiKeys.id, keyId));
+      else {
+        await this.db
+          .update(apiKeys)
+          .set({ previousLastUsedAt: lastUsedAt })
+          .where(and(eq(apiKeys.id, keyId), sql`${apiKeys.previousApplicationId} is not null`));
+      }
+    });
   }
 
   recordOperation(operation: OperationRecord): Promise<void> {
-    return reachPostgres(async () => void (await this.db.insert(operations).values(operation)));
+    return reachPostgres(() => this.db.transaction((tx) => writeAudit(tx, operation)));
   }
 
   listOperations(accountId: string, query: { after?: string; limit: number }): Promise<Page<OperationRecord>> {

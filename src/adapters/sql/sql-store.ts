@@ -1,21 +1,28 @@
 // KeyStore over drizzle, for any SQLite dialect (better-sqlite3 on Node, D1 on Workers), and the executor
 // both SQL stores (this one and SqlSigningKeyStore) run on.
-import { and, asc, desc, eq, getTableColumns, gt, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import * as schema from '../../../db/schema.js';
 import type { Environment } from '../../shared/domain.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 import type {
   AccountRecord,
   AdminTokenRecord,
   KeyChanges,
+  KeyInsertRefusal,
+  KeyLimits,
+  KeyMatch,
+  KeyPair,
   KeyRecord,
   KeyStore,
   OperationRecord,
   Page,
 } from '../../ports/key-store.js';
 import { guardStore, type StoreName } from '../../ports/store-errors.js';
+import { toKeyColumnChanges, toKeyRecord, toKeyRow, type KeyRow } from '../key-rows.js';
+import { auditStatements } from './sql-audit.js';
 
-const { accounts, adminTokens, apiKeys, operations } = schema;
+const { accounts, adminTokens, apiKeys } = schema;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SqliteDatabase = BaseSQLiteDatabase<'sync' | 'async', any, typeof schema>;
@@ -37,29 +44,32 @@ export interface SqlExecutor {
   first?(query: string, params: unknown[]): Promise<Record<string, unknown> | undefined>;
 }
 
-type KeyRow = typeof apiKeys.$inferSelect;
-
 // Every api_keys column under its property name, derived from the schema so the two cannot drift apart.
 const KEY_COLUMNS = Object.entries(getTableColumns(apiKeys))
   .map(([property, column]) => `"${column.name}" as "${property}"`)
   .join(', ');
-const KEY_BY_APPLICATION_ID = `select ${KEY_COLUMNS} from "api_keys" where "application_id" = ? limit 1`;
-const KEY_BY_SECRET_HASH = `select ${KEY_COLUMNS} from "api_keys" where "secret_hash" = ? limit 1`;
+// A key by its current or its previous pair (the previous one only during a roll with overlap).
+const KEY_BY_APPLICATION_ID = `select ${KEY_COLUMNS} from "api_keys" where "application_id" = ? or "previous_application_id" = ? limit 1`;
+const KEY_BY_SECRET_HASH = `select ${KEY_COLUMNS} from "api_keys" where "secret_hash" = ? or "previous_secret_hash" = ? limit 1`;
 
-function toKeyRecord(row: KeyRow): KeyRecord {
-  return { ...row, scopes: JSON.parse(row.scopes) as string[] };
-}
-
-function insertOperation(operation: OperationRecord, onlyIf?: SQL): SQL {
-  const values = sql`${operation.id}, ${operation.accountId}, ${operation.environment}, ${operation.keyId}, ${operation.action}, ${operation.actor}, ${operation.at}`;
-  return sql`insert into ${operations} (id, account_id, environment, key_id, action, actor, at) select ${values} where ${onlyIf ?? sql`1`}`;
+/** Which pair of the key `value` named, as the look-up by `current` and `previous` found it. */
+function matchOf(row: KeyRow | undefined, value: string, current: 'applicationId' | 'secretHash'): KeyMatch | null {
+  if (!row) return null;
+  return { key: toKeyRecord(row), pair: row[current] === value ? 'current' : 'previous' };
 }
 
 function keyExists(accountId: string, keyId: string): SQL {
   return sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${keyId} and ${apiKeys.accountId} = ${accountId})`;
 }
 
-function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+/** Another key of the account in `environment` already has `name` (`exceptKeyId`: the key being renamed). */
+function nameTaken(accountId: string, environment: SQL | Environment, name: string, exceptKeyId?: string): SQL {
+  return sql`exists (select 1 from ${apiKeys} other where other.account_id = ${accountId} and other.environment = ${environment}
+    and other.name = ${name}${exceptKeyId === undefined ? sql`` : sql` and other.id <> ${exceptKeyId}`})`;
+}
+
+/** A page of `limit` from `limit + 1` rows read: the extra row says there is more. */
+export function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
   const items = rows.slice(0, limit);
   return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
 }
@@ -78,6 +88,10 @@ export function errorChain(error: unknown): unknown[] {
   return chain;
 }
 
+// Times a refused insert is retried when, read afterwards, none of the reasons holds any more (a key deleted or
+// renamed in between): the refusal named must be one that held.
+const INSERT_ATTEMPTS = 3;
+
 export class SqlKeyStore implements KeyStore {
   private readonly db: SqliteDatabase;
   // The look-ups every token request and Api-Key call makes, prepared once: building the query with
@@ -90,13 +104,23 @@ export class SqlKeyStore implements KeyStore {
     this.db = executor.db;
     this.guarded = guardedBy(executor);
     const value = sql.placeholder('value');
-    this.keyByApplicationId = this.db.select().from(apiKeys).where(eq(apiKeys.applicationId, value)).limit(1).prepare();
-    this.keyBySecretHash = this.db.select().from(apiKeys).where(eq(apiKeys.secretHash, value)).limit(1).prepare();
+    this.keyByApplicationId = this.db
+      .select()
+      .from(apiKeys)
+      .where(or(eq(apiKeys.applicationId, value), eq(apiKeys.previousApplicationId, value)))
+      .limit(1)
+      .prepare();
+    this.keyBySecretHash = this.db
+      .select()
+      .from(apiKeys)
+      .where(or(eq(apiKeys.secretHash, value), eq(apiKeys.previousSecretHash, value)))
+      .limit(1)
+      .prepare();
   }
 
   createAccount(account: AccountRecord, operation: OperationRecord): Promise<void> {
     return this.guarded(async () => {
-      await this.executor.atomic([this.db.insert(accounts).values(account), insertOperation(operation)]);
+      await this.executor.atomic([this.db.insert(accounts).values(account), ...auditStatements(operation)]);
     });
   }
 
@@ -107,9 +131,21 @@ export class SqlKeyStore implements KeyStore {
     });
   }
 
+  listAccounts(query: { after?: string; limit: number }): Promise<Page<AccountRecord>> {
+    return this.guarded(async () => {
+      const rows = await this.db
+        .select()
+        .from(accounts)
+        .where(query.after ? gt(accounts.id, query.after) : undefined)
+        .orderBy(asc(accounts.id))
+        .limit(query.limit + 1);
+      return page(rows, query.limit);
+    });
+  }
+
   createAdminToken(token: AdminTokenRecord, operation: OperationRecord): Promise<void> {
     return this.guarded(async () => {
-      await this.executor.atomic([this.db.insert(adminTokens).values(token), insertOperation(operation)]);
+      await this.executor.atomic([this.db.insert(adminTokens).values(token), ...auditStatements(operation)]);
     });
   }
 
@@ -120,18 +156,73 @@ export class SqlKeyStore implements KeyStore {
     });
   }
 
-  insertKey(key: KeyRecord, limit: number, operation: OperationRecord): Promise<boolean> {
+  listAdminTokens(accountId: string): Promise<AdminTokenRecord[]> {
+    return this.guarded(() =>
+      this.db.select().from(adminTokens).where(eq(adminTokens.accountId, accountId)).orderBy(asc(adminTokens.id)),
+    );
+  }
+
+  deleteAdminToken(accountId: string, tokenId: string, operation: OperationRecord): Promise<boolean> {
     return this.guarded(async () => {
-      // One conditional INSERT: the count and the insert happen under SQLite's single write lock,
-      // so concurrent creates cannot both slip under the limit (D1 included, which has no transactions).
-      const insert = sql`insert into ${apiKeys}
-        (id, account_id, environment, name, application_id, secret_hash, secret_hint, scopes, status, expires_at, created_at, updated_at, last_used_at)
-        select ${key.id}, ${key.accountId}, ${key.environment}, ${key.name}, ${key.applicationId}, ${key.secretHash},
-          ${key.secretHint}, ${JSON.stringify(key.scopes)}, ${key.status}, ${key.expiresAt}, ${key.createdAt}, ${key.updatedAt}, null
-        where (select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId} and ${apiKeys.environment} = ${key.environment}) < ${limit}`;
-      const [inserted] = await this.executor.atomic([insert, insertOperation(operation, keyExists(key.accountId, key.id))]);
-      return inserted === 1;
+      const exists = sql`exists (select 1 from ${adminTokens} where ${adminTokens.id} = ${tokenId} and ${adminTokens.accountId} = ${accountId})`;
+      const remove = this.db.delete(adminTokens).where(and(eq(adminTokens.id, tokenId), eq(adminTokens.accountId, accountId)));
+      const changed = await this.executor.atomic([...auditStatements(operation, exists), remove]);
+      return changed.at(-1) === 1;
     });
+  }
+
+  touchAdminToken(tokenId: string, lastUsedAt: number): Promise<void> {
+    return this.guarded(async () => {
+      await this.db.update(adminTokens).set({ lastUsedAt }).where(eq(adminTokens.id, tokenId));
+    });
+  }
+
+  insertKey(key: KeyRecord, limits: KeyLimits, operation: OperationRecord): Promise<Result<void, KeyInsertRefusal>> {
+    return this.guarded(async () => {
+      // One conditional INSERT: the counts, the name check and the insert happen under SQLite's single write
+      // lock, so concurrent creates cannot both slip through (D1 included, which has no transactions).
+      const row = toKeyRow(key);
+      const columns = getTableColumns(apiKeys);
+      const names = sql.join(
+        Object.keys(row).map((property) => sql.identifier(columns[property as keyof typeof columns].name)),
+        sql`, `,
+      );
+      const values = sql.join(
+        Object.entries(row).map(([property, value]) => sql`${value}`),
+        sql`, `,
+      );
+      const accountCap =
+        limits.perAccount === undefined
+          ? sql`1`
+          : sql`(select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId}) < ${limits.perAccount}`;
+      const insert = sql`insert into ${apiKeys} (${names}) select ${values}
+        where (select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId} and ${apiKeys.environment} = ${key.environment}) < ${limits.perEnvironment}
+          and ${accountCap}
+          and not ${nameTaken(key.accountId, key.environment, key.name)}`;
+      for (let attempt = 1; ; attempt++) {
+        const [inserted] = await this.executor.atomic([insert, ...auditStatements(operation, keyExists(key.accountId, key.id))]);
+        if (inserted === 1) return ok(undefined);
+        const refusal = await this.insertRefusal(key, limits);
+        if (refusal) return fail(refusal);
+        if (attempt === INSERT_ATTEMPTS) throw new Error(`key ${key.id} was refused, but no limit or name explains it`);
+      }
+    });
+  }
+
+  /** Why an insert of `key` is refused now, if it is. */
+  private async insertRefusal(key: KeyRecord, limits: KeyLimits): Promise<KeyInsertRefusal | null> {
+    const [counts] = await this.db
+      .select({
+        inEnvironment: sql<number>`count(case when ${apiKeys.environment} = ${key.environment} then 1 end)`,
+        inAccount: sql<number>`count(*)`,
+        named: sql<number>`count(case when ${apiKeys.environment} = ${key.environment} and ${apiKeys.name} = ${key.name} then 1 end)`,
+      })
+      .from(apiKeys)
+      .where(eq(apiKeys.accountId, key.accountId));
+    if (counts!.inEnvironment >= limits.perEnvironment) return 'limit_exceeded';
+    if (limits.perAccount !== undefined && counts!.inAccount >= limits.perAccount) return 'account_limit_exceeded';
+    if (counts!.named > 0) return 'name_taken';
+    return null;
   }
 
   getKey(accountId: string, keyId: string): Promise<KeyRecord | null> {
@@ -145,25 +236,22 @@ export class SqlKeyStore implements KeyStore {
     });
   }
 
-  findKeyByApplicationId(applicationId: string): Promise<KeyRecord | null> {
+  findKeyByApplicationId(applicationId: string): Promise<KeyMatch | null> {
     return this.guarded(async () => {
-      if (this.executor.first) return this.firstKey(KEY_BY_APPLICATION_ID, applicationId);
-      const rows = await this.keyByApplicationId.all({ value: applicationId });
-      return rows[0] ? toKeyRecord(rows[0]) : null;
+      const row = this.executor.first
+        ? await this.executor.first(KEY_BY_APPLICATION_ID, [applicationId, applicationId])
+        : (await this.keyByApplicationId.all({ value: applicationId }))[0];
+      return matchOf(row as KeyRow | undefined, applicationId, 'applicationId');
     });
   }
 
-  findKeyBySecretHash(secretHash: string): Promise<KeyRecord | null> {
+  findKeyBySecretHash(secretHash: string): Promise<KeyMatch | null> {
     return this.guarded(async () => {
-      if (this.executor.first) return this.firstKey(KEY_BY_SECRET_HASH, secretHash);
-      const rows = await this.keyBySecretHash.all({ value: secretHash });
-      return rows[0] ? toKeyRecord(rows[0]) : null;
+      const row = this.executor.first
+        ? await this.executor.first(KEY_BY_SECRET_HASH, [secretHash, secretHash])
+        : (await this.keyBySecretHash.all({ value: secretHash }))[0];
+      return matchOf(row as KeyRow | undefined, secretHash, 'secretHash');
     });
-  }
-
-  private async firstKey(query: string, value: string): Promise<KeyRecord | null> {
-    const row = await this.executor.first!(query, [value]);
-    return row ? toKeyRecord(row as KeyRow) : null;
   }
 
   listKeys(
@@ -192,35 +280,48 @@ export class SqlKeyStore implements KeyStore {
     keyId: string,
     changes: KeyChanges,
     operation: OperationRecord,
-  ): Promise<KeyRecord | null> {
+  ): Promise<Result<KeyRecord, 'not_found' | 'name_taken'>> {
     return this.guarded(async () => {
-      const { scopes, ...rest } = changes;
-      const update = this.db
-        .update(apiKeys)
-        .set({ ...rest, ...(scopes && { scopes: JSON.stringify(scopes) }) })
-        .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)));
-      const [changed] = await this.executor.atomic([update, insertOperation(operation, keyExists(accountId, keyId))]);
-      return changed === 1 ? this.getKey(accountId, keyId) : null;
+      const target = and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId));
+      // A rename onto another key's name is refused by the same statement (the unique index stands behind it).
+      const environment = sql`(select ${apiKeys.environment} from ${apiKeys} where ${apiKeys.id} = ${keyId})`;
+      const renameFree = changes.name === undefined ? undefined : sql`not ${nameTaken(accountId, environment, changes.name, keyId)}`;
+      const update = this.db.update(apiKeys).set(toKeyColumnChanges(changes)).where(and(target, renameFree));
+      // The audit entry's condition, checked after the update: the key exists and holds the new name.
+      const applied =
+        changes.name === undefined
+          ? keyExists(accountId, keyId)
+          : sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${keyId} and ${apiKeys.accountId} = ${accountId} and ${apiKeys.name} = ${changes.name})`;
+      const [changed] = await this.executor.atomic([update, ...auditStatements(operation, applied)]);
+      const key = await this.getKey(accountId, keyId);
+      if (changed === 1 && key) return ok(key);
+      return key ? fail('name_taken') : fail('not_found');
     });
   }
 
   deleteKey(accountId: string, keyId: string, operation: OperationRecord): Promise<boolean> {
     return this.guarded(async () => {
       const remove = this.db.delete(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)));
-      const [, deleted] = await this.executor.atomic([insertOperation(operation, keyExists(accountId, keyId)), remove]);
-      return deleted === 1;
+      const changed = await this.executor.atomic([...auditStatements(operation, keyExists(accountId, keyId)), remove]);
+      return changed.at(-1) === 1;
     });
   }
 
-  touchKey(keyId: string, lastUsedAt: number): Promise<void> {
+  touchKey(keyId: string, lastUsedAt: number, pair: KeyPair = 'current'): Promise<void> {
     return this.guarded(async () => {
-      await this.db.update(apiKeys).set({ lastUsedAt }).where(eq(apiKeys.id, keyId));
+      if (pair === 'current') await this.db.update(apiKeys).set({ lastUsedAt }).where(eq(apiKeys.id, keyId));
+      else {
+        await this.db
+          .update(apiKeys)
+          .set({ previousLastUsedAt: lastUsedAt })
+          .where(and(eq(apiKeys.id, keyId), sql`${apiKeys.previousApplicationId} is not null`));
+      }
     });
   }
 
   recordOperation(operation: OperationRecord): Promise<void> {
     return this.guarded(async () => {
-      await this.executor.atomic([insertOperation(operation)]);
+      await this.executor.atomic(auditStatements(operation));
     });
   }
 
@@ -228,9 +329,9 @@ export class SqlKeyStore implements KeyStore {
     return this.guarded(async () => {
       const rows = await this.db
         .select()
-        .from(operations)
-        .where(and(eq(operations.accountId, accountId), query.after ? lt(operations.id, query.after) : undefined))
-        .orderBy(desc(operations.id))
+        .from(schema.operations)
+        .where(and(eq(schema.operations.accountId, accountId), query.after ? lt(schema.operations.id, query.after) : undefined))
+        .orderBy(desc(schema.operations.id))
         .limit(query.limit + 1);
       return page(rows as OperationRecord[], query.limit);
     });

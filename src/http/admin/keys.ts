@@ -116,6 +116,8 @@ function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
       return notFound('no such key');
     case 'limit_exceeded':
       return new ApiProblem(409, 'limit_exceeded', failure.detail ?? 'key limit reached');
+    case 'name_taken':
+      return new ApiProblem(409, 'name_taken', failure.detail ?? 'another key of this account and environment has this name');
     case 'scope_not_allowed':
     case 'expiry_in_past': {
       // Checked after zod, but listed the same way so clients read one shape of 400.

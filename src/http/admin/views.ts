@@ -16,7 +16,7 @@ export const keySchema = z
     environment,
     name: z.string(),
     applicationId: z.string(),
-    secretHint: z.string(),
+    secretHint: z.string().nullable().meta({ description: 'Last 4 characters of the application secret; null for a key without one.' }),
     scopes: z.array(z.string()),
     status: z.enum(['active', 'disabled']),
     expiresAt: time.nullable(),

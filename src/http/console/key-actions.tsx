@@ -198,7 +198,7 @@ function secretGonePage(c: Context<ConsoleEnv>, account: AccountRecord, key: Key
 
 function isSecretOf(key: KeyRecord, secret: string): boolean {
   // The flashed secret must be the key's current one (not one regenerated away since).
-  return secret.startsWith(`sk_${ENVIRONMENT_TAGS[key.environment]}_`) && secret.endsWith(key.secretHint);
+  return secret.startsWith(`sk_${ENVIRONMENT_TAGS[key.environment]}_`) && key.secretHint !== null && secret.endsWith(key.secretHint);
 }
 
 export function keyActionRoutes(services: Services) {

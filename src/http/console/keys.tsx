@@ -95,6 +95,8 @@ function createFailure(failure: Fail<KeyFailure>): { field: CreateField | 'form'
       throw new ConsoleError(404, 'No such account', 'The account no longer exists.');
     case 'limit_exceeded':
       return { field: 'form', message: failure.detail ?? 'This environment is at its key limit.', status: 409 };
+    case 'name_taken':
+      return { field: 'name', message: 'Another key in this environment has this name; pick another.', status: 409 };
     case 'scope_not_allowed':
       return { field: 'scopes', message: failure.detail ?? 'That scope is not allowed.', status: 400 };
     case 'expiry_in_past':

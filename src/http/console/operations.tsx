@@ -15,6 +15,7 @@ const PAGE_SIZE = 50;
 const ACTION_LABELS: Record<OperationAction, string> = {
   'account.created': 'Account created',
   'admin_token.created': 'Admin token created',
+  'admin_token.revoked': 'Admin token revoked',
   'key.created': 'Key created',
   'key.updated': 'Key updated',
   'key.regenerated': 'Key regenerated',
@@ -22,7 +23,10 @@ const ACTION_LABELS: Record<OperationAction, string> = {
   'key.enabled': 'Key enabled',
   'key.deleted': 'Key deleted',
   'key.sessions_revoked': 'Sessions revoked',
+  'key.previous_retired': 'Previous secret retired',
   'signing_key.rotated': 'Signing key rotated',
+  'webhook.created': 'Webhook created',
+  'webhook.deleted': 'Webhook deleted',
 };
 
 function OperationRow({ operation, keyNames }: { operation: OperationRecord; keyNames: Map<string, string> }) {

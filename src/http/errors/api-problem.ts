@@ -6,6 +6,7 @@ export type ProblemCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'limit_exceeded'
+  | 'name_taken'
   | 'rate_limited'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -21,6 +22,7 @@ const TITLES: Record<ProblemCode, string> = {
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   limit_exceeded: 'Limit exceeded',
+  name_taken: 'Name taken',
   rate_limited: 'Too many requests',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',

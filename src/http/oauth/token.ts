@@ -68,11 +68,6 @@ function refusalReason(error: unknown): string {
   return 'server_error';
 }
 
-// Issue 16 wires `requireDpop` from the key store (r2-schema); until a key carries it, no key requires DPoP.
-function requiresDpop(key: KeyRecord): boolean {
-  return (key as KeyRecord & { requireDpop?: boolean }).requireDpop === true;
-}
-
 /**
  * RFC 9449 §5: the proof of a token request, checked after client authentication (so an unknown caller
  * cannot spend jtis); its thumbprint binds the token. Answers the fresh nonce the answer should carry.
@@ -80,7 +75,7 @@ function requiresDpop(key: KeyRecord): boolean {
 async function checkDpop(c: Context, services: Services, environment: Environment, key: KeyRecord) {
   const proof = readDpopProof(c);
   if (proof === undefined) {
-    if (requiresDpop(key)) throw tokenRequestDpopRefusal('proof_required', undefined);
+    if (key.requireDpop) throw tokenRequestDpopRefusal('proof_required', undefined);
     return { jkt: undefined, nonce: undefined };
   }
   const url = `${services.tokens.issuer(environment)}/oauth/token`;
@@ -112,7 +107,7 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
         params,
         key,
         jkt: dpop.jkt,
-        requireDpop: requiresDpop(key),
+        requireDpop: key.requireDpop,
       });
       services.metrics.tokenMinted(environment, issued.cache);
       return c.json(

@@ -1,5 +1,6 @@
 // What every port's conformance suite is given: a fresh store per test, a clock it can move, a way to break the backend.
 import { afterEach, expect } from 'vitest';
+import type { KeyRecord } from '../key-store.js';
 import type { Clock } from '../runtime.js';
 import { StoreUnavailableError, type StoreName } from '../store-errors.js';
 
@@ -85,3 +86,14 @@ export function nextId(prefix: string): string {
   sequence += 1;
   return `${prefix}${run}${String(sequence).padStart(8, '0')}`;
 }
+
+/** The fields of a plain secret key (SPEC §4) beyond §4's own: no JWKs, no DPoP, no limits, no previous pair. */
+export const SECRET_KEY_DEFAULTS = {
+  authMethod: 'client_secret',
+  jwks: null,
+  requireDpop: false,
+  rateLimit: null,
+  quota: null,
+  tokenRateLimit: null,
+  previous: null,
+} as const satisfies Partial<KeyRecord>;

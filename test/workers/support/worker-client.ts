@@ -8,6 +8,9 @@ export const ORIGIN = 'https://keymint.example';
 
 import type { ApiKeyWithSecret } from '../../support/api-key.js';
 
+// Key names are unique per account and environment (SPEC §9): helpers number the default one.
+let keyNames = 0;
+
 export type KeyWithSecret = ApiKeyWithSecret;
 
 export interface Caller {
@@ -67,7 +70,7 @@ export async function createKey(
   token?: string,
 ): Promise<KeyWithSecret> {
   return expectStatus(
-    await admin('POST', `/accounts/${accountId}/keys`, { name: 'test key', ...input }, token),
+    await admin('POST', `/accounts/${accountId}/keys`, { name: `test key ${++keyNames}`, ...input }, token),
     201,
     'create key',
   );
