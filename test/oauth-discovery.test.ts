@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, type Environment } from '../src/shared/domain.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+// SPEC §8 adds private_key_jwt (RFC 7523) to the two secret methods.
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'];
 
 interface Metadata {
   issuer: string;
@@ -49,7 +51,10 @@ describe('discovery and JWKS', () => {
         token_endpoint_auth_methods_supported: AUTH_METHODS,
         introspection_endpoint_auth_methods_supported: AUTH_METHODS,
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
-        dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'],
+        token_endpoint_auth_signing_alg_values_supported: ALGORITHMS,
+        introspection_endpoint_auth_signing_alg_values_supported: ALGORITHMS,
+        revocation_endpoint_auth_signing_alg_values_supported: ALGORITHMS,
+        dpop_signing_alg_values_supported: ALGORITHMS,
         response_types_supported: [],
       });
       expect(Array.isArray(body.scopes_supported)).toBe(true);

@@ -7,7 +7,7 @@ import { CliError, refusalOf } from './errors.js';
 export type SendRequest = (request: Request) => Promise<Response>;
 
 export type Account = ReturnType<typeof accountView>;
-export type Key = ReturnType<typeof keyView>;
+export type Key = Awaited<ReturnType<typeof keyView>>;
 /** A key as create and regenerate answer: the application secret, this once. */
 export type KeyWithSecret = Key & { applicationSecret: string };
 

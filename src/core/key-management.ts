@@ -8,6 +8,7 @@ import type {
   OperationAction,
   OperationRecord,
   Page,
+  KeyAuthMethod,
 } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
 import type { SessionStore } from '../ports/session-store.js';
@@ -24,27 +25,43 @@ import {
   type SecretHasher,
 } from './secrets.js';
 import { withWebhookEvent } from './webhook-events.js';
+import { readClientJwks, type ClientJwks } from './client-jwks.js';
 
 export interface NewKeyInput {
   environment: Environment;
   name: string;
   scopes: string[];
   expiresAt: number | null;
+  /** SPEC §8: `private_key_jwt` keys authenticate with assertions signed by `jwks` and get no secret. */
+  authMethod?: KeyAuthMethod;
+  /** A JWK or a JWK Set (parsed JSON or pasted text), checked by `readClientJwks`. */
+  jwks?: unknown;
+  requireDpop?: boolean;
 }
 
 export interface KeyPatch {
   name?: string;
   scopes?: string[];
   expiresAt?: number | null;
+  /** Replaces a private_key_jwt key's public keys. */
+  jwks?: unknown;
+  requireDpop?: boolean;
 }
 
-/** A key together with its application secret, the one time it is shown. */
+/** A key together with its application secret, the one time it is shown (none for a private_key_jwt key). */
 export interface KeyWithSecret {
   key: KeyRecord;
-  applicationSecret: string;
+  applicationSecret?: string;
 }
 
-export type KeyFailure = 'not_found' | 'limit_exceeded' | 'name_taken' | 'scope_not_allowed' | 'expiry_in_past';
+export type KeyFailure =
+  | 'not_found'
+  | 'limit_exceeded'
+  | 'name_taken'
+  | 'scope_not_allowed'
+  | 'expiry_in_past'
+  /** The JWKs are not 1–5 acceptable public keys; or given for a secret key; or missing for a private_key_jwt one. */
+  | 'invalid_jwks';
 
 export interface KeyManagement {
   createAccount(actor: Actor, name: string): Promise<AccountRecord>;
@@ -171,25 +188,36 @@ export function createKeyManagement(deps: {
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(input.expiresAt, now);
       if (!expiry.ok) return expiry;
+      const authMethod = input.authMethod ?? 'client_secret';
+      let jwks: ClientJwks | null = null;
+      if (authMethod === 'private_key_jwt') {
+        if (input.jwks === undefined) return fail('invalid_jwks', 'a private_key_jwt key needs jwks: a JWK or a JWK Set of 1–5 public keys');
+        const read = await readClientJwks(input.jwks);
+        if (!read.ok) return read;
+        jwks = read.value.jwks;
+      } else if (input.jwks !== undefined) {
+        return fail('invalid_jwks', 'jwks belong to private_key_jwt keys only (set authMethod)');
+      }
       if (!(await keys.getAccount(accountId))) return fail('not_found');
-      const applicationSecret = generateApplicationSecret(input.environment);
+      // A private_key_jwt key has no secret at all: nothing to show, nothing to guess.
+      const applicationSecret = authMethod === 'client_secret' ? generateApplicationSecret(input.environment) : undefined;
       const key: KeyRecord = {
         id: newId('key', now),
         accountId,
         environment: input.environment,
         name: input.name,
         applicationId: generateApplicationId(input.environment),
-        secretHash: await hasher.hash(applicationSecret),
-        secretHint: secretHint(applicationSecret),
+        secretHash: applicationSecret === undefined ? null : await hasher.hash(applicationSecret),
+        secretHint: applicationSecret === undefined ? null : secretHint(applicationSecret),
         scopes: [...new Set(input.scopes)],
         status: 'active',
         expiresAt: input.expiresAt,
         createdAt: now,
         updatedAt: now,
         lastUsedAt: null,
-        authMethod: 'client_secret',
-        jwks: null,
-        requireDpop: false,
+        authMethod,
+        jwks: jwks as unknown as KeyRecord['jwks'],
+        requireDpop: input.requireDpop ?? false,
         rateLimit: null,
         quota: null,
         tokenRateLimit: null,
@@ -213,7 +241,7 @@ export function createKeyManagement(deps: {
             return assertNever(inserted.reason);
         }
       }
-      return ok({ key, applicationSecret });
+      return ok(applicationSecret === undefined ? { key } : { key, applicationSecret });
     },
 
     listKeys: (accountId, query) => keys.listKeys(accountId, query),
@@ -228,13 +256,29 @@ export function createKeyManagement(deps: {
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(patch.expiresAt, clock.now());
       if (!expiry.ok) return expiry;
-      const changes = { ...patch, ...(patch.scopes && { scopes: [...new Set(patch.scopes)] }) };
+      const { jwks: newJwks, ...rest } = patch;
+      const changes: Omit<KeyChanges, 'updatedAt'> = { ...rest, ...(patch.scopes && { scopes: [...new Set(patch.scopes)] }) };
+      if (newJwks !== undefined) {
+        const existing = await keys.getKey(accountId, keyId);
+        if (!existing) return fail('not_found');
+        if (existing.authMethod !== 'private_key_jwt') return fail('invalid_jwks', 'jwks belong to private_key_jwt keys only');
+        const read = await readClientJwks(newJwks);
+        if (!read.ok) return read;
+        changes.jwks = read.value.jwks as unknown as KeyRecord['jwks'];
+      }
       return changeKey(actor, accountId, keyId, 'key.updated', changes);
     },
 
     async regenerateKey(actor, accountId, keyId) {
       const existing = await keys.getKey(accountId, keyId);
       if (!existing) return fail('not_found');
+      if (existing.authMethod === 'private_key_jwt') {
+        // No secret to replace: a new application ID only (assertions signed for the old one stop working).
+        const changed = await changeKeyKeepingName(actor, accountId, keyId, 'key.regenerated', {
+          applicationId: generateApplicationId(existing.environment),
+        });
+        return changed.ok ? ok({ key: changed.value }) : changed;
+      }
       const applicationSecret = generateApplicationSecret(existing.environment);
       const changed = await changeKeyKeepingName(actor, accountId, keyId, 'key.regenerated', {
         applicationId: generateApplicationId(existing.environment),

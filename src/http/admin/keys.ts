@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { KeyFailure } from '../../core/key-management.js';
 import { createKeyScopesSchema } from '../../core/key-rules.js';
+import { clientJwksSchema } from '../../core/client-jwks.js';
 import { assertNever, type Fail } from '../../shared/result.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
@@ -19,18 +20,45 @@ const expiresAt = z.iso
   .transform((value) => Date.parse(value))
   .nullable();
 
+// The shape is documented here; core's readClientJwks decides (each key imported, thumbprints taken).
+const jwks = clientJwksSchema.meta({ description: 'A public JWK or a JWK Set of 1–5 (EC P-256, Ed25519, RSA ≥ 2048); private members are refused' });
+const requireDpop = z.boolean().meta({ description: 'The key mints only DPoP-bound tokens (SPEC §8)' });
+
 const createKeyBody = z
   .strictObject({
     environment: z.enum(ENVIRONMENTS),
     name: nameSchema,
     scopes: scopes.default([]),
     expiresAt: expiresAt.default(null),
+    authMethod: z.enum(['client_secret', 'private_key_jwt']).default('client_secret'),
+    jwks: jwks.optional(),
+    requireDpop: requireDpop.default(false),
   })
-  .meta({ examples: [{ environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] }] });
+  .refine((body) => (body.authMethod === 'private_key_jwt') === (body.jwks !== undefined), {
+    path: ['jwks'],
+    error: 'jwks is required with authMethod private_key_jwt, and only then',
+  })
+  .meta({
+    examples: [
+      { environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] },
+      {
+        environment: 'sandbox',
+        name: 'signing service',
+        authMethod: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] },
+      },
+    ],
+  });
 
 const updateKeyBody = z
-  .strictObject({ name: nameSchema.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' })
+  .strictObject({
+    name: nameSchema.optional(),
+    scopes: scopes.optional(),
+    expiresAt: expiresAt.optional(),
+    jwks: jwks.optional().meta({ description: "Replaces a private_key_jwt key's public keys" }),
+    requireDpop: requireDpop.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt, jwks, requireDpop' })
   .meta({ examples: [{ name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] }] });
 
 const deleteKeyQuery = z.strictObject({
@@ -119,10 +147,11 @@ function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
     case 'name_taken':
       return new ApiProblem(409, 'name_taken', failure.detail ?? 'another key of this account and environment has this name');
     case 'scope_not_allowed':
-    case 'expiry_in_past': {
+    case 'expiry_in_past':
+    case 'invalid_jwks': {
       // Checked after zod, but listed the same way so clients read one shape of 400.
       const detail = failure.detail ?? 'invalid key';
-      const path = failure.reason === 'scope_not_allowed' ? 'scopes' : 'expiresAt';
+      const path = failure.reason === 'scope_not_allowed' ? 'scopes' : failure.reason === 'invalid_jwks' ? 'jwks' : 'expiresAt';
       return new ApiProblem(400, 'invalid_request', detail, { issues: [{ path, message: detail }] });
     }
     default:
@@ -140,7 +169,8 @@ export function keyRoutes(services: Services) {
       if (!created.ok) {
         throw created.reason === 'not_found' ? notFound('no such account') : keyProblem(created);
       }
-      return c.json({ ...keyView(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
+      const { applicationSecret } = created.value;
+      return c.json({ ...(await keyView(created.value.key)), ...(applicationSecret !== undefined && { applicationSecret }) }, 201);
     })
     .get('/accounts/:accountId/keys', async (c) => {
       const accountId = await permittedAccount(c, services, 'read');
@@ -150,12 +180,12 @@ export function keyRoutes(services: Services) {
         after: query.cursor,
         limit: query.limit,
       });
-      return c.json({ items: page.items.map(keyView), nextCursor: page.next });
+      return c.json({ items: await Promise.all(page.items.map(keyView)), nextCursor: page.next });
     })
     .get('/accounts/:accountId/keys/:keyId', async (c) => {
       const found = await management.getKey(permitted(c, 'read'), keyIdParam(c));
       if (!found.ok) throw keyProblem(found);
-      return c.json(keyView(found.value));
+      return c.json(await keyView(found.value));
     })
     .patch('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -163,22 +193,23 @@ export function keyRoutes(services: Services) {
       const patch = await readJsonBody(c, updateKeyBody);
       const updated = await management.updateKey(c.get('actor'), accountId, keyId, patch);
       if (!updated.ok) throw keyProblem(updated);
-      return c.json(keyView(updated.value));
+      return c.json(await keyView(updated.value));
     })
     .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
       const regenerated = await management.regenerateKey(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
       if (!regenerated.ok) throw keyProblem(regenerated);
-      return c.json({ ...keyView(regenerated.value.key), applicationSecret: regenerated.value.applicationSecret });
+      const { applicationSecret } = regenerated.value;
+      return c.json({ ...(await keyView(regenerated.value.key)), ...(applicationSecret !== undefined && { applicationSecret }) });
     })
     .post('/accounts/:accountId/keys/:keyId/disable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'disabled');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(keyView(changed.value));
+      return c.json(await keyView(changed.value));
     })
     .post('/accounts/:accountId/keys/:keyId/enable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'active');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(keyView(changed.value));
+      return c.json(await keyView(changed.value));
     })
     .delete('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -191,6 +222,6 @@ export function keyRoutes(services: Services) {
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
       const revoked = await management.revokeKeySessions(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
       if (!revoked.ok) throw keyProblem(revoked);
-      return c.json({ key: keyView(revoked.value.key), revokedSessions: revoked.value.revoked });
+      return c.json({ key: await keyView(revoked.value.key), revokedSessions: revoked.value.revoked });
     });
 }

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { AccountRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
+import { describeClientKey, type ClientJwks } from '../../core/client-jwks.js';
 
 const time = z.iso.datetime();
 const environment = z.enum(ENVIRONMENTS);
@@ -23,11 +24,31 @@ export const keySchema = z
     createdAt: time,
     updatedAt: time,
     lastUsedAt: time.nullable(),
+    authMethod: z.enum(['client_secret', 'private_key_jwt']).meta({ description: 'How the client authenticates (SPEC §8)' }),
+    requireDpop: z.boolean().meta({ description: 'The key mints only DPoP-bound tokens' }),
+    keys: z
+      .array(
+        z.strictObject({
+          kid: z.string().optional(),
+          kty: z.enum(['EC', 'OKP', 'RSA']),
+          crv: z.string().optional(),
+          alg: z.string().optional(),
+          bits: z.number().int().optional(),
+          thumbprint: z.string().meta({ description: 'RFC 7638 SHA-256 thumbprint, base64url' }),
+        }),
+      )
+      .optional()
+      .meta({ description: "A private_key_jwt key's registered public keys, with their thumbprints" }),
   })
   .meta({ id: 'ApiKey' });
 
 export const keyWithSecretSchema = keySchema
-  .extend({ applicationSecret: z.string().meta({ description: 'Shown this once; only a keyed hash is stored.' }) })
+  .extend({
+    applicationSecret: z
+      .string()
+      .optional()
+      .meta({ description: 'Shown this once; only a keyed hash is stored. None for a private_key_jwt key.' }),
+  })
   .meta({ id: 'ApiKeyWithSecret' });
 
 export const operationSchema = z
@@ -55,8 +76,8 @@ export function accountView(account: AccountRecord): z.infer<typeof accountSchem
   return { id: account.id, name: account.name, createdAt: iso(account.createdAt) };
 }
 
-export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
-  return {
+export async function keyView(key: KeyRecord): Promise<z.infer<typeof keySchema>> {
+  const view: z.infer<typeof keySchema> = {
     id: key.id,
     accountId: key.accountId,
     environment: key.environment,
@@ -69,7 +90,11 @@ export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),
     lastUsedAt: iso(key.lastUsedAt),
+    authMethod: key.authMethod,
+    requireDpop: key.requireDpop,
   };
+  if (key.jwks) view.keys = await Promise.all((key.jwks as unknown as ClientJwks).keys.map(describeClientKey));
+  return view;
 }
 
 export function operationView(operation: OperationRecord): z.infer<typeof operationSchema> {

@@ -101,6 +101,9 @@ function createFailure(failure: Fail<KeyFailure>): { field: CreateField | 'form'
       return { field: 'scopes', message: failure.detail ?? 'That scope is not allowed.', status: 400 };
     case 'expiry_in_past':
       return { field: 'expiresAt', message: 'Pick a time in the future.', status: 400 };
+    // The console's form creates secret keys only (the JWK paste is the console's own work, issue 16).
+    case 'invalid_jwks':
+      return { field: 'form', message: failure.detail ?? 'Those JWKs cannot be used.', status: 400 };
     default:
       return assertNever(failure.reason);
   }
@@ -364,7 +367,7 @@ export function keyListRoutes(services: Services) {
       }
       const { key, applicationSecret } = created.value;
       const secretPage = paths.keySecret(key.accountId, key.id);
-      flashSecret(c, secretPage, 'created', applicationSecret);
+      flashSecret(c, secretPage, 'created', applicationSecret!);
       return c.redirect(secretPage, 303);
     });
 }
