@@ -6,6 +6,7 @@ import { ConsoleClient, setCookieHeaders } from './support/console-client.js';
 import { redisUrl, startGateway, type Gateway } from './support/gateway.js';
 
 const LIMIT = 3;
+const BURST = 60;
 const WRONG = 'Bearer kmat_NotARealTokenNotARealTokenNotARealToken123';
 
 describe.each(redisUrl() ? (['redis', 'memory'] as const) : (['memory'] as const))('admin-token guessing is limited per client IP (%s)', (sessions) => {
@@ -63,6 +64,32 @@ describe.each(redisUrl() ? (['redis', 'memory'] as const) : (['memory'] as const
     // The same person from another address signs in.
     const elsewhere = await client.post('/console/sign-in', { token: gateway.rootToken }, { 'x-forwarded-for': '192.0.2.45' });
     expect(elsewhere.status).toBe(303);
+  });
+
+  // Hostile review, round 2: the counter was read before each attempt and written after it failed, so a burst of
+  // concurrent guesses all read the same count and were all checked (400 at once got 346 checked past a limit of 5).
+  it('checks fewer than twice the limit of a burst of concurrent wrong tokens, and refuses the rest with 429', async () => {
+    const ip = '203.0.113.99';
+    const burst = await Promise.all(Array.from({ length: BURST }, () => adminFrom(ip, WRONG)));
+    const statuses = burst.map((response) => response.status);
+    const checked = statuses.filter((status) => status === 401).length;
+    expect(checked).toBeGreaterThanOrEqual(LIMIT);
+    expect(checked).toBeLessThan(2 * LIMIT);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(BURST - checked);
+    await expectProblem(await adminFrom(ip, `Bearer ${gateway.rootToken}`), 429);
+  });
+
+  it('lets concurrent valid tokens from one address through, more of them at once than the limit', async () => {
+    const burst = await Promise.all(Array.from({ length: 4 * LIMIT }, () => adminFrom('203.0.113.100', `Bearer ${gateway.rootToken}`)));
+    expect(burst.map((response) => response.status)).toEqual(Array(4 * LIMIT).fill(201));
+  });
+
+  // Hostile review, round 2: each IPv6 address had a budget of its own, and one host holds a whole /64.
+  it('counts the addresses of one IPv6 /64 together, however they are spelled, and no other /64', async () => {
+    const addresses = ['2001:db8:7:1::1', '2001:db8:7:1:0:0:0:2', '2001:DB8:7:1:abcd::3', '2001:0db8:0007:0001::4'];
+    for (const ip of addresses.slice(0, LIMIT)) await expectProblem(await adminFrom(ip, WRONG), 401);
+    await expectProblem(await adminFrom(addresses[LIMIT]!, `Bearer ${gateway.rootToken}`), 429);
+    expect((await adminFrom('2001:db8:7:2::1', `Bearer ${gateway.rootToken}`)).status).toBe(201);
   });
 
   it('does not count a request without a bearer token, or a valid one', async () => {

@@ -1,4 +1,5 @@
 // Headers an upstream may read as the caller's identity, address or method cannot be forged through the proxy.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from './support/gateway.js';
 import { rawRequest, startUpstream, type Echo, type Upstream } from './support/upstream.js';
@@ -79,6 +80,61 @@ describe('identity, address and method headers on the proxy', () => {
     const echo = await echoOf(direct, directToken, METHOD_OVERRIDES);
     expect(echo.method).toBe('POST');
     for (const name of Object.keys(METHOD_OVERRIDES)) expect(echo.headers[name.toLowerCase()], name).toBeUndefined();
+  });
+
+  // Hostile review, round 2: each of these reached the upstream as the caller sent it.
+  const PATH_OVERRIDES = { 'X-Original-URL': '/admin', 'X-Rewrite-URL': '/admin', X_Original_URL: '/admin' };
+  const ADDRESS_CLAIMS = {
+    'True-Client-IP': '198.51.100.66',
+    'X-Client-IP': '198.51.100.66',
+    'Client-IP': '198.51.100.66',
+    'X-Cluster-Client-IP': '198.51.100.66',
+    'CF-Connecting-IP': '198.51.100.66',
+    'Fastly-Client-IP': '198.51.100.66',
+    'X-Originating-IP': '198.51.100.66',
+    'X-Remote-IP': '198.51.100.66',
+    'X-Remote-Addr': '198.51.100.66',
+    'Forwarded-For': '198.51.100.66',
+    'X-Forwarded': 'for=198.51.100.66',
+    'X-Forwarded-Port': '8443',
+    'X-Forwarded-Prefix': '/admin',
+    'X-Forwarded-Server': 'evil.example',
+    'X-Forwarded-Scheme': 'https',
+    'X-Forwarded-Ssl': 'on',
+  };
+
+  it('drops path-override headers: the upstream serves the path the route rules checked', async () => {
+    const echo = await echoOf(direct, directToken, PATH_OVERRIDES);
+    expect(echo.url).toBe('/echo');
+    for (const name of Object.keys(PATH_OVERRIDES)) expect(echo.headers[name.toLowerCase()], name).toBeUndefined();
+  });
+
+  it('drops every other client-address header when no proxy is trusted, and keeps them behind one', async () => {
+    const alone = await echoOf(direct, directToken, ADDRESS_CLAIMS);
+    for (const name of Object.keys(ADDRESS_CLAIMS)) expect(alone.headers[name.toLowerCase()], name).toBeUndefined();
+    const behind = await echoOf(behindProxy, behindToken, ADDRESS_CLAIMS);
+    for (const [name, value] of Object.entries(ADDRESS_CLAIMS)) expect(behind.headers[name.toLowerCase()], name).toBe(value);
+  });
+
+  // Hostile review, round 2: Node joined two Host headers into "a, b", which went upstream as X-Forwarded-Host.
+  it('refuses a request with two Host headers with 400 problem JSON, before the upstream sees it', async () => {
+    const before = upstream.seen.length;
+    const { port } = new URL(direct.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `GET /sandbox/api/echo HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nAuthorization: Bearer ${directToken}\r\nConnection: close\r\n\r\n`,
+        );
+      });
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(upstream.seen.length).toBe(before);
   });
 
   it('replaces a forged Forwarded with its own element and drops X-Real-IP when no proxy is trusted', async () => {

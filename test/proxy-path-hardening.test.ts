@@ -49,6 +49,26 @@ describe.each(SERVER_PATHS)('proxy paths, %s', (_path, server) => {
     expect(upstream.seen.length).toBe(before);
   });
 
+  // Hostile review, round 2: no rule covered these, so a key without orders:write posted them, and an upstream that
+  // trims path segments (Spring's matchers), reads control characters as space, or decodes overlong UTF-8 as "."
+  // serves them as /orders.
+  it('refuses encoded controls, spaces at either end of a segment and escapes that are not UTF-8, before the upstream sees them', async () => {
+    const before = upstream.seen.length;
+    for (const path of ['/orders%20', '/%20orders', '/orders%20/1', '/orders%09', '/orders%0A', '/orders%0d', '/orders%7F', '/x/%C0%AE%C0%AE/orders', '/orders%FF', '/orders%E2%82']) {
+      const response = await sendPath(gateway.url, 'POST', `/sandbox/api${path}`, token);
+      expect(response.status, path).toBe(400);
+      expect(response.type, path).toBe('application/problem+json');
+      expect(JSON.parse(response.body), path).toMatchObject({ status: 400, code: 'invalid_request' });
+    }
+    expect(upstream.seen.length).toBe(before);
+    // A space inside a segment and UTF-8 escapes are ordinary paths.
+    for (const path of ['/orders/a%20b', '/orders/caf%C3%A9']) {
+      const response = await sendPath(gateway.url, 'GET', `/sandbox/api${path}`, token);
+      expect(response.status, path).toBe(200);
+    }
+    expect(upstream.seen.slice(before).map((seen) => seen.url)).toEqual(['/orders/a%20b', '/orders/caf%C3%A9']);
+  });
+
   it('answers a path whose dot segments leave /{env}/api as the path it leads to, without proxying it', async () => {
     const before = upstream.seen.length;
     const escaped = await sendPath(gateway.url, 'GET', '/sandbox/api/../oauth/token', token);

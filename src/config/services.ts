@@ -45,7 +45,7 @@ const servicePath = z
   .string()
   .regex(/^\/[\x21-\x7e]*$/, { error: 'must start with / and hold printable ASCII only (percent-encode the rest)' })
   .refine((path) => !/[?#]/.test(path), { error: 'must hold no query or fragment' })
-  .refine((path) => !isAmbiguousPath(path), { error: 'must hold no empty segment ("//"), ";", "\\", or encoded "/", "\\" or NUL' })
+  .refine((path) => !isAmbiguousPath(path), { error: 'must hold no empty segment ("//"), ";", "\\", encoded "/", "\\" or control character, space at either end of a segment, or escape that is not UTF-8' })
   .transform(normalizeRoutePrefix)
   // After normalizing, so that `%2E%2E` is seen as the `..` the URL parser makes of it.
   .refine((path) => path === '/' || !path.split('/').slice(1).some((segment) => ['', '.', '..'].includes(segment)), {

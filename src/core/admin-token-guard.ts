@@ -1,4 +1,5 @@
 // The admin-token guessing limit: failed admin tokens counted per client IP, one budget for /admin/v1 and the console sign-in.
+import { addressBucket } from './address-bucket.js';
 import type { Result } from '../shared/result.js';
 import type { AdminAccess, AdminIdentity } from './admin-access.js';
 import type { FailureLimit, RateLimited } from './failure-limit.js';
@@ -24,7 +25,7 @@ export interface AdminTokenGuard {
 export function createAdminTokenGuard(deps: { access: AdminAccess; failures: FailureLimit; failuresPerIp: number }): AdminTokenGuard {
   return {
     identify(token, clientIp) {
-      const counters = clientIp === undefined ? [] : [{ key: `admin:authfail:ip:${clientIp}`, limit: deps.failuresPerIp }];
+      const counters = clientIp === undefined ? [] : [{ key: `admin:authfail:ip:${addressBucket(clientIp)}`, limit: deps.failuresPerIp }];
       return deps.failures.guard(counters, () => deps.access.identify(token), { whenUnavailable: 'proceed' });
     },
   };

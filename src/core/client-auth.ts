@@ -1,5 +1,6 @@
 // Client authentication, one use case for the token, introspection and revocation endpoints and the proxy's Api-Key:
 // a registry of methods of one shape behind one failure limit, returning the key or the reason it was refused.
+import { addressBucket } from './address-bucket.js';
 import type { KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
@@ -204,7 +205,7 @@ export function createClientAuthenticator(deps: {
   function countersFor(environment: Environment, clientId: string | undefined, ip: string | undefined): FailureCounter[] {
     const counters: FailureCounter[] = [];
     if (clientId !== undefined) counters.push({ key: `${environment}:authfail:client:${clientId}`, limit: limits.perClient });
-    if (ip) counters.push({ key: `${environment}:authfail:ip:${ip}`, limit: limits.perIp });
+    if (ip) counters.push({ key: `${environment}:authfail:ip:${addressBucket(ip)}`, limit: limits.perIp });
     return counters;
   }
 

@@ -29,8 +29,40 @@ export interface FailureLimit {
 /** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
 export const FAILURE_WINDOW_SECONDS = 60;
 
+/**
+ * Attempts under way in this process, at most `limit` per counter at a time; the others wait their turn.
+ *
+ * A counter is read before an attempt and written after it fails, so without this a burst of concurrent
+ * attempts would all read the same count and all be checked: 400 guesses at once passed a limit of 5. With at
+ * most `limit` of them under way, and each reading the count only when its turn comes, a burst of any size gets
+ * fewer than twice the limit checked in a window (per process). Callers that never fail only wait their turn.
+ */
+function createTurnstile() {
+  const lanes = new Map<string, { busy: number; waiting: Array<() => void> }>();
+  return {
+    async enter(key: string, limit: number): Promise<void> {
+      let lane = lanes.get(key);
+      if (!lane) lanes.set(key, (lane = { busy: 0, waiting: [] }));
+      if (lane.busy < Math.max(1, limit)) {
+        lane.busy++;
+        return;
+      }
+      // leave() hands its place over: `busy` stays as it is.
+      await new Promise<void>((resolve) => lane.waiting.push(resolve));
+    },
+    leave(key: string): void {
+      const lane = lanes.get(key);
+      if (!lane) return;
+      const next = lane.waiting.shift();
+      if (next) next();
+      else if (--lane.busy === 0) lanes.delete(key);
+    },
+  };
+}
+
 export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number; logger?: Logger }): FailureLimit {
   const { limiter, windowSeconds } = deps;
+  const turnstile = createTurnstile();
 
   async function check(counters: readonly FailureCounter[]): Promise<number> {
     return counters.length === 0 ? 0 : limiter.retryAfter(counters);
@@ -43,20 +75,35 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
   return {
     check,
     recordFailure,
-    async guard(counters, attempt, { whenUnavailable = 'refuse' } = {}) {
-      const tolerant = <V>(work: Promise<V>, standIn: V): Promise<V> =>
-        whenUnavailable === 'refuse'
-          ? work
-          : work.catch((error: unknown) => {
-              if (!(error instanceof StoreUnavailableError)) throw error;
-              deps.logger?.warn('failure limit skipped: its store is unavailable', { counter: counters[0]?.key, error: error.message });
-              return standIn;
-            });
-      const retryAfter = await tolerant(check(counters), 0);
-      if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
-      const result = await attempt();
-      if (!result.ok) await tolerant(recordFailure(counters), undefined);
-      return result;
+    async guard(counters, attempt, options = {}) {
+      // One order for every caller, so two attempts sharing two counters never wait for each other.
+      const lanes = [...counters].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const { key, limit } of lanes) await turnstile.enter(key, limit);
+      try {
+        return await guardOne(counters, attempt, options);
+      } finally {
+        for (const { key } of lanes) turnstile.leave(key);
+      }
     },
   };
+
+  async function guardOne<T, R extends string>(
+    counters: readonly FailureCounter[],
+    attempt: () => Promise<Result<T, R>>,
+    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
+  ): Promise<Result<T, R> | RateLimited> {
+    const tolerant = <V>(work: Promise<V>, standIn: V): Promise<V> =>
+      whenUnavailable === 'refuse'
+        ? work
+        : work.catch((error: unknown) => {
+            if (!(error instanceof StoreUnavailableError)) throw error;
+            deps.logger?.warn('failure limit skipped: its store is unavailable', { counter: counters[0]?.key, error: error.message });
+            return standIn;
+          });
+    const retryAfter = await tolerant(check(counters), 0);
+    if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
+    const result = await attempt();
+    if (!result.ok) await tolerant(recordFailure(counters), undefined);
+    return result;
+  }
 }

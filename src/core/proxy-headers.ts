@@ -35,7 +35,9 @@ export interface ForwardedFor {
 // Request headers that never reach the upstream: the caller's credentials (a DPoP proof with them); the Host (fetch sets the
 // upstream's) and `Expect`, which fetch refuses; `Accept-Encoding`, left to the runtime's fetch, which then
 // decodes what it asked for; method overrides, which some frameworks obey, so that the upstream would run
-// another method than the one the route rules checked; and the X-Forwarded-* that keymint sets itself.
+// another method than the one the route rules checked; path overrides (`X-Original-URL`, `X-Rewrite-URL`: IIS,
+// Symfony, Laminas route on them), which would send the upstream to another path than the one the route rules
+// checked; and the X-Forwarded-* that keymint sets itself.
 const NOT_FORWARDED = new Set([
   'authorization',
   'api-key',
@@ -46,8 +48,33 @@ const NOT_FORWARDED = new Set([
   'x-http-method-override',
   'x-method-override',
   'x-http-method',
+  'x-original-url',
+  'x-rewrite-url',
   'x-forwarded-host',
   'x-forwarded-proto',
+]);
+
+// What a proxy in front says about the client (its address, the port, path prefix or scheme it was reached on),
+// read by upstream frameworks for allow-lists, logs and links. From the caller itself each is a forgery: they
+// pass only behind KEYMINT_TRUSTED_PROXIES, where the proxy in front is the one that may have set them.
+const FROM_TRUSTED_PROXIES_ONLY = new Set([
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'client-ip',
+  'x-cluster-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-originating-ip',
+  'x-remote-ip',
+  'x-remote-addr',
+  'forwarded-for',
+  'x-forwarded',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
 ]);
 
 /** An RFC 7239 §4 value: a token as it is, anything else quoted; an IPv6 address bracketed (§6). */
@@ -89,7 +116,9 @@ function lastForwardedElements(value: string, count: number): string {
  * `Forwarded`, only the elements they can have added (the last `trustedProxies`; those further left are the
  * client's own claims, as in X-Forwarded-For) — and keymint appends its own `Forwarded` element (RFC 7239).
  * An underscore spelling of a header that keymint sets or vouches for (`X_Real_IP`, `X_Forwarded_For`)
- * never passes. The Host is the forwarder's to set (the upstream's own).
+ * never passes. The other client-address headers (`True-Client-IP`, `X-Forwarded-Port`, …) are kept only
+ * behind trusted proxies too; path overrides (`X-Original-URL`, `X-Rewrite-URL`) are dropped. The Host is the
+ * forwarder's to set (the upstream's own).
  */
 export function upstreamRequestHeaderList(incoming: readonly string[], identity: ProxyIdentity, forwarded: ForwardedFor): HeaderList {
   const connectionNamed = connectionOptions(headerListValue(incoming, 'connection'));
@@ -108,7 +137,7 @@ export function upstreamRequestHeaderList(incoming: readonly string[], identity:
       if (spelledRight) forwardedFor = forwardedFor === undefined ? value.trim() : `${forwardedFor}, ${value.trim()}`;
     } else if (name === 'forwarded') {
       if (spelledRight && forwarded.trustedProxies > 0) forwardedChain = forwardedChain === undefined ? value : `${forwardedChain}, ${value}`;
-    } else if (name === 'x-real-ip') {
+    } else if (FROM_TRUSTED_PROXIES_ONLY.has(name)) {
       if (spelledRight && forwarded.trustedProxies > 0) headers.push(raw, value);
     } else {
       headers.push(raw, value);

@@ -67,6 +67,13 @@ describe('paths that could dodge a rule', () => {
     for (const path of ['/orders/1', '/orders/a%20b', '/reports?x=;']) expect(isAmbiguousPath(path.split('?')[0]!), path).toBe(false);
   });
 
+  it('are ambiguous when they hold encoded controls, spaces at either end of a segment, or escapes that are not UTF-8', () => {
+    for (const path of ['/admin%20', '/%20admin', '/a%20/b', '/a%09', '/a%0a', '/a%1F', '/a%7f', '/%c0%ae%c0%ae/admin', '/a%ff', '/a%', '/a%zz']) {
+      expect(isAmbiguousPath(path), path).toBe(true);
+    }
+    for (const path of ['/a%20b/c', '/caf%C3%A9', '/%E2%82%AC', '/a%25b']) expect(isAmbiguousPath(path), path).toBe(false);
+  });
+
   it('are ambiguous when they hold an empty segment, which upstreams that merge slashes drop', () => {
     for (const path of ['//admin', '/a//b', '///admin', '//']) expect(isAmbiguousPath(path), path).toBe(true);
     // A trailing slash is no empty segment between two others.

@@ -40,13 +40,32 @@ function coversPath(prefix: string, path: string): boolean {
  * Paths that upstreams read in ways a prefix match cannot follow: empty segments (`//admin`, merged into
  * `/admin` by nginx's default `merge_slashes on`, by Envoy's `merge_slashes`, by many frameworks' routers),
  * matrix parameters (`/orders;x/1`, stripped by Tomcat and Spring), encoded slashes and backslashes
- * (`/orders%2F1`, decoded by some servers), backslashes and NUL. The proxy refuses them rather than guess
+ * (`/orders%2F1`, decoded by some servers), backslashes, encoded control characters (NUL, TAB, CR, LF…) and
+ * spaces at either end of a segment (`/admin%20`, trimmed by Spring's and other path matchers), and escapes that
+ * are not UTF-8 (overlong `%C0%AE`). The proxy refuses them rather than guess
  * which route they reach, so the path a rule is matched on is always the path the upstream gets. A trailing
  * slash (`/orders/`) is no empty segment: upstreams tell it apart, and prefix rules cover it.
  */
 export function isAmbiguousPath(path: string): boolean {
-  return /\/\/|[;\\]|%2f|%5c|%00/i.test(path);
+  return /\/\/|[;\\]|%2f|%5c|%[01][0-9a-f]|%7f|(?:^|\/)%20|%20(?:\/|$)/i.test(path) || (path.includes('%') && !isUtf8Path(path));
 }
+
+/**
+ * Escapes that are not UTF-8 (an overlong `%C0%AE` is a dot to some old decoders, `..` in pairs) reach no
+ * route a rule can name; a lone `%` is no escape at all.
+ */
+function isUtf8Path(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the proxy answers (400) for a path isAmbiguousPath refuses. */
+export const AMBIGUOUS_PATH_DETAIL =
+  'the path holds an empty segment ("//"), ";", "\\", an encoded "/", "\\" or control character, a segment starting or ending with a space, or escapes that are not UTF-8, which upstreams read differently';
 
 function coversMethod(ruleMethod: string, method: string): boolean {
   // A HEAD is a GET without its body: what protects the one protects the other.

@@ -12,7 +12,7 @@ import type { KeymintApp } from '../app.js';
 import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
 import { upstreamRequestHeaderList } from '../core/proxy-headers.js';
 import { downstreamResponseHeaderList, headerList, headerListValue, isSmallPlainBody, type HeaderList } from '../ports/upstream-forwarder.js';
-import { findRouteRule, isAmbiguousPath, missingScopes } from '../core/proxy-routes.js';
+import { AMBIGUOUS_PATH_DETAIL, findRouteRule, isAmbiguousPath, missingScopes } from '../core/proxy-routes.js';
 import {
   createUpstreamAgents,
   decoderFor,
@@ -127,11 +127,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     const path = upstreamPath(url.pathname, environment);
     if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${method} ${url.pathname}`);
     if (isAmbiguousPath(path)) {
-      throw new ApiProblem(
-        400,
-        'invalid_request',
-        'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
-      );
+      throw new ApiProblem(400, 'invalid_request', AMBIGUOUS_PATH_DETAIL);
     }
 
     const caller = await authenticateCaller(c, services, environment);

@@ -2,7 +2,7 @@
 import type { Handler } from 'hono';
 import type { Environment } from '../../shared/domain.js';
 import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
-import { findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
+import { AMBIGUOUS_PATH_DETAIL, findRouteRule, isAmbiguousPath, missingScopes, normalizePath } from '../../core/proxy-routes.js';
 import { assertNever } from '../../shared/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
 import { ClientClosedRequest } from '../errors/client-closed.js';
@@ -43,11 +43,7 @@ export function reverseProxy(services: Services, environment: Environment): Hand
     // Only an odd spelling of the prefix gets here (the router decodes, `url.pathname` does not).
     if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${c.req.method} ${url.pathname}`);
     if (isAmbiguousPath(path)) {
-      throw new ApiProblem(
-        400,
-        'invalid_request',
-        'the path holds an empty segment ("//"), ";", "\\", or an encoded "/", "\\" or NUL, which upstreams read differently',
-      );
+      throw new ApiProblem(400, 'invalid_request', AMBIGUOUS_PATH_DETAIL);
     }
 
     const caller = await authenticateCaller(c, services, environment);

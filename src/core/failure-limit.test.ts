@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import { fail, ok } from '../shared/result.js';
+import { createFailureLimit } from './failure-limit.js';
+
+/** Counters in a Map behind a round trip, as Redis or KV are: every call yields to the event loop first. */
+function remoteLimiter(): RateLimiter & { counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const roundTrip = () => new Promise((resolve) => setTimeout(resolve, 1));
+  return {
+    counts,
+    async retryAfter(counters: readonly FailureCounter[]) {
+      await roundTrip();
+      return counters.some(({ key, limit }) => (counts.get(key) ?? 0) >= limit) ? 60 : 0;
+    },
+    async recordFailure(keys: string[]) {
+      await roundTrip();
+      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    },
+  };
+}
+
+const LIMIT = 5;
+const counters = [
+  { key: 'sandbox:authfail:client:app_x', limit: LIMIT },
+  { key: 'sandbox:authfail:ip:192.0.2.1', limit: 100 },
+];
+
+describe('the failure limit under concurrent attempts', () => {
+  // Hostile review, round 2: 400 concurrent guesses read the same count before any was written, and 346 were checked.
+  it('checks fewer than twice the limit of a burst of wrong guesses, and refuses the rest unseen', async () => {
+    const limiter = remoteLimiter();
+    const limit = createFailureLimit({ limiter, windowSeconds: 60 });
+    let checked = 0;
+    const wrongGuess = async () => {
+      checked++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return fail('wrong_secret' as const);
+    };
+    const results = await Promise.all(Array.from({ length: 200 }, () => limit.guard(counters, wrongGuess)));
+
+    expect(checked).toBeGreaterThanOrEqual(LIMIT);
+    expect(checked).toBeLessThan(2 * LIMIT);
+    expect(results.filter((result) => !result.ok && result.reason === 'rate_limited')).toHaveLength(200 - checked);
+    expect(limiter.counts.get(counters[0]!.key)).toBe(checked);
+  });
+
+  it('lets a burst of right secrets through, many more at once than the limit', async () => {
+    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60 });
+    const rightSecret = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return ok('key_1');
+    };
+    const results = await Promise.all(Array.from({ length: 50 }, () => limit.guard(counters, rightSecret)));
+    expect(results.every((result) => result.ok)).toBe(true);
+  });
+
+  it('never deadlocks attempts that share counters listed in another order', async () => {
+    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60 });
+    const shared = [
+      { key: 'a', limit: 1 },
+      { key: 'b', limit: 1 },
+    ];
+    const attempt = async () => ok(true);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => limit.guard(index % 2 ? shared : [...shared].reverse(), attempt)),
+    );
+    expect(results).toHaveLength(20);
+  });
+});
