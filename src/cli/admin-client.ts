@@ -8,8 +8,8 @@ export type SendRequest = (request: Request) => Promise<Response>;
 
 export type Account = ReturnType<typeof accountView>;
 export type Key = Awaited<ReturnType<typeof keyView>>;
-/** A key as create and regenerate answer: the application secret, this once. */
-export type KeyWithSecret = Key & { applicationSecret: string };
+/** A key as create and regenerate answer: the application secret, this once (none for a private_key_jwt key). */
+export type KeyWithSecret = Key & { applicationSecret?: string };
 
 export interface SigningKey {
   kid: string;
@@ -25,6 +25,9 @@ export interface NewKey {
   name: string;
   scopes?: string[];
   expiresAt?: string;
+  authMethod?: 'client_secret' | 'private_key_jwt';
+  /** A JWK or a JWK Set, as read from --jwks-file. */
+  jwks?: unknown;
 }
 
 export type KeyAction = 'regenerate' | 'disable' | 'enable' | 'revoke-sessions';
@@ -35,6 +38,8 @@ export interface AdminClient {
   /** Every key of the account (all pages), optionally of one environment. */
   listKeys(accountId: string, environment?: Environment): Promise<Key[]>;
   getKey(accountId: string, keyId: string): Promise<Key>;
+  /** PATCH: here, a private_key_jwt key's public keys replaced. */
+  updateKey(accountId: string, keyId: string, changes: { jwks: unknown }): Promise<Key>;
   regenerateKey(accountId: string, keyId: string): Promise<KeyWithSecret>;
   setKeyStatus(accountId: string, keyId: string, action: 'disable' | 'enable'): Promise<Key>;
   revokeKeySessions(accountId: string, keyId: string): Promise<{ key: Key; revokedSessions: number }>;
@@ -89,6 +94,7 @@ export function createAdminClient(send: SendRequest, baseUrl: string, adminToken
       return keys;
     },
     getKey: (accountId, keyId) => call('GET', key(accountId, keyId)),
+    updateKey: (accountId, keyId, changes) => call('PATCH', key(accountId, keyId), changes),
     regenerateKey: keyAction('regenerate'),
     setKeyStatus: (accountId, keyId, action) => keyAction<Key>(action)(accountId, keyId),
     revokeKeySessions: keyAction('revoke-sessions'),

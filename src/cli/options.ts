@@ -14,6 +14,11 @@ export const OPTIONS = {
   key: { type: 'string', value: '<id>', help: 'the key (key_…)' },
   scopes: { type: 'string', value: '<a,b>', help: 'scopes the key may ask for, comma-separated (default: none)' },
   'expires-at': { type: 'string', value: '<date-time>', help: 'when the key stops minting, ISO 8601 (default: never)' },
+  'jwks-file': {
+    type: 'string',
+    value: '<path>',
+    help: 'a JSON file with a public JWK or a JWK Set (1–5 keys): the key authenticates with private_key_jwt and has no secret',
+  },
   'client-id': { type: 'string', value: '<id>', help: 'the application ID (app_…)' },
   'client-secret': { type: 'string', value: '<secret>', help: 'the application secret (or KEYMINT_CLIENT_SECRET)' },
   scope: { type: 'string', value: '<a,b>', help: 'scopes to ask for (default: all of the key’s)' },

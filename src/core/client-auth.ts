@@ -1,6 +1,7 @@
 // Client authentication, one use case for the token, introspection and revocation endpoints and the proxy's Api-Key:
 // a registry of methods of one shape behind one failure limit, returning the key or the reason it was refused.
 import { addressBucket } from './address-bucket.js';
+import { exportJWK, generateKeyPair } from 'jose';
 import type { KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
@@ -227,16 +228,16 @@ export function createClientAuthenticator(deps: {
 let throwAway: Promise<ClientJwks> | undefined;
 function throwAwayJwks(): Promise<ClientJwks> {
   throwAway ??= (async () => {
-    const generate = async (algorithm: EcKeyGenParams | RsaHashedKeyGenParams | { name: 'Ed25519' }) => {
-      const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
-      const { kty, crv, x, y, n, e } = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as Record<string, string>;
+    const generate = async (alg: 'ES256' | 'Ed25519' | 'RS256') => {
+      const { publicKey } = await generateKeyPair(alg, { extractable: true });
+      const { kty, crv, x, y, n, e } = await exportJWK(publicKey);
       return JSON.parse(JSON.stringify({ kty, crv, x, y, n, e })) as PublicJwk;
     };
     return {
       keys: [
-        await generate({ name: 'ECDSA', namedCurve: 'P-256' }),
-        await generate({ name: 'Ed25519' }),
-        await generate({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }),
+        await generate('ES256'),
+        await generate('Ed25519'),
+        await generate('RS256'),
       ],
     };
   })();
