@@ -1,8 +1,8 @@
 // Every KEYMINT_* variable in one zod schema; loadConfig(record) validates a whole environment at once.
 import * as z from 'zod';
 import { ENVIRONMENTS, SIGNING_ALGORITHMS, type Environment, type SigningAlgorithm } from './shared/domain.js';
-import { normalizeRoutePrefix, type RouteRule } from './core/proxy-routes.js';
 import { isScopeToken } from './core/scopes.js';
+import { formatConfigIssue, parseServiceTables, routeRulesSchema, type ServiceTables } from './config/services.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -26,45 +26,15 @@ const json = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 });
-const routeRules = z
-  .array(
-    z.strictObject({
-      method: z
-        .string()
-        .regex(/^(\*|[A-Za-z]{1,32})$/, { error: 'must be an HTTP method or *' })
-        .transform((method) => method.toUpperCase())
-        .default('*'),
-      path: z
-        .string()
-        .regex(/^\/[^?#\s]*$/, { error: 'must start with / and hold no query, fragment or space' })
-        // The proxy refuses such request paths (core/proxy-routes.ts isAmbiguousPath): the rule could never apply.
-        .regex(/^(?!.*\/\/+[^/])/, { error: 'must not hold an empty segment (//)' })
-        .transform(normalizeRoutePrefix),
-      scopes: z.array(z.string().refine(isScopeToken, { error: 'is not a valid scope name' })).default([]),
-    }),
-    { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON array of {method, path, scopes} rules' : undefined) },
-  )
-  .max(1000);
-const routesFile = z
-  .string()
-  .transform((path, ctx) => {
-    try {
-      return readTextFile(path);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `cannot be read: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  })
-  .pipe(json)
-  .pipe(
-    z.strictObject(
-      { sandbox: routeRules.optional(), production: routeRules.optional() },
-      {
-        error: (issue) =>
-          issue.code === 'invalid_type' ? 'must hold a JSON object {"sandbox": [...], "production": [...]}' : undefined,
-      },
-    ),
-  );
+// The file's text; config/services.ts reads its two formats (route rules, or services) per environment.
+const routesFile = z.string().transform((path, ctx) => {
+  try {
+    return readTextFile(path);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot be read: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
 
 // Sync and without a static Node import, so the Workers bundle stays free of node:fs (where it fails instead).
 function readTextFile(path: string): string {
@@ -75,8 +45,45 @@ function readTextFile(path: string): string {
   return fs.readFileSync(path, 'utf8');
 }
 
-/** The variables that configure a session store every node shares (issue 13 adds Cluster and Sentinel here). */
-const SHARED_SESSION_STORES = ['REDIS_URL'] as const;
+/** The variables that each configure a session store every node shares; at most one may be set. */
+const SHARED_SESSION_STORES = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const;
+/** Settings of a Redis Cluster or Sentinel connection (a REDIS_URL carries its own). */
+const REDIS_CONNECTION_SETTINGS = ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS'] as const;
+
+/** One Redis node or sentinel: `host:port`, an IPv6 host in brackets (`[::1]:6379`). */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where the shared session store lives: one Redis, a Redis Cluster, or the primary a group of Sentinels names. */
+export type RedisConnection =
+  | { kind: 'single'; url: string }
+  | ({ kind: 'cluster'; nodes: RedisNode[] } & RedisCredentials)
+  | ({ kind: 'sentinel'; sentinels: RedisNode[]; name: string } & RedisCredentials);
+
+export interface RedisCredentials {
+  username: string | undefined;
+  password: string | undefined;
+  tls: boolean;
+}
+
+const NODE_ENTRY = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+
+/** `host:port,host:port`: at least one entry, each a host (name, IPv4 or bracketed IPv6) and a port 1-65535. */
+const redisNodes = z.string().transform((list, ctx) => {
+  const nodes: RedisNode[] = [];
+  for (const entry of list.split(',').map((part) => part.trim())) {
+    const match = NODE_ENTRY.exec(entry);
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65_535) {
+      ctx.addIssue({ code: 'custom', message: `must be host:port entries separated by commas (${JSON.stringify(entry)} is not one)` });
+      return z.NEVER;
+    }
+    nodes.push({ host: match[1] ?? match[2]!, port });
+  }
+  return nodes;
+});
 
 /** KEYMINT_DATABASE names PostgreSQL, rather than a SQLite file, when it is a postgres:// or postgresql:// URL. */
 export function isPostgresUrl(database: string): boolean {
@@ -112,6 +119,15 @@ const schema = z.object({
     .default('./data/keymint.db'),
   KEYMINT_DATABASE_POOL: wholeNumber(1, 1000).default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_CLUSTER_NODES: redisNodes.optional(),
+  REDIS_SENTINELS: redisNodes.optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,256}$/, { error: 'must be the name the sentinels monitor the primary under (no spaces)' })
+    .optional(),
+  REDIS_USERNAME: z.string().max(256).optional(),
+  REDIS_PASSWORD: z.string().max(4096).optional(),
+  REDIS_TLS: flag.optional(),
   KEYMINT_REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1-32 letters, digits, _ or -' })
@@ -121,12 +137,18 @@ const schema = z.object({
   KEYMINT_SESSION_TTL_SANDBOX: lifetime,
   KEYMINT_SESSION_TTL_PRODUCTION: lifetime,
   KEYMINT_KEYS_PER_ENVIRONMENT: wholeNumber(1, 1000).default(3),
+  KEYMINT_KEYS_PER_ACCOUNT: wholeNumber(1, 100_000).optional(),
+  KEYMINT_WEBHOOKS_ALLOW_PRIVATE: flag.default(false),
+  KEYMINT_WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000).default(15_000),
   KEYMINT_UPSTREAM_SANDBOX: httpUrl.optional(),
   KEYMINT_UPSTREAM_PRODUCTION: httpUrl.optional(),
   KEYMINT_UPSTREAM_TIMEOUT_MS: wholeNumber(1, 3_600_000).default(30_000),
-  KEYMINT_ROUTES_SANDBOX: json.pipe(routeRules).optional(),
-  KEYMINT_ROUTES_PRODUCTION: json.pipe(routeRules).optional(),
+  KEYMINT_ROUTES_SANDBOX: json.pipe(routeRulesSchema).optional(),
+  KEYMINT_ROUTES_PRODUCTION: json.pipe(routeRulesSchema).optional(),
   KEYMINT_ROUTES_FILE: routesFile.optional(),
+  // JSON arrays of services, read by config/services.ts (it names the variable and the field of each problem).
+  KEYMINT_SERVICES_SANDBOX: z.string().optional(),
+  KEYMINT_SERVICES_PRODUCTION: z.string().optional(),
   KEYMINT_SECRET_PEPPER: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   KEYMINT_KEK: z
     .string()
@@ -156,7 +178,36 @@ const schema = z.object({
     if (!env.KEYMINT_ADMIN_TOKEN) required('KEYMINT_ADMIN_TOKEN', 'every node must accept the same root token');
     if (!env.KEYMINT_SECRET_PEPPER) required('KEYMINT_SECRET_PEPPER', 'every node must hash secrets alike');
     if (!SHARED_SESSION_STORES.some((name) => env[name])) {
-      required(SHARED_SESSION_STORES.join(' or '), 'sessions, the issuance cache and rate limits must be shared by the nodes');
+      required(
+        'REDIS_URL',
+        'sessions, the issuance cache and rate limits must be shared by the nodes; REDIS_CLUSTER_NODES or REDIS_SENTINELS serve as well',
+      );
+    }
+  }
+  const stores = SHARED_SESSION_STORES.filter((name) => env[name]);
+  if (stores.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [stores[1]!],
+      message: `set only one of ${SHARED_SESSION_STORES.join(', ')} (${stores.join(' and ')} are both set)`,
+    });
+  }
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'must be set with REDIS_SENTINELS (the name the sentinels monitor the primary under)' });
+  }
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'applies only with REDIS_SENTINELS' });
+  }
+  if (!env.REDIS_CLUSTER_NODES && !env.REDIS_SENTINELS) {
+    for (const name of REDIS_CONNECTION_SETTINGS) {
+      if (env[name] === undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: env.REDIS_URL
+          ? 'applies to REDIS_CLUSTER_NODES and REDIS_SENTINELS; put it in REDIS_URL instead (redis://user:password@host:port, rediss:// for TLS)'
+          : 'applies only with REDIS_CLUSTER_NODES or REDIS_SENTINELS',
+      });
     }
   }
   if (env.KEYMINT_ROUTES_FILE && (env.KEYMINT_ROUTES_SANDBOX || env.KEYMINT_ROUTES_PRODUCTION)) {
@@ -175,16 +226,29 @@ export interface Config {
   database: string;
   /** Connections to PostgreSQL per process. */
   databasePool: number;
+  /** REDIS_URL; see `redis` for every kind of shared session store. */
   redisUrl: string | undefined;
+  /** The shared session store (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); undefined: in process. */
+  redis: RedisConnection | undefined;
   redisPrefix: string;
   adminToken: string | undefined;
   sessionTtl: Record<Environment, number>;
   keysPerEnvironment: number;
+  /** Keys per account over both environments; undefined when only the per-environment limit applies. */
+  keysPerAccount: number | undefined;
+  /** Webhooks may be delivered to loopback, private, link-local… addresses too (otherwise public ones only). */
+  webhooksAllowPrivate: boolean;
+  /** How long one webhook delivery attempt waits for the receiver's status line. */
+  webhookTimeoutMs: number;
+  /** KEYMINT_UPSTREAM_{ENV} as set: the older way to name an environment's one upstream (now a service at `/`). */
   upstreams: Record<Environment, string | undefined>;
-  /** How long the proxy waits for any progress from an upstream before answering 504 (or cutting the stream). */
+  /** How long the proxy waits for any progress from an upstream before answering 504, unless a service sets its own. */
   upstreamTimeoutMs: number;
-  /** The proxy's route rules: method + path prefix → required scopes. */
-  routes: Record<Environment, RouteRule[]>;
+  /**
+   * Each environment's upstream services (SPEC §7), from KEYMINT_SERVICES_{ENV}, KEYMINT_ROUTES_FILE or the older
+   * KEYMINT_UPSTREAM_{ENV} + KEYMINT_ROUTES_{ENV}; none: the proxy answers 404.
+   */
+  services: ServiceTables;
   secretPepper: string | undefined;
   kek: string | undefined;
   authFailuresPerClient: number;
@@ -218,21 +282,31 @@ export function loadConfig(record: Record<string, unknown>): Config {
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const [name, ...within] = issue.path;
-      // Inside a JSON value, say where: `KEYMINT_ROUTES_SANDBOX: [0].path: …`.
-      const where = within.map((step) => (typeof step === 'number' ? `[${step}]` : `.${String(step)}`)).join('');
-      return `  ${String(name ?? '?')}: ${where ? `${where.replace(/^\./, '')}: ` : ''}${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    // Inside a JSON value, say where: `KEYMINT_ROUTES_SANDBOX: [0].path: …`.
+    const issues = parsed.error.issues.map((issue) => ({
+      path: issue.path.length > 0 ? (issue.path as (string | number)[]) : ['?'],
+      message: issue.message,
+    }));
+    throw configError(issues);
   }
   const env = parsed.data;
+  const publicUrl = env.KEYMINT_PUBLIC_URL ?? `http://localhost:${env.KEYMINT_PORT}`;
+  const services = parseServiceTables({
+    services: { sandbox: env.KEYMINT_SERVICES_SANDBOX, production: env.KEYMINT_SERVICES_PRODUCTION },
+    routesFile: env.KEYMINT_ROUTES_FILE,
+    upstreams: { sandbox: env.KEYMINT_UPSTREAM_SANDBOX, production: env.KEYMINT_UPSTREAM_PRODUCTION },
+    routes: { sandbox: env.KEYMINT_ROUTES_SANDBOX, production: env.KEYMINT_ROUTES_PRODUCTION },
+    upstreamTimeoutMs: env.KEYMINT_UPSTREAM_TIMEOUT_MS,
+    publicUrl,
+  });
+  if (!services.ok) throw configError(services.issues);
   return {
     port: env.KEYMINT_PORT,
-    publicUrl: env.KEYMINT_PUBLIC_URL ?? `http://localhost:${env.KEYMINT_PORT}`,
+    publicUrl,
     database: env.KEYMINT_DATABASE,
     databasePool: env.KEYMINT_DATABASE_POOL,
     redisUrl: env.REDIS_URL,
+    redis: redisConnection(env),
     redisPrefix: env.KEYMINT_REDIS_PREFIX,
     adminToken: env.KEYMINT_ADMIN_TOKEN,
     sessionTtl: {
@@ -240,12 +314,12 @@ export function loadConfig(record: Record<string, unknown>): Config {
       production: env.KEYMINT_SESSION_TTL_PRODUCTION ?? env.KEYMINT_SESSION_TTL,
     },
     keysPerEnvironment: env.KEYMINT_KEYS_PER_ENVIRONMENT,
+    keysPerAccount: env.KEYMINT_KEYS_PER_ACCOUNT,
+    webhooksAllowPrivate: env.KEYMINT_WEBHOOKS_ALLOW_PRIVATE,
+    webhookTimeoutMs: env.KEYMINT_WEBHOOK_TIMEOUT_MS,
     upstreams: { sandbox: env.KEYMINT_UPSTREAM_SANDBOX, production: env.KEYMINT_UPSTREAM_PRODUCTION },
     upstreamTimeoutMs: env.KEYMINT_UPSTREAM_TIMEOUT_MS,
-    routes: {
-      sandbox: env.KEYMINT_ROUTES_SANDBOX ?? env.KEYMINT_ROUTES_FILE?.sandbox ?? [],
-      production: env.KEYMINT_ROUTES_PRODUCTION ?? env.KEYMINT_ROUTES_FILE?.production ?? [],
-    },
+    services: services.value,
     secretPepper: env.KEYMINT_SECRET_PEPPER,
     kek: env.KEYMINT_KEK,
     authFailuresPerClient: env.KEYMINT_AUTH_FAILURES_PER_CLIENT,
@@ -261,6 +335,34 @@ export function loadConfig(record: Record<string, unknown>): Config {
     workers: env.KEYMINT_WORKERS,
     scopes: env.KEYMINT_SCOPES,
   };
+}
+
+function configError(issues: { path: readonly (string | number)[]; message: string }[]): ConfigError {
+  return new ConfigError(`invalid configuration:\n${issues.map((issue) => `  ${formatConfigIssue(issue)}`).join('\n')}`);
+}
+
+function redisConnection(env: z.infer<typeof schema>): RedisConnection | undefined {
+  if (env.REDIS_URL) return { kind: 'single', url: env.REDIS_URL };
+  const credentials = { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD, tls: env.REDIS_TLS ?? false };
+  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: env.REDIS_CLUSTER_NODES, ...credentials };
+  if (env.REDIS_SENTINELS) return { kind: 'sentinel', sentinels: env.REDIS_SENTINELS, name: env.REDIS_SENTINEL_NAME!, ...credentials };
+  return undefined;
+}
+
+/** The session store as logs and messages may show it: no password. */
+export function describeRedis(connection: RedisConnection): string {
+  const list = (nodes: RedisNode[]) => nodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
+  switch (connection.kind) {
+    case 'single': {
+      const url = parseUrl(connection.url);
+      if (url?.password) url.password = '***';
+      return url?.toString() ?? 'redis://(a URL that cannot be parsed)';
+    }
+    case 'cluster':
+      return `Redis Cluster ${list(connection.nodes)}`;
+    case 'sentinel':
+      return `Redis Sentinel ${list(connection.sentinels)} (primary ${connection.name})`;
+  }
 }
 
 export function longestSessionTtl(config: Config): number {

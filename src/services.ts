@@ -8,7 +8,11 @@ import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createDpopProofs } from './core/dpop-proofs.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
-import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
+import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
+import { createKeyCache } from './core/key-cache.js';
+import { createKeyLimitsCache } from './core/key-limits.js';
+import { createKeyUsageReader } from './core/key-usage.js';
+import { createGatewayRouting, createGatewayRoutes } from './core/gateway.js';
 import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
 import { createUpstreamForwarder } from './core/proxy-forward.js';
@@ -19,10 +23,13 @@ import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
 import { webCrypto } from './core/web-crypto.js';
+import { createUsageCounting } from './core/usage-counting.js';
 import type { Services } from './http/services.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
+import type { ChangeFeed } from './ports/change-feed.js';
 import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
+import type { KeyLimiter } from './ports/key-limiter.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import type { ReplayStore } from './ports/replay-store.js';
@@ -30,6 +37,7 @@ import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metri
 import type { SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
 import type { UpstreamForwarder } from './ports/upstream-forwarder.js';
+import type { UsageMeter } from './ports/usage-meter.js';
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +49,10 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   /** The `jti` of client assertions and DPoP proofs, remembered across nodes (Redis, Workers KV or process memory). */
   replayStore: ReplayStore;
+  /** Per-key rate limits and quotas (SPEC §7): Redis, or process memory for one process without it. */
+  keyLimiter: KeyLimiter;
+  /** Per-key usage by hour (SPEC §7), beside the key limiter. */
+  usageMeter: UsageMeter;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
   rootAdminToken: string;
@@ -59,7 +71,14 @@ export interface AppDeps {
   readiness?: ReadinessChecks;
   /** The /docs reference's browser script; Node ships it, Workers do not (their /docs links to /openapi.json). */
   apiReferenceScript?: ApiReferenceScriptSource;
+  /** How the nodes sharing the database tell each other about changes (Redis pub/sub); none for one process alone. */
+  changeFeed?: ChangeFeed;
 }
+
+// How long caches keep an answer while other nodes' changes reach them (the feed is healthy), and in a process alone
+// (no feed, as on Workers). While the feed is down, at most 1 s (core/change-notices.ts).
+const KEY_CACHE_MS = { whileHealthy: 60_000, withoutFeed: 1000 };
+const KEYRING_MS = { whileHealthy: 60_000, withoutFeed: 60_000 };
 
 export async function createServices(deps: AppDeps): Promise<Services> {
   const { config, logger } = deps;
@@ -67,6 +86,8 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const clock = deps.clock ?? systemClock;
   const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
   const hasher = await createSecretHasher(deps.secretPepper, deps.crypto);
+  // Every change is applied to this process's caches at once and announced to the other nodes; theirs come back here.
+  const notices = createChangeNotices({ feed: deps.changeFeed, logger });
   const keyring = createSigningKeyring({
     store: deps.signingKeyStore,
     audit: deps.keyStore,
@@ -76,13 +97,34 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     tokenLifetime: (environment) => config.sessionTtl[environment],
     rotationDays: config.signingKeyRotationDays,
     crypto: deps.crypto,
+    announce: notices.announce,
+    maxAgeMs: notices.cacheLifetime(KEYRING_MS),
   });
-  const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
+  // The proxy's services and audiences, swapped whole when the configuration is reloaded (SIGHUP on Node).
+  const gateway = createGatewayRouting(createGatewayRoutes(config.services, config.publicUrl));
+  const tokens = createSessionTokens({
+    keyring,
+    clock,
+    publicUrl: config.publicUrl,
+    lifetime: config.sessionTtl,
+    knownAudience: (environment, aud) => gateway.current[environment].audiences.isKnown(aud),
+  });
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
-  // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
-  const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
+  // Api-Key calls on the proxy look keys up through a cache that key changes clear, this node's and the others'.
+  const keyCache = createKeyCache({ keys: deps.keyStore, clock, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
+  notices.listen(keyCache.hear);
+  notices.listen(keyring.hear);
+  // Session-token calls on the proxy find their key's limits the same way, by the token's key id: at most 1 s
+  // old, and dropped at once for a key changed through any node.
+  const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, ttlMs: 1000, maxEntries: 10_000 });
+  notices.listen(keyLimits.hear);
   const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
-  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
+  const adminAccess = await createAdminAccess({
+    keys: deps.keyStore,
+    hasher,
+    rootToken: deps.rootAdminToken,
+    onTokenUsed: (token) => usage.recordAdminTokenUse(token.id, token.lastUsedAt),
+  });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
   const replay = createReplayGuards(deps.replayStore);
   // Every node derives the same nonce key from the pepper, so any node checks any node's nonces statelessly.
@@ -109,11 +151,12 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       replay,
     }),
     management: createKeyManagement({
-      keys: watchKeyChanges(deps.keyStore, keyCache.forgetKey),
-      sessions: deps.sessionStore,
+      keys: announceKeyChanges(deps.keyStore, notices),
+      sessions: announceSessionChanges(deps.sessionStore, notices),
       hasher,
       clock,
       keysPerEnvironment: config.keysPerEnvironment,
+      keysPerAccount: config.keysPerAccount,
       allowedScopes: config.scopes,
     }),
     adminAccess,
@@ -122,6 +165,11 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     failureLimit,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,
+    gateway,
+    keyLimiter: deps.keyLimiter,
+    keyLimits,
+    usageCounts: createUsageCounting({ meter: deps.usageMeter, keys: deps.keyStore, defer, logger, metrics }),
+    keyUsage: createKeyUsageReader({ keys: deps.keyStore, meter: deps.usageMeter, clock }),
     clientIp: deps.clientIp ?? (() => undefined),
   };
 }

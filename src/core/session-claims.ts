@@ -16,6 +16,11 @@ export interface SessionClaims {
   acct: string;
   /** RFC 9449 §6.1: the token is bound to the DPoP key with this RFC 7638 thumbprint. */
   cnf?: { jkt: string };
+  /**
+   * The key's stable id (`key_…`, no secret): what the proxy meters a call against (SPEC §7), since `client_id`
+   * changes when the key is regenerated. Absent from tokens minted before keymint carried it.
+   */
+  key?: string;
 }
 
 // Identifiers go into X-Keymint-* headers and log lines: visible ASCII only, so no CR/LF, no space, nothing
@@ -45,6 +50,7 @@ export const sessionClaimsSchema: z.ZodType<SessionClaims> = z.object({
   env: z.enum(ENVIRONMENTS),
   acct: identifier,
   cnf: z.object({ jkt: z.string().regex(JKT) }).optional(),
+  key: identifier.optional(),
 });
 
 /** The payload as session claims, or undefined when any claim is missing or not of its kind. */

@@ -7,6 +7,7 @@ import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
 import { decideTokenExchange, type ExchangeRequest, type TokenExchangeFailure } from './token-exchange.js';
+import { usedPair } from './client-auth.js';
 import type { UsageRecorder } from './usage.js';
 
 export interface IssuedSession {
@@ -41,14 +42,21 @@ export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 
 export type SessionCheck = (
   environment: Environment,
   token: string,
-) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope' | 'cnf'>, SessionRejection>>;
+) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope' | 'aud' | 'key' | 'cnf'>, SessionRejection>>;
 
-/** How a token request was proven beyond client authentication: the jkt of its verified DPoP proof. */
+/** How a token request was proven beyond client authentication, and what it asked for beyond scope. */
 export interface IssueOptions {
+  /** The jkt of the request's verified DPoP proof. */
   jkt?: string | undefined;
+  /** The `aud` (RFC 8707 resource); default: the environment's. */
+  audience?: string | undefined;
 }
 
 export interface Sessions {
+  /**
+   * A session token for the key with the scope asked for (default: all of the key's), `options.audience`
+   * (default: the environment's), bound to `options.jkt` when given.
+   */
   issue(
     environment: Environment,
     key: KeyRecord,
@@ -63,7 +71,10 @@ export interface Sessions {
     options?: IssueOptions,
   ): Promise<Result<IssuedSession, TokenExchangeFailure>>;
   /** The session behind a token, checked against its record (revocation), as introspection shows it. */
-  describe(environment: Environment, token: string): Promise<Result<ActiveSession & { acct: string; keyId: string }, SessionRejection>>;
+  describe(
+    environment: Environment,
+    token: string,
+  ): Promise<Result<ActiveSession & { acct: string; keyId: string; key: string }, SessionRejection>>;
   /** RFC 7662 for a caller key: inactive for anything not live, or of another account. */
   introspect(environment: Environment, caller: KeyRecord, token: string): Promise<ActiveSession | { active: false }>;
   /** RFC 7009: revokes the token (and what was derived from it) when the caller's key minted it; silent otherwise. */
@@ -111,21 +122,24 @@ export function createSessions(deps: {
     const record = await store.getSession(environment, claims.jti);
     if (!record) return fail('unknown_session');
     if (record.revoked) return fail('revoked');
-    return ok({ ...activeView(claims), acct: claims.acct, keyId: record.keyId });
+    // `key` as the claim names it, for the proxy's limits; the record knows it for tokens minted without one.
+    return ok({ ...activeView(claims), acct: claims.acct, keyId: record.keyId, key: record.keyId });
   }
 
   /** Mints a token for `key` and saves its session record (and, when given, its issuance-cache slot). */
   async function mintSession(
     environment: Environment,
     key: KeyRecord,
-    grant: { scope: string; jkt?: string | undefined; notAfter?: number; ancestors?: string[] },
+    grant: { scope: string; audience: string; jkt?: string | undefined; notAfter?: number; ancestors?: string[] },
     slot?: { keyId: string; slot: string },
   ) {
     const cnf = grant.jkt === undefined ? undefined : { jkt: grant.jkt };
     const { token, claims } = await tokens.mint(environment, {
+      keyId: key.id,
       applicationId: key.applicationId,
       accountId: key.accountId,
       scope: grant.scope,
+      audience: grant.audience,
       ...(cnf && { cnf }),
       ...(grant.notAfter !== undefined && { notAfter: grant.notAfter }),
     });
@@ -165,10 +179,11 @@ export function createSessions(deps: {
       const granted = grantScopes(requestedScope, key.scopes);
       if (!granted.ok) return granted;
       const scope = granted.value.join(' ');
-      usage.recordUse(key.id);
+      usage.recordUse(key.id, usedPair(key));
+      const audience = options.audience ?? tokens.audience(environment);
       // The thumbprint is part of the slot: a bearer token is never handed to a DPoP request, nor the reverse,
       // nor a token bound to one key to a request proven with another.
-      const slot = { keyId: key.id, slot: `${key.applicationId} ${tokens.audience(environment)} ${scope} ${options.jkt ?? '-'}` };
+      const slot = { keyId: key.id, slot: `${key.applicationId} ${audience} ${scope} ${options.jkt ?? '-'}` };
       const tokenType = options.jkt === undefined ? 'Bearer' : 'DPoP';
       if (deps.issuanceCache) {
         const cached = await store.findIssued(environment, slot);
@@ -176,7 +191,7 @@ export function createSessions(deps: {
           return ok({ accessToken: cached.token, tokenType, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
         }
       }
-      const session = await mintSession(environment, key, { scope, jkt: options.jkt }, deps.issuanceCache ? slot : undefined);
+      const session = await mintSession(environment, key, { scope, audience, jkt: options.jkt }, deps.issuanceCache ? slot : undefined);
       return ok({ ...session, cache: deps.issuanceCache ? 'miss' : 'off' });
     },
 
@@ -186,7 +201,8 @@ export function createSessions(deps: {
       const subject = verified.value;
       const record = await store.getSession(environment, subject.jti);
       if (!record || record.revoked) return fail('subject_invalid');
-      // A derived session joins its subject's key index, where revoking the key finds it.
+      // A derived session joins its subject's key index, where revoking the key finds it; its jti is made with
+      // that key's id, so it lives in the subject's Redis partition (its derived set shares the hash slot).
       if (record.keyId !== key.id) return fail('subject_other_client');
       const decided = decideTokenExchange({
         subject: { ...subject, ancestors: record.ancestors },
@@ -198,9 +214,11 @@ export function createSessions(deps: {
       });
       if (!decided.ok) return decided;
       const decision = decided.value;
-      usage.recordUse(key.id);
+      usage.recordUse(key.id, usedPair(key));
       const session = await mintSession(environment, key, {
         scope: decision.scope,
+        // keymint's tokens carry one audience, so the decision's is one too: the subject's, or the one it narrowed to.
+        audience: typeof decision.aud === 'string' ? decision.aud : decision.aud[0]!,
         jkt: decision.cnf?.jkt,
         notAfter: decision.exp,
         ancestors: decision.ancestors,
@@ -213,7 +231,7 @@ export function createSessions(deps: {
     async introspect(environment, caller, token) {
       const described = await describe(environment, token);
       if (!described.ok || described.value.acct !== caller.accountId) return { active: false };
-      const { acct: _acct, keyId: _keyId, ...view } = described.value;
+      const { acct: _acct, keyId: _keyId, key: _key, ...view } = described.value;
       return view;
     },
 

@@ -8,6 +8,7 @@ import { superviseWorkers } from './cluster.js';
 import { createJsonLogger } from './logger.js';
 import { createNodeDeps } from './node-deps.js';
 import { serveNode } from './node-server.js';
+import { reloadServices } from './reload-services.js';
 
 let config: Config;
 try {
@@ -23,8 +24,10 @@ try {
 const logger = createJsonLogger(undefined, { level: config.logLevel });
 if (config.workers > 1 && cluster.isPrimary) {
   // Sessions, the issuance cache and rate limits must be shared by the workers; the in-process store is not.
-  if (!config.redisUrl) {
-    process.stderr.write('keymint: KEYMINT_WORKERS above 1 needs REDIS_URL (the in-process session store is per process)\n');
+  if (!config.redis) {
+    process.stderr.write(
+      'keymint: KEYMINT_WORKERS above 1 needs REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (the in-process session store is per process)\n',
+    );
     process.exit(1);
   }
   superviseWorkers(config.workers, logger);
@@ -68,4 +71,6 @@ async function serveHttp(config: Config, logger: Logger) {
   }
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // The publicUrl stays the one the process started with: every issued token's iss and default aud name it.
+  process.on('SIGHUP', () => reloadServices({ gateway: app.services.gateway, publicUrl: config.publicUrl, env: process.env, logger }));
 }

@@ -3,6 +3,8 @@ import type { Context, ExecutionContext } from 'hono';
 import { openD1Database, type D1Binding } from '../adapters/workers/d1-database.js';
 import { createConsoleLogger } from '../adapters/workers/console-logger.js';
 import { KvRateLimiter } from '../adapters/workers/kv-rate-limiter.js';
+import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
+import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
 import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
@@ -79,6 +81,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
     rateLimiter: new KvRateLimiter(env.SESSIONS!, kv),
     replayStore: warnedKvReplayStore(new KvReplayStore(env.SESSIONS!, kv)),
+    // Per isolate, so not exact across locations: KV cannot count atomically; SPEC §10 (Durable Objects) closes this.
+    keyLimiter: new MemoryKeyLimiter(systemClock),
+    usageMeter: new MemoryUsageMeter(systemClock),
     logger,
     rootAdminToken: config.adminToken!,
     secretPepper: config.secretPepper!,

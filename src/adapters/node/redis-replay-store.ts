@@ -1,7 +1,7 @@
 // ReplayStore on Redis (ioredis): one `SET NX PXAT` per identifier — a single key, so it is atomic on a Redis Cluster too.
-import type { Redis } from 'ioredis';
 import type { Environment } from '../../shared/domain.js';
 import type { ReplayStore } from '../../ports/replay-store.js';
+import type { RedisClient } from './redis-client.js';
 import { guarded } from './redis-session-store.js';
 
 /**
@@ -12,7 +12,7 @@ export class RedisReplayStore implements ReplayStore {
   private readonly prefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: { prefix?: string } = {},
   ) {
     this.prefix = options.prefix ?? 'km';

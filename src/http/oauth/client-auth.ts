@@ -96,6 +96,31 @@ function refusal(refused: ClientAuthRefusal, credential: OAuthClientCredential, 
   }
 }
 
+/**
+ * Whether the refusal is one of a key the client named and failed to prove, so that it counts in that key's
+ * usage (`invalid_credentials`, SPEC §7): a wrong or mistyped secret, a disabled or expired key. Unknown IDs name no
+ * key; the failure limit's refusal and another environment's key are not this key's attempts.
+ */
+function namesKey(refused: ClientAuthRefusal): boolean {
+  switch (refused.reason) {
+    case 'wrong_secret':
+    case 'malformed_secret':
+    case 'disabled':
+    case 'expired':
+    // An existing key named with the other method (a secret for a private_key_jwt key, or the reverse), or an
+    // assertion of the key that does not verify: that key's failed attempts too.
+    case 'wrong_method':
+    case 'invalid_assertion':
+      return true;
+    case 'rate_limited':
+    case 'other_environment':
+    case 'unknown_client':
+      return false;
+    default:
+      return assertNever(refused);
+  }
+}
+
 /** Authenticates the calling client or throws the RFC 6749 error (401 invalid_client, 429 when limited). */
 export async function authenticateClient(
   c: Context,
@@ -111,5 +136,7 @@ export async function authenticateClient(
   const audiences = [issuer, endpoint, `${issuer}/oauth/token`];
   const result = await services.clients.authenticate(environment, credential, { ip: services.clientIp(c), audiences });
   if (result.ok) return result.value;
+  // An assertion sent without client_id names its key only inside the unverified JWT: not counted.
+  if (namesKey(result) && credential.clientId !== undefined) services.usageCounts.countInvalidCredentials(environment, credential.clientId);
   throw refusal(result, credential, environment);
 }

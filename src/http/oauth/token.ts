@@ -10,6 +10,9 @@ import type { KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token-exchange.js';
+import { keyLimits } from '../../core/key-limits.js';
+import { mintRefusal } from '../errors/limit-refusals.js';
+import { limitHeaders } from '../rate-limit-fields.js';
 import { authenticateClient } from './client-auth.js';
 import { readDpopProof, tokenRequestDpopRefusal } from './dpop.js';
 import { readOAuthParams } from './form.js';
@@ -52,14 +55,19 @@ export const tokenRoute = createRoute({
             subject_token: optionalText('Token exchange: a live session token of this client'),
             subject_token_type: optionalText(`Token exchange: ${ACCESS_TOKEN_TYPE}`),
             requested_token_type: optionalText(`Token exchange: ${ACCESS_TOKEN_TYPE} (the default)`),
-            resource: optionalText('Token exchange: one audience the subject token already reaches (RFC 8707)'),
+            resource: optionalText(
+              "RFC 8707. Client credentials: the audience of one of the environment's services; the token's aud is then that URI and only that service accepts it (default: the environment's default audience, which every service accepts). Token exchange: one audience the subject token already reaches",
+            ),
             audience: optionalText('Token exchange: the same as resource'),
           }),
         },
       },
     },
   },
-  responses: { 200: json(tokenResponseSchema, 'A session token'), ...oauthErrors(400, 401, 413, 429, 503) },
+  responses: {
+    200: json(tokenResponseSchema, "A session token (with the RateLimit fields when the key has a tokenRateLimit)"),
+    ...oauthErrors(400, 401, 413, 429, 503),
+  },
 });
 
 function refusalReason(error: unknown): string {
@@ -100,6 +108,14 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
         throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be one of ${[...TOKEN_GRANTS.keys()].join(', ')}`);
       }
       const dpop = await checkDpop(c, services, environment, key);
+      const keyRef = { environment, keyId: key.id };
+      // Before the issuance cache: every token answered (by either grant) counts against the key's minting budget.
+      const { tokenRateLimit } = keyLimits(key);
+      const decision = tokenRateLimit && (await services.keyLimiter.admitMint(keyRef, tokenRateLimit));
+      if (decision && !decision.allowed) {
+        services.usageCounts.count(keyRef, 'rate_limited');
+        throw mintRefusal(decision);
+      }
       const { issued, issuedTokenType } = await grant.handler({
         c,
         services,
@@ -110,6 +126,7 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
         requireDpop: key.requireDpop,
       });
       services.metrics.tokenMinted(environment, issued.cache);
+      services.usageCounts.count(keyRef, 'tokens');
       return c.json(
         {
           access_token: issued.accessToken,
@@ -119,7 +136,7 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
           ...(issuedTokenType !== undefined && { issued_token_type: issuedTokenType }),
         },
         200,
-        { ...NO_STORE_HEADERS, ...(dpop.nonce !== undefined && { 'DPoP-Nonce': dpop.nonce }) },
+        { ...NO_STORE_HEADERS, ...(decision && limitHeaders(decision)), ...(dpop.nonce !== undefined && { 'DPoP-Nonce': dpop.nonce }) },
       );
     } catch (error) {
       services.metrics.tokenRefused(environment, refusalReason(error));

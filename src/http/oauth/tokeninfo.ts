@@ -36,7 +36,7 @@ export function tokenInfoEndpoint(services: Services, environment: Environment):
       method: 'GET',
       url: `${services.tokens.issuer(environment)}/oauth/tokeninfo`,
     });
-    const { keyId: _keyId, ...session } = described.value;
+    const { keyId: _keyId, key: _key, ...session } = described.value;
     return c.json(session, 200, { ...NO_STORE_HEADERS, ...(nonce !== undefined && { 'DPoP-Nonce': nonce }) });
   };
 }
