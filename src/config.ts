@@ -160,6 +160,7 @@ const schema = z.object({
   KEYMINT_ISSUANCE_CACHE: flag.default(true),
   KEYMINT_DIRECT_KEY_AUTH: flag.default(true),
   KEYMINT_STRICT_SESSIONS: flag.default(false),
+  KEYMINT_DPOP_NONCES: flag.default(false),
   KEYMINT_SIGNING_ALG: z.enum(SIGNING_ALGORITHMS).default('ES256'),
   KEYMINT_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   KEYMINT_WORKERS: wholeNumber(1, 64).default(1),
@@ -257,6 +258,8 @@ export interface Config {
   issuanceCache: boolean;
   directKeyAuth: boolean;
   strictSessions: boolean;
+  /** Every DPoP proof must carry a nonce from a `DPoP-Nonce` header this gateway issued (RFC 9449 §8). */
+  dpopNonces: boolean;
   signingAlg: SigningAlgorithm;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** HTTP worker processes (node:cluster) sharing the port; 1 serves from this process. */
@@ -325,6 +328,7 @@ export function loadConfig(record: Record<string, unknown>): Config {
     issuanceCache: env.KEYMINT_ISSUANCE_CACHE,
     directKeyAuth: env.KEYMINT_DIRECT_KEY_AUTH,
     strictSessions: env.KEYMINT_STRICT_SESSIONS,
+    dpopNonces: env.KEYMINT_DPOP_NONCES,
     signingAlg: env.KEYMINT_SIGNING_ALG,
     signingKeyRotationDays: env.KEYMINT_SIGNING_KEY_ROTATION_DAYS,
     logLevel: env.KEYMINT_LOG_LEVEL,

@@ -6,6 +6,7 @@ import { createAdminAccess } from './core/admin-access.js';
 import { createAdminTokenGuard } from './core/admin-token-guard.js';
 import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
+import { createDpopProofs } from './core/dpop-proofs.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
 import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
 import { createKeyCache } from './core/key-cache.js';
@@ -16,10 +17,12 @@ import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
 import { createUpstreamForwarder } from './core/proxy-forward.js';
 import { createSealer } from './core/sealing.js';
+import { createReplayGuards } from './core/replay.js';
 import { createSecretHasher } from './core/secrets.js';
 import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
+import { webCrypto } from './core/web-crypto.js';
 import { createUsageCounting } from './core/usage-counting.js';
 import type { Services } from './http/services.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
@@ -29,6 +32,7 @@ import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyLimiter } from './ports/key-limiter.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
+import type { ReplayStore } from './ports/replay-store.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
@@ -43,6 +47,8 @@ export interface AppDeps {
   /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
   consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
+  /** The `jti` of client assertions and DPoP proofs, remembered across nodes (Redis, Workers KV or process memory). */
+  replayStore: ReplayStore;
   /** Per-key rate limits and quotas (SPEC §7): Redis, or process memory for one process without it. */
   keyLimiter: KeyLimiter;
   /** Per-key usage by hour (SPEC §7), beside the key limiter. */
@@ -120,6 +126,9 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     onTokenUsed: (token) => usage.recordAdminTokenUse(token.id, token.lastUsedAt),
   });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
+  const replay = createReplayGuards(deps.replayStore);
+  // Every node derives the same nonce key from the pepper, so any node checks any node's nonces statelessly.
+  const nonceHmac = config.dpopNonces ? await (deps.crypto ?? webCrypto).createHmac(`${deps.secretPepper}|dpop-nonce`) : undefined;
   return {
     config,
     clock,
@@ -131,6 +140,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     // Decided here, once: the proxy checks session tokens statelessly (no read at all) or, in strict mode,
     // against their records too (revoked sessions fail).
     checkSession: config.strictSessions ? sessions.describe : tokens.verify,
+    dpop: createDpopProofs({ replay, clock, nonceHmac }),
     clients: createClientAuthenticator({
       keys: deps.keyStore,
       hasher,
@@ -138,6 +148,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       failures: failureLimit,
       limits: { perClient: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
       findKeyBySecretHash: keyCache.findKeyBySecretHash,
+      replay,
     }),
     management: createKeyManagement({
       keys: announceKeyChanges(deps.keyStore, notices),

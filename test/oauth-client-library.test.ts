@@ -25,7 +25,8 @@ describe('oauth4webapi as the client', () => {
 
   it('discovers the environment as an RFC 8414 authorization server', () => {
     expect(as.issuer).toBe(gateway.issuer('sandbox'));
-    expect(as.grant_types_supported).toEqual(['client_credentials']);
+    // SPEC §8 adds RFC 8693 token exchange to client credentials.
+    expect(as.grant_types_supported).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
   });
 
   it.each([

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, type Environment } from '../src/shared/domain.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+// SPEC §8 adds private_key_jwt (RFC 7523) to the two secret methods.
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'];
 
 interface Metadata {
   issuer: string;
@@ -45,10 +47,14 @@ describe('discovery and JWKS', () => {
         jwks_uri: `${issuer}/.well-known/jwks.json`,
         introspection_endpoint: `${issuer}/oauth/introspect`,
         revocation_endpoint: `${issuer}/oauth/revoke`,
-        grant_types_supported: ['client_credentials'],
+        grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
         token_endpoint_auth_methods_supported: AUTH_METHODS,
         introspection_endpoint_auth_methods_supported: AUTH_METHODS,
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+        token_endpoint_auth_signing_alg_values_supported: ALGORITHMS,
+        introspection_endpoint_auth_signing_alg_values_supported: ALGORITHMS,
+        revocation_endpoint_auth_signing_alg_values_supported: ALGORITHMS,
+        dpop_signing_alg_values_supported: ALGORITHMS,
         response_types_supported: [],
       });
       expect(Array.isArray(body.scopes_supported)).toBe(true);

@@ -9,10 +9,10 @@ import { CliError, refusalOf } from './errors.js';
 export type SendRequest = (request: Request) => Promise<Response>;
 
 export type Account = ReturnType<typeof accountView>;
-export type Key = ReturnType<typeof keyView>;
+export type Key = Awaited<ReturnType<typeof keyView>>;
 export type AdminTokenSummary = ReturnType<typeof adminTokenSummaryView>;
-/** A key as create and regenerate answer: the application secret, this once. */
-export type KeyWithSecret = Key & { applicationSecret: string };
+/** A key as create and regenerate answer: the application secret, this once (none for a private_key_jwt key). */
+export type KeyWithSecret = Key & { applicationSecret?: string };
 
 export interface SigningKey {
   kid: string;
@@ -28,6 +28,9 @@ export interface NewKey extends LimitChanges {
   name: string;
   scopes?: string[];
   expiresAt?: string | null;
+  authMethod?: 'client_secret' | 'private_key_jwt';
+  /** A JWK or a JWK Set, as read from --jwks-file. */
+  jwks?: unknown;
 }
 
 export interface UsageQuery {
@@ -42,6 +45,8 @@ export interface KeyPatch extends LimitChanges {
   name?: string;
   scopes?: string[];
   expiresAt?: string | null;
+  /** A private_key_jwt key's public keys replaced: a JWK or a JWK Set, as read from --jwks-file. */
+  jwks?: unknown;
 }
 
 export type KeyAction = 'regenerate' | 'retire-previous' | 'disable' | 'enable' | 'revoke-sessions';
@@ -56,6 +61,7 @@ export interface AdminClient {
   /** Every key of the account (all pages), optionally of one environment. */
   listKeys(accountId: string, environment?: Environment): Promise<Key[]>;
   getKey(accountId: string, keyId: string): Promise<Key>;
+  /** PATCH: name, scopes, expiry, limits, or a private_key_jwt key's public keys. */
   updateKey(accountId: string, keyId: string, patch: KeyPatch): Promise<Key>;
   /** A new pair; with `overlapSeconds` the replaced one keeps minting that long. */
   regenerateKey(accountId: string, keyId: string, overlapSeconds?: number): Promise<KeyWithSecret>;

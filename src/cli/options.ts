@@ -14,6 +14,11 @@ export const OPTIONS = {
   key: { type: 'string', value: '<id>', help: 'the key (key_…)' },
   scopes: { type: 'string', value: '<a,b>', help: 'scopes the key may ask for, comma-separated (default: none)' },
   'expires-at': { type: 'string', value: '<date-time|never>', help: 'when the key stops minting, ISO 8601, or never (default: never)' },
+  'jwks-file': {
+    type: 'string',
+    value: '<path>',
+    help: 'a JSON file with a public JWK or a JWK Set (1–5 keys): the key authenticates with private_key_jwt and has no secret',
+  },
   overlap: { type: 'string', value: '<seconds>', help: 'how long the replaced pair keeps minting, 0–604800 (default: 0, it stops now)' },
   'token-id': { type: 'string', value: '<id>', help: 'the admin token (adm_…)' },
   'client-id': { type: 'string', value: '<id>', help: 'the application ID (app_…)' },

@@ -51,14 +51,20 @@ const orNever = (value: string | null) => value ?? 'never';
 export const scopeList = (scopes: string[]) => (scopes.length ? scopes.join(' ') : '-');
 
 export function printKey(key: Key | KeyWithSecret): void {
-  const secret = 'applicationSecret' in key;
+  const secret = 'applicationSecret' in key && key.applicationSecret !== undefined;
+  const assertionKeys = key.authMethod === 'private_key_jwt';
   printFields([
     ['id', key.id],
     ['account', key.accountId],
     ['environment', key.environment],
     ['name', key.name],
     ['applicationId', key.applicationId],
-    secret ? ['applicationSecret', key.applicationSecret] : ['secretHint', `…${key.secretHint}`],
+    secret
+      ? ['applicationSecret', (key as KeyWithSecret).applicationSecret!]
+      : assertionKeys
+        ? ['authMethod', 'private_key_jwt']
+        : ['secretHint', `…${key.secretHint}`],
+    ...(key.keys ?? []).map((jwk, index): [string, string] => [`keys[${index}]`, `${jwk.kty}${jwk.kid ? ` kid=${jwk.kid}` : ''} thumbprint=${jwk.thumbprint}`]),
     ['scopes', scopeList(key.scopes)],
     ['status', key.status],
     ['expiresAt', orNever(key.expiresAt)],

@@ -1,4 +1,5 @@
 // Client authentication as one use case: which counters each method is charged against, and the limit in front.
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
@@ -34,6 +35,7 @@ async function setUp(limiter?: RateLimiter) {
     status: 'active',
     expiresAt: null,
     secretHash: await hasher.hash(secret),
+    authMethod: 'client_secret',
   } as KeyRecord;
   const reads = { byApplicationId: 0, bySecretHash: 0 };
   const keys = {
@@ -171,5 +173,93 @@ describe('client authentication', () => {
     // The current pair is unaffected.
     expect(await basic(key.applicationId, secret)).toEqual({ ok: true, value: key });
     expect(await apiKey(secret)).toEqual({ ok: true, value: key });
+  });
+});
+
+describe('private_key_jwt', () => {
+  const ISSUER = 'https://keymint.test/sandbox';
+  const context = { ip: '203.0.113.9', audiences: [ISSUER, `${ISSUER}/oauth/token`] };
+
+  async function setUpAssertions() {
+    const hasher = await createSecretHasher('p'.repeat(32));
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(pair.publicKey);
+    const byJwt = {
+      id: 'key_jwt',
+      applicationId: generateApplicationId('sandbox'),
+      environment: 'sandbox',
+      status: 'active',
+      expiresAt: null,
+      secretHash: null,
+      authMethod: 'private_key_jwt',
+      jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }] },
+    } as unknown as KeyRecord;
+    const secret = generateApplicationSecret('sandbox');
+    const bySecret = {
+      id: 'key_secret',
+      applicationId: generateApplicationId('sandbox'),
+      environment: 'sandbox',
+      status: 'active',
+      expiresAt: null,
+      secretHash: await hasher.hash(secret),
+      authMethod: 'client_secret',
+      jwks: null,
+    } as unknown as KeyRecord;
+    const keys = {
+      findKeyByApplicationId: async (id: string) => {
+        const key = [byJwt, bySecret].find((candidate) => candidate.applicationId === id);
+        return key ? { key, pair: 'current' } : null;
+      },
+    } as unknown as KeyStore;
+    const counting = countingLimiter();
+    const seen = new Set<string>();
+    const clients = createClientAuthenticator({
+      keys,
+      hasher,
+      clock: { now: () => Date.now() },
+      failures: createFailureLimit({ limiter: counting.limiter, windowSeconds: 60 }),
+      limits: { perClient: 20, perIp: 30 },
+      replay: {
+        clientAssertion: (_environment, applicationId) => async (jti) => !seen.has(`${applicationId}|${jti}`) && !!seen.add(`${applicationId}|${jti}`),
+        dpopProof: () => async () => true,
+      },
+    });
+    const sign = (claims: Record<string, unknown> = {}, clientId = byJwt.applicationId, signer = pair.privateKey) =>
+      new SignJWT({ jti: crypto.randomUUID(), iss: clientId, sub: clientId, aud: ISSUER, ...claims })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setExpirationTime('2m')
+        .sign(signer);
+    return { clients, byJwt, bySecret, secret, sign, recorded: counting.recorded, otherKey: (await generateKeyPair('ES256')).privateKey };
+  }
+
+  it('accepts an assertion signed by a registered key, once; a replay is invalid_assertion and counted', async () => {
+    const { clients, byJwt, sign, recorded } = await setUpAssertions();
+    const assertion = await sign();
+    const credential: ClientCredential = { method: 'private_key_jwt', clientId: undefined, assertion };
+    expect(await clients.authenticate('sandbox', credential, context)).toMatchObject({ ok: true, value: { id: byJwt.id } });
+    expect(await clients.authenticate('sandbox', credential, context)).toMatchObject({ ok: false, reason: 'invalid_assertion', detail: expect.stringMatching(/used before/) });
+    expect(recorded).toEqual([{ keys: [`sandbox:authfail:client:${byJwt.applicationId}`, 'sandbox:authfail:ip:203.0.113.9'], windowSeconds: 60 }]);
+  });
+
+  it('refuses another key’s signature, another audience, a client_id that is not the sub, and another environment', async () => {
+    const { clients, byJwt, sign, otherKey } = await setUpAssertions();
+    const authenticate = (assertion: string, clientId?: string) =>
+      clients.authenticate('sandbox', { method: 'private_key_jwt', clientId, assertion }, context);
+    expect(await authenticate(await sign({}, byJwt.applicationId, otherKey))).toMatchObject({ ok: false, reason: 'invalid_assertion' });
+    expect(await authenticate(await sign({ aud: 'https://elsewhere.test' }))).toMatchObject({ ok: false, reason: 'invalid_assertion', detail: expect.stringMatching(/aud/) });
+    expect(await authenticate(await sign(), generateApplicationId('sandbox'))).toMatchObject({ ok: false, reason: 'invalid_assertion' });
+    expect(await authenticate(await sign({}, generateApplicationId('production')))).toMatchObject({ ok: false, reason: 'other_environment' });
+    expect(await authenticate(await sign({}, generateApplicationId('sandbox')))).toMatchObject({ ok: false, reason: 'unknown_client' });
+  });
+
+  it('a secret key presenting an assertion, or a private_key_jwt key presenting a secret, is wrong_method', async () => {
+    const { clients, byJwt, bySecret, secret, sign } = await setUpAssertions();
+    const assertion = await sign({}, bySecret.applicationId);
+    expect(await clients.authenticate('sandbox', { method: 'private_key_jwt', clientId: undefined, assertion }, context)).toMatchObject({
+      ok: false,
+      reason: 'wrong_method',
+    });
+    const withSecret: ClientCredential = { method: 'client_secret_basic', clientId: byJwt.applicationId, secret };
+    expect(await clients.authenticate('sandbox', withSecret, context)).toMatchObject({ ok: false, reason: 'wrong_method' });
   });
 });

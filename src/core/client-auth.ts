@@ -1,21 +1,25 @@
 // Client authentication, one use case for the token, introspection and revocation endpoints and the proxy's Api-Key:
 // a registry of methods of one shape behind one failure limit, returning the key or the reason it was refused.
 import { addressBucket } from './address-bucket.js';
+import { exportJWK, generateKeyPair } from 'jose';
 import type { KeyMatch, KeyPair, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { describeClientAssertionFailure, readAssertionClientId, verifyClientAssertion } from './client-assertion.js';
+import type { ClientJwks } from './client-jwks.js';
 import type { FailureLimit, RateLimited, WhenCountersUnavailable } from './failure-limit.js';
+import type { PublicJwk } from './public-jwk.js';
+import type { ReplayGuards } from './replay.js';
 import { environmentOfApplicationId, parseApplicationSecret, type SecretHasher } from './secrets.js';
 
-/**
- * What a caller presented, tagged by how. RFC 7523's assertion joins as
- * `{ method: 'private_key_jwt'; clientId; assertion }` with its entry in the registry below.
- */
+/** What a caller presented, tagged by how. */
 export type ClientCredential =
   | { method: 'client_secret_basic'; clientId: string; secret: string }
   | { method: 'client_secret_post'; clientId: string; secret: string }
+  /** RFC 7523 §2.2: a JWT signed by one of the key's registered public keys; `client_id` is optional. */
+  | { method: 'private_key_jwt'; clientId: string | undefined; assertion: string }
   /** The proxy's `Api-Key`: an application secret alone; the key is found by the secret's HMAC. */
   | { method: 'api_key'; secret: string };
 
@@ -27,7 +31,11 @@ export type ClientAuthFailure =
   | 'unknown_client'
   | 'wrong_secret'
   | 'disabled'
-  | 'expired';
+  | 'expired'
+  /** A secret for a private_key_jwt key, or an assertion for a secret key (worded as an unknown client). */
+  | 'wrong_method'
+  /** An assertion that does not verify; `detail` is the description for the key's owner. */
+  | 'invalid_assertion';
 
 /** Why a credential was refused: a failed check, or too many failures before it (then it was not checked). */
 export type ClientAuthRefusal = Exclude<ClientAuthResult, { ok: true }>;
@@ -41,11 +49,15 @@ export function usedPair(key: KeyRecord): KeyPair {
   return (key as ProvedKey).pair ?? 'current';
 }
 
-/** Where a credential was presented. An RFC 7523 assertion will also need the endpoint called (its audience). */
+/** Where a credential was presented. */
 export interface ClientAuthContext {
   /** The caller's address when the runtime knows it, for the per-IP failure counter. */
   ip: string | undefined;
+  /** What an assertion's `aud` may name: the environment's issuer, the endpoint called, the token endpoint. */
+  audiences?: readonly string[];
 }
+
+
 
 /** The shape every method has. */
 export interface ClientAuthMethod<C extends ClientCredential> {
@@ -86,6 +98,8 @@ export function createClientAuthenticator(deps: {
   limits: ClientAuthLimits;
   /** How an `Api-Key` secret finds its key; a short-lived cache may answer (default: the store). */
   findKeyBySecretHash?: (secretHash: string) => Promise<KeyMatch | null>;
+  /** Assertion `jti`s, remembered across nodes (without it, no assertion is accepted). */
+  replay?: ReplayGuards;
 }): ClientAuthenticator {
   const { keys, hasher, clock, failures, limits } = deps;
   const findKeyBySecretHash = deps.findKeyBySecretHash ?? ((secretHash: string) => keys.findKeyBySecretHash(secretHash));
@@ -130,9 +144,39 @@ export function createClientAuthenticator(deps: {
     const found = match !== null && match.key.environment === environment ? match : null;
     // A key without a secret (private_key_jwt) is compared against no hash, as an unknown one is: same work.
     if (!(await hasher.verify(secret, (found && secretHashOf(found)) ?? undefined))) {
-      return fail(found ? 'wrong_secret' : 'unknown_client');
+      return fail(found === null ? 'unknown_client' : found.key.authMethod === 'private_key_jwt' ? 'wrong_method' : 'wrong_secret');
     }
     return withPair(usable(found!.key), found!.pair);
+  }
+
+  async function verifyAssertion(
+    environment: Environment,
+    credential: Extract<ClientCredential, { method: 'private_key_jwt' }>,
+    context: ClientAuthContext,
+  ): Promise<Result<KeyRecord, ClientAuthFailure>> {
+    const claimed = readAssertionClientId(credential.assertion);
+    if (!claimed.ok) return fail('invalid_assertion', describeClientAssertionFailure(claimed.reason));
+    const applicationId = claimed.value;
+    if (credential.clientId !== undefined && credential.clientId !== applicationId) {
+      return fail('invalid_assertion', describeClientAssertionFailure('wrong_issuer'));
+    }
+    const idEnvironment = environmentOfApplicationId(applicationId);
+    if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
+    const match = idEnvironment === undefined ? null : live(await keys.findKeyByApplicationId(applicationId));
+    const found = match !== null && match.key.environment === environment ? match.key : null;
+    const jwks = found?.authMethod === 'private_key_jwt' ? (found.jwks as ClientJwks | null) ?? undefined : undefined;
+    const verified = await verifyClientAssertion({
+      assertion: credential.assertion,
+      // An unknown ID, or a secret key, still costs one signature check, so timing tells nothing.
+      jwks: jwks ?? (await throwAwayJwks()),
+      clientId: applicationId,
+      audiences: context.audiences ?? [],
+      now: clock.now(),
+      replay: jwks && deps.replay ? deps.replay.clientAssertion(environment, applicationId) : async () => false,
+    });
+    if (!jwks) return fail(found === null ? 'unknown_client' : 'wrong_method');
+    if (!verified.ok) return fail('invalid_assertion', describeClientAssertionFailure(verified.reason, verified.detail));
+    return usable(found!);
   }
 
   const clientSecret: ClientAuthMethod<Extract<ClientCredential, { clientId: string; secret: string }>> = {
@@ -144,6 +188,15 @@ export function createClientAuthenticator(deps: {
   const methods: MethodRegistry = {
     client_secret_basic: clientSecret,
     client_secret_post: clientSecret,
+    private_key_jwt: {
+      claimedClientId(credential) {
+        if (credential.clientId !== undefined) return credential.clientId;
+        const claimed = readAssertionClientId(credential.assertion);
+        return claimed.ok ? claimed.value : undefined;
+      },
+      verify: verifyAssertion,
+      whenCountersUnavailable: 'refuse',
+    },
     api_key: {
       claimedClientId: () => undefined,
       // Api-Key calls kept working through a session-store outage before they were limited; they still do.
@@ -184,4 +237,24 @@ export function createClientAuthenticator(deps: {
       });
     },
   };
+}
+
+// Public keys of every accepted type that no client holds, verified against when no registered key can be.
+let throwAway: Promise<ClientJwks> | undefined;
+function throwAwayJwks(): Promise<ClientJwks> {
+  throwAway ??= (async () => {
+    const generate = async (alg: 'ES256' | 'Ed25519' | 'RS256') => {
+      const { publicKey } = await generateKeyPair(alg, { extractable: true });
+      const { kty, crv, x, y, n, e } = await exportJWK(publicKey);
+      return JSON.parse(JSON.stringify({ kty, crv, x, y, n, e })) as PublicJwk;
+    };
+    return {
+      keys: [
+        await generate('ES256'),
+        await generate('Ed25519'),
+        await generate('RS256'),
+      ],
+    };
+  })();
+  return throwAway;
 }

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       issuanceCache: true,
       directKeyAuth: true,
       strictSessions: false,
+      dpopNonces: false,
     });
   });
 
@@ -40,6 +41,7 @@ describe('loadConfig', () => {
       KEYMINT_AUTH_FAILURES_PER_CLIENT: '4',
       KEYMINT_ISSUANCE_CACHE: 'false',
       KEYMINT_STRICT_SESSIONS: 'true',
+      KEYMINT_DPOP_NONCES: 'true',
       KEYMINT_KEYS_PER_ACCOUNT: '30',
       KEYMINT_WEBHOOKS_ALLOW_PRIVATE: 'true',
       KEYMINT_WEBHOOK_TIMEOUT_MS: '5000',
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
       authFailuresPerClient: 4,
       issuanceCache: false,
       strictSessions: true,
+      dpopNonces: true,
     });
   });
 
@@ -74,6 +77,7 @@ describe('loadConfig', () => {
     ['KEYMINT_AUTH_FAILURES_PER_CLIENT', '1.5'],
     ['KEYMINT_ISSUANCE_CACHE', 'maybe'],
     ['KEYMINT_STRICT_SESSIONS', 'on?'],
+    ['KEYMINT_DPOP_NONCES', 'sometimes'],
     ['KEYMINT_DATABASE_POOL', '0'],
     ['KEYMINT_KEYS_PER_ACCOUNT', '0'],
     ['KEYMINT_WEBHOOKS_ALLOW_PRIVATE', 'sometimes'],

@@ -16,6 +16,7 @@ import {
   answerDpopRefusal,
   checkDpopBinding,
   normalizeHtu,
+  verifyDpopPresentation,
   verifyDpopProof,
   type DpopProofCheck,
   type DpopProofFailure,
@@ -272,6 +273,41 @@ describe('checkDpopBinding', () => {
     expect(checkDpopBinding({ scheme: 'Bearer' })).toEqual({ ok: true, value: undefined });
     expect(checkDpopBinding({ scheme: 'DPoP', proofJkt: jkt })).toMatchObject({ ok: false, reason: 'unbound_token_as_dpop' });
     expect(checkDpopBinding({ scheme: 'DPoP', cnf: {}, proofJkt: jkt })).toMatchObject({ ok: false, reason: 'unbound_token_as_dpop' });
+  });
+});
+
+describe('verifyDpopPresentation', () => {
+  const API = 'https://keymint.test/sandbox/api/orders';
+  const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+  let replay: RecordingReplay;
+  let boundTo: string;
+  beforeEach(async () => {
+    replay = recordingReplay();
+    boundTo = await calculateJwkThumbprint(ec.jwk);
+  });
+  const apiProof = async (key: ProofKey = ec, overrides: JWTPayload = {}) =>
+    prove(key, claims({ htm: 'GET', htu: API, ath: await sha256Base64Url(token), ...overrides }));
+  const present = (scheme: 'Bearer' | 'DPoP', proof: string | undefined, bound = true) =>
+    verifyDpopPresentation({ scheme, accessToken: token, cnf: bound ? { jkt: boundTo } : undefined, proof, method: 'GET', url: API, now: NOW, replay });
+
+  it('accepts a bound token as DPoP with a proof for this request by its key, once', async () => {
+    const proof = await apiProof();
+    expect(await present('DPoP', proof)).toMatchObject({ ok: true, value: { jkt: boundTo } });
+    expect(await present('DPoP', proof)).toMatchObject({ ok: false, reason: 'replayed' });
+  });
+
+  it('refuses a bound token as Bearer, and as DPoP without a proof, with another key’s or for another method; only the other key’s valid proof spends its jti', async () => {
+    expect(await present('Bearer', await apiProof())).toMatchObject({ ok: false, reason: 'bound_token_as_bearer' });
+    expect(await present('DPoP', undefined)).toMatchObject({ ok: false, reason: 'proof_required' });
+    expect(await present('DPoP', await apiProof(other))).toMatchObject({ ok: false, reason: 'key_mismatch' });
+    expect(await present('DPoP', await apiProof(ec, { htm: 'POST' }))).toMatchObject({ ok: false, reason: 'wrong_method' });
+    expect(replay.seen.size).toBe(1);
+  });
+
+  it('passes an unbound token as Bearer (a proof beside it ignored) and refuses it as DPoP before the proof', async () => {
+    expect(await present('Bearer', await apiProof(), false)).toEqual({ ok: true, value: undefined });
+    expect(await present('DPoP', await apiProof(), false)).toMatchObject({ ok: false, reason: 'unbound_token_as_dpop' });
+    expect(replay.seen.size).toBe(0);
   });
 });
 

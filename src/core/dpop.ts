@@ -172,6 +172,55 @@ export function checkDpopBinding(presented: {
 
 export type DpopRefusal = DpopProofFailure | DpopBindingFailure;
 
+/** An access token presented at a resource (the proxy, tokeninfo, `sessionAuth`), with what came with it. */
+export interface DpopPresentation {
+  /** The Authorization scheme the token came under. */
+  scheme: 'Bearer' | 'DPoP';
+  accessToken: string;
+  /** The verified token's `cnf`. */
+  cnf?: { jkt?: unknown } | undefined;
+  /** The `DPoP` header, when the request had one. */
+  proof: string | undefined;
+  /** The request's method and URL as the client addressed it (the public URL, path without query). */
+  method: string;
+  url: string;
+  now: number;
+  replay: ReplayGuard;
+  nonces?: DpopNonces | undefined;
+  maxAgeSeconds?: number;
+}
+
+/**
+ * RFC 9449 §7 at a resource: a bound token only as `Authorization: DPoP` with a proof for this very request
+ * (`htm`, `htu`, `iat`, `ath`, an unseen `jti`) by the key it is bound to; an unbound one only as `Bearer`
+ * (a `DPoP` header beside a bearer token is ignored, RFC 9449 §7.2). The binding is checked before the proof,
+ * so a refused presentation spends no `jti`. Answers the verified proof, or undefined for a bearer token.
+ */
+export async function verifyDpopPresentation(presented: DpopPresentation): Promise<Result<VerifiedDpopProof | undefined, DpopRefusal>> {
+  const { scheme, cnf } = presented;
+  if (scheme === 'Bearer') {
+    const binding = checkDpopBinding({ scheme, cnf });
+    return binding.ok ? ok(undefined) : binding;
+  }
+  const unproven = checkDpopBinding({ scheme, cnf, proofJkt: undefined });
+  if (!unproven.ok && unproven.reason !== 'proof_required') return unproven;
+  if (presented.proof === undefined) return fail('proof_required');
+  const check: DpopProofCheck = {
+    proof: presented.proof,
+    method: presented.method,
+    url: presented.url,
+    accessToken: presented.accessToken,
+    now: presented.now,
+    replay: presented.replay,
+  };
+  if (presented.nonces) check.nonces = presented.nonces;
+  if (presented.maxAgeSeconds !== undefined) check.maxAgeSeconds = presented.maxAgeSeconds;
+  const proof = await verifyDpopProof(check);
+  if (!proof.ok) return proof;
+  const binding = checkDpopBinding({ scheme, cnf, proofJkt: proof.value.jkt });
+  return binding.ok ? ok(proof.value) : binding;
+}
+
 /** The wire answer: at the token endpoint a 400, at a resource a 401 with `WWW-Authenticate: DPoP error=…`. */
 export interface DpopRefusalAnswer {
   error: 'invalid_dpop_proof' | 'use_dpop_nonce' | 'invalid_token';

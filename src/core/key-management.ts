@@ -9,6 +9,7 @@ import type {
   OperationAction,
   OperationRecord,
   Page,
+  KeyAuthMethod,
   PreviousPair,
 } from '../ports/key-store.js';
 import type { Quota, RateLimit } from '../ports/key-limiter.js';
@@ -27,6 +28,7 @@ import {
   type SecretHasher,
 } from './secrets.js';
 import { withWebhookEvent } from './webhook-events.js';
+import { readClientJwks, type ClientJwks } from './client-jwks.js';
 
 /** A key's limits (SPEC §7), within LIMIT_BOUNDS (the admin API's schema checks them); null: none. */
 export interface KeyLimitSettings {
@@ -40,6 +42,11 @@ export interface NewKeyInput extends KeyLimitSettings {
   name: string;
   scopes: string[];
   expiresAt: number | null;
+  /** SPEC §8: `private_key_jwt` keys authenticate with assertions signed by `jwks` and get no secret. */
+  authMethod?: KeyAuthMethod;
+  /** A JWK or a JWK Set (parsed JSON or pasted text), checked by `readClientJwks`. */
+  jwks?: unknown;
+  requireDpop?: boolean;
 }
 
 /** What updateKey changes; a limit set to null is removed. The proxy of this process sees limits at once. */
@@ -47,15 +54,25 @@ export interface KeyPatch extends KeyLimitSettings {
   name?: string;
   scopes?: string[];
   expiresAt?: number | null;
+  /** Replaces a private_key_jwt key's public keys. */
+  jwks?: unknown;
+  requireDpop?: boolean;
 }
 
-/** A key together with its application secret, the one time it is shown. */
+/** A key together with its application secret, the one time it is shown (none for a private_key_jwt key). */
 export interface KeyWithSecret {
   key: KeyRecord;
-  applicationSecret: string;
+  applicationSecret?: string;
 }
 
-export type KeyFailure = 'not_found' | 'limit_exceeded' | 'name_taken' | 'scope_not_allowed' | 'expiry_in_past';
+export type KeyFailure =
+  | 'not_found'
+  | 'limit_exceeded'
+  | 'name_taken'
+  | 'scope_not_allowed'
+  | 'expiry_in_past'
+  /** The JWKs are not 1–5 acceptable public keys; or given for a secret key; or missing for a private_key_jwt one. */
+  | 'invalid_jwks';
 
 /** The longest overlap a roll may give the previous pair: a week (SPEC §9). */
 export const MAX_OVERLAP_SECONDS = 604_800;
@@ -217,25 +234,36 @@ export function createKeyManagement(deps: {
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(input.expiresAt, now);
       if (!expiry.ok) return expiry;
+      const authMethod = input.authMethod ?? 'client_secret';
+      let jwks: ClientJwks | null = null;
+      if (authMethod === 'private_key_jwt') {
+        if (input.jwks === undefined) return fail('invalid_jwks', 'a private_key_jwt key needs jwks: a JWK or a JWK Set of 1–5 public keys');
+        const read = await readClientJwks(input.jwks);
+        if (!read.ok) return read;
+        jwks = read.value.jwks;
+      } else if (input.jwks !== undefined) {
+        return fail('invalid_jwks', 'jwks belong to private_key_jwt keys only (set authMethod)');
+      }
       if (!(await keys.getAccount(accountId))) return fail('not_found');
-      const applicationSecret = generateApplicationSecret(input.environment);
+      // A private_key_jwt key has no secret at all: nothing to show, nothing to guess.
+      const applicationSecret = authMethod === 'client_secret' ? generateApplicationSecret(input.environment) : undefined;
       const key: KeyRecord = {
         id: newId('key', now),
         accountId,
         environment: input.environment,
         name: input.name,
         applicationId: generateApplicationId(input.environment),
-        secretHash: await hasher.hash(applicationSecret),
-        secretHint: secretHint(applicationSecret),
+        secretHash: applicationSecret === undefined ? null : await hasher.hash(applicationSecret),
+        secretHint: applicationSecret === undefined ? null : secretHint(applicationSecret),
         scopes: [...new Set(input.scopes)],
         status: 'active',
         expiresAt: input.expiresAt,
         createdAt: now,
         updatedAt: now,
         lastUsedAt: null,
-        authMethod: 'client_secret',
-        jwks: null,
-        requireDpop: false,
+        authMethod,
+        jwks: jwks as unknown as KeyRecord['jwks'],
+        requireDpop: input.requireDpop ?? false,
         rateLimit: input.rateLimit ?? null,
         quota: input.quota ?? null,
         tokenRateLimit: input.tokenRateLimit ?? null,
@@ -259,7 +287,7 @@ export function createKeyManagement(deps: {
             return assertNever(inserted.reason);
         }
       }
-      return ok({ key, applicationSecret });
+      return ok(applicationSecret === undefined ? { key } : { key, applicationSecret });
     },
 
     listKeys: (accountId, query) => keys.listKeys(accountId, query),
@@ -274,7 +302,16 @@ export function createKeyManagement(deps: {
       if (!scopes.ok) return scopes;
       const expiry = checkExpiry(patch.expiresAt, clock.now());
       if (!expiry.ok) return expiry;
-      const changes = { ...patch, ...(patch.scopes && { scopes: [...new Set(patch.scopes)] }) };
+      const { jwks: newJwks, ...rest } = patch;
+      const changes: Omit<KeyChanges, 'updatedAt'> = { ...rest, ...(patch.scopes && { scopes: [...new Set(patch.scopes)] }) };
+      if (newJwks !== undefined) {
+        const existing = await keys.getKey(accountId, keyId);
+        if (!existing) return fail('not_found');
+        if (existing.authMethod !== 'private_key_jwt') return fail('invalid_jwks', 'jwks belong to private_key_jwt keys only');
+        const read = await readClientJwks(newJwks);
+        if (!read.ok) return read;
+        changes.jwks = read.value.jwks as unknown as KeyRecord['jwks'];
+      }
       return changeKey(actor, accountId, keyId, 'key.updated', changes);
     },
 
@@ -285,6 +322,13 @@ export function createKeyManagement(deps: {
       }
       const existing = await keys.getKey(accountId, keyId);
       if (!existing) return fail('not_found');
+      if (existing.authMethod === 'private_key_jwt') {
+        // No secret to replace: a new application ID only (assertions signed for the old one stop working).
+        const changed = await changeKeyKeepingName(actor, accountId, keyId, 'key.regenerated', {
+          applicationId: generateApplicationId(existing.environment),
+        });
+        return changed.ok ? ok({ key: changed.value }) : changed;
+      }
       const applicationSecret = generateApplicationSecret(existing.environment);
       // The pair being replaced becomes the previous one (a key without a secret has no pair to keep); whatever
       // pair an earlier roll kept is dropped: at most two pairs mint at once.

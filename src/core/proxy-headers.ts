@@ -32,7 +32,7 @@ export interface ForwardedFor {
   trustedProxies: number;
 }
 
-// Request headers that never reach the upstream: the caller's credentials; the Host (fetch sets the
+// Request headers that never reach the upstream: the caller's credentials (a DPoP proof with them); the Host (fetch sets the
 // upstream's) and `Expect`, which fetch refuses; `Accept-Encoding`, left to the runtime's fetch, which then
 // decodes what it asked for; method overrides, which some frameworks obey, so that the upstream would run
 // another method than the one the route rules checked; path overrides (`X-Original-URL`, `X-Rewrite-URL`: IIS,
@@ -41,6 +41,7 @@ export interface ForwardedFor {
 const NOT_FORWARDED = new Set([
   'authorization',
   'api-key',
+  'dpop',
   'host',
   'expect',
   'accept-encoding',

@@ -14,6 +14,8 @@ export interface SessionClaims {
   scope: string;
   env: Environment;
   acct: string;
+  /** RFC 9449 §6.1: the token is bound to the DPoP key with this RFC 7638 thumbprint. */
+  cnf?: { jkt: string };
   /**
    * The key's stable id (`key_…`, no secret): what the proxy meters a call against (SPEC §7), since `client_id`
    * changes when the key is regenerated. Absent from tokens minted before keymint carried it.
@@ -27,6 +29,8 @@ const identifier = z.string().regex(/^[\x21-\x7e]{1,256}$/);
 // RFC 6749 §3.3: scope tokens separated by single spaces; empty for a key that holds no scope.
 const scope = z.string().refine((value) => value === '' || value.split(' ').every(isScopeToken));
 const seconds = z.number().int().nonnegative();
+// An RFC 7638 SHA-256 thumbprint: 32 bytes, base64url.
+export const JKT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * A signature proves who wrote the claims, not that they are what keymint writes: a token signed with an
@@ -45,6 +49,7 @@ export const sessionClaimsSchema: z.ZodType<SessionClaims> = z.object({
   scope,
   env: z.enum(ENVIRONMENTS),
   acct: identifier,
+  cnf: z.object({ jkt: z.string().regex(JKT) }).optional(),
   key: identifier.optional(),
 });
 

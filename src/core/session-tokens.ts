@@ -16,6 +16,10 @@ export interface SessionTokens {
   issuer(environment: Environment): string;
   audience(environment: Environment): string;
   lifetime(environment: Environment): number;
+  /**
+   * `cnf` binds the token to a DPoP key (RFC 9449 §6); `notAfter` (seconds) caps its `exp` below the
+   * environment's lifetime (a token derived by exchange never outlives its subject).
+   */
   mint(environment: Environment, subject: TokenSubject): Promise<{ token: string; claims: SessionClaims }>;
   /**
    * Stateless: signature, `typ`, `exp`, `iss`, `env`, an `aud` the environment knows (the default audience or a
@@ -32,6 +36,10 @@ export interface TokenSubject {
   scope: string;
   /** The `aud` (RFC 8707 resource); default: the environment's default audience. */
   audience?: string;
+  /** Binds the token to a DPoP key (RFC 9449 §6.1). */
+  cnf?: { jkt: string };
+  /** Seconds since the epoch; caps `exp` below the environment's lifetime. */
+  notAfter?: number;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{2,1024}$/;
@@ -101,13 +109,14 @@ export function createSessionTokens(deps: {
         client_id: subject.applicationId,
         aud: subject.audience ?? audience(environment),
         iat,
-        exp: iat + deps.lifetime[environment],
+        exp: Math.min(iat + deps.lifetime[environment], subject.notAfter ?? Number.POSITIVE_INFINITY),
         jti: newSessionId(subject.keyId),
         scope: subject.scope,
         env: environment,
         acct: subject.accountId,
         key: subject.keyId,
       };
+      if (subject.cnf) claims.cnf = { jkt: subject.cnf.jkt };
       const token = await signingKey.sign({ alg: signingKey.alg, typ: 'at+jwt', kid: signingKey.kid }, { ...claims });
       return { token, claims };
     },

@@ -1,23 +1,26 @@
-// Sessions: issuing (with the issuance cache), introspecting, revoking and describing session tokens.
+// Sessions: issuing (with the issuance cache), exchanging (RFC 8693), introspecting, revoking and describing session tokens.
 import type { KeyRecord } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
-import type { IssuedToken, SessionStore } from '../ports/session-store.js';
+import type { IssuedToken, SessionRecord, SessionStore } from '../ports/session-store.js';
 import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
+import { decideTokenExchange, type ExchangeRequest, type TokenExchangeFailure } from './token-exchange.js';
 import { usedPair } from './client-auth.js';
 import type { UsageRecorder } from './usage.js';
 
 export interface IssuedSession {
   accessToken: string;
+  /** `DPoP` when the token is bound to the proof's key (RFC 9449 §5), else `Bearer`. */
+  tokenType: 'Bearer' | 'DPoP';
   expiresIn: number;
   scope: string;
-  /** Whether the issuance cache answered, was asked in vain, or is turned off. */
+  /** Whether the issuance cache answered, was asked in vain, or is turned off (exchanges never use it). */
   cache: 'hit' | 'miss' | 'off';
 }
 
-/** What introspection and tokeninfo show of an active session (RFC 7662 §2.2). */
+/** What introspection and tokeninfo show of an active session (RFC 7662 §2.2; `cnf` per RFC 9449 §6.2). */
 export interface ActiveSession {
   active: true;
   scope: string;
@@ -28,8 +31,9 @@ export interface ActiveSession {
   exp: number;
   iat: number;
   jti: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   env: Environment;
+  cnf?: { jkt: string };
 }
 
 export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 'other_account';
@@ -38,16 +42,34 @@ export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 
 export type SessionCheck = (
   environment: Environment,
   token: string,
-) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope' | 'aud' | 'key'>, SessionRejection>>;
+) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope' | 'aud' | 'key' | 'cnf'>, SessionRejection>>;
+
+/** How a token request was proven beyond client authentication, and what it asked for beyond scope. */
+export interface IssueOptions {
+  /** The jkt of the request's verified DPoP proof. */
+  jkt?: string | undefined;
+  /** The `aud` (RFC 8707 resource); default: the environment's. */
+  audience?: string | undefined;
+}
 
 export interface Sessions {
-  /** A session token for the key with the scope asked for (default: all of the key's) and `audience` (default: the environment's). */
+  /**
+   * A session token for the key with the scope asked for (default: all of the key's), `options.audience`
+   * (default: the environment's), bound to `options.jkt` when given.
+   */
   issue(
     environment: Environment,
     key: KeyRecord,
     requestedScope: string | undefined,
-    audience?: string,
+    options?: IssueOptions,
   ): Promise<Result<IssuedSession, 'invalid_scope'>>;
+  /** RFC 8693 down-scoping: a live session token of `key` traded for a narrower one, bound as its subject was. */
+  exchange(
+    environment: Environment,
+    key: KeyRecord,
+    request: ExchangeRequest & { subjectToken: string; requireDpop: boolean },
+    options?: IssueOptions,
+  ): Promise<Result<IssuedSession, TokenExchangeFailure>>;
   /** The session behind a token, checked against its record (revocation), as introspection shows it. */
   describe(
     environment: Environment,
@@ -55,12 +77,12 @@ export interface Sessions {
   ): Promise<Result<ActiveSession & { acct: string; keyId: string; key: string }, SessionRejection>>;
   /** RFC 7662 for a caller key: inactive for anything not live, or of another account. */
   introspect(environment: Environment, caller: KeyRecord, token: string): Promise<ActiveSession | { active: false }>;
-  /** RFC 7009: revokes the token when the caller's key minted it; silent otherwise. */
+  /** RFC 7009: revokes the token (and what was derived from it) when the caller's key minted it; silent otherwise. */
   revoke(environment: Environment, caller: KeyRecord, token: string): Promise<void>;
 }
 
 function activeView(claims: SessionClaims): ActiveSession {
-  return {
+  const view: ActiveSession = {
     active: true,
     scope: claims.scope,
     client_id: claims.client_id,
@@ -70,9 +92,11 @@ function activeView(claims: SessionClaims): ActiveSession {
     exp: claims.exp,
     iat: claims.iat,
     jti: claims.jti,
-    token_type: 'Bearer',
+    token_type: claims.cnf ? 'DPoP' : 'Bearer',
     env: claims.env,
   };
+  if (claims.cnf) view.cnf = { jkt: claims.cnf.jkt };
+  return view;
 }
 
 export function createSessions(deps: {
@@ -102,42 +126,104 @@ export function createSessions(deps: {
     return ok({ ...activeView(claims), acct: claims.acct, keyId: record.keyId, key: record.keyId });
   }
 
+  /** Mints a token for `key` and saves its session record (and, when given, its issuance-cache slot). */
+  async function mintSession(
+    environment: Environment,
+    key: KeyRecord,
+    grant: { scope: string; audience: string; jkt?: string | undefined; notAfter?: number; ancestors?: string[] },
+    slot?: { keyId: string; slot: string },
+  ) {
+    const cnf = grant.jkt === undefined ? undefined : { jkt: grant.jkt };
+    const { token, claims } = await tokens.mint(environment, {
+      keyId: key.id,
+      applicationId: key.applicationId,
+      accountId: key.accountId,
+      scope: grant.scope,
+      audience: grant.audience,
+      ...(cnf && { cnf }),
+      ...(grant.notAfter !== undefined && { notAfter: grant.notAfter }),
+    });
+    const record: SessionRecord = {
+      jti: claims.jti,
+      applicationId: key.applicationId,
+      keyId: key.id,
+      accountId: key.accountId,
+      scope: grant.scope,
+      aud: claims.aud,
+      iat: claims.iat,
+      exp: claims.exp,
+      revoked: false,
+    };
+    if (cnf) record.cnf = cnf;
+    if (grant.ancestors) {
+      record.parentJti = grant.ancestors[0]!;
+      record.ancestors = grant.ancestors;
+    }
+    const issued = slot && {
+      slot,
+      token: { token, jti: claims.jti, scope: grant.scope, iat: claims.iat, exp: claims.exp },
+      reuseUntil: claims.iat + Math.floor((claims.exp - claims.iat) / 2),
+    };
+    await store.saveSession(environment, record, issued);
+    const session: Omit<IssuedSession, 'cache'> = {
+      accessToken: token,
+      tokenType: cnf ? 'DPoP' : 'Bearer',
+      expiresIn: claims.exp - claims.iat,
+      scope: grant.scope,
+    };
+    return session;
+  }
+
   return {
-    async issue(environment, key, requestedScope, audience = tokens.audience(environment)) {
+    async issue(environment, key, requestedScope, options = {}) {
       const granted = grantScopes(requestedScope, key.scopes);
       if (!granted.ok) return granted;
       const scope = granted.value.join(' ');
       usage.recordUse(key.id, usedPair(key));
-      const slot = { keyId: key.id, slot: `${key.applicationId} ${audience} ${scope}` };
+      const audience = options.audience ?? tokens.audience(environment);
+      // The thumbprint is part of the slot: a bearer token is never handed to a DPoP request, nor the reverse,
+      // nor a token bound to one key to a request proven with another.
+      const slot = { keyId: key.id, slot: `${key.applicationId} ${audience} ${scope} ${options.jkt ?? '-'}` };
+      const tokenType = options.jkt === undefined ? 'Bearer' : 'DPoP';
       if (deps.issuanceCache) {
         const cached = await store.findIssued(environment, slot);
         if (reusable(cached)) {
-          return ok({ accessToken: cached.token, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
+          return ok({ accessToken: cached.token, tokenType, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
         }
       }
-      const { token, claims } = await tokens.mint(environment, {
-        keyId: key.id,
-        applicationId: key.applicationId,
-        accountId: key.accountId,
-        scope,
-        audience,
+      const session = await mintSession(environment, key, { scope, audience, jkt: options.jkt }, deps.issuanceCache ? slot : undefined);
+      return ok({ ...session, cache: deps.issuanceCache ? 'miss' : 'off' });
+    },
+
+    async exchange(environment, key, request, options = {}) {
+      const verified = await tokens.verify(environment, request.subjectToken);
+      if (!verified.ok) return fail('subject_invalid');
+      const subject = verified.value;
+      const record = await store.getSession(environment, subject.jti);
+      if (!record || record.revoked) return fail('subject_invalid');
+      // A derived session joins its subject's key index, where revoking the key finds it; its jti is made with
+      // that key's id, so it lives in the subject's Redis partition (its derived set shares the hash slot).
+      if (record.keyId !== key.id) return fail('subject_other_client');
+      const decided = decideTokenExchange({
+        subject: { ...subject, ancestors: record.ancestors },
+        request,
+        caller: { clientId: key.applicationId, environment, requireDpop: request.requireDpop, proofJkt: options.jkt },
+        now: clock.now(),
+        lifetimeSeconds: tokens.lifetime(environment),
+        audiences: { default: tokens.audience(environment) },
       });
-      const record = {
-        jti: claims.jti,
-        applicationId: key.applicationId,
-        keyId: key.id,
-        accountId: key.accountId,
-        scope,
-        aud: claims.aud,
-        iat: claims.iat,
-        exp: claims.exp,
-        revoked: false,
-      };
-      const issued = deps.issuanceCache
-        ? { slot, token: { token, jti: claims.jti, scope, iat: claims.iat, exp: claims.exp }, reuseUntil: claims.iat + Math.floor((claims.exp - claims.iat) / 2) }
-        : undefined;
-      await store.saveSession(environment, record, issued);
-      return ok({ accessToken: token, expiresIn: claims.exp - claims.iat, scope, cache: deps.issuanceCache ? 'miss' : 'off' });
+      if (!decided.ok) return decided;
+      const decision = decided.value;
+      usage.recordUse(key.id, usedPair(key));
+      const session = await mintSession(environment, key, {
+        scope: decision.scope,
+        // keymint's tokens carry one audience, so the decision's is one too: the subject's, or the one it narrowed to.
+        audience: typeof decision.aud === 'string' ? decision.aud : decision.aud[0]!,
+        jkt: decision.cnf?.jkt,
+        notAfter: decision.exp,
+        ancestors: decision.ancestors,
+      });
+      return ok({ ...session, cache: 'off' });
     },
 
     describe,

@@ -5,6 +5,7 @@ import type { AdminAccess, Actor } from '../core/admin-access.js';
 import type { AdminTokenGuard } from '../core/admin-token-guard.js';
 import type { ClientAuthenticator } from '../core/client-auth.js';
 import type { ConsoleSessions } from '../core/console-sessions.js';
+import type { DpopProofs } from '../core/dpop-proofs.js';
 import type { FailureLimit } from '../core/failure-limit.js';
 import type { Environment } from '../shared/domain.js';
 import type { KeyManagement } from '../core/key-management.js';
@@ -30,6 +31,8 @@ export interface Services {
   sessions: Sessions;
   /** How the proxy checks a session token: stateless, or against its record (KEYMINT_STRICT_SESSIONS), chosen at wiring. */
   checkSession: SessionCheck;
+  /** DPoP proofs at the token endpoint and bound tokens at resources (the proxy, tokeninfo). */
+  dpop: DpopProofs;
   clients: ClientAuthenticator;
   management: KeyManagement;
   adminAccess: AdminAccess;

@@ -12,6 +12,12 @@ export interface SessionRecord {
   iat: number;
   exp: number;
   revoked: boolean;
+  /** RFC 9449: the thumbprint of the DPoP key the token is bound to; absent for a bearer token. */
+  cnf?: { jkt: string };
+  /** A token derived by exchange (RFC 8693): the jti of the token it was derived from. */
+  parentJti?: string;
+  /** The parent, then the parent's own ancestors, nearest first: revoking any of them revokes this session. */
+  ancestors?: string[];
 }
 
 /** A minted token kept for reuse by the same key, scope and audience. */
@@ -37,7 +43,10 @@ export interface SessionStore {
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
   ): Promise<void>;
   getSession(environment: Environment, jti: string): Promise<SessionRecord | null>;
-  /** Marks one session revoked (keeps it until it would have expired); false when unknown. */
+  /**
+   * Marks one session revoked (keeps it until it would have expired), with every live session derived from
+   * it (whose `ancestors` hold its jti) — in one atomic step on Redis and in memory; false when unknown.
+   */
   revokeSession(environment: Environment, jti: string): Promise<boolean>;
   /** Marks every live session of the key revoked and forgets its reusable tokens; returns how many. */
   revokeKeySessions(environment: Environment, keyId: string): Promise<number>;

@@ -4,7 +4,20 @@ import type { Logger } from '../ports/runtime.js';
 
 // Nothing in keymint logs these, by design; redaction is the second line of defence. A field of one of
 // these names is censored at the top level and one level down (`headers.authorization`, `*.secret`).
-const SECRET_FIELDS = new Set(['authorization', 'api-key', 'client_secret', 'token', 'access_token', 'applicationSecret', 'secret']);
+// A client assertion, a DPoP proof and a token-exchange subject are credentials too (SPEC §8).
+const SECRET_FIELDS = new Set([
+  'authorization',
+  'api-key',
+  'client_secret',
+  'client_assertion',
+  'dpop',
+  'subject_token',
+  'actor_token',
+  'token',
+  'access_token',
+  'applicationSecret',
+  'secret',
+]);
 const CENSOR = '[redacted]';
 
 function censorOneLevel(value: object): object | undefined {

@@ -6,6 +6,7 @@ import { describeRedis, isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
+import { MemoryReplayStore } from '../adapters/memory/memory-replay-store.js';
 import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
@@ -13,6 +14,7 @@ import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { RedisKeyLimiter } from '../adapters/node/redis-key-limiter.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
+import { RedisReplayStore } from '../adapters/node/redis-replay-store.js';
 import { createRedisConnection, type RedisClient, type RedisEndpoint } from '../adapters/node/redis-client.js';
 import type { Redis } from 'ioredis';
 import { RedisUsageMeter } from '../adapters/node/redis-usage-meter.js';
@@ -23,6 +25,7 @@ import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { KeyLimiter } from '../ports/key-limiter.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { ReplayStore } from '../ports/replay-store.js';
 import type { UsageMeter } from '../ports/usage-meter.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
@@ -119,6 +122,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   // Other nodes' changes (and theirs ours) travel through Redis pub/sub; without Redis this process is alone.
   let changeFeed: ChangeFeed | undefined;
   let rateLimiter: RateLimiter;
+  let replayStore: ReplayStore;
   let consoleSessions: ConsoleSessionStore;
   let keyLimiter: KeyLimiter;
   let usageMeter: UsageMeter;
@@ -139,6 +143,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     }
     sessions = new RedisSessionStore(redis, { prefix: config.redisPrefix, clock });
     rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
+    replayStore = new RedisReplayStore(redis, { prefix: config.redisPrefix });
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
     changeFeed = new RedisChangeFeed(redis, changeSubscribers(config.redis, redis), { prefix: config.redisPrefix, logger, metrics });
     keyLimiter = new RedisKeyLimiter(redis, clock, config.redisPrefix);
@@ -156,6 +161,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     logger.warn('REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is not set: sessions are kept in process memory (lost on restart, not shared)');
     sessions = new MemorySessionStore(clock);
     rateLimiter = new MemoryRateLimiter(clock);
+    replayStore = new MemoryReplayStore(clock);
     consoleSessions = new MemoryConsoleSessionStore(clock);
     keyLimiter = new MemoryKeyLimiter(clock);
     usageMeter = new MemoryUsageMeter(clock);
@@ -179,6 +185,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       readiness,
       apiReferenceScript: referenceScript ? apiReferenceScriptFrom(referenceScript) : undefined,
       rateLimiter,
+      replayStore,
       keyLimiter,
       usageMeter,
       logger,

@@ -46,14 +46,15 @@ function proxyEnvironment(path: string): Environment | undefined {
 }
 
 /**
- * What the proxy's http/ helpers read of a hono Context — `c.req.header()`, the connection for the client's
- * address (`getConnInfo`), the path, method and request id for the app's error handler, and whether the
+ * What the proxy's http/ helpers read of a hono Context — `c.req.header()`, the URL (a DPoP proof's `htu`), the
+ * connection for the client's address (`getConnInfo`), the path, method and request id for the app's error handler, and whether the
  * caller has gone (`c.req.raw.signal.aborted`) — over a node request.
  */
-function proxyContext(incoming: IncomingMessage, outgoing: ServerResponse, path: string, requestId: string): Context<AppEnv> {
+function proxyContext(incoming: IncomingMessage, outgoing: ServerResponse, url: URL, path: string, requestId: string): Context<AppEnv> {
   const context = {
     req: {
       header: (name: string) => headerListValue(incoming.rawHeaders, name.toLowerCase()),
+      url: url.href,
       path,
       method: incoming.method,
       raw: {
@@ -89,8 +90,8 @@ function readWhole(response: IncomingMessage): Promise<Buffer> {
 }
 
 /**
- * Header lines with the request id and the call's own fields (the RateLimit fields of a key with limits) set, in
- * place of any the upstream sent.
+ * Header lines with the request id and the call's own fields (the RateLimit fields of a key with limits, a fresh
+ * DPoP nonce when there is one) set, in place of any the upstream sent.
  */
 function withOwnHeaders(lines: HeaderList, requestId: string, own: Record<string, string>): HeaderList {
   const replaced = Object.keys(own).map((name) => name.toLowerCase());
@@ -240,7 +241,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     // The path as hono's router and access log read it (decoded), and the route it matches.
     const path = getPath({ url: url.href } as Request);
     const route = path === `/${environment}/api` ? path : `/${environment}/api/*`;
-    const c = proxyContext(incoming, outgoing, path, requestId);
+    const c = proxyContext(incoming, outgoing, url, path, requestId);
     let status: number;
     let call: AdmittedCall | undefined;
     try {

@@ -6,12 +6,14 @@ import { KvRateLimiter } from '../adapters/workers/kv-rate-limiter.js';
 import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
 import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
+import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import { createApp, type KeymintApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ApiProblem } from '../http/errors/api-problem.js';
+import type { ReplayStore } from '../ports/replay-store.js';
 import { systemClock, type Defer } from '../ports/runtime.js';
 
 /** The bindings and variables wrangler.toml declares (secrets included). */
@@ -78,6 +80,7 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     sessionStore: sessions,
     consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
     rateLimiter: new KvRateLimiter(env.SESSIONS!, kv),
+    replayStore: warnedKvReplayStore(new KvReplayStore(env.SESSIONS!, kv)),
     // Per isolate, so not exact across locations: KV cannot count atomically; SPEC §10 (Durable Objects) closes this.
     keyLimiter: new MemoryKeyLimiter(systemClock),
     usageMeter: new MemoryUsageMeter(systemClock),
@@ -88,6 +91,25 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     clientIp,
     readiness: { database: () => database.ping(), kv: () => sessions.ping() },
   });
+}
+
+/**
+ * Workers KV as the replay store, saying once per isolate, when a jti is first checked (a private_key_jwt
+ * client or a DPoP proof is in use), that replays are caught only approximately until Durable Objects.
+ */
+function warnedKvReplayStore(store: ReplayStore): ReplayStore {
+  let warned = false;
+  return {
+    firstSeen(environment, id, expiresAt) {
+      if (!warned) {
+        warned = true;
+        logger.warn(
+          'client assertion and DPoP proof jti replay records are in Workers KV, which is not atomic and is eventually consistent: a replay within about a minute may pass (docs/workers.md)',
+        );
+      }
+      return store.firstSeen(environment, id, expiresAt);
+    },
+  };
 }
 
 const apps = new WeakMap<WorkerEnv, Map<string, Promise<KeymintApp>>>();

@@ -1,11 +1,13 @@
-// The in-process stores (the default of `npm start`) against the SessionStore and RateLimiter contracts, and the
-// in-process change feed against the ChangeFeed contract.
+// The in-process stores (the default of `npm start`) against the SessionStore, RateLimiter and ReplayStore contracts,
+// and the in-process change feed against the ChangeFeed contract.
 import { MemoryChangeBus } from '../../src/adapters/memory/memory-change-feed.js';
 import { MemoryRateLimiter } from '../../src/adapters/memory/memory-rate-limiter.js';
+import { MemoryReplayStore } from '../../src/adapters/memory/memory-replay-store.js';
 import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.js';
 import { controlledClock } from '../../src/ports/testing/fixtures.js';
 import { describeChangeFeedContract } from '../../src/ports/testing/change-feed.suite.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
+import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 
 // Process memory cannot be unreachable: the fixtures have no outage, and the suites skip that test.
@@ -17,6 +19,11 @@ describeSessionStoreContract('MemorySessionStore', () => {
 describeRateLimiterContract('MemoryRateLimiter', () => {
   const clock = controlledClock();
   return { store: new MemoryRateLimiter(clock), clock };
+});
+
+describeReplayStoreContract('MemoryReplayStore', () => {
+  const clock = controlledClock();
+  return { store: new MemoryReplayStore(clock), clock };
 });
 
 describeChangeFeedContract('MemoryChangeFeed', async () => {

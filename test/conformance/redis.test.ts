@@ -1,14 +1,16 @@
-// The Redis stores against the SessionStore and RateLimiter contracts, on the run's real redis-server; the pub/sub
-// change feed against the ChangeFeed contract on it and on the run's Redis Cluster.
+// The Redis stores against the SessionStore, RateLimiter and ReplayStore contracts, on the run's real redis-server;
+// the pub/sub change feed against the ChangeFeed contract on it and on the run's Redis Cluster.
 import { Cluster } from 'ioredis';
 import { describe, inject } from 'vitest';
 import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed } from '../../src/adapters/node/redis-change-feed.js';
 import { describeChangeFeedContract } from '../../src/ports/testing/change-feed.suite.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
+import { RedisReplayStore } from '../../src/adapters/node/redis-replay-store.js';
 import { createRedisClient, RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { nextId, realClock, type StoreFixture } from '../../src/ports/testing/fixtures.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
+import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 
 const url = inject('redisUrl');
@@ -42,6 +44,7 @@ describe.skipIf(!url)('Redis', () => {
     redisFixture((client, prefix, clock) => new RedisSessionStore(client, { prefix, clock })),
   );
   describeRateLimiterContract('RedisRateLimiter', () => redisFixture((client, prefix) => new RedisRateLimiter(client, { prefix })));
+  describeReplayStoreContract('RedisReplayStore', () => redisFixture((client, prefix) => new RedisReplayStore(client, { prefix })));
 });
 
 describe.skipIf(!url)('Redis pub/sub', () => {

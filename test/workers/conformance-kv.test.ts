@@ -1,9 +1,11 @@
-// The Workers KV stores, inside workerd, against the SessionStore and RateLimiter contracts.
+// The Workers KV stores, inside workerd, against the SessionStore, RateLimiter and ReplayStore contracts.
 import { env } from 'cloudflare:test';
 import { KvRateLimiter } from '../../src/adapters/workers/kv-rate-limiter.js';
+import { KvReplayStore } from '../../src/adapters/workers/kv-replay-store.js';
 import { KvSessionStore, type KvNamespaceLike } from '../../src/adapters/workers/kv-session-store.js';
 import { controlledClock, nextId, type ContractClock } from '../../src/ports/testing/fixtures.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
+import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 
 /**
@@ -38,3 +40,6 @@ describeRateLimiterContract('KvRateLimiter', () => kvFixture((kv, options) => ne
   atomicCounters: false,
   failedRecordingRaises: false,
 });
+
+// KV has no conditional write: concurrent first uses of one jti may each pass (docs/workers.md, until SPEC §10).
+describeReplayStoreContract('KvReplayStore', () => kvFixture((kv, options) => new KvReplayStore(kv, options)), { atomic: false });

@@ -4,6 +4,14 @@ import type { Clock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { ExpiringMap } from './expiring-map.js';
 
+/** A copy the caller cannot change the stored record through (its nested members included). */
+function copyRecord(record: SessionRecord): SessionRecord {
+  const copy = { ...record };
+  if (record.cnf) copy.cnf = { ...record.cnf };
+  if (record.ancestors) copy.ancestors = [...record.ancestors];
+  return copy;
+}
+
 export class MemorySessionStore implements SessionStore {
   private readonly sessions: ExpiringMap<SessionRecord>;
   /** Per key: jti → exp (seconds) of its sessions, trimmed of expired ones on each write. */
@@ -22,7 +30,7 @@ export class MemorySessionStore implements SessionStore {
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
   ): Promise<void> {
-    this.sessions.set(`${environment}:${record.jti}`, { ...record }, record.exp * 1000);
+    this.sessions.set(`${environment}:${record.jti}`, copyRecord(record), record.exp * 1000);
     const indexKey = `${environment}:${record.keyId}`;
     const index = this.keySessions.get(indexKey) ?? new Map<string, number>();
     const nowSeconds = this.clock.now() / 1000;
@@ -44,13 +52,18 @@ export class MemorySessionStore implements SessionStore {
 
   async getSession(environment: Environment, jti: string): Promise<SessionRecord | null> {
     const record = this.sessions.get(`${environment}:${jti}`);
-    return record ? { ...record } : null;
+    return record ? copyRecord(record) : null;
   }
 
   async revokeSession(environment: Environment, jti: string): Promise<boolean> {
     const record = this.sessions.get(`${environment}:${jti}`);
     if (!record) return false;
     record.revoked = true;
+    // What was derived from it by exchange belongs to the same key, so its index holds every descendant.
+    for (const child of this.keySessions.get(`${environment}:${record.keyId}`)?.keys() ?? []) {
+      const derived = this.sessions.get(`${environment}:${child}`);
+      if (derived?.ancestors?.includes(jti)) derived.revoked = true;
+    }
     this.issued.delete(`${environment}:${record.keyId}`);
     return true;
   }

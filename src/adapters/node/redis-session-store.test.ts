@@ -50,6 +50,19 @@ describe.skipIf(!redisUrl)('RedisSessionStore on one Redis', () => {
     ]);
   });
 
+  it('keeps what was derived from a session (token exchange) in a set under the same hash tag as the session', async () => {
+    const store = new RedisSessionStore(redis, { prefix, clock });
+    const keyId = `key_derived${randomBase62(8)}`;
+    const parent = record(keyId);
+    const child = { ...record(keyId), parentJti: parent.jti, ancestors: [parent.jti] };
+    await store.saveSession('sandbox', parent);
+    await store.saveSession('sandbox', child);
+    const tag = `{sandbox:${sessionPartition(keyId)}}`;
+    expect(await redis.zrange(`${prefix}:${tag}:derived:${parent.jti}`, '0', '-1')).toEqual([child.jti]);
+    expect(await store.revokeSession('sandbox', parent.jti)).toBe(true);
+    expect(await store.getSession('sandbox', child.jti)).toEqual({ ...child, revoked: true });
+  });
+
   it('refuses, as a caller’s mistake rather than an outage, a session whose jti was not made for its key', async () => {
     const store = new RedisSessionStore(redis, { prefix, clock });
     const error = await store.saveSession('sandbox', record('key_one', newSessionId('key_other'))).catch((thrown: unknown) => thrown);
@@ -82,6 +95,25 @@ describe.skipIf(!redisUrl)('RedisSessionStore on one Redis', () => {
       expect(await redis.pttl(`${prefix}:sandbox:session:${old.jti}`)).toBeGreaterThan(500_000);
       expect(await store.findIssued('sandbox', issue(fresh).slot)).toBeNull();
       expect(await store.getSession('sandbox', fresh.jti)).toEqual(fresh);
+    });
+
+    it('revokes what was derived from an older session with it, and drops its key’s reusable tokens', async () => {
+      const store = new RedisSessionStore(redis, { prefix, clock });
+      const keyId = `key_oldparent${randomBase62(8)}`;
+      const old = await writeOldSession(keyId);
+      const child = { ...record(keyId), parentJti: old.jti, ancestors: [old.jti] };
+      const grandchild = { ...record(keyId), parentJti: child.jti, ancestors: [child.jti, old.jti] };
+      const sibling = record(keyId);
+      await store.saveSession('sandbox', child);
+      await store.saveSession('sandbox', grandchild, issue(grandchild));
+      await store.saveSession('sandbox', sibling);
+
+      expect(await store.revokeSession('sandbox', old.jti)).toBe(true);
+      expect(await store.getSession('sandbox', old.jti)).toEqual({ ...old, revoked: true });
+      expect(await store.getSession('sandbox', child.jti)).toEqual({ ...child, revoked: true });
+      expect(await store.getSession('sandbox', grandchild.jti)).toEqual({ ...grandchild, revoked: true });
+      expect(await store.getSession('sandbox', sibling.jti)).toEqual(sibling);
+      expect(await store.findIssued('sandbox', issue(grandchild).slot)).toBeNull();
     });
 
     it('revokes a key’s older and newer sessions together, and counts both', async () => {

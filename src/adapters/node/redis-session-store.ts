@@ -8,32 +8,54 @@ import { defineScript, type RedisClient } from './redis-client.js';
 
 export { createRedisClient } from './redis-client.js';
 
-// Stores a session record, indexes it under its key (dropping expired entries), and, when given, keeps the
-// token for reuse. One script rather than a MULTI of six commands: the same all-or-nothing write for a
-// fraction of the client-side work (the token endpoint's profile showed ioredis per-command costs).
-// The index lives until its longest-lived session's exp (its highest score), whatever order they came in.
-// KEYS = session, key-sessions index[, issued hash]; ARGV = record, expire-at ms, exp, jti, now s[, slot, token, reuse-until ms]
+// Stores a session record, indexes it under its key (dropping expired entries), links it to each session it
+// was derived from (token exchange), and, when given, keeps the token for reuse. One script rather than a MULTI
+// of six commands: the same all-or-nothing write for a fraction of the client-side work (the token endpoint's
+// profile showed ioredis per-command costs). An index lives until its longest-lived member's exp (its highest
+// score), whatever order they came in.
+// KEYS = session, key-sessions index, one derived set per ancestor[, issued hash]
+// ARGV = record, expire-at ms, exp, jti, now s, number of ancestors[, slot, token, reuse-until ms]
 const SAVE_SESSION = `
+local function index(key, score, member)
+  redis.call('ZADD', key, score, member)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[5])
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if newest[2] then redis.call('PEXPIREAT', key, tonumber(newest[2]) * 1000) end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
-local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-if newest[2] then redis.call('PEXPIREAT', KEYS[2], tonumber(newest[2]) * 1000) end
-if KEYS[3] then
-  redis.call('HSET', KEYS[3], ARGV[6], ARGV[7])
-  redis.call('PEXPIREAT', KEYS[3], ARGV[8])
+index(KEYS[2], ARGV[3], ARGV[4])
+local ancestors = tonumber(ARGV[6])
+for i = 1, ancestors do index(KEYS[2 + i], ARGV[3], ARGV[4]) end
+local issued = KEYS[3 + ancestors]
+if issued then
+  redis.call('HSET', issued, ARGV[7], ARGV[8])
+  redis.call('PEXPIREAT', issued, ARGV[9])
 end
 return 1`;
 
-// Marks one session revoked, keeping its TTL, and (given the prefix of its key's issued hash, which shares its
-// hash slot) drops the key's reusable tokens. Returns the session's key id, or nil for an unknown session.
-// KEYS = session; ARGV = issued-hash prefix ('' to leave the issuance cache to the caller)
+// Marks one session revoked, keeping its TTL, with every live session derived from it (its derived set and the
+// sessions it names share its key's hash slot), and (given the prefix of its key's issued hash, which shares that
+// slot too) drops the key's reusable tokens. Returns the session's key id, or nil for an unknown session.
+// KEYS = session[, its derived set]; ARGV = issued-hash prefix ('' to leave the issuance cache to the caller),
+// session prefix of the derived set's partition, now s.
 const REVOKE_SESSION = `
+local function revoke(key, value)
+  local record = cjson.decode(value)
+  if not record.revoked then
+    record.revoked = true
+    redis.call('SET', key, cjson.encode(record), 'KEEPTTL')
+  end
+  return record
+end
 local value = redis.call('GET', KEYS[1])
 if not value then return false end
-local record = cjson.decode(value)
-record.revoked = true
-redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+local record = revoke(KEYS[1], value)
+if KEYS[2] then
+  for _, jti in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[3], '+inf')) do
+    local child = redis.call('GET', ARGV[2] .. jti)
+    if child then revoke(ARGV[2] .. jti, child) end
+  end
+end
 if ARGV[1] ~= '' then redis.call('DEL', ARGV[1] .. record.keyId) end
 return record.keyId`;
 
@@ -132,8 +154,15 @@ export class RedisSessionStore implements SessionStore {
       throw new TypeError(`the issuance slot of key ${issued.slot.keyId} cannot hold a session of key ${record.keyId}`);
     }
     return guarded(async () => {
-      const keys = [this.key(environment, partition, 'session', record.jti), this.key(environment, partition, 'key-sessions', record.keyId)];
-      const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, this.nowSeconds()];
+      // A derived session belongs to its subject's key (its jti is made with that key's id), so the derived set of
+      // every ancestor lives in the same partition, and the one script keeps to one hash slot.
+      const ancestors = record.ancestors ?? [];
+      const keys = [
+        this.key(environment, partition, 'session', record.jti),
+        this.key(environment, partition, 'key-sessions', record.keyId),
+        ...ancestors.map((ancestor) => this.key(environment, partition, 'derived', ancestor)),
+      ];
+      const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, this.nowSeconds(), ancestors.length];
       if (issued) {
         keys.push(this.key(environment, partition, 'issued', record.keyId));
         args.push(issued.slot.slot, JSON.stringify(issued.token), issued.reuseUntil * 1000);
@@ -152,11 +181,32 @@ export class RedisSessionStore implements SessionStore {
   revokeSession(environment: Environment, jti: string): Promise<boolean> {
     return guarded(async () => {
       const { name, partition } = this.sessionKey(environment, jti);
-      const issuedPrefix = partition ? this.key(environment, partition, 'issued', '') : '';
-      const keyId = (await this.redis.eval(REVOKE_SESSION, 1, name, issuedPrefix)) as string | null;
+      const now = this.nowSeconds();
+      if (partition) {
+        const keyId = (await this.redis.eval(
+          REVOKE_SESSION,
+          2,
+          name,
+          this.key(environment, partition, 'derived', jti),
+          this.key(environment, partition, 'issued', ''),
+          this.key(environment, partition, 'session', ''),
+          now,
+        )) as string | null;
+        return keyId !== null;
+      }
+      const keyId = (await this.redis.eval(REVOKE_SESSION, 1, name, '', '', now)) as string | null;
       if (keyId === null) return false;
-      // An older session's key keeps its reusable tokens in its partition, another slot: a command of its own.
-      if (!partition) await this.redis.del(this.issuedKey(environment, keyId));
+      // An older session's key keeps its reusable tokens, and what was derived from the session, in the key's
+      // partition, another slot: a script of its own (one Redis only: no Cluster ever held an older session).
+      const keyPartition = sessionPartition(keyId);
+      await this.redis.eval(
+        REVOKE_KEY_SESSIONS,
+        2,
+        this.key(environment, keyPartition, 'derived', jti),
+        this.issuedKey(environment, keyId),
+        this.key(environment, keyPartition, 'session', ''),
+        now,
+      );
       return true;
     });
   }

@@ -119,6 +119,15 @@ export class KvSessionStore implements SessionStore {
           metadata,
         }),
       ];
+      // One entry per ancestor (token exchange), listed by revokeSession: only the descendants are read.
+      for (const ancestor of record.ancestors ?? []) {
+        writes.push(
+          this.kv.put(this.key(environment, 'derived', `${ancestor}:${record.jti}`), '', {
+            expirationTtl: this.ttlUntil(record.exp),
+            metadata,
+          }),
+        );
+      }
       if (issued) {
         const cached: CachedIssue = { token: issued.token, reuseUntil: issued.reuseUntil };
         const name = this.key(environment, 'issued', `${issued.slot.keyId}:${await slotDigest(issued.slot.slot)}`);
@@ -138,10 +147,26 @@ export class KvSessionStore implements SessionStore {
       if (!record) return false;
       await Promise.all([
         this.writeSession(environment, { ...record, revoked: true }),
+        this.revokeDerived(environment, jti),
         this.forgetIssued(environment, record.keyId),
       ]);
       return true;
     });
+  }
+
+  /** Marks revoked every live session derived from `jti` (not atomic with the parent's write: KV has no transactions). */
+  private async revokeDerived(environment: Environment, jti: string): Promise<void> {
+    const now = this.nowSeconds();
+    const prefix = this.key(environment, 'derived', `${jti}:`);
+    const entries = await this.listNames<IndexMetadata>(prefix);
+    await Promise.all(
+      entries
+        .filter(({ metadata }) => metadata === undefined || metadata.exp > now)
+        .map(async ({ name }) => {
+          const child = await this.readSession(environment, name.slice(prefix.length));
+          if (child && !child.revoked) await this.writeSession(environment, { ...child, revoked: true });
+        }),
+    );
   }
 
   revokeKeySessions(environment: Environment, keyId: string): Promise<number> {

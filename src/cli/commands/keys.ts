@@ -1,4 +1,5 @@
 // keymint keys …: an account's API access keys in one environment.
+import { readFile } from 'node:fs/promises';
 import type { Command, CommandInput } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { ADMIN_OPTIONS, expiryOption, splitList } from '../options.js';
@@ -22,19 +23,36 @@ async function namedKey({ options, environment, admin }: CommandInput) {
 
 const KEY_OPTIONS = { required: ['account', 'key'], optional: ['env', ...ADMIN_OPTIONS] } as const;
 
+/** The JSON of --jwks-file; the gateway checks the keys themselves (and shows their thumbprints). */
+async function readJwksFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw usageError(`cannot read --jwks-file ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw usageError(`--jwks-file ${path} is not JSON: give a JWK or a JWK Set`);
+  }
+}
+
 export const keyCommands: Command[] = [
   {
     path: ['keys', 'create'],
-    summary: 'Create an API access key; its application secret is printed this once',
+    summary: 'Create an API access key; its application secret is printed this once (with --jwks-file: a private_key_jwt key, no secret)',
     required: ['account', 'env', 'name'],
-    optional: ['scopes', 'expires-at', ...LIMIT_OPTIONS, ...ADMIN_OPTIONS],
+    optional: ['scopes', 'expires-at', 'jwks-file', ...LIMIT_OPTIONS, ...ADMIN_OPTIONS],
     async run({ options, environment, admin }) {
+      const jwks = options['jwks-file'] === undefined ? undefined : await readJwksFile(options['jwks-file']);
       const limits = readLimitOptions(options);
       const created = await (await admin()).client.createKey(options.account!, {
         environment: environment!,
         name: options.name!,
         scopes: options.scopes === undefined ? [] : splitList(options.scopes),
         ...(options['expires-at'] !== undefined && { expiresAt: expiryOption(options['expires-at']) }),
+        ...(jwks !== undefined && { authMethod: 'private_key_jwt', jwks }),
         ...limits,
       });
       if (options.json) return printJson(created);
@@ -87,6 +105,19 @@ export const keyCommands: Command[] = [
           key.lastUsedAt ?? 'never',
         ]),
       );
+    },
+  },
+  {
+    path: ['keys', 'set-jwks'],
+    summary: 'Replace a private_key_jwt key’s public keys with those of --jwks-file',
+    required: ['account', 'key', 'jwks-file'],
+    optional: ['env', ...ADMIN_OPTIONS],
+    async run(input) {
+      const jwks = await readJwksFile(input.options['jwks-file']!);
+      const { client, accountId, keyId } = await namedKey(input);
+      const updated = await client.updateKey(accountId, keyId, { jwks });
+      if (input.options.json) return printJson(updated);
+      printKey(updated);
     },
   },
   {

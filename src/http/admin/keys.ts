@@ -6,6 +6,7 @@ import { ENVIRONMENTS } from '../../shared/domain.js';
 import { MAX_OVERLAP_SECONDS, type KeyFailure } from '../../core/key-management.js';
 import type { KeyRecord } from '../../ports/key-store.js';
 import { createKeyScopesSchema } from '../../core/key-rules.js';
+import { clientJwksSchema } from '../../core/client-jwks.js';
 import { assertNever, type Fail } from '../../shared/result.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
@@ -21,20 +22,37 @@ const expiresAt = z.iso
   .transform((value) => Date.parse(value))
   .nullable();
 
+// The shape is documented here; core's readClientJwks decides (each key imported, thumbprints taken).
+const jwks = clientJwksSchema.meta({ description: 'A public JWK or a JWK Set of 1–5 (EC P-256, Ed25519, RSA ≥ 2048); private members are refused' });
+const requireDpop = z.boolean().meta({ description: 'The key mints only DPoP-bound tokens (SPEC §8)' });
+
 const createKeyBody = z
   .strictObject({
     environment: z.enum(ENVIRONMENTS),
     name: nameSchema,
     scopes: scopes.default([]),
     expiresAt: expiresAt.default(null),
+    authMethod: z.enum(['client_secret', 'private_key_jwt']).default('client_secret'),
+    jwks: jwks.optional(),
+    requireDpop: requireDpop.default(false),
     rateLimit: keyLimitFields.rateLimit.default(null),
     quota: keyLimitFields.quota.default(null),
     tokenRateLimit: keyLimitFields.tokenRateLimit.default(null),
+  })
+  .refine((body) => (body.authMethod === 'private_key_jwt') === (body.jwks !== undefined), {
+    path: ['jwks'],
+    error: 'jwks is required with authMethod private_key_jwt, and only then',
   })
   .meta({
     examples: [
       { environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] },
       { environment: 'production', name: 'partner', rateLimit: { requests: 50, windowSeconds: 60 }, quota: { requests: 100_000, period: 'month' } },
+      {
+        environment: 'sandbox',
+        name: 'signing service',
+        authMethod: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] },
+      },
     ],
   });
 
@@ -46,8 +64,12 @@ const updateKeyBody = z
     rateLimit: keyLimitFields.rateLimit.optional(),
     quota: keyLimitFields.quota.optional(),
     tokenRateLimit: keyLimitFields.tokenRateLimit.optional(),
+    jwks: jwks.optional().meta({ description: "Replaces a private_key_jwt key's public keys" }),
+    requireDpop: requireDpop.optional(),
   })
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt, rateLimit, quota, tokenRateLimit' })
+  .refine((patch) => Object.keys(patch).length > 0, {
+    error: 'give at least one of name, scopes, expiresAt, rateLimit, quota, tokenRateLimit, jwks, requireDpop',
+  })
   .meta({
     examples: [
       { name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] },
@@ -194,10 +216,11 @@ function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
     case 'name_taken':
       return new ApiProblem(409, 'name_taken', failure.detail ?? 'another key of this account and environment has this name');
     case 'scope_not_allowed':
-    case 'expiry_in_past': {
+    case 'expiry_in_past':
+    case 'invalid_jwks': {
       // Checked after zod, but listed the same way so clients read one shape of 400.
       const detail = failure.detail ?? 'invalid key';
-      const path = failure.reason === 'scope_not_allowed' ? 'scopes' : 'expiresAt';
+      const path = failure.reason === 'scope_not_allowed' ? 'scopes' : failure.reason === 'invalid_jwks' ? 'jwks' : 'expiresAt';
       return new ApiProblem(400, 'invalid_request', detail, { issues: [{ path, message: detail }] });
     }
     default:
@@ -216,7 +239,8 @@ export function keyRoutes(services: Services) {
       if (!created.ok) {
         throw created.reason === 'not_found' ? notFound('no such account') : keyProblem(created);
       }
-      return c.json({ ...view(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
+      const { applicationSecret } = created.value;
+      return c.json({ ...(await view(created.value.key)), ...(applicationSecret !== undefined && { applicationSecret }) }, 201);
     })
     .get('/accounts/:accountId/keys', async (c) => {
       const accountId = await permittedAccount(c, services, 'read');
@@ -226,12 +250,12 @@ export function keyRoutes(services: Services) {
         after: query.cursor,
         limit: query.limit,
       });
-      return c.json({ items: page.items.map(view), nextCursor: page.next });
+      return c.json({ items: await Promise.all(page.items.map(view)), nextCursor: page.next });
     })
     .get('/accounts/:accountId/keys/:keyId', async (c) => {
       const found = await management.getKey(permitted(c, 'read'), keyIdParam(c));
       if (!found.ok) throw keyProblem(found);
-      return c.json(view(found.value));
+      return c.json(await view(found.value));
     })
     .patch('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -239,7 +263,7 @@ export function keyRoutes(services: Services) {
       const patch = await readJsonBody(c, updateKeyBody);
       const updated = await management.updateKey(c.get('actor'), accountId, keyId, patch);
       if (!updated.ok) throw keyProblem(updated);
-      return c.json(view(updated.value));
+      return c.json(await view(updated.value));
     })
     .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -247,22 +271,23 @@ export function keyRoutes(services: Services) {
       const { overlapSeconds } = await readOptionalJsonBody(c, regenerateBody);
       const regenerated = await management.regenerateKey(c.get('actor'), accountId, keyId, { overlapSeconds });
       if (!regenerated.ok) throw keyProblem(regenerated);
-      return c.json({ ...view(regenerated.value.key), applicationSecret: regenerated.value.applicationSecret });
+      const { applicationSecret } = regenerated.value;
+      return c.json({ ...(await view(regenerated.value.key)), ...(applicationSecret !== undefined && { applicationSecret }) });
     })
     .post('/accounts/:accountId/keys/:keyId/retire-previous', async (c) => {
       const retired = await management.retirePreviousPair(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
       if (!retired.ok) throw keyProblem(retired);
-      return c.json(view(retired.value));
+      return c.json(await view(retired.value));
     })
     .post('/accounts/:accountId/keys/:keyId/disable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'disabled');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(view(changed.value));
+      return c.json(await view(changed.value));
     })
     .post('/accounts/:accountId/keys/:keyId/enable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'active');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(view(changed.value));
+      return c.json(await view(changed.value));
     })
     .delete('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -294,6 +319,6 @@ export function keyRoutes(services: Services) {
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
       const revoked = await management.revokeKeySessions(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
       if (!revoked.ok) throw keyProblem(revoked);
-      return c.json({ key: view(revoked.value.key), revokedSessions: revoked.value.revoked });
+      return c.json({ key: await view(revoked.value.key), revokedSessions: revoked.value.revoked });
     });
 }

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { AccountRecord, AdminTokenRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
+import { describeClientKey, type ClientJwks } from '../../core/client-jwks.js';
 import { keyLimitFields } from './limit-schemas.js';
 
 const time = z.iso.datetime();
@@ -23,6 +24,21 @@ export const keySchema = z
     expiresAt: time.nullable(),
     createdAt: time,
     updatedAt: time,
+    authMethod: z.enum(['client_secret', 'private_key_jwt']).meta({ description: 'How the client authenticates (SPEC §8)' }),
+    requireDpop: z.boolean().meta({ description: 'The key mints only DPoP-bound tokens' }),
+    keys: z
+      .array(
+        z.strictObject({
+          kid: z.string().optional(),
+          kty: z.enum(['EC', 'OKP', 'RSA']),
+          crv: z.string().optional(),
+          alg: z.string().optional(),
+          bits: z.number().int().optional(),
+          thumbprint: z.string().meta({ description: 'RFC 7638 SHA-256 thumbprint, base64url' }),
+        }),
+      )
+      .optional()
+      .meta({ description: "A private_key_jwt key's registered public keys, with their thumbprints" }),
     lastUsedAt: time.nullable().meta({ description: 'When the current pair last minted or called (at most a minute behind).' }),
     previous: z
       .strictObject({
@@ -38,7 +54,12 @@ export const keySchema = z
   .meta({ id: 'ApiKey' });
 
 export const keyWithSecretSchema = keySchema
-  .extend({ applicationSecret: z.string().meta({ description: 'Shown this once; only a keyed hash is stored.' }) })
+  .extend({
+    applicationSecret: z
+      .string()
+      .optional()
+      .meta({ description: 'Shown this once; only a keyed hash is stored. None for a private_key_jwt key.' }),
+  })
   .meta({ id: 'ApiKeyWithSecret' });
 
 export const operationSchema = z
@@ -117,11 +138,11 @@ export function adminTokenSummaryView(token: Omit<AdminTokenRecord, 'tokenHash'>
 
 /**
  * The key as the API shows it. `now` hides a previous pair whose overlap has ended (it no longer mints); without
- * it the pair is shown as stored.
+ * it the pair is shown as stored. Async: a private_key_jwt key's thumbprints are computed (SHA-256).
  */
-export function keyView(key: KeyRecord, now?: number): z.infer<typeof keySchema> {
+export async function keyView(key: KeyRecord, now?: number): Promise<z.infer<typeof keySchema>> {
   const previous = key.previous !== null && (now === undefined || key.previous.expiresAt > now) ? key.previous : null;
-  return {
+  const view: z.infer<typeof keySchema> = {
     id: key.id,
     accountId: key.accountId,
     environment: key.environment,
@@ -134,6 +155,8 @@ export function keyView(key: KeyRecord, now?: number): z.infer<typeof keySchema>
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),
     lastUsedAt: iso(key.lastUsedAt),
+    authMethod: key.authMethod,
+    requireDpop: key.requireDpop,
     rateLimit: key.rateLimit,
     quota: key.quota,
     tokenRateLimit: key.tokenRateLimit,
@@ -144,6 +167,8 @@ export function keyView(key: KeyRecord, now?: number): z.infer<typeof keySchema>
       lastUsedAt: iso(previous.lastUsedAt),
     },
   };
+  if (key.jwks) view.keys = await Promise.all((key.jwks as unknown as ClientJwks).keys.map(describeClientKey));
+  return view;
 }
 
 export function operationView(operation: OperationRecord): z.infer<typeof operationSchema> {

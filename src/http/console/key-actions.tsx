@@ -174,6 +174,8 @@ export function keyActionRoutes(services: Services) {
       const regenerated = await management.regenerateKey(c.get('actor'), account.id, key.id);
       if (!regenerated.ok) throw noSuchKey();
       const secretPath = paths.keySecret(account.id, key.id);
+      // A private_key_jwt key gets a new application ID and no secret: nothing to show once.
+      if (regenerated.value.applicationSecret === undefined) return c.redirect(`${paths.keys(account.id)}/${key.id}`, 303);
       flashSecret(c, secretPath, 'regenerated', regenerated.value.applicationSecret);
       return c.redirect(secretPath, 303);
     })

@@ -140,6 +140,9 @@ export function keyFormFailure(failure: Fail<KeyFailure>): { errors: KeyFormErro
       return { errors: { scopes: failure.detail ?? 'That scope is not allowed.' }, status: 400 };
     case 'expiry_in_past':
       return { errors: { expiresAt: 'Pick a time in the future.' }, status: 400 };
+    // The console's form creates secret keys only (the JWK paste is the console's own work, issue 16).
+    case 'invalid_jwks':
+      return { errors: { form: failure.detail ?? 'Those JWKs cannot be used.' }, status: 400 };
     default:
       return assertNever(failure.reason);
   }

@@ -285,7 +285,8 @@ export function keyListRoutes(services: Services) {
     }
     const { key, applicationSecret } = created.value;
     const secretPage = paths.keySecret(key.accountId, key.id);
-    flashSecret(c, secretPage, 'created', applicationSecret);
+    // The console's form creates secret keys only, so one is always made.
+    flashSecret(c, secretPage, 'created', applicationSecret!);
     return c.redirect(secretPage, 303);
   });
 }

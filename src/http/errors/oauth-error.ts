@@ -4,8 +4,11 @@ export type OAuthErrorCode =
   | 'invalid_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
-  // RFC 8707 §2: a `resource` this server cannot issue a token for.
+  // RFC 8707 §2 / RFC 8693: a `resource` (or audience) this server cannot issue a token for, or the token may not name.
   | 'invalid_target'
+  // RFC 9449 §5, §7.1, §8: a DPoP proof that does not do, or a nonce it must carry.
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'temporarily_unavailable'
   | 'slow_down'
   | 'server_error'

@@ -1,5 +1,6 @@
-// Client authentication for the OAuth endpoints: reads client_secret_basic or client_secret_post, words core's refusals.
+// Client authentication for the OAuth endpoints: reads client_secret_basic, client_secret_post or private_key_jwt, words core's refusals.
 import type { Context } from 'hono';
+import { CLIENT_ASSERTION_TYPE } from '../../core/client-assertion.js';
 import type { ClientAuthRefusal, ClientCredential } from '../../core/client-auth.js';
 import { assertNever } from '../../shared/result.js';
 import type { Environment } from '../../shared/domain.js';
@@ -20,6 +21,17 @@ function readCredentials(c: Context, params: OAuthParams, environment: Environme
   const authorization = c.req.header('authorization');
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
+  const assertionType = params.get('client_assertion_type');
+  const assertion = params.get('client_assertion');
+  if (assertionType !== undefined || assertion !== undefined) {
+    // RFC 6749 §2.3: one method per request.
+    if (postSecret !== undefined || (authorization !== undefined && /^basic /i.test(authorization))) {
+      throw invalidRequest('use one client authentication method: a client_assertion, HTTP Basic or client_secret, not two');
+    }
+    if (assertionType !== CLIENT_ASSERTION_TYPE) throw invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+    if (!assertion) throw invalidRequest('client_assertion is required with client_assertion_type');
+    return { method: 'private_key_jwt', clientId: postId, assertion };
+  }
   if (authorization !== undefined && /^basic /i.test(authorization)) {
     if (postSecret !== undefined) {
       throw invalidRequest('use one client authentication method: HTTP Basic or client_secret in the body, not both');
@@ -48,7 +60,7 @@ function readCredentials(c: Context, params: OAuthParams, environment: Environme
   if (postId !== undefined && postSecret !== undefined) {
     return { method: 'client_secret_post', clientId: postId, secret: postSecret };
   }
-  throw new OAuthError(401, 'invalid_client', 'client authentication is required (HTTP Basic or client_secret_post)', {
+  throw new OAuthError(401, 'invalid_client', 'client authentication is required (HTTP Basic, client_secret_post or private_key_jwt)', {
     'WWW-Authenticate': `Basic realm="${environment}"`,
   });
 }
@@ -69,8 +81,12 @@ function refusal(refused: ClientAuthRefusal, credential: OAuthClientCredential, 
     }
     case 'unknown_client':
     case 'wrong_secret':
-      // The same words for both, so probing cannot tell which application IDs exist.
+    // A key's method is a property of the key: naming it would confirm that the ID exists.
+    case 'wrong_method':
+      // The same words for all, so probing cannot tell which application IDs exist.
       return invalidClient('client authentication failed');
+    case 'invalid_assertion':
+      return invalidClient(refused.detail ?? 'the client_assertion does not verify');
     case 'disabled':
       return invalidClient('this API access key is disabled');
     case 'expired':
@@ -91,6 +107,10 @@ function namesKey(refused: ClientAuthRefusal): boolean {
     case 'malformed_secret':
     case 'disabled':
     case 'expired':
+    // An existing key named with the other method (a secret for a private_key_jwt key, or the reverse), or an
+    // assertion of the key that does not verify: that key's failed attempts too.
+    case 'wrong_method':
+    case 'invalid_assertion':
       return true;
     case 'rate_limited':
     case 'other_environment':
@@ -109,8 +129,14 @@ export async function authenticateClient(
   params: OAuthParams,
 ): Promise<KeyRecord> {
   const credential = readCredentials(c, params, environment);
-  const result = await services.clients.authenticate(environment, credential, { ip: services.clientIp(c) });
+  // RFC 7523 §3: an assertion's aud names the issuer or the endpoint; clients using one audience for every
+  // endpoint name the token endpoint.
+  const issuer = services.tokens.issuer(environment);
+  const endpoint = `${issuer}${new URL(c.req.url).pathname.slice(`/${environment}`.length)}`;
+  const audiences = [issuer, endpoint, `${issuer}/oauth/token`];
+  const result = await services.clients.authenticate(environment, credential, { ip: services.clientIp(c), audiences });
   if (result.ok) return result.value;
-  if (namesKey(result)) services.usageCounts.countInvalidCredentials(environment, credential.clientId);
+  // An assertion sent without client_id names its key only inside the unverified JWT: not counted.
+  if (namesKey(result) && credential.clientId !== undefined) services.usageCounts.countInvalidCredentials(environment, credential.clientId);
   throw refusal(result, credential, environment);
 }

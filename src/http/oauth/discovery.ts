@@ -2,13 +2,19 @@
 import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
+import { DPOP_SIGNING_ALGORITHMS } from '../../core/dpop.js';
+import { CLIENT_SIGNING_ALGORITHMS } from '../../core/public-jwk.js';
 import { environmentParams, json } from '../openapi/shared.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
+import { TOKEN_GRANTS } from './grants/index.js';
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+const GRANT_TYPES = [...TOKEN_GRANTS.keys()];
 
-const authMethods = z.array(z.enum(['client_secret_basic', 'client_secret_post']));
+const authMethods = z.array(z.enum(AUTH_METHODS));
+const algorithms = z.array(z.enum(DPOP_SIGNING_ALGORITHMS));
+const assertionAlgorithms = z.array(z.enum(CLIENT_SIGNING_ALGORITHMS)).meta({ description: 'RFC 7523 client assertions (private_key_jwt)' });
 const metadataSchema = z
   .strictObject({
     issuer: z.string(),
@@ -16,10 +22,14 @@ const metadataSchema = z
     jwks_uri: z.string(),
     introspection_endpoint: z.string(),
     revocation_endpoint: z.string(),
-    grant_types_supported: z.array(z.literal('client_credentials')),
+    grant_types_supported: z.array(z.string()),
     token_endpoint_auth_methods_supported: authMethods,
     introspection_endpoint_auth_methods_supported: authMethods,
     revocation_endpoint_auth_methods_supported: authMethods,
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+    dpop_signing_alg_values_supported: algorithms.meta({ description: 'RFC 9449 §5.1' }),
     response_types_supported: z.array(z.string()).max(0),
     scopes_supported: z.array(z.string()),
   })
@@ -50,10 +60,14 @@ export function discoveryEndpoint(services: Services, environment: Environment):
         jwks_uri: `${issuer}/.well-known/jwks.json`,
         introspection_endpoint: `${issuer}/oauth/introspect`,
         revocation_endpoint: `${issuer}/oauth/revoke`,
-        grant_types_supported: ['client_credentials'],
+        grant_types_supported: GRANT_TYPES,
         token_endpoint_auth_methods_supported: AUTH_METHODS,
         introspection_endpoint_auth_methods_supported: AUTH_METHODS,
         revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+        token_endpoint_auth_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
+        introspection_endpoint_auth_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
+        revocation_endpoint_auth_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
+        dpop_signing_alg_values_supported: DPOP_SIGNING_ALGORITHMS,
         response_types_supported: [],
         scopes_supported: services.config.scopes ?? [],
       },

@@ -21,8 +21,12 @@ export const activeSessionSchema = z
     exp: z.number().int(),
     iat: z.number().int(),
     jti: z.string(),
-    token_type: z.literal('Bearer'),
+    token_type: z.enum(['Bearer', 'DPoP']),
     env: z.enum(ENVIRONMENTS),
+    cnf: z
+      .strictObject({ jkt: z.string() })
+      .optional()
+      .meta({ description: 'RFC 9449 §6: the thumbprint of the DPoP key a bound token is bound to' }),
   })
   .meta({ id: 'ActiveSession' });
 
@@ -35,6 +39,8 @@ export const tokenRequestBody = (description: string) => ({
         token_type_hint: z.string().optional(),
         client_id: z.string().optional(),
         client_secret: z.string().optional(),
+        client_assertion_type: z.string().optional(),
+        client_assertion: z.string().optional(),
       }),
     },
   },

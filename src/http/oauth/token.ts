@@ -1,52 +1,64 @@
-// POST /{env}/oauth/token — RFC 6749 §4.4 client credentials, answering RFC 9068 session tokens.
+// POST /{env}/oauth/token — RFC 6749's checklist: no caching, the body, client authentication, the grant type,
+// the DPoP proof (RFC 9449), then the grant (client credentials, RFC 8693 token exchange), answering RFC 9068 session tokens.
 import { createRoute } from '../openapi/route.js';
-import type { Handler } from 'hono';
+import type { Context, Handler } from 'hono';
 import * as z from 'zod';
 import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS, OAuthError } from '../errors/oauth-error.js';
 import { StoreUnavailableError } from '../../ports/store-errors.js';
+import type { KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
-import { resolveTokenAudience } from '../../core/audiences.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token-exchange.js';
 import { keyLimits } from '../../core/key-limits.js';
 import { mintRefusal } from '../errors/limit-refusals.js';
 import { limitHeaders } from '../rate-limit-fields.js';
 import { authenticateClient } from './client-auth.js';
+import { readDpopProof, tokenRequestDpopRefusal } from './dpop.js';
 import { readOAuthParams } from './form.js';
+import { TOKEN_GRANTS } from './grants/index.js';
 
 export const tokenResponseSchema = z
   .strictObject({
     access_token: z.string().meta({ description: 'RFC 9068 JWT (typ at+jwt)' }),
-    token_type: z.literal('Bearer'),
+    token_type: z.enum(['Bearer', 'DPoP']).meta({ description: 'DPoP when the request carried a DPoP proof: the token is bound to its key (cnf.jkt)' }),
     expires_in: z.number().int(),
     scope: z.string(),
+    issued_token_type: z.literal(ACCESS_TOKEN_TYPE).optional().meta({ description: 'Token exchange only (RFC 8693 §2.2.1)' }),
   })
   .meta({ id: 'TokenResponse' });
+
+const optionalText = (description: string) => z.string().optional().meta({ description });
 
 export const tokenRoute = createRoute({
   method: 'post',
   path: '/{env}/oauth/token',
   tags: ['OAuth'],
-  summary: 'Exchange an application ID and secret for a session token (client credentials)',
+  summary: 'Exchange client credentials for a session token, or a session token for a narrower one (RFC 8693)',
   security: CLIENT_SECURITY,
   request: {
     params: environmentParams,
+    headers: z.object({
+      DPoP: optionalText('RFC 9449 proof (htm POST, htu this endpoint): the token is bound to its key and typed DPoP'),
+    }),
     body: {
       required: true,
       content: {
         'application/x-www-form-urlencoded': {
           schema: z.object({
-            grant_type: z.literal('client_credentials'),
-            scope: z.string().optional().meta({ description: "Space-delimited subset of the key's scopes; default all" }),
-            resource: z
-              .string()
-              .optional()
-              .meta({
-                description:
-                  "RFC 8707: the audience of one of the environment's services; the token's aud is then that URI and only that service accepts it (default: the environment's default audience, which every service accepts)",
-              }),
+            grant_type: z.enum(['client_credentials', TOKEN_EXCHANGE_GRANT_TYPE]),
+            scope: optionalText("Space-delimited subset of the key's scopes (of the subject token's, for an exchange); default all"),
             client_id: z.string().optional(),
             client_secret: z.string().optional(),
+            client_assertion_type: optionalText('urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt keys)'),
+            client_assertion: optionalText('RFC 7523 JWT signed with one of the key’s registered keys'),
+            subject_token: optionalText('Token exchange: a live session token of this client'),
+            subject_token_type: optionalText(`Token exchange: ${ACCESS_TOKEN_TYPE}`),
+            requested_token_type: optionalText(`Token exchange: ${ACCESS_TOKEN_TYPE} (the default)`),
+            resource: optionalText(
+              "RFC 8707. Client credentials: the audience of one of the environment's services; the token's aud is then that URI and only that service accepts it (default: the environment's default audience, which every service accepts). Token exchange: one audience the subject token already reaches",
+            ),
+            audience: optionalText('Token exchange: the same as resource'),
           }),
         },
       },
@@ -64,6 +76,26 @@ function refusalReason(error: unknown): string {
   return 'server_error';
 }
 
+/**
+ * RFC 9449 §5: the proof of a token request, checked after client authentication (so an unknown caller
+ * cannot spend jtis); its thumbprint binds the token. Answers the fresh nonce the answer should carry.
+ */
+async function checkDpop(c: Context, services: Services, environment: Environment, key: KeyRecord) {
+  const proof = readDpopProof(c);
+  if (proof === undefined) {
+    if (key.requireDpop) throw tokenRequestDpopRefusal('proof_required', undefined);
+    return { jkt: undefined, nonce: undefined };
+  }
+  const url = `${services.tokens.issuer(environment)}/oauth/token`;
+  const verified = await services.dpop.verifyTokenRequestProof(environment, proof, url);
+  if (!verified.ok) {
+    const nonce = verified.reason === 'use_nonce' ? await services.dpop.issueNonce(environment) : undefined;
+    throw tokenRequestDpopRefusal(verified.reason, verified.detail, nonce);
+  }
+  const nonce = verified.value.nonce === 'recent' ? await services.dpop.issueNonce(environment) : undefined;
+  return { jkt: verified.value.jkt, nonce };
+}
+
 export function tokenEndpoint(services: Services, environment: Environment): Handler {
   return async function token(c) {
     try {
@@ -71,32 +103,40 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
       const key = await authenticateClient(c, services, environment, params);
       const grantType = params.get('grant_type');
       if (grantType === undefined) throw invalidRequest('grant_type is required');
-      if (grantType !== 'client_credentials') {
-        throw new OAuthError(400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
+      const grant = TOKEN_GRANTS.get(grantType);
+      if (!grant) {
+        throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be one of ${[...TOKEN_GRANTS.keys()].join(', ')}`);
       }
-      const audience = resolveTokenAudience(services.gateway.current[environment].audiences, params.all('resource'));
-      if (!audience.ok) throw new OAuthError(400, 'invalid_target', audience.detail ?? 'the resource is not known here');
+      const dpop = await checkDpop(c, services, environment, key);
       const keyRef = { environment, keyId: key.id };
-      // Before the issuance cache: every token answered counts against the key's minting budget.
+      // Before the issuance cache: every token answered (by either grant) counts against the key's minting budget.
       const { tokenRateLimit } = keyLimits(key);
       const decision = tokenRateLimit && (await services.keyLimiter.admitMint(keyRef, tokenRateLimit));
       if (decision && !decision.allowed) {
         services.usageCounts.count(keyRef, 'rate_limited');
         throw mintRefusal(decision);
       }
-      const issued = await services.sessions.issue(environment, key, params.get('scope'), audience.value);
-      if (!issued.ok) throw new OAuthError(400, 'invalid_scope', issued.detail ?? 'the requested scope is not allowed');
-      services.metrics.tokenMinted(environment, issued.value.cache);
+      const { issued, issuedTokenType } = await grant.handler({
+        c,
+        services,
+        environment,
+        params,
+        key,
+        jkt: dpop.jkt,
+        requireDpop: key.requireDpop,
+      });
+      services.metrics.tokenMinted(environment, issued.cache);
       services.usageCounts.count(keyRef, 'tokens');
       return c.json(
         {
-          access_token: issued.value.accessToken,
-          token_type: 'Bearer',
-          expires_in: issued.value.expiresIn,
-          scope: issued.value.scope,
+          access_token: issued.accessToken,
+          token_type: issued.tokenType,
+          expires_in: issued.expiresIn,
+          scope: issued.scope,
+          ...(issuedTokenType !== undefined && { issued_token_type: issuedTokenType }),
         },
         200,
-        { ...NO_STORE_HEADERS, ...(decision && limitHeaders(decision)) },
+        { ...NO_STORE_HEADERS, ...(decision && limitHeaders(decision)), ...(dpop.nonce !== undefined && { 'DPoP-Nonce': dpop.nonce }) },
       );
     } catch (error) {
       services.metrics.tokenRefused(environment, refusalReason(error));

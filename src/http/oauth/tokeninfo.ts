@@ -1,4 +1,4 @@
-// GET /{env}/oauth/tokeninfo — the caller's own session, as introspection would show it.
+// GET /{env}/oauth/tokeninfo — the caller's own session, as introspection would show it; a DPoP-bound token only with a proof for this request.
 import { createRoute } from '../openapi/route.js';
 import type { Handler } from 'hono';
 import * as z from 'zod';
@@ -7,13 +7,14 @@ import { activeSessionSchema } from './introspect.js';
 import { NO_STORE_HEADERS } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
-import { invalidToken, readBearerToken } from './bearer.js';
+import { invalidToken, readAccessToken } from './bearer.js';
+import { checkTokenPresentation, readDpopProof } from './dpop.js';
 
 export const tokenInfoRoute = createRoute({
   method: 'get',
   path: '/{env}/oauth/tokeninfo',
   tags: ['OAuth'],
-  summary: 'The bearer session token, as introspection shows it, with its account',
+  summary: 'The session token (Bearer, or DPoP with a proof), as introspection shows it, with its account',
   security: BEARER_SECURITY,
   request: { params: environmentParams },
   responses: {
@@ -24,10 +25,18 @@ export const tokenInfoRoute = createRoute({
 
 export function tokenInfoEndpoint(services: Services, environment: Environment): Handler {
   return async function tokenInfo(c) {
-    const token = readBearerToken(c, environment);
+    const { scheme, token } = readAccessToken(c, environment);
     const described = await services.sessions.describe(environment, token);
-    if (!described.ok) throw invalidToken(environment, 'the session token is invalid, expired or revoked');
+    if (!described.ok) throw invalidToken(environment, 'the session token is invalid, expired or revoked', scheme);
+    const nonce = await checkTokenPresentation(services.dpop, environment, {
+      scheme,
+      accessToken: token,
+      cnf: described.value.cnf,
+      proof: readDpopProof(c),
+      method: 'GET',
+      url: `${services.tokens.issuer(environment)}/oauth/tokeninfo`,
+    });
     const { keyId: _keyId, key: _key, ...session } = described.value;
-    return c.json(session, 200, NO_STORE_HEADERS);
+    return c.json(session, 200, { ...NO_STORE_HEADERS, ...(nonce !== undefined && { 'DPoP-Nonce': nonce }) });
   };
 }

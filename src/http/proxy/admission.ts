@@ -30,7 +30,10 @@ export interface AdmittedCall {
   pathAndQuery: string;
   /** The service's idle timeout. */
   timeoutMs: number;
-  /** The RateLimit fields every answer to this call carries (none for a key without limits). */
+  /**
+   * The fields every answer to this call carries: the RateLimit fields (none for a key without limits) and a
+   * fresh `DPoP-Nonce` when the call's proof carried one that is getting old.
+   */
   answerHeaders: Record<string, string>;
   /** Counts the answer the caller got (the upstream's status, or the proxy's 502/504) in the key's usage. */
   settle(status: number): void;
@@ -114,7 +117,10 @@ export async function admitProxyCall(c: Context, services: Services, environment
     target: `${match.service.upstream}${match.upstreamPath}${url.search}`,
     pathAndQuery: `${match.upstreamPath}${url.search}`,
     timeoutMs: match.service.timeoutMs,
-    answerHeaders: decision ? limitHeaders(decision) : {},
+    answerHeaders: {
+      ...(decision && limitHeaders(decision)),
+      ...(caller.dpopNonce !== undefined && { 'DPoP-Nonce': caller.dpopNonce }),
+    },
     settle,
   };
 }

@@ -8,12 +8,16 @@ import type { ProxyIdentity } from '../../core/proxy-headers.js';
 import { assertNever } from '../../shared/result.js';
 import type { SessionRejection } from '../../core/sessions.js';
 import { invalidRequest, tooManyFailures, type OAuthError } from '../errors/oauth-error.js';
+import type { AccessTokenScheme } from '../oauth/bearer.js';
+import { checkTokenPresentation, readDpopProof } from '../oauth/dpop.js';
 import type { Services } from '../services.js';
 import { invalidToken } from './challenges.js';
 
 export interface ProxyCaller extends ProxyIdentity {
   /** The key behind an `Api-Key` call (its lastUsedAt is recorded); undefined for session tokens. */
   keyId: string | undefined;
+  /** A fresh `DPoP-Nonce` for the answer, when the call's proof carried one that is getting old. */
+  dpopNonce?: string;
   /** The session token's `aud`; undefined for `Api-Key` callers, who may call every service. */
   audience: string | undefined;
   /** The key the call is metered against (SPEC §7) and its limits; undefined when no key is found for it. */
@@ -22,7 +26,7 @@ export interface ProxyCaller extends ProxyIdentity {
   keyPair?: KeyPair;
 }
 
-type Credential = { kind: 'session'; token: string } | { kind: 'api-key'; secret: string };
+type Credential = { kind: 'session'; scheme: AccessTokenScheme; token: string } | { kind: 'api-key'; secret: string };
 
 const AUTHORIZATION = /^([A-Za-z][A-Za-z0-9-]*) +(\S+) *$/;
 
@@ -37,9 +41,10 @@ function readCredential(c: Context, environment: Environment): Credential {
   if (authorization === undefined) throw invalidToken(environment, 'a bearer session token is required');
   const match = AUTHORIZATION.exec(authorization);
   const scheme = match?.[1]!.toLowerCase();
-  if (scheme === 'bearer') return { kind: 'session', token: match![2]! };
+  if (scheme === 'bearer') return { kind: 'session', scheme: 'Bearer', token: match![2]! };
+  if (scheme === 'dpop') return { kind: 'session', scheme: 'DPoP', token: match![2]! };
   if (scheme === 'api-key') return { kind: 'api-key', secret: match![2]! };
-  throw invalidToken(environment, 'the Authorization header must be Bearer <session token> or Api-Key <secret>');
+  throw invalidToken(environment, 'the Authorization header must be Bearer <session token>, DPoP <session token> or Api-Key <secret>');
 }
 
 function describeSessionRejection(reason: SessionRejection): string {
@@ -77,6 +82,9 @@ function apiKeyRefusal(refused: ClientAuthRefusal, environment: Environment): OA
     }
     case 'unknown_client':
     case 'wrong_secret':
+    // Never from an Api-Key (no key is found by the HMAC of a secret it does not have); worded as unknown.
+    case 'wrong_method':
+    case 'invalid_assertion':
       return invalidToken(environment, 'the API key is not valid');
     case 'disabled':
       return invalidToken(environment, 'this API access key is disabled');
@@ -113,8 +121,18 @@ export async function authenticateCaller(c: Context, services: Services, environ
   }
   // Stateless by default: the key table is never read, so sessions outlive a regenerated or deleted key.
   const session = await services.checkSession(environment, credential.token);
-  if (!session.ok) throw invalidToken(environment, describeSessionRejection(session.reason));
-  return {
+  if (!session.ok) throw invalidToken(environment, describeSessionRejection(session.reason), credential.scheme);
+  // RFC 9449 §7: `htu` is the URL the client called — keymint's public URL and the path as it arrived, before
+  // any load balancer's rewriting of the host or a service's prefix stripping.
+  const dpopNonce = await checkTokenPresentation(services.dpop, environment, {
+    scheme: credential.scheme,
+    accessToken: credential.token,
+    cnf: session.value.cnf,
+    proof: readDpopProof(c),
+    method: c.req.method,
+    url: `${services.config.publicUrl}${new URL(c.req.url).pathname}`,
+  });
+  const caller: ProxyCaller = {
     clientId: session.value.client_id,
     accountId: session.value.acct,
     scopes: session.value.scope.split(' ').filter(Boolean),
@@ -123,4 +141,6 @@ export async function authenticateCaller(c: Context, services: Services, environ
     audience: session.value.aud,
     metered: await services.keyLimits.forSession(session.value),
   };
+  if (dpopNonce !== undefined) caller.dpopNonce = dpopNonce;
+  return caller;
 }

@@ -6,6 +6,18 @@ import { upstreamRequestHeaders } from '../../core/proxy-headers.js';
 import type { Services } from '../services.js';
 import { admitProxyCall, upstreamFailure } from './admission.js';
 
+/** `response` with one more header; a copy when its headers are immutable (a Response straight from fetch). */
+function withHeader(response: Response, name: string, value: string): Response {
+  try {
+    response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    copy.headers.set(name, value);
+    return copy;
+  }
+}
+
 export function reverseProxy(services: Services, environment: Environment): Handler {
   const { config, forwarder } = services;
 
@@ -29,8 +41,8 @@ export function reverseProxy(services: Services, environment: Environment): Hand
     if (!forwarded.ok) {
       throw upstreamFailure(services, call, forwarded, { environment, method: c.req.method, path: url.pathname });
     }
-    const response = forwarded.value;
-    for (const [name, value] of Object.entries(call.answerHeaders)) response.headers.set(name, value);
+    let response = forwarded.value;
+    for (const [name, value] of Object.entries(call.answerHeaders)) response = withHeader(response, name, value);
     call.settle(response.status);
     return response;
   };

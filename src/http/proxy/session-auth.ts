@@ -6,8 +6,11 @@ import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKe
 import { isEnvironment, SIGNING_ALGORITHMS, type Environment } from '../../shared/domain.js';
 import { isScopeToken } from '../../core/scopes.js';
 import { readSessionClaims, type SessionClaims } from '../../core/session-claims.js';
+import { verifyDpopPresentation } from '../../core/dpop.js';
+import { createInProcessReplayGuard, type ReplayGuard } from '../../core/replay.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import { readBearerToken } from '../oauth/bearer.js';
+import { readAccessToken, type AccessTokenScheme } from '../oauth/bearer.js';
+import { readDpopProof, resourceDpopRefusal } from '../oauth/dpop.js';
 import { insufficientScope, invalidToken } from './challenges.js';
 
 export interface SessionAuthOptions {
@@ -19,6 +22,17 @@ export interface SessionAuthOptions {
   requiredScopes?: readonly string[];
   /** Where the public keys are; default `${issuer}/.well-known/jwks.json`. */
   jwksUrl?: string;
+  /**
+   * This service's URL as its clients call it (scheme, host, and any path prefix a proxy in front of it
+   * strips), which a DPoP proof's `htu` must name with the request's path; default: each request's own origin.
+   */
+  publicUrl?: string;
+  /**
+   * Remembers DPoP proof `jti`s (true the first time one is seen before `expiresAt`, in seconds); default: this
+   * process's memory, so a proof replayed to another process of the same service is not caught. Pass a guard
+   * over a store the processes share (Redis `SET NX PXAT`) to catch those too.
+   */
+  dpopReplay?: ReplayGuard;
 }
 
 /** The verified claims of a session token (RFC 9068), as `c.get('keymintSession')` gives them. */
@@ -35,6 +49,9 @@ interface Settings {
   audience: string;
   requiredScopes: string[];
   jwksUrl: URL;
+  /** Without a trailing slash; undefined: the request's origin. */
+  publicUrl: string | undefined;
+  dpopReplay: ReplayGuard;
 }
 
 function httpUrl(value: unknown, option: string): URL {
@@ -64,7 +81,22 @@ function readSettings(options: SessionAuthOptions): Settings {
     throw new TypeError('sessionAuth: "requiredScopes" must be an array of scope names');
   }
   const jwksUrl = httpUrl(options.jwksUrl ?? `${issuer}/.well-known/jwks.json`, 'jwksUrl');
-  return { issuer, environment, audience, requiredScopes: [...requiredScopes], jwksUrl };
+  const publicUrl = options.publicUrl === undefined ? undefined : httpUrl(options.publicUrl, 'publicUrl');
+  if (publicUrl && (publicUrl.search !== '' || publicUrl.hash !== '')) {
+    throw new TypeError('sessionAuth: "publicUrl" must hold no query or fragment');
+  }
+  if (options.dpopReplay !== undefined && typeof options.dpopReplay !== 'function') {
+    throw new TypeError('sessionAuth: "dpopReplay" must be a function (jti, expiresAt) => Promise<boolean>');
+  }
+  return {
+    issuer,
+    environment,
+    audience,
+    requiredScopes: [...requiredScopes],
+    jwksUrl,
+    publicUrl: publicUrl?.href.replace(/\/+$/, ''),
+    dpopReplay: options.dpopReplay ?? createInProcessReplayGuard(),
+  };
 }
 
 /** The key set could not be fetched or read: keymint is unreachable, not the token bad. */
@@ -99,7 +131,9 @@ function reject(error: OAuthError): never {
 /**
  * Verifies `Authorization: Bearer <session token>` statelessly: signature from the issuer's JWKS (fetched
  * once, cached, refetched for an unknown `kid`), `typ: at+jwt`, `iss`, `aud`, `exp`, `env`, every claim
- * against keymint's claims schema, and the required scopes. Answers RFC 6750 errors; on success `c.get('keymintSession')` holds the claims.
+ * against keymint's claims schema, and the required scopes. A DPoP-bound token (`cnf.jkt`) passes only as
+ * `Authorization: DPoP <token>` with a `DPoP` proof for this very request (RFC 9449 §7). Answers RFC 6750 /
+ * RFC 9449 errors; on success `c.get('keymintSession')` holds the claims.
  */
 export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<SessionAuthEnv> {
   const settings = readSettings(options);
@@ -145,9 +179,10 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
   };
 
   return async function sessionAuth(c, next) {
+    let scheme: AccessTokenScheme;
     let token: string;
     try {
-      token = readBearerToken(c, environment);
+      ({ scheme, token } = readAccessToken(c, environment));
     } catch (error) {
       if (error instanceof OAuthError) reject(error);
       throw error;
@@ -169,17 +204,29 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
         if (error instanceof KeySetUnavailable) {
           reject(new OAuthError(503, 'temporarily_unavailable', 'the token issuer cannot be reached', { 'Retry-After': '5' }));
         }
-        if (error instanceof errors.JWTExpired) reject(invalidToken(environment, 'the session token has expired'));
-        if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here'));
+        if (error instanceof errors.JWTExpired) reject(invalidToken(environment, 'the session token has expired', scheme));
+        if (error instanceof errors.JOSEError) reject(invalidToken(environment, 'the session token is not valid here', scheme));
         throw error;
       }
-      if (payload.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment'));
+      if (payload.env !== environment) reject(invalidToken(environment, 'the session token was not issued for this environment', scheme));
       // The same schema as keymint's own verification: a signature does not make the claims well-formed.
       const read = readSessionClaims(payload);
-      if (!read) reject(invalidToken(environment, 'the session token is not valid here'));
+      if (!read) reject(invalidToken(environment, 'the session token is not valid here', scheme));
       claims = Object.freeze(read);
       remember(token, claims, generation);
     }
+    // RFC 9449 §7, every request (a proof is for one request only): the same check as keymint's own proxy.
+    const presented = await verifyDpopPresentation({
+      scheme,
+      accessToken: token,
+      cnf: claims.cnf,
+      proof: readDpopProof(c),
+      method: c.req.method,
+      url: `${settings.publicUrl ?? new URL(c.req.url).origin}${new URL(c.req.url).pathname}`,
+      now: Date.now(),
+      replay: settings.dpopReplay,
+    });
+    if (!presented.ok) reject(resourceDpopRefusal(environment, presented.reason, presented.detail));
     const scopes = claims.scope.split(' ').filter(Boolean);
     if (settings.requiredScopes.some((required) => !scopes.includes(required))) {
       reject(insufficientScope(environment, settings.requiredScopes));

@@ -73,6 +73,46 @@ export function describeSessionStoreContract(name: string, factory: () => Sessio
       expect(await store.getSession('sandbox', sibling.jti)).toEqual(sibling);
     });
 
+    it('keeps what a bound or derived session carries: cnf, parentJti and ancestors', async () => {
+      const { store, clock } = await open();
+      const parent = session(clock, { cnf: { jkt: 'j'.repeat(43) } });
+      const child = session(clock, { cnf: { jkt: 'j'.repeat(43) }, parentJti: parent.jti, ancestors: [parent.jti], exp: parent.exp - 60 });
+      await store.saveSession('sandbox', parent);
+      await store.saveSession('sandbox', child);
+      expect(await store.getSession('sandbox', parent.jti)).toEqual(parent);
+      expect(await store.getSession('sandbox', child.jti)).toEqual(child);
+    });
+
+    it('revokes what was derived from a session with it: children and grandchildren, not siblings, cousins or parents', async () => {
+      const { store, clock } = await open();
+      const root = session(clock);
+      const derive = (parent: SessionRecord) =>
+        session(clock, { parentJti: parent.jti, ancestors: [parent.jti, ...(parent.ancestors ?? [])], exp: parent.exp - 60 });
+      const parent = derive(root);
+      const child = derive(parent);
+      const grandchild = derive(child);
+      const sibling = derive(root);
+      const nephew = derive(sibling);
+      const unrelated = session(clock);
+      const otherEnvironment = { ...derive(root), jti: parent.jti };
+      for (const record of [root, parent, child, grandchild, sibling, nephew, unrelated]) await store.saveSession('sandbox', record);
+      await store.saveSession('production', otherEnvironment);
+
+      expect(await store.revokeSession('sandbox', parent.jti)).toBe(true);
+      for (const record of [parent, child, grandchild]) {
+        expect(await store.getSession('sandbox', record.jti)).toEqual({ ...record, revoked: true });
+      }
+      for (const record of [root, sibling, nephew, unrelated]) expect(await store.getSession('sandbox', record.jti)).toEqual(record);
+      expect(await store.getSession('production', otherEnvironment.jti)).toEqual(otherEnvironment);
+
+      // Revoking a leaf touches nothing above it; revoking the root reaches every branch.
+      expect(await store.revokeSession('sandbox', nephew.jti)).toBe(true);
+      expect(await store.getSession('sandbox', sibling.jti)).toEqual(sibling);
+      expect(await store.revokeSession('sandbox', root.jti)).toBe(true);
+      expect(await store.getSession('sandbox', sibling.jti)).toEqual({ ...sibling, revoked: true });
+      expect(await store.getSession('sandbox', unrelated.jti)).toEqual(unrelated);
+    });
+
     it('forgets sessions at their exp, revoked or not, after which they cannot be revoked', async () => {
       const { store, clock } = await open();
       const ending = session(clock, { exp: soon(clock) });
