@@ -19,6 +19,13 @@ function countingLimiter() {
       recorded.push({ keys, windowSeconds });
       for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
     },
+    async admit(counters, { windowSeconds }) {
+      if (await limiter.retryAfter(counters)) return { admitted: false, retryAfter: 42 };
+      return { admitted: true, place: { id: 'place', keys: counters.map(({ key }) => key), windowSeconds } };
+    },
+    async release(place, failed) {
+      if (failed) await limiter.recordFailure(place.keys, place.windowSeconds);
+    },
   };
   return { limiter, recorded };
 }
@@ -112,7 +119,7 @@ describe('client authentication', () => {
 
   it('while the counters cannot be reached, an Api-Key is checked unlimited; a client secret meets the outage', async () => {
     const down = () => Promise.reject(new StoreUnavailableError('redis', 'connection refused'));
-    const { clients, key, secret } = await setUp({ retryAfter: down, recordFailure: down });
+    const { clients, key, secret } = await setUp({ retryAfter: down, recordFailure: down, admit: down, release: down });
     const origin = { ip: '203.0.113.9' };
     expect(await clients.authenticate('sandbox', { method: 'api_key', secret }, origin)).toMatchObject({ ok: true });
     const guess = { method: 'api_key', secret: generateApplicationSecret('sandbox') } as const;

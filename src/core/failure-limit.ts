@@ -1,5 +1,5 @@
 // Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
-import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import type { Admission, FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
 import type { Logger } from '../ports/runtime.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
 import type { Fail, Result } from '../shared/result.js';
@@ -15,7 +15,9 @@ export interface FailureLimit {
   /** Counts one failure on every counter; a counter's window opens with its first failure. */
   recordFailure(counters: readonly FailureCounter[]): Promise<void>;
   /**
-   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. While the counters
+   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails: the attempt holds a
+   * place on its counters while it runs, so the attempts checked in a window never outnumber the limit, however
+   * many arrive at once (the others wait for a place, or are refused once the failures fill it). While the counters
    * cannot be reached, the store's outage error goes up (`refuse`, the default) or the attempt runs unlimited
    * (`proceed`, for a caller that needs no store otherwise).
    */
@@ -29,40 +31,18 @@ export interface FailureLimit {
 /** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
 export const FAILURE_WINDOW_SECONDS = 60;
 
+/** An attempt's place on its counters is given up after this long, should its process die before releasing it. */
+export const ATTEMPT_LEASE_SECONDS = 30;
+
 /**
- * Attempts under way in this process, at most `limit` per counter at a time; the others wait their turn.
- *
- * A counter is read before an attempt and written after it fails, so without this a burst of concurrent
- * attempts would all read the same count and all be checked: 400 guesses at once passed a limit of 5. With at
- * most `limit` of them under way, and each reading the count only when its turn comes, a burst of any size gets
- * fewer than twice the limit checked in a window (per process). Callers that never fail only wait their turn.
+ * While attempts under way hold every place left on a counter, an attempt asks again after a pause that
+ * grows from the first to the last of these (ms), for at most MAX_WAIT_MS in all; then it is refused for a second.
  */
-function createTurnstile() {
-  const lanes = new Map<string, { busy: number; waiting: Array<() => void> }>();
-  return {
-    async enter(key: string, limit: number): Promise<void> {
-      let lane = lanes.get(key);
-      if (!lane) lanes.set(key, (lane = { busy: 0, waiting: [] }));
-      if (lane.busy < Math.max(1, limit)) {
-        lane.busy++;
-        return;
-      }
-      // leave() hands its place over: `busy` stays as it is.
-      await new Promise<void>((resolve) => lane.waiting.push(resolve));
-    },
-    leave(key: string): void {
-      const lane = lanes.get(key);
-      if (!lane) return;
-      const next = lane.waiting.shift();
-      if (next) next();
-      else if (--lane.busy === 0) lanes.delete(key);
-    },
-  };
-}
+const ASK_AGAIN_MS = [5, 10, 20, 40, 80, 160];
+const MAX_WAIT_MS = 5000;
 
 export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number; logger?: Logger }): FailureLimit {
   const { limiter, windowSeconds } = deps;
-  const turnstile = createTurnstile();
 
   async function check(counters: readonly FailureCounter[]): Promise<number> {
     return counters.length === 0 ? 0 : limiter.retryAfter(counters);
@@ -75,16 +55,10 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
   return {
     check,
     recordFailure,
-    async guard(counters, attempt, options = {}) {
-      // One order for every caller, so two attempts sharing two counters never wait for each other.
-      const lanes = [...counters].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      for (const { key, limit } of lanes) await turnstile.enter(key, limit);
-      try {
-        return await guardOne(counters, attempt, options);
-      } finally {
-        for (const { key } of lanes) turnstile.leave(key);
-      }
-    },
+    // The store's places bound the attempts under way (and so keep the limit exact) in every process at once.
+    // An in-process queue in front of them would hang on Workers: a request that waits on a promise only
+    // another request can settle, with no I/O of its own, is cancelled by the runtime as hung.
+    guard: (counters, attempt, options = {}) => guardOne(counters, attempt, options),
   };
 
   async function guardOne<T, R extends string>(
@@ -100,10 +74,29 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
             deps.logger?.warn('failure limit skipped: its store is unavailable', { counter: counters[0]?.key, error: error.message });
             return standIn;
           });
-    const retryAfter = await tolerant(check(counters), 0);
-    if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
-    const result = await attempt();
-    if (!result.ok) await tolerant(recordFailure(counters), undefined);
+    if (counters.length === 0) return attempt();
+    const unlimited: Admission = { admitted: false, retryAfter: -1 };
+    const admit = () => tolerant(limiter.admit(counters, { windowSeconds, leaseSeconds: ATTEMPT_LEASE_SECONDS }), unlimited);
+    let admission = await admit();
+    for (let waited = 0, turn = 0; !admission.admitted && admission.retryAfter === 0; turn++) {
+      if (waited >= MAX_WAIT_MS) return { ok: false, reason: 'rate_limited', retryAfter: 1 };
+      const pause = ASK_AGAIN_MS[Math.min(turn, ASK_AGAIN_MS.length - 1)]!;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      waited += pause;
+      admission = await admit();
+    }
+    // The counters could not be reached and the caller goes on without them.
+    if (!admission.admitted && admission.retryAfter < 0) return attempt();
+    if (!admission.admitted) return { ok: false, reason: 'rate_limited', retryAfter: admission.retryAfter };
+    const { place } = admission;
+    let result: Result<T, R>;
+    try {
+      result = await attempt();
+    } catch (error) {
+      await limiter.release(place, false).catch(() => undefined);
+      throw error;
+    }
+    await tolerant(limiter.release(place, !result.ok), undefined);
     return result;
   }
 }

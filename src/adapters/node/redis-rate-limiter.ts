@@ -1,11 +1,37 @@
 // RateLimiter on Redis (ioredis): fixed-window failure counters shared by every gateway process.
 import type { Redis } from 'ioredis';
-import type { FailureCounter, RateLimiter } from '../../ports/rate-limiter.js';
+import { admitEach, type Admission, type AttemptPlace, type FailureCounter, type RateLimiter } from '../../ports/rate-limiter.js';
 import { guarded } from './redis-session-store.js';
+
+// KEYS: the counter, its places. ARGV: limit, place id, lease (ms). Answers -1 (admitted) or admit's retryAfter.
+// Places are a sorted set scored by lease deadline on Redis's own clock; expired ones are dropped first.
+const ADMIT = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local limit = tonumber(ARGV[1])
+if count >= limit then
+  return math.max(1, math.ceil(redis.call('PTTL', KEYS[1]) / 1000))
+end
+if count + redis.call('ZCARD', KEYS[2]) >= limit then return 0 end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return -1`;
+
+// KEYS: the counter, its places. ARGV: place id, '1' when the attempt failed, window (s).
+const RELEASE = `
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[1], 0, 'EX', ARGV[3], 'NX')
+  redis.call('INCR', KEYS[1])
+end
+return 0`;
 
 /**
  * A counter is a string key holding the number of failures; its window is the key's TTL, which Redis sets
- * with the first failure and enforces itself, so this adapter computes no time of its own.
+ * with the first failure and enforces itself. Beside it, in the same hash slot, a sorted set holds the
+ * places of attempts under way (admit/release), each changed by one Lua script.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly prefix: string;
@@ -17,10 +43,15 @@ export class RedisRateLimiter implements RateLimiter {
     this.prefix = options.prefix ?? 'km';
   }
 
+  /** The counter's key; the braces keep it and its places in one Redis Cluster hash slot. */
+  private name(key: string): string {
+    return `${this.prefix}:{${key}}`;
+  }
+
   retryAfter(counters: readonly FailureCounter[]): Promise<number> {
     return guarded(async () => {
       if (counters.length === 0) return 0;
-      const names = counters.map(({ key }) => `${this.prefix}:${key}`);
+      const names = counters.map(({ key }) => this.name(key));
       // Nearly every call is under the limits: one MGET, and a TTL only for a counter that reached its limit.
       const counts = await this.redis.mget(names);
       const reached = names.filter((_, index) => Number(counts[index] ?? 0) >= counters[index]!.limit);
@@ -35,9 +66,35 @@ export class RedisRateLimiter implements RateLimiter {
       const multi = this.redis.multi();
       // SET NX EX opens the window on the first failure (any Redis since 2.6.12; EXPIRE NX needs 7.0).
       for (const key of keys) {
-        multi.set(`${this.prefix}:${key}`, 0, 'EX', windowSeconds, 'NX').incr(`${this.prefix}:${key}`);
+        multi.set(this.name(key), 0, 'EX', windowSeconds, 'NX').incr(this.name(key));
       }
       await multi.exec();
     });
+  }
+
+  admit(counters: readonly FailureCounter[], options: { windowSeconds: number; leaseSeconds: number }): Promise<Admission> {
+    return guarded(() =>
+      admitEach(
+        counters,
+        async ({ key, limit }, id) => {
+          const name = this.name(key);
+          const answer = Number(await this.redis.eval(ADMIT, 2, name, `${name}:places`, limit, id, options.leaseSeconds * 1000));
+          return answer < 0 ? 'admitted' : answer;
+        },
+        (key, id) => this.releaseOne(key, id, false, options.windowSeconds),
+        options.windowSeconds,
+      ),
+    );
+  }
+
+  release(place: AttemptPlace, failed: boolean): Promise<void> {
+    return guarded(async () => {
+      await Promise.all(place.keys.map((key) => this.releaseOne(key, place.id, failed, place.windowSeconds)));
+    });
+  }
+
+  private async releaseOne(key: string, id: string, failed: boolean, windowSeconds: number): Promise<void> {
+    const name = this.name(key);
+    await this.redis.eval(RELEASE, 2, name, `${name}:places`, id, failed ? '1' : '0', windowSeconds);
   }
 }
