@@ -15,6 +15,8 @@ import { runLoad, summarize, type LoadChunk, type LoadOptions, type LoadResult }
 import { loadAverage, machineLine, watchCpu, watchForeignCpu } from './lib/machine.js';
 import { OPAQUE_RESOURCE } from './lib/peer-resources.js';
 import { seedDatabase } from './seed.js';
+import { findPostgresBin, startPostgresServer } from '../test/support/postgres-server.js';
+import { hasRedisCluster, startRedisCluster } from '../test/support/redis-cluster.js';
 
 const DEFAULT_DURATION = 10;
 const DEFAULT_SCALE_KEYS = 1_000_000;
@@ -121,11 +123,14 @@ const tokenBody = 'grant_type=client_credentials&scope=read+write';
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 let redis: Redis | undefined;
 
+/** PostgreSQL and Redis Cluster of rows 15 and 16 (not children of startChild), for cleanUp. */
+const stopEngines: (() => Promise<void>)[] = [];
+
 let cleaningUp: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
   cleaningUp ??= (async () => {
     redis?.disconnect();
-    await stopAllChildren();
+    await Promise.all([stopAllChildren(), ...stopEngines.map((stop) => stop().catch(() => undefined))]);
     rmSync(workDir, { recursive: true, force: true });
   })();
   return cleaningUp;
@@ -153,6 +158,28 @@ async function startRedis(): Promise<{ url: string; child: Child }> {
   }, { child });
   probe.disconnect();
   return { url, child };
+}
+
+/**
+ * PostgreSQL and a 6-node Redis Cluster for rows 15 and 16, started as the test fixtures start them (their
+ * helpers), or why not when the binaries are absent.
+ */
+async function startSharedEngines(): Promise<{ postgresUrl: string; clusterNodes: string; stop(): Promise<void> } | { missing: string }> {
+  if (!findPostgresBin()) return { missing: 'no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install -y postgresql-15)' };
+  if (!hasRedisCluster()) return { missing: 'no redis-server/redis-cli for a Redis Cluster (apt-get install -y redis-server)' };
+  const [postgresResult, clusterResult] = await Promise.allSettled([startPostgresServer(), startRedisCluster()]);
+  const stop = async () => {
+    await Promise.all([
+      postgresResult.status === 'fulfilled' ? postgresResult.value.destroy() : undefined,
+      clusterResult.status === 'fulfilled' ? clusterResult.value.stop() : undefined,
+    ]);
+  };
+  if (postgresResult.status === 'rejected' || clusterResult.status === 'rejected') {
+    await stop();
+    throw postgresResult.status === 'rejected' ? postgresResult.reason : (clusterResult as PromiseRejectedResult).reason;
+  }
+  stopEngines.push(stop);
+  return { postgresUrl: postgresResult.value.url, clusterNodes: clusterResult.value.nodes.join(','), stop };
 }
 
 async function startServer(name: string, script: string, env: Record<string, string>): Promise<{ url: string; child: Child }> {
@@ -589,6 +616,59 @@ async function main(): Promise<void> {
         ks.cpuPerRequest !== undefined && ps.cpuPerRequest !== undefined ? `+${Math.round(ks.cpuPerRequest - ps.cpuPerRequest)} µs CPU/req` : 'n/a',
     });
     await Promise.all([withAuth.child.stop(), without.child.stop()]);
+  }
+
+  // 15, 16. The engines several nodes share: keymint on PostgreSQL + a 6-node Redis Cluster (started here, as the test
+  // fixtures start them), against row 1's keymint on SQLite + one Redis, one node each.
+  if (['15', '16', '16k'].some(wants)) {
+    const engines = await startSharedEngines();
+    if ('missing' in engines) {
+      log(`15/16. PostgreSQL + Redis Cluster rows skipped: ${engines.missing}`);
+      notes.push(`Rows 15, 16, 16k skipped: ${engines.missing}.`);
+    } else {
+      log('15/16. keymint on PostgreSQL + Redis Cluster vs SQLite + one Redis: token issuance, proxy GET');
+      const shared = await startKeymint('keymint (PostgreSQL + Redis Cluster)', {
+        ...mainOptions,
+        port: await freePort(),
+        database: engines.postgresUrl,
+        redisUrl: '',
+        extraEnv: { REDIS_CLUSTER_NODES: engines.clusterNodes },
+      });
+      try {
+        const sharedCredentials = await createKeys(shared.url, adminToken, keyCount);
+        const sharedToken = `${shared.url}/sandbox/oauth/token`;
+        const sharedLabel = 'keymint, PostgreSQL + Redis Cluster';
+        const singleLabel = 'keymint, SQLite + one Redis';
+        if (wants('15')) {
+          await checkTokenEndpoint(sharedLabel, sharedToken, sharedCredentials[0]!);
+          await flushRedis();
+          const [k, p] = await measureGroup([
+            { label: sharedLabel, load: { url: sharedToken, requests: tokenRequests(sharedCredentials, '/sandbox/oauth/token') }, pid: shared.child.pid },
+            { ...keymintContender, label: singleLabel },
+          ]);
+          rows.push({ scenario: '15. Token issuance, cache off, on PostgreSQL + Redis Cluster (peer: SQLite + one Redis)', keymint: k!, peer: p!, ratio: shareOf('SQLite + one Redis') });
+        }
+        const proxied = (base: string) => `${base}/sandbox/api/v1/items?limit=10`;
+        for (const [id, how] of [['16', 'bearer token'], ['16k', '`Api-Key` header']] as const) {
+          if (!wants(id)) continue;
+          const headers = async (label: string, token: string, credential: Credential): Promise<Record<string, string>> =>
+            id === '16' ? { authorization: `Bearer ${await checkTokenEndpoint(label, token, credential)}` } : { 'api-key': credential.applicationSecret };
+          const sharedHeaders = await headers(sharedLabel, sharedToken, sharedCredentials[0]!);
+          const singleHeaders = await headers(singleLabel, keymintToken, credentials[0]!);
+          const probe = await fetch(proxied(shared.url), { headers: sharedHeaders });
+          await probe.arrayBuffer();
+          if (probe.status !== 200) throw new Error(`${sharedLabel}: GET ${proxied(shared.url)} answered ${probe.status}`);
+          const [k, p] = await measureGroup([
+            { label: `${sharedLabel}, proxy, ${how}`, load: { url: proxied(shared.url), headers: sharedHeaders }, pid: shared.child.pid },
+            { label: `${singleLabel}, proxy, ${how}`, load: { url: proxied(keymint.url), headers: singleHeaders }, pid: keymint.child.pid },
+          ]);
+          rows.push({ scenario: `${id}. Proxy GET, ${how}, on PostgreSQL + Redis Cluster (peer: SQLite + one Redis)`, keymint: k!, peer: p!, ratio: shareOf('SQLite + one Redis') });
+        }
+      } finally {
+        await shared.stop();
+        await engines.stop();
+      }
+    }
   }
 
   // 2. Issuance cache on: its own process (the cache is configuration) on the same database, next to row 1's.

@@ -109,6 +109,8 @@ export const signingKeys = sqliteTable(
     privateKey: text('private_key').notNull(),
     status: text('status', { enum: SIGNING_KEY_STATUS_VALUES }).notNull(),
     createdAt: integer('created_at').notNull(),
+    // A pending key (published ahead of a scheduled rotation): when every node starts signing with it.
+    activatesAt: integer('activates_at'),
     retiredAt: integer('retired_at'),
     // Until when the public key must stay in the JWKS (retired_at + longest token lifetime).
     publishUntil: integer('publish_until'),
@@ -118,6 +120,10 @@ export const signingKeys = sqliteTable(
     uniqueIndex('signing_keys_one_active')
       .on(t.environment)
       .where(sql`status = 'active'`),
+    // At most one next key per environment, however many nodes find the active one due at once.
+    uniqueIndex('signing_keys_one_pending')
+      .on(t.environment)
+      .where(sql`status = 'pending'`),
   ],
 );
 

@@ -75,8 +75,45 @@ function readTextFile(path: string): string {
   return fs.readFileSync(path, 'utf8');
 }
 
-/** The variables that configure a session store every node shares (issue 13 adds Cluster and Sentinel here). */
-const SHARED_SESSION_STORES = ['REDIS_URL'] as const;
+/** The variables that each configure a session store every node shares; at most one may be set. */
+const SHARED_SESSION_STORES = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const;
+/** Settings of a Redis Cluster or Sentinel connection (a REDIS_URL carries its own). */
+const REDIS_CONNECTION_SETTINGS = ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS'] as const;
+
+/** One Redis node or sentinel: `host:port`, an IPv6 host in brackets (`[::1]:6379`). */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where the shared session store lives: one Redis, a Redis Cluster, or the primary a group of Sentinels names. */
+export type RedisConnection =
+  | { kind: 'single'; url: string }
+  | ({ kind: 'cluster'; nodes: RedisNode[] } & RedisCredentials)
+  | ({ kind: 'sentinel'; sentinels: RedisNode[]; name: string } & RedisCredentials);
+
+export interface RedisCredentials {
+  username: string | undefined;
+  password: string | undefined;
+  tls: boolean;
+}
+
+const NODE_ENTRY = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+
+/** `host:port,host:port`: at least one entry, each a host (name, IPv4 or bracketed IPv6) and a port 1-65535. */
+const redisNodes = z.string().transform((list, ctx) => {
+  const nodes: RedisNode[] = [];
+  for (const entry of list.split(',').map((part) => part.trim())) {
+    const match = NODE_ENTRY.exec(entry);
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65_535) {
+      ctx.addIssue({ code: 'custom', message: `must be host:port entries separated by commas (${JSON.stringify(entry)} is not one)` });
+      return z.NEVER;
+    }
+    nodes.push({ host: match[1] ?? match[2]!, port });
+  }
+  return nodes;
+});
 
 /** KEYMINT_DATABASE names PostgreSQL, rather than a SQLite file, when it is a postgres:// or postgresql:// URL. */
 export function isPostgresUrl(database: string): boolean {
@@ -112,6 +149,15 @@ const schema = z.object({
     .default('./data/keymint.db'),
   KEYMINT_DATABASE_POOL: wholeNumber(1, 1000).default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_CLUSTER_NODES: redisNodes.optional(),
+  REDIS_SENTINELS: redisNodes.optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,256}$/, { error: 'must be the name the sentinels monitor the primary under (no spaces)' })
+    .optional(),
+  REDIS_USERNAME: z.string().max(256).optional(),
+  REDIS_PASSWORD: z.string().max(4096).optional(),
+  REDIS_TLS: flag.optional(),
   KEYMINT_REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1-32 letters, digits, _ or -' })
@@ -155,7 +201,36 @@ const schema = z.object({
     if (!env.KEYMINT_ADMIN_TOKEN) required('KEYMINT_ADMIN_TOKEN', 'every node must accept the same root token');
     if (!env.KEYMINT_SECRET_PEPPER) required('KEYMINT_SECRET_PEPPER', 'every node must hash secrets alike');
     if (!SHARED_SESSION_STORES.some((name) => env[name])) {
-      required(SHARED_SESSION_STORES.join(' or '), 'sessions, the issuance cache and rate limits must be shared by the nodes');
+      required(
+        'REDIS_URL',
+        'sessions, the issuance cache and rate limits must be shared by the nodes; REDIS_CLUSTER_NODES or REDIS_SENTINELS serve as well',
+      );
+    }
+  }
+  const stores = SHARED_SESSION_STORES.filter((name) => env[name]);
+  if (stores.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [stores[1]!],
+      message: `set only one of ${SHARED_SESSION_STORES.join(', ')} (${stores.join(' and ')} are both set)`,
+    });
+  }
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'must be set with REDIS_SENTINELS (the name the sentinels monitor the primary under)' });
+  }
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'applies only with REDIS_SENTINELS' });
+  }
+  if (!env.REDIS_CLUSTER_NODES && !env.REDIS_SENTINELS) {
+    for (const name of REDIS_CONNECTION_SETTINGS) {
+      if (env[name] === undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: env.REDIS_URL
+          ? 'applies to REDIS_CLUSTER_NODES and REDIS_SENTINELS; put it in REDIS_URL instead (redis://user:password@host:port, rediss:// for TLS)'
+          : 'applies only with REDIS_CLUSTER_NODES or REDIS_SENTINELS',
+      });
     }
   }
   if (env.KEYMINT_ROUTES_FILE && (env.KEYMINT_ROUTES_SANDBOX || env.KEYMINT_ROUTES_PRODUCTION)) {
@@ -174,7 +249,10 @@ export interface Config {
   database: string;
   /** Connections to PostgreSQL per process. */
   databasePool: number;
+  /** REDIS_URL; see `redis` for every kind of shared session store. */
   redisUrl: string | undefined;
+  /** The shared session store (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); undefined: in process. */
+  redis: RedisConnection | undefined;
   redisPrefix: string;
   adminToken: string | undefined;
   sessionTtl: Record<Environment, number>;
@@ -230,6 +308,7 @@ export function loadConfig(record: Record<string, unknown>): Config {
     database: env.KEYMINT_DATABASE,
     databasePool: env.KEYMINT_DATABASE_POOL,
     redisUrl: env.REDIS_URL,
+    redis: redisConnection(env),
     redisPrefix: env.KEYMINT_REDIS_PREFIX,
     adminToken: env.KEYMINT_ADMIN_TOKEN,
     sessionTtl: {
@@ -257,6 +336,30 @@ export function loadConfig(record: Record<string, unknown>): Config {
     workers: env.KEYMINT_WORKERS,
     scopes: env.KEYMINT_SCOPES,
   };
+}
+
+function redisConnection(env: z.infer<typeof schema>): RedisConnection | undefined {
+  if (env.REDIS_URL) return { kind: 'single', url: env.REDIS_URL };
+  const credentials = { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD, tls: env.REDIS_TLS ?? false };
+  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: env.REDIS_CLUSTER_NODES, ...credentials };
+  if (env.REDIS_SENTINELS) return { kind: 'sentinel', sentinels: env.REDIS_SENTINELS, name: env.REDIS_SENTINEL_NAME!, ...credentials };
+  return undefined;
+}
+
+/** The session store as logs and messages may show it: no password. */
+export function describeRedis(connection: RedisConnection): string {
+  const list = (nodes: RedisNode[]) => nodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
+  switch (connection.kind) {
+    case 'single': {
+      const url = parseUrl(connection.url);
+      if (url?.password) url.password = '***';
+      return url?.toString() ?? 'redis://(a URL that cannot be parsed)';
+    }
+    case 'cluster':
+      return `Redis Cluster ${list(connection.nodes)}`;
+    case 'sentinel':
+      return `Redis Sentinel ${list(connection.sentinels)} (primary ${connection.name})`;
+  }
 }
 
 export function longestSessionTtl(config: Config): number {

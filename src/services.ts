@@ -7,7 +7,8 @@ import { createAdminTokenGuard } from './core/admin-token-guard.js';
 import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
-import { createKeyCache, watchKeyChanges } from './core/key-cache.js';
+import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
+import { createKeyCache } from './core/key-cache.js';
 import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
 import { createUpstreamForwarder } from './core/proxy-forward.js';
@@ -18,6 +19,7 @@ import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
 import type { Services } from './http/services.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
+import type { ChangeFeed } from './ports/change-feed.js';
 import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyStore } from './ports/key-store.js';
@@ -53,7 +55,14 @@ export interface AppDeps {
   readiness?: ReadinessChecks;
   /** The /docs reference's browser script; Node ships it, Workers do not (their /docs links to /openapi.json). */
   apiReferenceScript?: ApiReferenceScriptSource;
+  /** How the nodes sharing the database tell each other about changes (Redis pub/sub); none for one process alone. */
+  changeFeed?: ChangeFeed;
 }
+
+// How long caches keep an answer while other nodes' changes reach them (the feed is healthy), and in a process alone
+// (no feed, as on Workers). While the feed is down, at most 1 s (core/change-notices.ts).
+const KEY_CACHE_MS = { whileHealthy: 60_000, withoutFeed: 1000 };
+const KEYRING_MS = { whileHealthy: 60_000, withoutFeed: 60_000 };
 
 export async function createServices(deps: AppDeps): Promise<Services> {
   const { config, logger } = deps;
@@ -61,6 +70,8 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const clock = deps.clock ?? systemClock;
   const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
   const hasher = await createSecretHasher(deps.secretPepper, deps.crypto);
+  // Every change is applied to this process's caches at once and announced to the other nodes; theirs come back here.
+  const notices = createChangeNotices({ feed: deps.changeFeed, logger });
   const keyring = createSigningKeyring({
     store: deps.signingKeyStore,
     audit: deps.keyStore,
@@ -70,11 +81,15 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     tokenLifetime: (environment) => config.sessionTtl[environment],
     rotationDays: config.signingKeyRotationDays,
     crypto: deps.crypto,
+    announce: notices.announce,
+    maxAgeMs: notices.cacheLifetime(KEYRING_MS),
   });
   const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
-  // Api-Key calls on the proxy look keys up through a 1 s cache; this process's key changes clear it at once.
-  const keyCache = createKeyCache({ keys: deps.keyStore, clock, ttlMs: 1000, maxEntries: 10_000 });
+  // Api-Key calls on the proxy look keys up through a cache that key changes clear, this node's and the others'.
+  const keyCache = createKeyCache({ keys: deps.keyStore, clock, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
+  notices.listen(keyCache.hear);
+  notices.listen(keyring.hear);
   const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
   const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
@@ -98,8 +113,8 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       findKeyBySecretHash: keyCache.findKeyBySecretHash,
     }),
     management: createKeyManagement({
-      keys: watchKeyChanges(deps.keyStore, keyCache.forgetKey),
-      sessions: deps.sessionStore,
+      keys: announceKeyChanges(deps.keyStore, notices),
+      sessions: announceSessionChanges(deps.sessionStore, notices),
       hasher,
       clock,
       keysPerEnvironment: config.keysPerEnvironment,

@@ -31,7 +31,8 @@ const alive = (pid: number) => {
   }
 };
 
-describe('KEYMINT_WORKERS', () => {
+// Each test starts real processes (a primary and its forked workers): slow on a loaded machine.
+describe('KEYMINT_WORKERS', { timeout: 90_000 }, () => {
   const directories: string[] = [];
   const children: ChildProcess[] = [];
   const directory = () => {

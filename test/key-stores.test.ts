@@ -73,7 +73,7 @@ async function newAccount(store: KeyStore): Promise<string> {
 }
 
 function signingKey(environment: Environment, kid: string, createdAt: number): SigningKeyRecord {
-  return { kid, environment, alg: 'ES256', publicJwk: `{"kid":"${kid}"}`, privateKey: '{}', status: 'active', createdAt, retiredAt: null, publishUntil: null };
+  return { kid, environment, alg: 'ES256', publicJwk: `{"kid":"${kid}"}`, privateKey: '{}', status: 'active', createdAt, activatesAt: null, retiredAt: null, publishUntil: null };
 }
 
 for (const backend of backends) {

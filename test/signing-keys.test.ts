@@ -1,11 +1,12 @@
-// Signing keys: scheduled rotation, the JWKS keeping retired keys exactly as long as tokens need them,
-// and private keys sealed at rest with KEYMINT_KEK.
+// Signing keys: scheduled rotation publishing the next key before anyone signs with it, the JWKS keeping retired keys
+// exactly as long as tokens need them, and private keys sealed at rest with KEYMINT_KEK.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { JWKS_MAX_AGE_SECONDS, PUBLISH_AHEAD_MS } from '../src/core/keyring.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 
 const DAY = 86_400_000;
@@ -27,7 +28,7 @@ describe('signing keys', () => {
     while (directories.length) rmSync(directories.pop()!, { recursive: true, force: true });
   });
 
-  it('rotate on schedule: new tokens use the new key, the old one stays published for a token lifetime', async () => {
+  it('rotate on schedule: the next key is published first, signs once its time comes, the old one stays published for a token lifetime', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const gateway = await startGateway({
       clock: { now: () => now },
@@ -40,11 +41,25 @@ describe('signing keys', () => {
     const oldKid = decodeProtectedHeader(before).kid;
     expect((await jwks(gateway)).keys.map((jwk) => jwk.kid)).toEqual([oldKid]);
 
-    // Seven days and a bit later the next reload of the keyring rotates.
+    // Seven days and a bit later the next reload of the keyring publishes the next key; tokens keep the old one.
     now += 7 * DAY + 120_000;
+    const publishedAt = now;
+    expect(decodeProtectedHeader(await gateway.mint('sandbox', key)).kid).toBe(oldKid);
+    const kidsNow = (await jwks(gateway)).keys.map((jwk) => jwk.kid);
+    expect(kidsNow).toHaveLength(2);
+    const newKid = kidsNow.find((kid) => kid !== oldKid)!;
+    const pending = ((await (await gateway.admin('GET', '/environments/sandbox/signing-keys')).json()) as {
+      items: { kid: string; status: string; activatesAt: string | null }[];
+    }).items.find((item) => item.kid === newKid)!;
+    expect(pending.status).toBe('pending');
+    // In every JWKS at least the JWKS max-age plus 5 s before any node signs with it (SPEC §6).
+    const activatesAt = Date.parse(pending.activatesAt!);
+    expect(activatesAt - publishedAt).toBeGreaterThanOrEqual((JWKS_MAX_AGE_SECONDS + 5) * 1000);
+    now = activatesAt - 1;
+    expect(decodeProtectedHeader(await gateway.mint('sandbox', key)).kid).toBe(oldKid);
+    now = activatesAt;
     const after = await gateway.mint('sandbox', key);
-    const newKid = decodeProtectedHeader(after).kid;
-    expect(newKid).not.toBe(oldKid);
+    expect(decodeProtectedHeader(after).kid).toBe(newKid);
     expect((await jwks(gateway)).keys.map((jwk) => jwk.kid).sort()).toEqual([oldKid, newKid].sort());
 
     // A token the old key signed before rotation still verifies against the published set.
@@ -113,10 +128,16 @@ describe('signing keys', () => {
     const key = await first.createKey(account.id, { environment: 'sandbox' });
     await Promise.all([first.mint('sandbox', key), second.mint('sandbox', key)]);
 
-    // Both processes reload past the due date at once; one rotation, one entry.
+    // Both processes reload past the due date at once: one next key published; both sign with it once its time comes;
+    // one rotation, one entry.
     now += 7 * DAY + 120_000;
+    await Promise.all([first.mint('sandbox', key), second.mint('sandbox', key)]);
+    expect((await jwks(first)).keys).toHaveLength(2);
+    expect(await jwks(second)).toEqual(await jwks(first));
+    now += PUBLISH_AHEAD_MS;
     const minted = await Promise.all([first.mint('sandbox', key), second.mint('sandbox', key)]);
     expect(new Set(minted.map((token) => decodeProtectedHeader(token).kid)).size).toBe(1);
+    expect((await jwks(first)).keys.map((jwk) => jwk.kid)).toContain(decodeProtectedHeader(minted[0]!).kid);
     expect((await first.admin('POST', '/environments/sandbox/signing-keys/rotate')).status).toBe(201);
 
     const database = new Database(first.config.database, { readonly: true });

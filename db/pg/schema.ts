@@ -119,6 +119,8 @@ export const signingKeys = pgTable(
     privateKey: text('private_key').notNull(),
     status: text('status').$type<(typeof SIGNING_KEY_STATUS_VALUES)[number]>().notNull(),
     createdAt: millis('created_at').notNull(),
+    // A pending key (published ahead of a scheduled rotation): when every node starts signing with it.
+    activatesAt: millis('activates_at'),
     retiredAt: millis('retired_at'),
     // Until when the public key must stay in the JWKS (retired_at + longest token lifetime).
     publishUntil: millis('publish_until'),
@@ -128,6 +130,10 @@ export const signingKeys = pgTable(
     uniqueIndex('signing_keys_one_active')
       .on(t.environment)
       .where(sql`status = 'active'`),
+    // At most one next key per environment, however many nodes find the active one due at once.
+    uniqueIndex('signing_keys_one_pending')
+      .on(t.environment)
+      .where(sql`status = 'pending'`),
   ],
 );
 

@@ -22,6 +22,17 @@ export class CliError extends Error {
 
 export const usageError = (message: string) => new CliError('usage', message);
 
+/** `message` with the password of the database URL `url` masked wherever it appears (a driver may quote it). */
+export function withoutPassword(message: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // Not a URL (a SQLite path): nothing to mask.
+  }
+  return password ? message.replaceAll(password, '***') : message;
+}
+
 interface ErrorBody {
   title?: unknown;
   detail?: unknown;

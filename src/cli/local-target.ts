@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import { localSecretPath } from '../adapters/node/local-secrets.js';
 import { inspectSqliteFile } from '../adapters/node/sqlite-file.js';
 import { createApp } from '../app.js';
-import type { Config } from '../config.js';
+import { describeDatabase, type Config } from '../config.js';
 import type { Logger } from '../ports/runtime.js';
 import { createNodeDeps, PEPPER_FILE } from '../runtime/node-deps.js';
 import { createAdminClient } from './admin-client.js';
-import { CliError } from './errors.js';
+import { CliError, withoutPassword } from './errors.js';
 import { loadGatewayConfig } from './gateway-config.js';
 import type { AdminTarget } from './target.js';
 
@@ -29,7 +29,10 @@ export async function openLocalTarget(env: NodeJS.ProcessEnv, database?: string)
   try {
     node = await createNodeDeps(config, commandLogger);
   } catch (error) {
-    throw new CliError('unreachable', `cannot open the database ${config.database}: ${(error as Error).message}`);
+    throw new CliError(
+      'unreachable',
+      `cannot open the database ${describeDatabase(config.database)}: ${withoutPassword((error as Error).message, config.database)}`,
+    );
   }
   const app = await createApp(node.deps);
   return {

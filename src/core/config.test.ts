@@ -1,6 +1,6 @@
 // loadConfig (src/config.ts): SPEC §5 defaults, and errors that name the bad variable.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeDatabase, loadConfig } from '../config.js';
+import { ConfigError, describeDatabase, describeRedis, loadConfig } from '../config.js';
 
 describe('loadConfig', () => {
   it('has the SPEC §5 defaults', () => {
@@ -121,6 +121,97 @@ describe('loadConfig', () => {
     it('keeps the password out of what logs show', () => {
       expect(describeDatabase(shared.KEYMINT_DATABASE)).toBe('postgresql://keymint:***@db.internal:5432/keymint');
       expect(describeDatabase('./data/keymint.db')).toBe('./data/keymint.db');
+    });
+  });
+
+  describe('the shared session store (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS)', () => {
+    it('reads one Redis from REDIS_URL, and nothing without any of the three', () => {
+      expect(loadConfig({ REDIS_URL: 'rediss://user:pw@cache:6380' }).redis).toEqual({ kind: 'single', url: 'rediss://user:pw@cache:6380' });
+      expect(loadConfig({}).redis).toBeUndefined();
+    });
+
+    it('reads a Redis Cluster: its nodes (IPv6 in brackets), credentials and TLS', () => {
+      const config = loadConfig({
+        REDIS_CLUSTER_NODES: 'redis-a:7000, 10.0.0.2:7001,[fd00::3]:7002',
+        REDIS_USERNAME: 'keymint',
+        REDIS_PASSWORD: 's3cret',
+        REDIS_TLS: 'true',
+      });
+      expect(config.redis).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: 'redis-a', port: 7000 },
+          { host: '10.0.0.2', port: 7001 },
+          { host: 'fd00::3', port: 7002 },
+        ],
+        username: 'keymint',
+        password: 's3cret',
+        tls: true,
+      });
+      expect(config.redisUrl).toBeUndefined();
+    });
+
+    it('reads Sentinels with the name of the primary they watch; without the name it names REDIS_SENTINEL_NAME', () => {
+      expect(loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'keymint' }).redis).toEqual({
+        kind: 'sentinel',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26379 },
+        ],
+        name: 'keymint',
+        username: undefined,
+        password: undefined,
+        tls: false,
+      });
+      expect(() => loadConfig({ REDIS_SENTINELS: 's1:26379' })).toThrow(/REDIS_SENTINEL_NAME: must be set with REDIS_SENTINELS/);
+      expect(() => loadConfig({ REDIS_SENTINEL_NAME: 'keymint' })).toThrow(/REDIS_SENTINEL_NAME: applies only with REDIS_SENTINELS/);
+    });
+
+    it.each([
+      [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, 'REDIS_URL and REDIS_CLUSTER_NODES are both set'],
+      [{ REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_URL and REDIS_SENTINELS are both set'],
+      [{ REDIS_CLUSTER_NODES: 'b:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set'],
+    ])('refuses two session stores at once, naming them: %j', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(`set only one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS (${message})`);
+    });
+
+    it.each([
+      ['REDIS_CLUSTER_NODES', 'redis-a'],
+      ['REDIS_CLUSTER_NODES', 'redis-a:7000,'],
+      ['REDIS_CLUSTER_NODES', 'redis-a:70000'],
+      ['REDIS_CLUSTER_NODES', 'redis://redis-a:7000'],
+      ['REDIS_SENTINELS', 's1:26379;s2:26379'],
+    ])('names %s for the node list %j', (name, value) => {
+      const env = { [name]: value, ...(name === 'REDIS_SENTINELS' && { REDIS_SENTINEL_NAME: 'm' }) };
+      expect(() => loadConfig(env)).toThrow(new RegExp(`${name}: must be host:port entries separated by commas`));
+    });
+
+    it('refuses credentials and TLS beside REDIS_URL (they belong in the URL) or without any Redis', () => {
+      expect(() => loadConfig({ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'pw' })).toThrow(/REDIS_PASSWORD: applies to REDIS_CLUSTER_NODES and REDIS_SENTINELS; put it in REDIS_URL/);
+      expect(() => loadConfig({ REDIS_TLS: 'true' })).toThrow(/REDIS_TLS: applies only with REDIS_CLUSTER_NODES or REDIS_SENTINELS/);
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'sometimes' })).toThrow(/REDIS_TLS: must be true or false/);
+    });
+
+    it('accepts a Cluster or Sentinels as the shared store PostgreSQL needs', () => {
+      const postgres = {
+        KEYMINT_DATABASE: 'postgres://keymint:pw@db:5432/keymint',
+        KEYMINT_ADMIN_TOKEN: 'root_0123456789abcdefghijklmnopqrstuv',
+        KEYMINT_SECRET_PEPPER: 'pepper_0123456789abcdefghijklmnopqrstuv',
+      };
+      expect(loadConfig({ ...postgres, REDIS_CLUSTER_NODES: 'a:7000' }).redis?.kind).toBe('cluster');
+      expect(loadConfig({ ...postgres, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }).redis?.kind).toBe('sentinel');
+      expect(() => loadConfig(postgres)).toThrow(/REDIS_CLUSTER_NODES or REDIS_SENTINELS serve as well/);
+    });
+
+    it('shows the store without its password', () => {
+      expect(describeRedis(loadConfig({ REDIS_URL: 'redis://:hunter2@cache:6379/0' }).redis!)).toBe('redis://:***@cache:6379/0');
+      expect(describeRedis(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000,[::1]:7001', REDIS_PASSWORD: 'hunter2' }).redis!)).toBe(
+        'Redis Cluster a:7000,[::1]:7001',
+      );
+      expect(describeRedis(loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'hunter2' }).redis!)).toBe(
+        'Redis Sentinel s:26379 (primary m)',
+      );
     });
   });
 });

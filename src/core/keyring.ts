@@ -1,10 +1,11 @@
-// The signing keyring: one active key pair per environment, retired public keys kept while tokens need them;
-// every rotation, scheduled or asked for, is audited here.
+// The signing keyring: one active key pair per environment, the next one published ahead of its use, retired public
+// keys kept while tokens need them; every rotation, scheduled or asked for, is audited and announced here.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { Change, ChangeNotice } from '../ports/change-feed.js';
 import type { KeyStore } from '../ports/key-store.js';
-import type { SigningKeyRecord, SigningKeyStore } from '../ports/signing-key-store.js';
+import type { SigningKeyRecord, SigningKeyStatus, SigningKeyStore } from '../ports/signing-key-store.js';
 import type { Clock } from '../ports/runtime.js';
-import type { Environment, SigningAlgorithm } from '../shared/domain.js';
+import { ENVIRONMENTS, type Environment, type SigningAlgorithm } from '../shared/domain.js';
 import { actorName, type Actor } from './admin-access.js';
 import { newId } from './ids.js';
 import type { Sealer } from './sealing.js';
@@ -20,33 +21,52 @@ export interface ActiveSigningKey {
 export interface SigningKeyView {
   kid: string;
   alg: string;
-  status: 'active' | 'retired';
+  status: SigningKeyStatus;
   publicJwk: JWK;
   createdAt: number;
+  /** A pending key: when every node starts signing with it. */
+  activatesAt: number | null;
   retiredAt: number | null;
   publishUntil: number | null;
 }
 
 export interface SigningKeyring {
+  /** The key to sign with now: the active one, or the pending one once its time has come. */
   activeKey(environment: Environment): Promise<ActiveSigningKey>;
   /** The public key for `kid` in this environment, if it is still published. */
   verificationKey(environment: Environment, kid: string): Promise<{ alg: string; key: CryptoKey } | undefined>;
   jwks(environment: Environment): Promise<{ keys: JWK[] }>;
   list(environment: Environment): Promise<SigningKeyView[]>;
-  /** Rotates at once (a compromise); `actor` is who asked, for the audit log. */
+  /** Rotates at once (a compromise): signs with a new key now, and no key made before becomes active; `actor` is who asked. */
   rotate(environment: Environment, actor: Actor): Promise<SigningKeyView>;
+  /** Applies a change notice: another node rotated or published a key, or changes may have been missed. */
+  hear(notice: ChangeNotice): void;
+}
+
+interface LoadedKey extends ActiveSigningKey {
+  activatesAt: number;
 }
 
 interface LoadedRing {
   loadedAt: number;
   active: ActiveSigningKey;
+  /** The next key, published now, signing from `activatesAt` on every node (each reads the same time from the store). */
+  pending: LoadedKey | undefined;
   published: Map<string, { alg: string; key: CryptoKey; jwk: JWK }>;
   views: SigningKeyView[];
 }
 
-// Other processes may rotate: reload this often, and at once when a token names an unknown kid.
+/** Verifiers may cache the JWKS this long (its Cache-Control max-age). */
+export const JWKS_MAX_AGE_SECONDS = 60;
+// Other processes may rotate: without notices, reload this often; at once when a token names an unknown kid.
 const RELOAD_AFTER_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
+/**
+ * How long a scheduled rotation's next key is published before any node signs with it. SPEC §6 asks for the JWKS
+ * max-age plus 5 s in every node's JWKS; a node that misses the notice still reloads within RELOAD_AFTER_MS, so
+ * that is added too.
+ */
+export const PUBLISH_AHEAD_MS = (JWKS_MAX_AGE_SECONDS + 5) * 1000 + RELOAD_AFTER_MS;
 /** The audit log's actor for a rotation the schedule made (KEYMINT_SIGNING_KEY_ROTATION_DAYS). */
 export const SCHEDULED_ROTATION_ACTOR = 'scheduler';
 
@@ -59,13 +79,32 @@ export function createSigningKeyring(deps: {
   algorithm: SigningAlgorithm;
   /** How long a retired key stays published: the environment's token lifetime, in seconds. */
   tokenLifetime: (environment: Environment) => number;
-  /** Scheduled rotation: an active key older than this many days is replaced on the next load; 0 = never. */
+  /** Scheduled rotation: an active key older than this many days is succeeded on the next load; 0 = never. */
   rotationDays: number;
   /** Signs with the active key (default: WebCrypto through jose). */
   crypto?: CryptoProvider;
+  /** Tells every node (this one included) that an environment's keys changed (default: nobody). */
+  announce?: (change: Change) => Promise<void>;
+  /** How long a loaded ring may serve before it is read again, asked at every use (default: a minute). */
+  maxAgeMs?: () => number;
 }): SigningKeyring {
   const { store, sealer, clock, algorithm } = deps;
   const provider = deps.crypto ?? webCrypto;
+  const announceToAll = deps.announce ?? (async () => undefined);
+  // This keyring's own announcements come back to it through `hear` at once (ChangeNotices.announce tells this
+  // node's listeners before it returns): it already holds what it announced, so it ignores them.
+  let announcing = false;
+  async function announce(change: Change): Promise<void> {
+    announcing = true;
+    let sent: Promise<void>;
+    try {
+      sent = announceToAll(change);
+    } finally {
+      announcing = false;
+    }
+    await sent;
+  }
+  const maxAgeMs = deps.maxAgeMs ?? (() => RELOAD_AFTER_MS);
   const rings = new Map<Environment, Promise<LoadedRing>>();
 
   // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
@@ -73,26 +112,22 @@ export function createSigningKeyring(deps: {
     return retiredAt + (deps.tokenLifetime(environment) + 60) * 1000;
   }
 
-  // Only the process whose conditional retire went through records it, so a rotation has one entry. It is written
+  // Only the process whose conditional write went through records it, so a rotation has one entry. It is written
   // after the rotation: the two live in different stores.
-  async function rotateFrom(environment: Environment, retiringKid: string, actor: string): Promise<SigningKeyRecord> {
+  async function audited(environment: Environment, actor: string): Promise<void> {
     const now = clock.now();
-    const next = await generateRecord(environment);
-    if (await store.rotateSigningKey(retiringKid, now, publishUntil(environment, now), next)) {
-      await deps.audit.recordOperation({
-        id: newId('op', now),
-        accountId: null,
-        environment,
-        keyId: null,
-        action: 'signing_key.rotated',
-        actor,
-        at: now,
-      });
-    }
-    return next;
+    await deps.audit.recordOperation({
+      id: newId('op', now),
+      accountId: null,
+      environment,
+      keyId: null,
+      action: 'signing_key.rotated',
+      actor,
+      at: now,
+    });
   }
 
-  async function generateRecord(environment: Environment): Promise<SigningKeyRecord> {
+  async function generateRecord(environment: Environment, status: SigningKeyStatus, activatesAt: number | null): Promise<SigningKeyRecord> {
     const options = algorithm === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true };
     const pair = await generateKeyPair(algorithm, options);
     const publicJwk = await exportJWK(pair.publicKey);
@@ -104,44 +139,74 @@ export function createSigningKeyring(deps: {
       alg: algorithm,
       publicJwk: JSON.stringify({ ...publicJwk, kid, alg: algorithm, use: 'sig' }),
       privateKey: await sealer.seal(JSON.stringify(privateJwk)),
-      status: 'active',
+      status,
       createdAt: clock.now(),
+      activatesAt,
       retiredAt: null,
       publishUntil: null,
     };
   }
 
+  /**
+   * The store's keys with the schedule applied: the first key made, a pending key whose time has come made active,
+   * the next key published when the active one is due. Each step is a conditional write, so however many nodes race,
+   * one of them makes it (and announces and audits it) and the others read the result.
+   */
+  async function settledRecords(environment: Environment): Promise<SigningKeyRecord[]> {
+    const now = clock.now();
+    let records = await store.listSigningKeys(environment);
+    const find = (status: SigningKeyStatus) => records.find((record) => record.status === status);
+    if (!find('active')) {
+      // The environment's first key signs at once: no verifier can have cached a key set without it.
+      if (await store.insertActiveSigningKey(await generateRecord(environment, 'active', null))) {
+        await announce({ kind: 'signing-keys', environment });
+      }
+      records = await store.listSigningKeys(environment);
+    }
+    const pending = find('pending');
+    if (pending && pending.activatesAt! <= now) {
+      // Every node signs with it from activatesAt whether or not this write has happened yet; the write retires the
+      // old key as of that moment.
+      const retired = find('active')!;
+      const at = pending.activatesAt!;
+      if (await store.activatePendingSigningKey(pending.kid, retired.kid, at, publishUntil(environment, at))) {
+        await audited(environment, SCHEDULED_ROTATION_ACTOR);
+        await announce({ kind: 'signing-keys', environment });
+      }
+      records = await store.listSigningKeys(environment);
+    }
+    const rotationMs = deps.rotationDays * 86_400_000;
+    if (rotationMs > 0 && !find('pending') && now - find('active')!.createdAt >= rotationMs) {
+      // Every process reloads at least once a minute, so the schedule needs no timer.
+      if (await store.insertPendingSigningKey(await generateRecord(environment, 'pending', now + PUBLISH_AHEAD_MS))) {
+        await announce({ kind: 'signing-keys', environment });
+      }
+      records = await store.listSigningKeys(environment);
+    }
+    return records;
+  }
+
+  async function openKey(record: SigningKeyRecord): Promise<ActiveSigningKey> {
+    const privateJwk = JSON.parse(await sealer.open(record.privateKey)) as JWK;
+    return { kid: record.kid, alg: record.alg, sign: await provider.createJwtSigner(privateJwk, record.alg) };
+  }
+
   async function load(environment: Environment): Promise<LoadedRing> {
     const now = clock.now();
+    // After the schedule is applied: a key it retired as of a pending key's activation may be past publication.
+    const settled = await settledRecords(environment);
     await store.deleteUnpublishedSigningKeys(environment, now);
-    let records = await store.listSigningKeys(environment);
-    if (!records.some((record) => record.status === 'active')) {
-      // Two processes starting together may both get here; the unique index lets one win.
-      await store.insertActiveSigningKey(await generateRecord(environment));
-      records = await store.listSigningKeys(environment);
-    }
-    let activeRecord = records.find((record) => record.status === 'active')!;
-    const rotationMs = deps.rotationDays * 86_400_000;
-    if (rotationMs > 0 && now - activeRecord.createdAt >= rotationMs) {
-      // Every process reloads at least once a minute, so the schedule needs no timer; when several
-      // processes find the key due at once, the conditional retire lets exactly one rotation through.
-      await rotateFrom(environment, activeRecord.kid, SCHEDULED_ROTATION_ACTOR);
-      records = await store.listSigningKeys(environment);
-      activeRecord = records.find((record) => record.status === 'active')!;
-    }
+    const records = settled.filter((record) => record.publishUntil === null || record.publishUntil > now);
     const published = new Map<string, { alg: string; key: CryptoKey; jwk: JWK }>();
     for (const record of records) {
       const jwk = JSON.parse(record.publicJwk) as JWK;
       published.set(record.kid, { alg: record.alg, key: (await importJWK(jwk, record.alg)) as CryptoKey, jwk });
     }
-    const privateJwk = JSON.parse(await sealer.open(activeRecord.privateKey)) as JWK;
+    const pendingRecord = records.find((record) => record.status === 'pending');
     return {
       loadedAt: now,
-      active: {
-        kid: activeRecord.kid,
-        alg: activeRecord.alg,
-        sign: await provider.createJwtSigner(privateJwk, activeRecord.alg),
-      },
+      active: await openKey(records.find((record) => record.status === 'active')!),
+      pending: pendingRecord && { ...(await openKey(pendingRecord)), activatesAt: pendingRecord.activatesAt! },
       published,
       views: records.map((record) => ({
         kid: record.kid,
@@ -149,6 +214,7 @@ export function createSigningKeyring(deps: {
         status: record.status,
         publicJwk: JSON.parse(record.publicJwk) as JWK,
         createdAt: record.createdAt,
+        activatesAt: record.activatesAt,
         retiredAt: record.retiredAt,
         publishUntil: record.publishUntil,
       })),
@@ -158,27 +224,36 @@ export function createSigningKeyring(deps: {
   function reload(environment: Environment): Promise<LoadedRing> {
     const loading = load(environment);
     rings.set(environment, loading);
-    loading.catch(() => rings.delete(environment));
+    loading.catch(() => {
+      if (rings.get(environment) === loading) rings.delete(environment);
+    });
     return loading;
   }
 
-  async function ring(environment: Environment, maxAge = RELOAD_AFTER_MS): Promise<LoadedRing> {
+  async function ring(environment: Environment, maxAge = maxAgeMs()): Promise<LoadedRing> {
     const current = rings.get(environment);
     if (!current) return reload(environment);
     const loaded = await current;
-    if (clock.now() - loaded.loadedAt > maxAge && rings.get(environment) === current) return reload(environment);
+    if (clock.now() - loaded.loadedAt >= maxAge && rings.get(environment) === current) return reload(environment);
     return loaded;
+  }
+
+  // Drops the environment's ring and starts reading it again, so the next request does not wait for the read.
+  function refresh(environment: Environment) {
+    if (!rings.has(environment)) return;
+    reload(environment).catch(() => undefined);
   }
 
   return {
     async activeKey(environment) {
-      return (await ring(environment)).active;
+      const loaded = await ring(environment);
+      return loaded.pending && loaded.pending.activatesAt <= clock.now() ? loaded.pending : loaded.active;
     },
     async verificationKey(environment, kid) {
       let loaded = await ring(environment);
       let found = loaded.published.get(kid);
       if (!found) {
-        loaded = await ring(environment, UNKNOWN_KID_RELOAD_MS);
+        loaded = await ring(environment, Math.min(maxAgeMs(), UNKNOWN_KID_RELOAD_MS));
         found = loaded.published.get(kid);
       }
       if (!found) return undefined;
@@ -199,9 +274,20 @@ export function createSigningKeyring(deps: {
     },
     async rotate(environment, actor) {
       const current = await reload(environment);
-      const next = await rotateFrom(environment, current.active.kid, actorName(actor));
+      const now = clock.now();
+      const next = await generateRecord(environment, 'active', null);
+      if (await store.rotateSigningKey(current.active.kid, now, publishUntil(environment, now), next)) {
+        await audited(environment, actorName(actor));
+      }
+      // Whoever won a race, every node reads the keys again.
+      await announce({ kind: 'signing-keys', environment });
       const loaded = await reload(environment);
-      return loaded.views.find((view) => view.kid === next.kid) ?? loaded.views.find((v) => v.status === 'active')!;
+      return loaded.views.find((view) => view.kid === next.kid) ?? loaded.views.find((view) => view.status === 'active')!;
+    },
+    hear(notice) {
+      if (announcing) return;
+      if (notice.kind === 'signing-keys') refresh(notice.environment);
+      else if (notice.kind === 'everything') for (const environment of ENVIRONMENTS) refresh(environment);
     },
   };
 }

@@ -8,7 +8,7 @@ import { createSessionTokens, type SessionTokens } from './session-tokens.js';
 
 const pair = await generateKeyPair('ES256', { extractable: true });
 const privateJwk = await exportJWK(pair.privateKey);
-const subject = { applicationId: 'app_sbx_000000000000000000000001', accountId: 'acct_1', scope: 'read' };
+const subject = { keyId: 'key_0000000000000000000001', applicationId: 'app_sbx_000000000000000000000001', accountId: 'acct_1', scope: 'read' };
 
 describe.each([
   ['WebCrypto (jose)', webCrypto],

@@ -1,7 +1,7 @@
 // Session tokens: RFC 9068 JWTs signed with the environment's active key, verified without any key-table read.
 import { errors, jwtVerify, decodeProtectedHeader } from 'jose';
 import type { Clock } from '../ports/runtime.js';
-import { randomBase62 } from '../shared/encoding.js';
+import { newSessionId } from '../ports/session-ids.js';
 import type { Environment } from '../shared/domain.js';
 import type { SigningKeyring } from './keyring.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -17,7 +17,8 @@ export interface SessionTokens {
   lifetime(environment: Environment): number;
   mint(
     environment: Environment,
-    subject: { applicationId: string; accountId: string; scope: string },
+    /** `keyId` is the minting key's: the jti names its partition (ports/session-ids.ts), where stores keep its sessions. */
+    subject: { keyId: string; applicationId: string; accountId: string; scope: string },
   ): Promise<{ token: string; claims: SessionClaims }>;
   /** Stateless: signature, `typ`, `exp`, `iss`, `aud`, `env`, and every claim of its kind (session-claims.ts). */
   verify(environment: Environment, token: string): Promise<Result<SessionClaims, TokenRejection>>;
@@ -83,7 +84,7 @@ export function createSessionTokens(deps: {
         aud: audience(environment),
         iat,
         exp: iat + deps.lifetime[environment],
-        jti: randomBase62(24),
+        jti: newSessionId(subject.keyId),
         scope: subject.scope,
         env: environment,
         acct: subject.accountId,

@@ -105,6 +105,7 @@ export function createSessions(deps: {
         }
       }
       const { token, claims } = await tokens.mint(environment, {
+        keyId: key.id,
         applicationId: key.applicationId,
         accountId: key.accountId,
         scope,

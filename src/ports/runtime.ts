@@ -25,6 +25,8 @@ export interface Metrics {
   requestObserved(route: string, method: string, status: number, seconds: number): void;
   /** A store's backend was unavailable (StoreUnavailableError), labelled with its name. */
   storeError(store: StoreName): void;
+  /** A change notice this node sent to the other nodes, or heard from one (ports/change-feed.ts). */
+  changeNotice(event: 'sent' | 'heard'): void;
   /** The Prometheus text exposition, or undefined when this runtime keeps no metrics. */
   render(): Promise<{ contentType: string; body: string } | undefined>;
 }
@@ -34,6 +36,7 @@ export const noMetrics: Metrics = {
   tokenRefused: () => {},
   requestObserved: () => {},
   storeError: () => {},
+  changeNotice: () => {},
   render: async () => undefined,
 };
 

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../services.js';
-import { isPostgresUrl, type Config } from '../config.js';
+import { describeRedis, isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
 import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
@@ -10,7 +10,10 @@ import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
-import { createRedisClient, RedisSessionStore } from '../adapters/node/redis-session-store.js';
+import { createRedisConnection, type RedisClient, type RedisEndpoint } from '../adapters/node/redis-client.js';
+import type { Redis } from 'ioredis';
+import { RedisSessionStore } from '../adapters/node/redis-session-store.js';
+import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed, type SubscriberConnection } from '../adapters/node/redis-change-feed.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -19,6 +22,7 @@ import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../p
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { KeyStore } from '../ports/key-store.js';
+import type { ChangeFeed } from '../ports/change-feed.js';
 import type { SigningKeyStore } from '../ports/signing-key-store.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
@@ -86,6 +90,15 @@ async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores>
   };
 }
 
+/** Where the change feed subscribes: a Cluster's nodes in turn (each hears every PUBLISH), else the same server. */
+function changeSubscribers(endpoint: RedisEndpoint, client: RedisClient): SubscriberConnection {
+  if (endpoint.kind === 'cluster') {
+    const { username, password, tls } = endpoint;
+    return clusterNodeSubscribers(endpoint.nodes, { username, password, ...(tls && { tls: {} }) });
+  }
+  return duplicateSubscribers(client as Redis);
+}
+
 /** `clock` (tests move it) reaches every store and the core alike. */
 export async function createNodeDeps(config: Config, logger: Logger, clock: Clock = systemClock): Promise<NodeDeps> {
   const stores = await openKeyStores(config, logger);
@@ -95,31 +108,42 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in the database');
 
   const readiness: ReadinessChecks = { database: stores.ping };
+  const metrics = createPrometheusMetrics();
   let sessions: SessionStore;
+  // Other nodes' changes (and theirs ours) travel through Redis pub/sub; without Redis this process is alone.
+  let changeFeed: ChangeFeed | undefined;
   let rateLimiter: RateLimiter;
   let consoleSessions: ConsoleSessionStore;
   let closeRedis = async () => {};
-  if (config.redisUrl) {
-    const redis = createRedisClient(config.redisUrl);
+  if (config.redis) {
+    const redis = createRedisConnection(config.redis);
     redis.on('error', (error: Error) => logger.warn('redis error', { error: error.message }));
+    // A Cluster reports its nodes' errors apart.
+    redis.on('node error', (error: Error, node: string) => logger.warn('redis node error', { node, error: error.message }));
     try {
       await redis.connect();
     } catch (error) {
       // Start anyway: the admin API and stateless verification work; minting answers 503 until Redis is back.
       logger.error('redis is unreachable at start-up; minting will answer 503 until it is back', {
+        redis: describeRedis(config.redis),
         error: String(error),
       });
     }
     sessions = new RedisSessionStore(redis, { prefix: config.redisPrefix, clock });
     rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
+    changeFeed = new RedisChangeFeed(redis, changeSubscribers(config.redis, redis), { prefix: config.redisPrefix, logger, metrics });
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
     };
-    closeRedis = async () => void (await redis.quit().catch(() => redis.disconnect()));
+    const feed = changeFeed;
+    closeRedis = async () => {
+      await feed.close();
+      await redis.quit().catch(() => redis.disconnect());
+    };
   } else {
-    logger.warn('REDIS_URL is not set: sessions are kept in process memory (lost on restart, not shared)');
+    logger.warn('REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is not set: sessions are kept in process memory (lost on restart, not shared)');
     sessions = new MemorySessionStore(clock);
     rateLimiter = new MemoryRateLimiter(clock);
     consoleSessions = new MemoryConsoleSessionStore(clock);
@@ -136,7 +160,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       signingKeyStore: stores.signingKeyStore,
       sessionStore: sessions,
       consoleSessionStore: consoleSessions,
-      metrics: createPrometheusMetrics(),
+      metrics,
+      changeFeed,
       crypto: nodeCrypto,
       upstreamForwarder: forwarder,
       readiness,

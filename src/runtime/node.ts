@@ -23,8 +23,10 @@ try {
 const logger = createJsonLogger(undefined, { level: config.logLevel });
 if (config.workers > 1 && cluster.isPrimary) {
   // Sessions, the issuance cache and rate limits must be shared by the workers; the in-process store is not.
-  if (!config.redisUrl) {
-    process.stderr.write('keymint: KEYMINT_WORKERS above 1 needs REDIS_URL (the in-process session store is per process)\n');
+  if (!config.redis) {
+    process.stderr.write(
+      'keymint: KEYMINT_WORKERS above 1 needs REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (the in-process session store is per process)\n',
+    );
     process.exit(1);
   }
   superviseWorkers(config.workers, logger);

@@ -1,5 +1,10 @@
-// The Redis stores against the SessionStore and RateLimiter contracts, on the run's real redis-server.
+// The Redis stores against the SessionStore and RateLimiter contracts, on the run's real redis-server; the pub/sub
+// change feed against the ChangeFeed contract on it and on the run's Redis Cluster.
+import { Cluster } from 'ioredis';
 import { describe, inject } from 'vitest';
+import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed } from '../../src/adapters/node/redis-change-feed.js';
+import { describeChangeFeedContract } from '../../src/ports/testing/change-feed.suite.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
 import { createRedisClient, RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { nextId, realClock, type StoreFixture } from '../../src/ports/testing/fixtures.js';
@@ -7,6 +12,13 @@ import { describeRateLimiterContract } from '../../src/ports/testing/rate-limite
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 
 const url = inject('redisUrl');
+const clusterNodes = inject('redisClusterNodes');
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function hostPort(address: string): { host: string; port: number } {
+  const [host, port] = address.split(':');
+  return { host: host!, port: Number(port) };
+}
 
 /**
  * A store on a client of its own under a prefix of its own. Redis expires keys on its own clock, so the
@@ -30,4 +42,58 @@ describe.skipIf(!url)('Redis', () => {
     redisFixture((client, prefix, clock) => new RedisSessionStore(client, { prefix, clock })),
   );
   describeRateLimiterContract('RedisRateLimiter', () => redisFixture((client, prefix) => new RedisRateLimiter(client, { prefix })));
+});
+
+describe.skipIf(!url)('Redis pub/sub', () => {
+  // Node A reaches Redis through a relay the outage cuts (both its connections); node B directly.
+  describeChangeFeedContract('RedisChangeFeed on one Redis', async () => {
+    const target = new URL(url!);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const prefix = nextId('f');
+    const node = async (address: string) => {
+      const client = createRedisClient(address);
+      client.on('error', () => undefined);
+      await client.connect();
+      return { client, feed: new RedisChangeFeed(client, duplicateSubscribers(client), { prefix, logger: quiet }) };
+    };
+    const [a, b] = await Promise.all([node(`redis://${relay.host}:${relay.port}`), node(url!)]);
+    return {
+      nodes: [a.feed, b.feed],
+      outage: { begin: () => relay.cut(), end: () => relay.restore() },
+      async dispose() {
+        await Promise.all([a.feed.close(), b.feed.close()]);
+        for (const { client } of [a, b]) client.disconnect();
+        await relay.close();
+      },
+    };
+  });
+});
+
+describe.skipIf(!clusterNodes)('Redis Cluster pub/sub', () => {
+  // Each node subscribes on one cluster node at a time (node A through relays the outage cuts) and publishes through
+  // a Cluster client: a classic PUBLISH on any node reaches subscribers on every node.
+  describeChangeFeedContract('RedisChangeFeed on a Redis Cluster', async () => {
+    const nodes = clusterNodes!.split(',').map(hostPort);
+    const relays = await Promise.all(nodes.map((node) => startTcpProxy(node)));
+    const prefix = nextId('f');
+    const node = async (subscribeVia: { host: string; port: number }[]) => {
+      const client = new Cluster(nodes, { lazyConnect: true, enableOfflineQueue: false });
+      client.on('error', () => undefined);
+      await client.connect();
+      return { client, feed: new RedisChangeFeed(client, clusterNodeSubscribers(subscribeVia), { prefix, logger: quiet }) };
+    };
+    const [a, b] = await Promise.all([node(relays), node(nodes)]);
+    return {
+      nodes: [a.feed, b.feed],
+      outage: {
+        begin: () => relays.forEach((relay) => relay.cut()),
+        end: () => relays.forEach((relay) => relay.restore()),
+      },
+      async dispose() {
+        await Promise.all([a.feed.close(), b.feed.close()]);
+        for (const { client } of [a, b]) client.disconnect();
+        await Promise.all(relays.map((relay) => relay.close()));
+      },
+    };
+  });
 });

@@ -12,7 +12,7 @@ export interface Run {
 
 /** The variables a developer's shell may hold that would point the CLI somewhere else. */
 const inherited = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !name.startsWith('KEYMINT_') && name !== 'REDIS_URL'),
+  Object.entries(process.env).filter(([name]) => !name.startsWith('KEYMINT_') && !name.startsWith('REDIS_')),
 );
 
 /** Runs the CLI without blocking this process (the gateway under test answers from it). */

@@ -55,14 +55,16 @@ export function spawnKeymint(options: KeymintProcessOptions): KeymintProcess {
     output: () => output,
     exited,
     async ready() {
-      for (let attempt = 0; attempt < 300; attempt++) {
+      // Generous: a start-up under tsx on a loaded machine can take tens of seconds.
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
         if (exitCode !== undefined) throw new Error(`keymint exited with ${exitCode} before it was ready:\n${output}`);
         const ok = await fetch(`${url}/sandbox/.well-known/jwks.json`).then((response) => response.ok, () => false);
         if (ok) return;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       child.kill('SIGKILL');
-      throw new Error(`keymint did not start within 15 s:\n${output}`);
+      throw new Error(`keymint did not start within 60 s:\n${output}`);
     },
     async stop(signal = 'SIGTERM') {
       if (exitCode === undefined) child.kill(signal);

@@ -59,6 +59,7 @@ describe('signing keys on D1', () => {
       privateKey: '{}',
       status: 'active' as const,
       createdAt: Date.now(),
+      activatesAt: null,
       retiredAt: null,
       publishUntil: null,
     });

@@ -36,6 +36,12 @@ export function createPrometheusMetrics(): Metrics {
     labelNames: ['store'],
     registers: [registry],
   });
+  const changeNotices = new Counter({
+    name: 'keymint_change_notices_total',
+    help: 'Change notices (key, session, admin-token and signing-key changes) sent to the other nodes, or heard from them',
+    labelNames: ['event'],
+    registers: [registry],
+  });
   const latencyByLabels = new Map<string, { observe(seconds: number): void }>();
   return {
     tokenMinted(environment, lookup) {
@@ -51,6 +57,7 @@ export function createPrometheusMetrics(): Metrics {
       child.observe(seconds);
     },
     storeError: (store) => storeErrors.inc({ store }),
+    changeNotice: (event) => changeNotices.inc({ event }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }

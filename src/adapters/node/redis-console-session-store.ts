@@ -1,5 +1,5 @@
 // ConsoleSessionStore on Redis (ioredis): one hash per session under `{prefix}:console:session:{idHash}`, expiring with it.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { ConsoleSessionRecord, ConsoleSessionStore } from '../../ports/console-session-store.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import { guarded } from './redis-session-store.js';
@@ -16,7 +16,7 @@ return 1`;
  */
 export class RedisConsoleSessionStore implements ConsoleSessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'km',
     private readonly clock: Clock = systemClock,
   ) {}

@@ -5,8 +5,10 @@ import { describeKeyLimiter } from '../../ports/testing/key-limiter.suite.js';
 import { createManualClock } from '../../ports/testing/manual-clock.js';
 import { RedisKeyLimiter } from './redis-key-limiter.js';
 import { createRedisClient } from './redis-session-store.js';
+import { connectRedis, redisClusterDeployment } from '../../../test/support/redis-deployments.js';
 
 const redisUrl = inject('redisUrl');
+const cluster = redisClusterDeployment();
 
 describe.skipIf(!redisUrl)('RedisKeyLimiter', () => {
   // Four connections, as four gateway processes would hold: the budget holds across all of them.
@@ -53,5 +55,20 @@ describe.skipIf(!redisUrl)('RedisKeyLimiter', () => {
       limiter.admitCall({ environment: 'sandbox', keyId: 'key_down' }, { rateLimit: { requests: 1, windowSeconds: 1 } }),
     ).rejects.toBeInstanceOf(StoreUnavailableError);
     client.disconnect();
+  });
+});
+
+describe.skipIf(!cluster.endpoint)('RedisKeyLimiter on a Redis Cluster', () => {
+  it('admits many keys’ calls at once, as concurrent requests do (one pipeline per node)', async () => {
+    const redis = await connectRedis(cluster.endpoint!);
+    const limiter = new RedisKeyLimiter(redis, createManualClock('2026-12-02T10:00:00Z'), `kmbusy${Date.now().toString(36)}`);
+    const keys = Array.from({ length: 60 }, (_, i) => ({ environment: 'sandbox' as const, keyId: `key_busy${i}` }));
+    const limits = { rateLimit: { requests: 1, windowSeconds: 60 } };
+    // Issued in one tick: auto-pipelining batches them by node, and each script must still reach its keys' node.
+    const first = await Promise.all(keys.map((key) => limiter.admitCall(key, limits)));
+    expect(first.map((decision) => decision.allowed)).toEqual(keys.map(() => true));
+    const second = await Promise.all(keys.map((key) => limiter.admitCall(key, limits)));
+    expect(second.map((decision) => decision.allowed)).toEqual(keys.map(() => false));
+    await redis.quit();
   });
 });

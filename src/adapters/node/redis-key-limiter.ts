@@ -1,6 +1,6 @@
 // KeyLimiter on Redis: one Lua script checks and counts a key's budgets atomically; all of a key's limit keys share
 // one hash slot (`{env:keyId}`), so the script runs on Redis Cluster too.
-import type { Redis } from 'ioredis';
+import { defineScript, type RedisClient } from './redis-client.js';
 import {
   decideLimits,
   emissionInterval,
@@ -62,12 +62,11 @@ export class RedisKeyLimiter implements KeyLimiter {
   private readonly scripts: LimiterScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly clock: Clock = systemClock,
     private readonly prefix = 'km',
   ) {
-    // defineCommand sends EVALSHA and falls back to EVAL when the server has not seen the script yet.
-    if (!('kmAdmitKey' in redis)) redis.defineCommand('kmAdmitKey', { lua: ADMIT });
+    defineScript(redis, 'kmAdmitKey', ADMIT);
     this.scripts = redis as unknown as LimiterScripts;
   }
 

@@ -1,6 +1,6 @@
 // RateLimiter on Redis (ioredis): fixed-window failure counters shared by every gateway process.
-import type { Redis } from 'ioredis';
 import { admitEach, type Admission, type AttemptPlace, type FailureCounter, type RateLimiter } from '../../ports/rate-limiter.js';
+import { defineScript, type RedisClient } from './redis-client.js';
 import { guarded } from './redis-session-store.js';
 
 // KEYS: the counter, its places. ARGV: limit, place id, lease (ms). Answers -1 (admitted) or admit's retryAfter.
@@ -30,17 +30,30 @@ return 0`;
 
 /**
  * A counter is a string key holding the number of failures; its window is the key's TTL, which Redis sets
- * with the first failure and enforces itself. Beside it, in the same hash slot, a sorted set holds the
- * places of attempts under way (admit/release), each changed by one Lua script.
+ * with the first failure and enforces itself. Each command touches one counter: a client's and an IP's
+ * counters hash to different slots of a Redis Cluster (tagging them alike would put every failure of an
+ * environment on one node), and commands issued together still leave in one write per node
+ * (auto-pipelining). Beside each counter, in its own hash slot (the braces in its name), a sorted set holds
+ * the places of attempts under way (admit/release), each changed by one Lua script.
  */
+/** The scripts as commands (defineScript): keys first, then arguments. */
+interface AttemptScripts {
+  kmAdmitAttempt(keys: 2, counter: string, places: string, limit: number, id: string, leaseMs: number): Promise<number>;
+  kmReleaseAttempt(keys: 2, counter: string, places: string, id: string, failed: '0' | '1', windowSeconds: number): Promise<number>;
+}
+
 export class RedisRateLimiter implements RateLimiter {
   private readonly prefix: string;
+  private readonly scripts: AttemptScripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: { prefix?: string } = {},
   ) {
     this.prefix = options.prefix ?? 'km';
+    defineScript(redis, 'kmAdmitAttempt', ADMIT);
+    defineScript(redis, 'kmReleaseAttempt', RELEASE);
+    this.scripts = redis as unknown as AttemptScripts;
   }
 
   /** The counter's key; the braces keep it and its places in one Redis Cluster hash slot. */
@@ -52,8 +65,8 @@ export class RedisRateLimiter implements RateLimiter {
     return guarded(async () => {
       if (counters.length === 0) return 0;
       const names = counters.map(({ key }) => this.name(key));
-      // Nearly every call is under the limits: one MGET, and a TTL only for a counter that reached its limit.
-      const counts = await this.redis.mget(names);
+      // Nearly every call is under the limits: one GET per counter, and a TTL only for a counter that reached its limit.
+      const counts = await Promise.all(names.map((name) => this.redis.get(name)));
       const reached = names.filter((_, index) => Number(counts[index] ?? 0) >= counters[index]!.limit);
       if (reached.length === 0) return 0;
       const ttls = await Promise.all(reached.map((name) => this.redis.pttl(name)));
@@ -63,12 +76,16 @@ export class RedisRateLimiter implements RateLimiter {
 
   recordFailure(keys: string[], windowSeconds: number): Promise<void> {
     return guarded(async () => {
-      const multi = this.redis.multi();
-      // SET NX EX opens the window on the first failure (any Redis since 2.6.12; EXPIRE NX needs 7.0).
-      for (const key of keys) {
-        multi.set(this.name(key), 0, 'EX', windowSeconds, 'NX').incr(this.name(key));
-      }
-      await multi.exec();
+      // One transaction per counter: SET NX EX opens the window on the first failure (any Redis since 2.6.12;
+      // EXPIRE NX needs 7.0), INCR counts it.
+      await Promise.all(
+        keys.map(async (key) => {
+          const name = this.name(key);
+          const replies = await this.redis.multi().set(name, 0, 'EX', windowSeconds, 'NX').incr(name).exec();
+          const failed = replies?.find(([error]) => error)?.[0];
+          if (failed) throw failed;
+        }),
+      );
     });
   }
 
@@ -78,7 +95,7 @@ export class RedisRateLimiter implements RateLimiter {
         counters,
         async ({ key, limit }, id) => {
           const name = this.name(key);
-          const answer = Number(await this.redis.eval(ADMIT, 2, name, `${name}:places`, limit, id, options.leaseSeconds * 1000));
+          const answer = Number(await this.scripts.kmAdmitAttempt(2, name, `${name}:places`, limit, id, options.leaseSeconds * 1000));
           return answer < 0 ? 'admitted' : answer;
         },
         (key, id) => this.releaseOne(key, id, false, options.windowSeconds),
@@ -95,6 +112,6 @@ export class RedisRateLimiter implements RateLimiter {
 
   private async releaseOne(key: string, id: string, failed: boolean, windowSeconds: number): Promise<void> {
     const name = this.name(key);
-    await this.redis.eval(RELEASE, 2, name, `${name}:places`, id, failed ? '1' : '0', windowSeconds);
+    await this.scripts.kmReleaseAttempt(2, name, `${name}:places`, id, failed ? '1' : '0', windowSeconds);
   }
 }

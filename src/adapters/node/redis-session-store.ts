@@ -1,9 +1,12 @@
-// SessionStore on Redis (ioredis): environment-namespaced keys that expire with the token.
-import { Redis } from 'ioredis';
+// SessionStore on Redis (ioredis): every record of one API key in one hash slot, found by jti alone.
 import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
+import { partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { guardStore } from '../../ports/store-errors.js';
+import { defineScript, type RedisClient } from './redis-client.js';
+
+export { createRedisClient } from './redis-client.js';
 
 // Stores a session record, indexes it under its key (dropping expired entries), and, when given, keeps the
 // token for reuse. One script rather than a MULTI of six commands: the same all-or-nothing write for a
@@ -22,17 +25,20 @@ if KEYS[3] then
 end
 return 1`;
 
-// Marks one session revoked, keeping its TTL, and drops the key's reusable tokens.
+// Marks one session revoked, keeping its TTL, and (given the prefix of its key's issued hash, which shares its
+// hash slot) drops the key's reusable tokens. Returns the session's key id, or nil for an unknown session.
+// KEYS = session; ARGV = issued-hash prefix ('' to leave the issuance cache to the caller)
 const REVOKE_SESSION = `
 local value = redis.call('GET', KEYS[1])
-if not value then return 0 end
+if not value then return false end
 local record = cjson.decode(value)
 record.revoked = true
 redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
-redis.call('DEL', ARGV[1] .. record.keyId)
-return 1`;
+if ARGV[1] ~= '' then redis.call('DEL', ARGV[1] .. record.keyId) end
+return record.keyId`;
 
 // Marks every live session of a key revoked: KEYS = key-sessions index, issued hash; ARGV = session prefix, now.
+// The session names it builds share the index's hash slot (the same partition).
 const REVOKE_KEY_SESSIONS = `
 local jtis = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], '+inf')
 local count = 0
@@ -51,22 +57,6 @@ end
 redis.call('DEL', KEYS[2])
 return count`;
 
-/**
- * A client tuned to fail fast: no offline queue, bounded timeouts, background reconnects. Commands issued
- * in the same tick (concurrent requests' checks and writes) go out as one pipelined write.
- */
-export function createRedisClient(url: string): Redis {
-  return new Redis(url, {
-    lazyConnect: true,
-    enableAutoPipelining: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 1500,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
-}
-
 /** Every ioredis error is a connection, timeout or server fault: the store is unavailable. */
 export function guarded<T>(work: () => Promise<T>): Promise<T> {
   return guardStore('redis', work);
@@ -76,19 +66,28 @@ interface SessionScripts {
   saveSession(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<unknown>;
 }
 
+/**
+ * A key's records live under `km:{env:P}:…`, P being the key's partition (`sessionPartition`), which every
+ * session id it mints starts with: a session (`…:session:<jti>`), the key's session index and its issued
+ * tokens share one hash slot, so each script keeps to one Redis Cluster node, while different keys spread
+ * over the cluster. Sessions whose jti has no partition were minted before this layout: they are read and
+ * revoked under their older names (`km:{env}:session:<jti>`, and the older per-key index) — see docs/storage.md.
+ */
 export class RedisSessionStore implements SessionStore {
   private readonly scripts: SessionScripts;
   private readonly prefix: string;
   private readonly clock: Clock;
+  /** Whether revoke-sessions also sweeps the older, unpartitioned index: never on a Cluster, which never held it. */
+  private readonly legacyIndex: boolean;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: { prefix?: string; clock: Clock },
   ) {
     this.prefix = options.prefix ?? 'km';
     this.clock = options.clock;
-    // defineCommand sends EVALSHA and falls back to EVAL when the server has not seen the script yet.
-    if (!('kmSaveSession' in redis)) redis.defineCommand('kmSaveSession', { lua: SAVE_SESSION });
+    this.legacyIndex = !('isCluster' in redis && redis.isCluster);
+    defineScript(redis, 'kmSaveSession', SAVE_SESSION);
     const client = redis as unknown as { kmSaveSession: SessionScripts['saveSession'] };
     this.scripts = { saveSession: (...args) => client.kmSaveSession(...args) };
   }
@@ -97,20 +96,46 @@ export class RedisSessionStore implements SessionStore {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  private key(environment: Environment, kind: string, id: string): string {
+  /** `km:{sandbox:Ab3d}:<kind>:<id>`: the hash tag (in braces) is the environment and the key's partition. */
+  private key(environment: Environment, partition: string, kind: string, id: string): string {
+    return `${this.prefix}:{${environment}:${partition}}:${kind}:${id}`;
+  }
+
+  /** The names used before partitions, for sessions minted then. */
+  private legacyKey(environment: Environment, kind: string, id: string): string {
     return `${this.prefix}:${environment}:${kind}:${id}`;
   }
 
-  saveSession(
+  private sessionKey(environment: Environment, jti: string): { name: string; partition: string | undefined } {
+    const partition = partitionOfSessionId(jti);
+    return {
+      name: partition ? this.key(environment, partition, 'session', jti) : this.legacyKey(environment, 'session', jti),
+      partition,
+    };
+  }
+
+  private issuedKey(environment: Environment, keyId: string): string {
+    return this.key(environment, sessionPartition(keyId), 'issued', keyId);
+  }
+
+  async saveSession(
     environment: Environment,
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
   ): Promise<void> {
+    const partition = sessionPartition(record.keyId);
+    // A caller's mistake, not an outage: the record would land where neither its key nor its jti leads.
+    if (partitionOfSessionId(record.jti) !== partition) {
+      throw new TypeError(`session id ${record.jti} was not made for key ${record.keyId} (use newSessionId)`);
+    }
+    if (issued && issued.slot.keyId !== record.keyId) {
+      throw new TypeError(`the issuance slot of key ${issued.slot.keyId} cannot hold a session of key ${record.keyId}`);
+    }
     return guarded(async () => {
-      const keys = [this.key(environment, 'session', record.jti), this.key(environment, 'key-sessions', record.keyId)];
+      const keys = [this.key(environment, partition, 'session', record.jti), this.key(environment, partition, 'key-sessions', record.keyId)];
       const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, this.nowSeconds()];
       if (issued) {
-        keys.push(this.key(environment, 'issued', issued.slot.keyId));
+        keys.push(this.key(environment, partition, 'issued', record.keyId));
         args.push(issued.slot.slot, JSON.stringify(issued.token), issued.reuseUntil * 1000);
       }
       await this.scripts.saveSession(keys.length, ...keys, ...args);
@@ -119,36 +144,58 @@ export class RedisSessionStore implements SessionStore {
 
   getSession(environment: Environment, jti: string): Promise<SessionRecord | null> {
     return guarded(async () => {
-      const value = await this.redis.get(this.key(environment, 'session', jti));
+      const value = await this.redis.get(this.sessionKey(environment, jti).name);
       return value ? (JSON.parse(value) as SessionRecord) : null;
     });
   }
 
   revokeSession(environment: Environment, jti: string): Promise<boolean> {
     return guarded(async () => {
-      const issuedPrefix = this.key(environment, 'issued', '');
-      const revoked = await this.redis.eval(REVOKE_SESSION, 1, this.key(environment, 'session', jti), issuedPrefix);
-      return revoked === 1;
+      const { name, partition } = this.sessionKey(environment, jti);
+      const issuedPrefix = partition ? this.key(environment, partition, 'issued', '') : '';
+      const keyId = (await this.redis.eval(REVOKE_SESSION, 1, name, issuedPrefix)) as string | null;
+      if (keyId === null) return false;
+      // An older session's key keeps its reusable tokens in its partition, another slot: a command of its own.
+      if (!partition) await this.redis.del(this.issuedKey(environment, keyId));
+      return true;
     });
   }
 
   revokeKeySessions(environment: Environment, keyId: string): Promise<number> {
     return guarded(async () => {
-      const count = await this.redis.eval(
-        REVOKE_KEY_SESSIONS,
-        2,
-        this.key(environment, 'key-sessions', keyId),
-        this.key(environment, 'issued', keyId),
-        this.key(environment, 'session', ''),
-        this.nowSeconds(),
-      );
-      return Number(count);
+      const partition = sessionPartition(keyId);
+      const now = this.nowSeconds();
+      const revoked = [
+        this.redis.eval(
+          REVOKE_KEY_SESSIONS,
+          2,
+          this.key(environment, partition, 'key-sessions', keyId),
+          this.key(environment, partition, 'issued', keyId),
+          this.key(environment, partition, 'session', ''),
+          now,
+        ),
+      ];
+      // Sessions minted before partitions, under the older names (all of one Redis: no Cluster ever held them).
+      if (this.legacyIndex) {
+        revoked.push(
+          this.redis.eval(
+            REVOKE_KEY_SESSIONS,
+            2,
+            this.legacyKey(environment, 'key-sessions', keyId),
+            this.legacyKey(environment, 'issued', keyId),
+            this.legacyKey(environment, 'session', ''),
+            now,
+          ),
+        );
+      }
+      const counts = await Promise.all(revoked);
+      return counts.reduce<number>((sum, count) => sum + Number(count), 0);
     });
   }
 
   findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null> {
     return guarded(async () => {
-      const value = await this.redis.hget(this.key(environment, 'issued', slot.keyId), slot.slot);
+      const value = await this.redis.hget(this.issuedKey(environment, slot.keyId), slot.slot);
       return value ? (JSON.parse(value) as IssuedToken) : null;
     });
   }

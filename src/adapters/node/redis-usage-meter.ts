@@ -1,5 +1,5 @@
 // UsageMeter on Redis: one hash per key and UTC day, a field per hour and counter, in the key's own hash slot.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import {
@@ -33,7 +33,7 @@ export class RedisUsageMeter implements UsageMeter {
   private readonly expirySetAt = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly clock: Clock = systemClock,
     private readonly prefix = 'km',
   ) {}

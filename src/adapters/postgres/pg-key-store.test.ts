@@ -87,6 +87,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL stores shared by several nodes', () 
     privateKey: '{}',
     status: 'active',
     createdAt: Date.now(),
+    activatesAt: null,
     retiredAt: null,
     publishUntil: null,
   });

@@ -28,7 +28,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL migrations', () => {
     try {
       const tables = await sql<{ name: string }[]>`
         select table_name as name from information_schema.tables where table_schema = 'public' order by 1`;
-      expect(tables.map((row) => row.name)).toEqual(['accounts', 'admin_tokens', 'api_keys', 'operations', 'signing_keys']);
+      expect(tables.map((row) => row.name)).toEqual(['accounts', 'admin_tokens', 'api_keys', 'operations', 'signing_keys', 'webhook_deliveries', 'webhooks']);
       const applied = await sql<{ hash: string; count: string }[]>`
         select hash, count(*) as count from drizzle.__drizzle_migrations group by hash`;
       expect(applied).toHaveLength(total);

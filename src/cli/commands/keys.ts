@@ -101,11 +101,16 @@ export const keyCommands: Command[] = [
     path: ['keys', 'revoke-sessions'],
     summary: 'Revoke every live session of a key (the compromise button)',
     ...KEY_OPTIONS,
-    notes: ['On the local database this needs the gateway’s REDIS_URL: an in-process session store is out of reach.'],
+    notes: [
+      'On the local database this needs the gateway’s REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS): an in-process',
+      'session store is out of reach.',
+    ],
     async run(input) {
       const { local } = await input.admin();
-      if (local && !local.config.redisUrl) {
-        throw usageError('revoke-sessions needs the gateway’s sessions: set REDIS_URL as the gateway has it, or use --url');
+      if (local && !local.config.redis) {
+        throw usageError(
+          'revoke-sessions needs the gateway’s sessions: set REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) as the gateway has it, or use --url',
+        );
       }
       const { client, accountId, keyId } = await namedKey(input);
       const revoked = await client.revokeKeySessions(accountId, keyId);

@@ -15,6 +15,7 @@ function signingKeyView(key: SigningKeyView) {
     status: key.status,
     publicJwk: key.publicJwk,
     createdAt: iso(key.createdAt),
+    activatesAt: iso(key.activatesAt),
     retiredAt: iso(key.retiredAt),
     publishedUntil: iso(key.publishUntil),
   };
@@ -24,9 +25,11 @@ const signingKeySchema = z
   .strictObject({
     kid: z.string(),
     alg: z.string(),
-    status: z.enum(['active', 'retired']),
+    // `pending`: the next key of a scheduled rotation, already in the JWKS, signing from `activatesAt`.
+    status: z.enum(['pending', 'active', 'retired']),
     publicJwk: z.looseObject({ kty: z.string(), kid: z.string() }),
     createdAt: z.iso.datetime(),
+    activatesAt: z.iso.datetime().nullable(),
     retiredAt: z.iso.datetime().nullable(),
     publishedUntil: z.iso.datetime().nullable(),
   })

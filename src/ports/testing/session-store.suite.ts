@@ -1,5 +1,6 @@
 // The SessionStore contract: records that end at their exp, revocation, the per-key index, the issuance cache, outages.
 import { describe, expect, it } from 'vitest';
+import { newSessionId } from '../session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../session-store.js';
 import { advancePast, expectUnavailable, nextId, openFixtures, type ContractClock, type StoreFixture } from './fixtures.js';
 
@@ -13,12 +14,14 @@ const seconds = (clock: ContractClock) => Math.floor(clock.now() / 1000);
  */
 const soon = (clock: ContractClock) => Math.ceil((clock.now() + 300) / 1000);
 
-function session(clock: ContractClock, overrides: Partial<SessionRecord> = {}): SessionRecord {
+/** A record as the core makes one: its jti made for its key (`newSessionId`). */
+function session(clock: ContractClock, overrides: Partial<Omit<SessionRecord, 'jti'>> = {}): SessionRecord {
   const iat = seconds(clock);
+  const keyId = overrides.keyId ?? 'key_a';
   return {
-    jti: nextId('jti_'),
+    jti: newSessionId(keyId),
     applicationId: 'app_sbx_contract',
-    keyId: 'key_a',
+    keyId,
     accountId: 'acct_a',
     scope: 'orders:read',
     aud: 'https://keymint.example/sandbox/api',
@@ -48,6 +51,8 @@ export function describeSessionStoreContract(name: string, factory: () => Sessio
       await store.saveSession('sandbox', record);
       expect(await store.getSession('sandbox', record.jti)).toEqual(record);
       expect(await store.getSession('production', record.jti)).toBeNull();
+      expect(await store.getSession('sandbox', newSessionId('key_a'))).toBeNull();
+      // An id without a partition (a token minted before session ids had one) is simply unknown here.
       expect(await store.getSession('sandbox', nextId('jti_'))).toBeNull();
     });
 
@@ -62,6 +67,7 @@ export function describeSessionStoreContract(name: string, factory: () => Sessio
       expect(await store.getSession('sandbox', sibling.jti)).toEqual(sibling);
       // Revoking again still finds it.
       expect(await store.revokeSession('sandbox', record.jti)).toBe(true);
+      expect(await store.revokeSession('sandbox', newSessionId('key_a'))).toBe(false);
       expect(await store.revokeSession('sandbox', nextId('jti_'))).toBe(false);
       expect(await store.revokeSession('production', sibling.jti)).toBe(false);
       expect(await store.getSession('sandbox', sibling.jti)).toEqual(sibling);

@@ -1,0 +1,2 @@
+ALTER TABLE "signing_keys" ADD COLUMN "activates_at" bigint;--> statement-breakpoint
+CREATE UNIQUE INDEX "signing_keys_one_pending" ON "signing_keys" USING btree ("environment") WHERE status = 'pending';

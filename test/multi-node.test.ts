@@ -1,0 +1,212 @@
+// Two gateway processes on one PostgreSQL and one Redis (SPEC §6): a change made through node A is honoured by node B's
+// token endpoint from the next request and by B's Api-Key look-up cache within 100 ms (through Redis pub/sub), and
+// key creates spread over both nodes hold the per-environment limit.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBase62 } from '../src/shared/encoding.js';
+import { basic, redisUrl } from './support/gateway.js';
+import { spawnKeymint, type KeymintProcess } from './support/keymint-process.js';
+import { createTestDatabase, postgresUrl } from './support/postgres.js';
+import { freePort } from './support/redis-server.js';
+import { buildServerBundle, type ServerBundle } from './support/server-bundle.js';
+import { startUpstream, type Upstream } from './support/upstream.js';
+
+const ROOT = `root_${randomBase62(40)}`;
+const PEPPER = `pepper_${randomBase62(40)}`;
+const KEYS_PER_ENVIRONMENT = 3;
+
+interface Key {
+  id: string;
+  applicationId: string;
+  applicationSecret: string;
+}
+
+// Whole processes (tsx compiles each at start): generous timeouts for a loaded machine.
+describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL and Redis', { timeout: 60_000 }, () => {
+  const directory = mkdtempSync(join(tmpdir(), 'keymint-two-nodes-'));
+  let upstream: Upstream;
+  let bundle: ServerBundle | undefined;
+  let a: KeymintProcess;
+  let b: KeymintProcess;
+
+  beforeAll(async () => {
+    let started: Upstream;
+    let database: string;
+    let ports: number[];
+    [database, ports, started, bundle] = await Promise.all([
+      createTestDatabase(),
+      Promise.all([freePort(), freePort()]),
+      startUpstream(),
+      buildServerBundle(),
+    ]);
+    upstream = started;
+    const prefix = `n${randomBase62(8)}`;
+    // Both at once: they also race for the migrations and the first signing keys.
+    [a, b] = ports.map((port) =>
+      spawnKeymint({
+        directory,
+        port,
+        entry: bundle!.entry,
+        env: {
+          KEYMINT_DATABASE: database,
+          KEYMINT_ADMIN_TOKEN: ROOT,
+          KEYMINT_SECRET_PEPPER: PEPPER,
+          REDIS_URL: redisUrl()!,
+          KEYMINT_REDIS_PREFIX: prefix,
+          // The one address clients use (behind a load balancer): the issuer in every node's tokens.
+          KEYMINT_PUBLIC_URL: 'https://keymint.example',
+          KEYMINT_UPSTREAM_SANDBOX: upstream.url,
+          KEYMINT_KEYS_PER_ENVIRONMENT: String(KEYS_PER_ENVIRONMENT),
+          // Every mint signs anew, so a token shows which key a node signs with now.
+          KEYMINT_ISSUANCE_CACHE: 'false',
+        },
+      }),
+    ) as [KeymintProcess, KeymintProcess];
+    await Promise.all([a.ready(), b.ready()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
+    await upstream?.close();
+    bundle?.remove();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  async function admin(node: KeymintProcess, method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${node.url}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ROOT}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async function created<T>(response: Response): Promise<T> {
+    expect(response.status, await response.clone().text()).toBe(201);
+    return (await response.json()) as T;
+  }
+
+  const mint = (node: KeymintProcess, key: Key) =>
+    fetch(`${node.url}/sandbox/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+
+  const apiKeyCall = (node: KeymintProcess, key: Key) =>
+    fetch(`${node.url}/sandbox/api/orders`, { headers: { authorization: `Api-Key ${key.applicationSecret}` } });
+
+  /** How many change notices `node` heard from the other node so far (its /metrics). */
+  async function noticesHeard(node: KeymintProcess): Promise<number> {
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    const line = text.split('\n').find((row) => row.startsWith('keymint_change_notices_total{event="heard"}'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  }
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = await probe();
+      if (found !== undefined) return found;
+      if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  async function newAccount(node: KeymintProcess): Promise<string> {
+    return (await created<{ id: string }>(await admin(node, 'POST', '/accounts', { name: `acme-${randomBase62(6)}` }))).id;
+  }
+
+  async function newKey(node: KeymintProcess, accountId: string): Promise<Key> {
+    return created<Key>(await admin(node, 'POST', `/accounts/${accountId}/keys`, { environment: 'sandbox', name: `k-${randomBase62(6)}` }));
+  }
+
+  /** Waits until B's change feed carries A's notices (its subscription is made in the background at start-up). */
+  async function feedCarries(accountId: string, keyId: string): Promise<void> {
+    const before = await noticesHeard(b);
+    await until('B hears a change made on A', async () => {
+      expect((await admin(a, 'PATCH', `/accounts/${accountId}/keys/${keyId}`, { name: `renamed-${randomBase62(4)}` })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return (await noticesHeard(b)) > before ? true : undefined;
+    }, 10_000);
+  }
+
+  it('a key disabled on A stops minting on B at once, and its Api-Key calls on B within 100 ms', async () => {
+    const accountId = await newAccount(a);
+    const key = await newKey(a, accountId);
+    await feedCarries(accountId, key.id);
+    // B's Api-Key look-up cache holds the key (a healthy feed lets it keep it for a minute).
+    expect((await apiKeyCall(b, key)).status).toBe(200);
+    expect((await apiKeyCall(b, key)).status).toBe(200);
+    expect((await mint(b, key)).status).toBe(200);
+    const heardBefore = await noticesHeard(b);
+
+    const disabled = await admin(a, 'POST', `/accounts/${accountId}/keys/${key.id}/disable`);
+    const changedAt = performance.now();
+    expect(disabled.status).toBe(200);
+
+    // The token endpoint reads the key store: refused from the very next request.
+    const refused = await mint(b, key);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+    // The Api-Key path answers from B's cache until A's notice drops the entry.
+    const tookMs = await until('the Api-Key call on B is refused', async () => ((await apiKeyCall(b, key)).status === 401 ? performance.now() - changedAt : undefined), 5_000);
+    console.log(`two nodes: a key disabled on A refused on B's Api-Key path after ${tookMs.toFixed(1)} ms`);
+    // SPEC §6 asks for 100 ms; the bound is generous for a loaded machine, far below the minute the cache keeps an answer.
+    expect(tookMs).toBeLessThan(2_000);
+    // And it was B's feed that told it.
+    expect(await noticesHeard(b)).toBeGreaterThan(heardBefore);
+
+    // Enabled again on B: A mints and serves its Api-Key calls again.
+    expect((await admin(b, 'POST', `/accounts/${accountId}/keys/${key.id}/enable`)).status).toBe(200);
+    expect((await mint(a, key)).status).toBe(200);
+    await until('the Api-Key call on A is served again', async () => ((await apiKeyCall(a, key)).status === 200 ? true : undefined), 5_000);
+  });
+
+  it('a key regenerated on B: its old secret is refused on A, the new one served', async () => {
+    const accountId = await newAccount(b);
+    const key = await newKey(b, accountId);
+    await feedCarries(accountId, key.id);
+    expect((await apiKeyCall(a, key)).status).toBe(200);
+
+    const regenerated = await admin(b, 'POST', `/accounts/${accountId}/keys/${key.id}/regenerate`);
+    expect(regenerated.status).toBe(200);
+    const fresh = { ...key, ...((await regenerated.json()) as Omit<Key, 'id'>) };
+
+    expect((await mint(a, key)).status).toBe(401);
+    expect((await mint(a, fresh)).status).toBe(200);
+    await until('the old secret is refused on A', async () => ((await apiKeyCall(a, key)).status === 401 ? true : undefined), 2_000);
+    expect((await apiKeyCall(a, fresh)).status).toBe(200);
+  });
+
+  it('a signing key rotated on A is what B signs with, and both publish it', async () => {
+    const accountId = await newAccount(a);
+    const key = await newKey(a, accountId);
+    const rotated = await admin(a, 'POST', '/environments/sandbox/signing-keys/rotate');
+    expect(rotated.status, await rotated.clone().text()).toBe(201);
+    const { kid } = (await rotated.json()) as { kid: string };
+    const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    // B holds its keyring for a minute; A's notice makes it read the keys again.
+    await until('B signs with the key rotated on A', async () => {
+      const token = ((await (await mint(b, key)).json()) as { access_token: string }).access_token;
+      return kidOf(token) === kid ? true : undefined;
+    }, 2_000);
+    const kids = async (node: KeymintProcess) =>
+      ((await (await fetch(`${node.url}/sandbox/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((jwk) => jwk.kid).sort();
+    expect(await kids(b)).toContain(kid);
+    expect(await kids(a)).toEqual(await kids(b));
+  });
+
+  it('key creates spread over both nodes at once hold the per-environment limit', async () => {
+    const accountId = await newAccount(a);
+    const attempts = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => admin(i % 2 === 0 ? a : b, 'POST', `/accounts/${accountId}/keys`, { environment: 'sandbox', name: `race-${i}` })),
+    );
+    const statuses = attempts.map((response) => response.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(KEYS_PER_ENVIRONMENT);
+    expect(statuses.filter((status) => status !== 201).every((status) => status === 409)).toBe(true);
+    const listed = (await (await admin(b, 'GET', `/accounts/${accountId}/keys?environment=sandbox`)).json()) as { items: unknown[] };
+    expect(listed.items).toHaveLength(KEYS_PER_ENVIRONMENT);
+  });
+});
