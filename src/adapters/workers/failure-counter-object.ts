@@ -61,10 +61,16 @@ export class FailureCounterObject {
       default:
         return new Response('unknown operation', { status: 400 });
     }
-    // Output gates hold the answer until this write is durable.
+    // Output gates hold the answer until this write is durable. Nothing left to keep (a right secret given
+    // back, no window open): nothing stays stored, and no alarm is needed.
+    if (isIdle(state, operation.now)) {
+      await this.ctx.storage.deleteAll();
+      return Response.json(answer);
+    }
     await this.ctx.storage.put(STATE_KEY, state);
-    const keepUntil = Math.max(state.resetAt, ...Object.values(state.places));
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(keepUntil);
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Math.max(state.resetAt, ...Object.values(state.places)));
+    }
     return Response.json(answer);
   }
 
