@@ -1,4 +1,4 @@
-// What counting a call's usage costs (docs/gateway-design.md): the usage write against Redis, per call, measured
+// What counting a call's usage costs (docs/storage.md, "Per-key limits and usage"): the usage write against Redis, per call, measured
 // against no write at all. Not a test and not part of `npm run bench`: run it alone on an idle machine,
 // `npx tsx bench/usage-write.ts [calls]`. It starts its own redis-server on a free loopback port.
 import { spawnSync } from 'node:child_process';

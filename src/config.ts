@@ -1,8 +1,8 @@
 // Every KEYMINT_* variable in one zod schema; loadConfig(record) validates a whole environment at once.
 import * as z from 'zod';
 import { ENVIRONMENTS, SIGNING_ALGORITHMS, type Environment, type SigningAlgorithm } from './shared/domain.js';
-import { normalizeRoutePrefix, type RouteRule } from './core/proxy-routes.js';
 import { isScopeToken } from './core/scopes.js';
+import { formatConfigIssue, parseServiceTables, routeRulesSchema, type ServiceTables } from './config/services.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -26,45 +26,15 @@ const json = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 });
-const routeRules = z
-  .array(
-    z.strictObject({
-      method: z
-        .string()
-        .regex(/^(\*|[A-Za-z]{1,32})$/, { error: 'must be an HTTP method or *' })
-        .transform((method) => method.toUpperCase())
-        .default('*'),
-      path: z
-        .string()
-        .regex(/^\/[^?#\s]*$/, { error: 'must start with / and hold no query, fragment or space' })
-        // The proxy refuses such request paths (core/proxy-routes.ts isAmbiguousPath): the rule could never apply.
-        .regex(/^(?!.*\/\/+[^/])/, { error: 'must not hold an empty segment (//)' })
-        .transform(normalizeRoutePrefix),
-      scopes: z.array(z.string().refine(isScopeToken, { error: 'is not a valid scope name' })).default([]),
-    }),
-    { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON array of {method, path, scopes} rules' : undefined) },
-  )
-  .max(1000);
-const routesFile = z
-  .string()
-  .transform((path, ctx) => {
-    try {
-      return readTextFile(path);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `cannot be read: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  })
-  .pipe(json)
-  .pipe(
-    z.strictObject(
-      { sandbox: routeRules.optional(), production: routeRules.optional() },
-      {
-        error: (issue) =>
-          issue.code === 'invalid_type' ? 'must hold a JSON object {"sandbox": [...], "production": [...]}' : undefined,
-      },
-    ),
-  );
+// The file's text; config/services.ts reads its two formats (route rules, or services) per environment.
+const routesFile = z.string().transform((path, ctx) => {
+  try {
+    return readTextFile(path);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot be read: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
 
 // Sync and without a static Node import, so the Workers bundle stays free of node:fs (where it fails instead).
 function readTextFile(path: string): string {
@@ -167,12 +137,18 @@ const schema = z.object({
   KEYMINT_SESSION_TTL_SANDBOX: lifetime,
   KEYMINT_SESSION_TTL_PRODUCTION: lifetime,
   KEYMINT_KEYS_PER_ENVIRONMENT: wholeNumber(1, 1000).default(3),
+  KEYMINT_KEYS_PER_ACCOUNT: wholeNumber(1, 100_000).optional(),
+  KEYMINT_WEBHOOKS_ALLOW_PRIVATE: flag.default(false),
+  KEYMINT_WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000).default(15_000),
   KEYMINT_UPSTREAM_SANDBOX: httpUrl.optional(),
   KEYMINT_UPSTREAM_PRODUCTION: httpUrl.optional(),
   KEYMINT_UPSTREAM_TIMEOUT_MS: wholeNumber(1, 3_600_000).default(30_000),
-  KEYMINT_ROUTES_SANDBOX: json.pipe(routeRules).optional(),
-  KEYMINT_ROUTES_PRODUCTION: json.pipe(routeRules).optional(),
+  KEYMINT_ROUTES_SANDBOX: json.pipe(routeRulesSchema).optional(),
+  KEYMINT_ROUTES_PRODUCTION: json.pipe(routeRulesSchema).optional(),
   KEYMINT_ROUTES_FILE: routesFile.optional(),
+  // JSON arrays of services, read by config/services.ts (it names the variable and the field of each problem).
+  KEYMINT_SERVICES_SANDBOX: z.string().optional(),
+  KEYMINT_SERVICES_PRODUCTION: z.string().optional(),
   KEYMINT_SECRET_PEPPER: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   KEYMINT_KEK: z
     .string()
@@ -257,11 +233,21 @@ export interface Config {
   adminToken: string | undefined;
   sessionTtl: Record<Environment, number>;
   keysPerEnvironment: number;
+  /** Keys per account over both environments; undefined when only the per-environment limit applies. */
+  keysPerAccount: number | undefined;
+  /** Webhooks may be delivered to loopback, private, link-local… addresses too (otherwise public ones only). */
+  webhooksAllowPrivate: boolean;
+  /** How long one webhook delivery attempt waits for the receiver's status line. */
+  webhookTimeoutMs: number;
+  /** KEYMINT_UPSTREAM_{ENV} as set: the older way to name an environment's one upstream (now a service at `/`). */
   upstreams: Record<Environment, string | undefined>;
-  /** How long the proxy waits for any progress from an upstream before answering 504 (or cutting the stream). */
+  /** How long the proxy waits for any progress from an upstream before answering 504, unless a service sets its own. */
   upstreamTimeoutMs: number;
-  /** The proxy's route rules: method + path prefix → required scopes. */
-  routes: Record<Environment, RouteRule[]>;
+  /**
+   * Each environment's upstream services (SPEC §7), from KEYMINT_SERVICES_{ENV}, KEYMINT_ROUTES_FILE or the older
+   * KEYMINT_UPSTREAM_{ENV} + KEYMINT_ROUTES_{ENV}; none: the proxy answers 404.
+   */
+  services: ServiceTables;
   secretPepper: string | undefined;
   kek: string | undefined;
   authFailuresPerClient: number;
@@ -293,18 +279,27 @@ export function loadConfig(record: Record<string, unknown>): Config {
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const [name, ...within] = issue.path;
-      // Inside a JSON value, say where: `KEYMINT_ROUTES_SANDBOX: [0].path: …`.
-      const where = within.map((step) => (typeof step === 'number' ? `[${step}]` : `.${String(step)}`)).join('');
-      return `  ${String(name ?? '?')}: ${where ? `${where.replace(/^\./, '')}: ` : ''}${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    // Inside a JSON value, say where: `KEYMINT_ROUTES_SANDBOX: [0].path: …`.
+    const issues = parsed.error.issues.map((issue) => ({
+      path: issue.path.length > 0 ? (issue.path as (string | number)[]) : ['?'],
+      message: issue.message,
+    }));
+    throw configError(issues);
   }
   const env = parsed.data;
+  const publicUrl = env.KEYMINT_PUBLIC_URL ?? `http://localhost:${env.KEYMINT_PORT}`;
+  const services = parseServiceTables({
+    services: { sandbox: env.KEYMINT_SERVICES_SANDBOX, production: env.KEYMINT_SERVICES_PRODUCTION },
+    routesFile: env.KEYMINT_ROUTES_FILE,
+    upstreams: { sandbox: env.KEYMINT_UPSTREAM_SANDBOX, production: env.KEYMINT_UPSTREAM_PRODUCTION },
+    routes: { sandbox: env.KEYMINT_ROUTES_SANDBOX, production: env.KEYMINT_ROUTES_PRODUCTION },
+    upstreamTimeoutMs: env.KEYMINT_UPSTREAM_TIMEOUT_MS,
+    publicUrl,
+  });
+  if (!services.ok) throw configError(services.issues);
   return {
     port: env.KEYMINT_PORT,
-    publicUrl: env.KEYMINT_PUBLIC_URL ?? `http://localhost:${env.KEYMINT_PORT}`,
+    publicUrl,
     database: env.KEYMINT_DATABASE,
     databasePool: env.KEYMINT_DATABASE_POOL,
     redisUrl: env.REDIS_URL,
@@ -316,12 +311,12 @@ export function loadConfig(record: Record<string, unknown>): Config {
       production: env.KEYMINT_SESSION_TTL_PRODUCTION ?? env.KEYMINT_SESSION_TTL,
     },
     keysPerEnvironment: env.KEYMINT_KEYS_PER_ENVIRONMENT,
+    keysPerAccount: env.KEYMINT_KEYS_PER_ACCOUNT,
+    webhooksAllowPrivate: env.KEYMINT_WEBHOOKS_ALLOW_PRIVATE,
+    webhookTimeoutMs: env.KEYMINT_WEBHOOK_TIMEOUT_MS,
     upstreams: { sandbox: env.KEYMINT_UPSTREAM_SANDBOX, production: env.KEYMINT_UPSTREAM_PRODUCTION },
     upstreamTimeoutMs: env.KEYMINT_UPSTREAM_TIMEOUT_MS,
-    routes: {
-      sandbox: env.KEYMINT_ROUTES_SANDBOX ?? env.KEYMINT_ROUTES_FILE?.sandbox ?? [],
-      production: env.KEYMINT_ROUTES_PRODUCTION ?? env.KEYMINT_ROUTES_FILE?.production ?? [],
-    },
+    services: services.value,
     secretPepper: env.KEYMINT_SECRET_PEPPER,
     kek: env.KEYMINT_KEK,
     authFailuresPerClient: env.KEYMINT_AUTH_FAILURES_PER_CLIENT,
@@ -336,6 +331,10 @@ export function loadConfig(record: Record<string, unknown>): Config {
     workers: env.KEYMINT_WORKERS,
     scopes: env.KEYMINT_SCOPES,
   };
+}
+
+function configError(issues: { path: readonly (string | number)[]; message: string }[]): ConfigError {
+  return new ConfigError(`invalid configuration:\n${issues.map((issue) => `  ${formatConfigIssue(issue)}`).join('\n')}`);
 }
 
 function redisConnection(env: z.infer<typeof schema>): RedisConnection | undefined {

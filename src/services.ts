@@ -9,6 +9,9 @@ import { createClientAuthenticator } from './core/client-auth.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
 import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
 import { createKeyCache } from './core/key-cache.js';
+import { createKeyLimitsCache } from './core/key-limits.js';
+import { createKeyUsageReader } from './core/key-usage.js';
+import { createGatewayRouting, createGatewayRoutes } from './core/gateway.js';
 import { createKeyManagement } from './core/key-management.js';
 import { createSigningKeyring } from './core/keyring.js';
 import { createUpstreamForwarder } from './core/proxy-forward.js';
@@ -17,17 +20,20 @@ import { createSecretHasher } from './core/secrets.js';
 import { createSessionTokens } from './core/session-tokens.js';
 import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
+import { createUsageCounting } from './core/usage-counting.js';
 import type { Services } from './http/services.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
 import type { ChangeFeed } from './ports/change-feed.js';
 import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
+import type { KeyLimiter } from './ports/key-limiter.js';
 import type { KeyStore } from './ports/key-store.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
 import type { UpstreamForwarder } from './ports/upstream-forwarder.js';
+import type { UsageMeter } from './ports/usage-meter.js';
 
 export interface AppDeps {
   config: Config;
@@ -37,6 +43,10 @@ export interface AppDeps {
   /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
   consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
+  /** Per-key rate limits and quotas (SPEC §7): Redis, or process memory for one process without it. */
+  keyLimiter: KeyLimiter;
+  /** Per-key usage by hour (SPEC §7), beside the key limiter. */
+  usageMeter: UsageMeter;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
   rootAdminToken: string;
@@ -84,14 +94,31 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     announce: notices.announce,
     maxAgeMs: notices.cacheLifetime(KEYRING_MS),
   });
-  const tokens = createSessionTokens({ keyring, clock, publicUrl: config.publicUrl, lifetime: config.sessionTtl });
+  // The proxy's services and audiences, swapped whole when the configuration is reloaded (SIGHUP on Node).
+  const gateway = createGatewayRouting(createGatewayRoutes(config.services, config.publicUrl));
+  const tokens = createSessionTokens({
+    keyring,
+    clock,
+    publicUrl: config.publicUrl,
+    lifetime: config.sessionTtl,
+    knownAudience: (environment, aud) => gateway.current[environment].audiences.isKnown(aud),
+  });
   const usage = createUsageRecorder({ keys: deps.keyStore, clock, defer, logger });
   // Api-Key calls on the proxy look keys up through a cache that key changes clear, this node's and the others'.
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
   notices.listen(keyCache.hear);
   notices.listen(keyring.hear);
+  // Session-token calls on the proxy find their key's limits the same way, by the token's key id: at most 1 s
+  // old, and dropped at once for a key changed through any node.
+  const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, ttlMs: 1000, maxEntries: 10_000 });
+  notices.listen(keyLimits.hear);
   const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
-  const adminAccess = await createAdminAccess({ keys: deps.keyStore, hasher, rootToken: deps.rootAdminToken });
+  const adminAccess = await createAdminAccess({
+    keys: deps.keyStore,
+    hasher,
+    rootToken: deps.rootAdminToken,
+    onTokenUsed: (token) => usage.recordAdminTokenUse(token.id, token.lastUsedAt),
+  });
   const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
   return {
     config,
@@ -118,6 +145,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       hasher,
       clock,
       keysPerEnvironment: config.keysPerEnvironment,
+      keysPerAccount: config.keysPerAccount,
       allowedScopes: config.scopes,
     }),
     adminAccess,
@@ -126,6 +154,11 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     failureLimit,
     forwarder: deps.upstreamForwarder ?? createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }),
     usage,
+    gateway,
+    keyLimiter: deps.keyLimiter,
+    keyLimits,
+    usageCounts: createUsageCounting({ meter: deps.usageMeter, keys: deps.keyStore, defer, logger, metrics }),
+    keyUsage: createKeyUsageReader({ keys: deps.keyStore, meter: deps.usageMeter, clock }),
     clientIp: deps.clientIp ?? (() => undefined),
   };
 }

@@ -50,6 +50,13 @@ describe('admin API authentication and authorization', () => {
       }
     });
 
+    it('the admin tokens refused calls named still work (none was revoked)', async () => {
+      const response = await gateway.fetch(`/admin/v1/accounts/${fixture.accountId}/keys`, {
+        headers: { authorization: `Bearer ${fixture.viewerToken}` },
+      });
+      expect(response.status).toBe(200);
+    });
+
     it('sessions were not revoked and the signing key was not rotated', async () => {
       const info = await gateway.fetch('/sandbox/oauth/tokeninfo', { headers: { authorization: `Bearer ${tokenBefore}` } });
       expect(info.status).toBe(200);

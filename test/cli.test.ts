@@ -32,13 +32,14 @@ describe('keymint CLI', () => {
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it('--help lists every command, keys --help every key command; usage errors exit 2 with the usage', { timeout: SLOW }, async () => {
-    const [help, keysHelp, badEnv, unknown, missing, noSessions] = await Promise.all([
+    const [help, keysHelp, badEnv, unknown, missing, noSessions, emptyEdit] = await Promise.all([
       keymint(['--help']),
       keymint(['keys', '--help']),
       keymint(['keys', 'create', '--account', 'acct_x', '--env', 'prod', '--name', 'x'], local),
       keymint(['keys', 'frobnicate'], local),
       keymint(['accounts', 'create', '--json'], local),
       keymint(['keys', 'revoke-sessions', '--account', 'acct_x', '--key', 'key_x', '--database', join(directory, 'other.db')], local),
+      keymint(['keys', 'edit', '--account', 'acct_x', '--key', 'key_x'], local),
     ]);
     expect(help.code).toBe(0);
     for (const command of COMMANDS) expect(help.stdout).toContain(command.path.join(' '));
@@ -59,6 +60,9 @@ describe('keymint CLI', () => {
     // An in-process session store is not the gateway's: revoking there would revoke nothing.
     expect(noSessions.code).toBe(2);
     expect(noSessions.stderr).toContain('REDIS_URL');
+    // An edit that changes nothing is a mistake on the command line, caught before the database is opened.
+    expect(emptyEdit).toMatchObject({ code: 2, stdout: '' });
+    expect(emptyEdit.stderr).toContain('keys edit needs at least one of --name, --scopes, --expires-at');
   });
 
   describe('on the local database', () => {
@@ -136,6 +140,59 @@ describe('keymint CLI', () => {
       expect(claims).toMatchObject({ client_id: key.applicationId, scope: 'a', env: 'sandbox', acct: accountId });
     });
 
+    it("keys usage prints the key's usage: the token just minted", { timeout: SLOW }, async () => {
+      const target = ['--account', accountId, '--key', key.id];
+      const [asJson, asTable, byDay, badGranularity, onLocal] = await Promise.all([
+        keymint(['keys', 'usage', ...target, ...remote, '--json']),
+        keymint(['keys', 'usage', ...target, ...remote]),
+        keymint(['keys', 'usage', ...target, '--granularity', 'day', ...remote, '--json']),
+        keymint(['keys', 'usage', ...target, '--granularity', 'week', ...remote]),
+        // Usage counted in a gateway's memory or Redis is not in the database file.
+        keymint(['keys', 'usage', ...target], local),
+      ]);
+      const usage = json<{ keyId: string; points: unknown[]; totals: { tokens: number; calls: Record<string, number> } }>(asJson);
+      expect(usage).toMatchObject({ keyId: key.id, totals: { tokens: 1, calls: { '2xx': 0 } } });
+      expect(usage.points).toHaveLength(24);
+      expect(asTable.code, asTable.stderr).toBe(0);
+      expect(asTable.stdout.split('\n')[0]).toMatch(/^START \(UTC\) +TOKENS +2XX +3XX +4XX +5XX +BAD CREDENTIALS +RATE LIMITED +QUOTA EXCEEDED$/);
+      expect(asTable.stdout).toMatch(/\ntotal +1 +0 +0 +0 +0 +0 +0 +0\n/);
+      expect(json<{ points: unknown[] }>(byDay).points).toHaveLength(30);
+      expect(badGranularity.code).toBe(2);
+      expect(badGranularity.stderr).toContain('--granularity must be hour or day');
+      expect(onLocal.code).toBe(2);
+      expect(onLocal.stderr).toContain('REDIS_URL');
+    });
+
+    it('keys create and set-limits set and remove limits; bad spellings and out-of-bounds values are refused', { timeout: SLOW }, async () => {
+      // An account of its own, so the audit log of the one above stays as the last test reads it.
+      const other = json<{ id: string }>(await keymint(['accounts', 'create', '--name', 'Limited', ...remote, '--json']));
+      const limited = json<{ id: string; tokenRateLimit: unknown }>(
+        await keymint(['keys', 'create', '--account', other.id, '--env', 'sandbox', '--name', 'l', '--token-rate-limit', '10/60', ...remote, '--json']),
+      );
+      expect(limited.tokenRateLimit).toEqual({ requests: 10, windowSeconds: 60 });
+      const target = ['--account', other.id, '--key', limited.id, ...remote];
+      const [set, badSpelling, outOfBounds, nothing] = await Promise.all([
+        keymint(['keys', 'set-limits', ...target, '--rate-limit', '50/60', '--quota', '100000/month', '--json']),
+        keymint(['keys', 'set-limits', ...target, '--quota', '100000/week']),
+        keymint(['keys', 'set-limits', ...target, '--rate-limit', '0/60']),
+        keymint(['keys', 'set-limits', ...target]),
+      ]);
+      expect(json(set)).toMatchObject({
+        rateLimit: { requests: 50, windowSeconds: 60 },
+        quota: { requests: 100000, period: 'month' },
+        tokenRateLimit: { requests: 10, windowSeconds: 60 },
+      });
+      expect(badSpelling.code).toBe(2);
+      expect(badSpelling.stderr).toContain('--quota must be <requests>/day or <requests>/month');
+      expect(outOfBounds.code).toBe(1);
+      expect(outOfBounds.stderr).toContain('rateLimit.requests');
+      expect(nothing.code).toBe(2);
+      const cleared = await keymint(['keys', 'set-limits', ...target, '--rate-limit', 'none', '--quota', 'none']);
+      expect(cleared.code, cleared.stderr).toBe(0);
+      expect(cleared.stdout).toMatch(/rateLimit +none/);
+      expect(cleared.stdout).toMatch(/quota +none/);
+    });
+
     it('regenerate: the new pair mints, the old secret is refused with exit 1', { timeout: SLOW }, async () => {
       const regenerated = json<ApiKeyWithSecret>(
         await keymint(['keys', 'regenerate', '--account', accountId, '--key', key.id, '--env', 'sandbox', ...remote, '--json']),
@@ -150,6 +207,65 @@ describe('keymint CLI', () => {
       key = regenerated;
       const fresh = json<{ access_token: string; token_type: string }>(await token(key.applicationSecret, ['--json']));
       expect(fresh.token_type).toBe('Bearer');
+    });
+
+    it('regenerate --overlap keeps the old pair minting until retire-previous stops it', { timeout: SLOW }, async () => {
+      const target = ['--account', accountId, '--key', key.id, ...remote];
+      const badOverlap = await keymint(['keys', 'regenerate', ...target, '--overlap', 'an hour']);
+      expect(badOverlap).toMatchObject({ code: 2, stdout: '' });
+      const rolled = json<ApiKeyWithSecret & { previous: { applicationId: string } | null }>(
+        await keymint(['keys', 'regenerate', ...target, '--overlap', '3600', '--json']),
+      );
+      expect(rolled.previous).toMatchObject({ applicationId: key.applicationId });
+      expect((await token(key.applicationSecret)).code).toBe(0);
+      const shown = await keymint(['keys', 'retire-previous', ...target]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).not.toContain('previous');
+      expect((await token(key.applicationSecret)).code).toBe(1);
+      key = rolled;
+      expect((await token(key.applicationSecret)).code).toBe(0);
+    });
+
+    it('accounts list and admin-tokens list/delete: the operator sees tokens (never their value) and revokes them', { timeout: SLOW }, async () => {
+      const listed = json<{ items: Array<{ id: string; name: string }> }>(await keymint(['accounts', 'list', ...remote, '--json']));
+      expect(listed.items.map((account) => account.id)).toContain(accountId);
+      const created = await gateway.admin('POST', `/accounts/${accountId}/admin-tokens`, { name: 'deploy bot', role: 'manager' });
+      const adminToken = (await created.json()) as { id: string; token: string };
+      const table = await keymint(['admin-tokens', 'list', '--account', accountId, ...remote]);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/deploy bot\s+manager/);
+      expect(table.stdout).not.toContain(adminToken.token);
+      const deleted = await keymint(['admin-tokens', 'delete', '--account', accountId, '--token-id', adminToken.id, ...remote]);
+      expect(deleted).toMatchObject({ code: 0, stdout: `deleted ${adminToken.id}\n` });
+      expect((await gateway.admin('GET', `/accounts/${accountId}/keys`, undefined, adminToken.token)).status).toBe(401);
+      const again = await keymint(['admin-tokens', 'delete', '--account', accountId, '--token-id', adminToken.id, ...remote]);
+      expect(again.code).toBe(1);
+    });
+
+    it('edit changes name, scopes and expiry; the token endpoint sees each at once; --expires-at never clears it', { timeout: SLOW }, async () => {
+      const target = ['--account', accountId, '--key', key.id, ...remote];
+      const edited = json<{ name: string; scopes: string[]; expiresAt: string | null }>(
+        await keymint(['keys', 'edit', ...target, '--name', 'ci (renamed)', '--scopes', 'b', '--json']),
+      );
+      expect(edited).toMatchObject({ name: 'ci (renamed)', scopes: ['b'], expiresAt: null });
+      const removed = await gateway.exchange('sandbox', key.applicationId, key.applicationSecret, { scope: 'a' });
+      expect(removed.status).toBe(400);
+      expect(await removed.json()).toMatchObject({ error: 'invalid_scope' });
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret, { scope: 'b' })).status).toBe(200);
+
+      const soon = new Date(Date.now() + 86_400_000).toISOString();
+      const expiring = await keymint(['keys', 'edit', ...target, '--expires-at', soon]);
+      expect(expiring.code, expiring.stderr).toBe(0);
+      expect(expiring.stdout).toMatch(new RegExp(`^expiresAt +${soon.replace(/[.]/g, '\\.')}$`, 'm'));
+      expect(expiring.stdout).toMatch(/^name +ci \(renamed\)$/m);
+      const past = await keymint(['keys', 'edit', ...target, '--expires-at', '2001-01-01T00:00:00Z']);
+      expect(past).toMatchObject({ code: 1, stdout: '' });
+      expect(past.stderr).toContain('expiresAt must be in the future');
+      const cleared = json<{ expiresAt: string | null; scopes: string[] }>(
+        await keymint(['keys', 'edit', ...target, '--expires-at', 'never', '--scopes', 'a,b', '--json']),
+      );
+      expect(cleared).toMatchObject({ expiresAt: null, scopes: ['a', 'b'] });
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret, { scope: 'a' })).status).toBe(200);
     });
 
     it('disable, enable and delete take effect on the gateway at once; --env guards the environment', { timeout: SLOW }, async () => {
@@ -179,6 +295,13 @@ describe('keymint CLI', () => {
         'account.created',
         'key.created',
         'key.regenerated',
+        'key.regenerated',
+        'key.previous_retired',
+        'admin_token.created',
+        'admin_token.revoked',
+        'key.updated',
+        'key.updated',
+        'key.updated',
         'key.disabled',
         'key.enabled',
         'key.deleted',

@@ -1,5 +1,7 @@
 // The web console (/console) over plain HTTP: session cookie flags, CSRF (token and Origin), the CSP and
 // other headers, the secret shown once, viewer and cross-account refusals, and errors shown as pages.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/http/console/security.js';
 import { createAdminToken } from './support/admin-auth-suite.js';
@@ -258,6 +260,18 @@ describe('web console over HTTP', () => {
       expect(await past.text()).toContain('Pick a time in the future.');
     });
 
+    it('refuses a second key of the same name in an environment beside the name field (409), and allows it in the other', async () => {
+      const fresh = (await gateway.createAccount('Names')).id;
+      await root.page(`/console/accounts/${fresh}/sandbox`);
+      expect((await root.post(`/console/accounts/${fresh}/keys`, { environment: 'sandbox', name: 'ci' })).status).toBe(303);
+      const again = await root.post(`/console/accounts/${fresh}/keys`, { environment: 'sandbox', name: 'ci' });
+      expect(again.status).toBe(409);
+      const html = await again.text();
+      expect(html).toMatch(/id="name"[^>]*autofocus[^>]*aria-describedby="name-error"/);
+      expect(html).toMatch(/id="name-error">Another key in this environment has this name/);
+      expect((await root.post(`/console/accounts/${fresh}/keys`, { environment: 'production', name: 'ci' })).status).toBe(303);
+    });
+
     it('shows "n of 3 keys", hides the create form at the limit, and shows a late create as an error (409)', async () => {
       const fresh = (await gateway.createAccount('Limits')).id;
       const path = `/console/accounts/${fresh}/production`;
@@ -279,21 +293,86 @@ describe('web console over HTTP', () => {
     });
   });
 
+  describe('key page', () => {
+    it('shows the limits and how the key authenticates, and the previous pair while an overlap lasts', async () => {
+      const key = await gateway.createKey(accountId, { environment: 'sandbox', name: 'rolling' });
+      const path = `/console/accounts/${accountId}/keys/${key.id}`;
+      const plain = await root.page(path);
+      expect(plain).toMatch(/<dd class="rate-limit">none<\/dd>/);
+      expect(plain).toContain('application secret');
+      expect(plain).not.toContain('Previous pair');
+
+      // Written as the store keeps them (the admin API that sets them belongs to other work in progress).
+      const until = Date.now() + 60 * 60 * 1000;
+      const database = new Database(join(gateway.directory, 'keymint.db'));
+      try {
+        database
+          .prepare(
+            `UPDATE api_keys SET rate_limit = ?, quota = ?, require_dpop = 1, previous_application_id = ?, previous_secret_hash = ?,
+             previous_secret_hint = ?, previous_expires_at = ?, previous_last_used_at = NULL WHERE id = ?`,
+          )
+          .run(JSON.stringify({ requests: 100, windowSeconds: 60 }), JSON.stringify({ requests: 5000, period: 'month' }), 'app_sbx_previousPairPreviousPair0', 'h'.repeat(64), 'Wxyz', until, key.id);
+      } finally {
+        database.close();
+      }
+      const rolled = await root.page(path);
+      expect(rolled).toMatch(/<dd class="rate-limit">100 requests per 60 s<\/dd>/);
+      expect(rolled).toMatch(/<dd class="quota">5000 requests per month<\/dd>/);
+      expect(rolled).toContain('DPoP-bound tokens only');
+      expect(rolled).toContain('Previous pair, still working');
+      expect(rolled).toContain('app_sbx_previousPairPreviousPair0');
+      expect(rolled).toContain('…Wxyz');
+      expect(rolled).toMatch(/<dd class="previous-last-used">never used<\/dd>/);
+      expect(rolled).toContain(`datetime="${new Date(until).toISOString()}"`);
+    });
+  });
+
   describe('delete', () => {
     it('leaves minted sessions valid by default, and revokes them when the confirmation box is ticked', async () => {
       for (const [revokeSessions, liveAfter] of [[false, 200], [true, 401]] as const) {
-        const key = await gateway.createKey(accountId, { environment: 'production', name: `doomed-${revokeSessions}` });
+        const name = `doomed-${revokeSessions}`;
+        const key = await gateway.createKey(accountId, { environment: 'production', name });
         const token = await gateway.mint('production', key);
         const confirmPath = `/console/accounts/${accountId}/keys/${key.id}/delete`;
         expect(await root.page(confirmPath)).toContain('name="revokeSessions"');
-        const response = await root.post(confirmPath, revokeSessions ? { revokeSessions: 'on' } : {});
+        const response = await root.post(confirmPath, { confirmName: name, ...(revokeSessions && { revokeSessions: 'on' }) });
         expect(response.status).toBe(303);
-        expect(response.headers.get('location')).toBe(
-          `/console/accounts/${accountId}/production?notice=${revokeSessions ? 'deleted-and-revoked' : 'deleted'}`,
+        const listPath = `/console/accounts/${accountId}/production`;
+        expect(response.headers.get('location')).toBe(listPath);
+        expect(setCookieHeaders(response, 'keymint_console_notice')[0]).toMatch(
+          `keymint_console_notice=${revokeSessions ? 'deleted-and-revoked' : 'deleted'};`,
         );
+        expect(await root.page(listPath)).toContain(revokeSessions ? 'Key deleted and its live sessions revoked' : 'Key deleted:');
+        // The notice was for that one page: a reload does not bring it back.
+        expect(await root.page(listPath)).not.toContain('Key deleted');
         expect((await gateway.exchange('production', key.applicationId, key.applicationSecret)).status).toBe(401);
         expect((await tokenInfo(gateway, 'production', token)).status).toBe(liveAfter);
       }
+    });
+
+    it('deletes a production key only once its name is typed exactly; a sandbox key needs no name', async () => {
+      const key = await gateway.createKey(accountId, { environment: 'production', name: 'payments-live' });
+      const confirmPath = `/console/accounts/${accountId}/keys/${key.id}/delete`;
+      const page = await root.page(confirmPath);
+      expect(page).toContain('Type its name to confirm');
+      for (const [typed, error] of [
+        ['', 'Type the key’s name to delete it.'],
+        ['payments-LIVE', 'That is not this key’s name.'],
+      ] as const) {
+        const refused = await root.post(confirmPath, { confirmName: typed });
+        expect(refused.status).toBe(400);
+        const html = await refused.text();
+        expect(html).toContain(error);
+        expect(html).toMatch(/id="confirmName"[^>]*aria-describedby="confirmName-error"/);
+        expect((await gateway.exchange('production', key.applicationId, key.applicationSecret)).status).toBe(200);
+      }
+      expect((await root.post(confirmPath, { confirmName: 'payments-live' })).status).toBe(303);
+      expect((await gateway.exchange('production', key.applicationId, key.applicationSecret)).status).toBe(401);
+
+      const sandboxKey = await gateway.createKey(accountId, { environment: 'sandbox', name: 'scratch' });
+      const sandboxConfirm = `/console/accounts/${accountId}/keys/${sandboxKey.id}/delete`;
+      expect(await root.page(sandboxConfirm)).not.toContain('Type its name to confirm');
+      expect((await root.post(sandboxConfirm)).status).toBe(303);
     });
   });
 
@@ -336,6 +415,74 @@ describe('web console over HTTP', () => {
       } finally {
         await scoped.close();
       }
+    });
+  });
+
+  describe('admin tokens (root)', () => {
+    it('creates a named token shown once, which signs in under its name; a manager may not create one', async () => {
+      const page = `/console/accounts/${accountId}/admin-tokens`;
+      expect(await root.page(page)).toContain('Create admin token');
+      const invalid = await root.post(page, { name: ' ', role: 'manager' });
+      expect(invalid.status).toBe(400);
+      expect(await invalid.text()).toMatch(/aria-describedby="name-error"[\s\S]*id="name-error"[^>]*>Give the token a name/);
+
+      const created = await root.post(page, { name: 'deploy bot', role: 'manager' });
+      expect(created.status).toBe(303);
+      const shownPath = created.headers.get('location')!;
+      expect(shownPath).toMatch(new RegExp(`^${page}/adm_\\w+/token$`));
+      const html = await root.page(shownPath);
+      const token = /id="admin-token">(kmat_\w+)</.exec(html)?.[1];
+      expect(token).toBeDefined();
+      expect(html).toContain('It will not be shown again');
+      const again = await root.request('GET', shownPath);
+      expect(again.status).toBe(410);
+      expect(await again.text()).not.toContain(token!);
+
+      const bot = new ConsoleClient(gateway);
+      await bot.signIn(token!);
+      const landing = await bot.page(sandboxPath());
+      expect(landing).toContain('deploy bot (manager)');
+      expect(landing).not.toContain('/admin-tokens');
+      await bot.page(page, 403);
+      expect((await bot.post(page, { name: 'escalated', role: 'manager' })).status).toBe(403);
+    });
+  });
+
+  describe('signing keys (root)', () => {
+    const jwksKids = async (environment: 'sandbox' | 'production') =>
+      ((await (await gateway.fetch(`/${environment}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+
+    it('lists each environment’s signing keys and rotates one: new tokens get the new kid, the old stays published', async () => {
+      const [activeBefore] = await jwksKids('production');
+      const html = await root.page('/console/signing-keys');
+      expect(html).toContain(`data-kid="${activeBefore}"`);
+      for (const kid of await jwksKids('sandbox')) expect(html).toContain(`data-kid="${kid}"`);
+
+      const rotated = await root.post('/console/signing-keys/production/rotate');
+      expect(rotated.status).toBe(303);
+      expect(rotated.headers.get('location')).toBe('/console/signing-keys');
+      const after = await root.page('/console/signing-keys');
+      expect(after).toContain('Signing key rotated');
+      const kids = await jwksKids('production');
+      expect(kids).toContain(activeBefore);
+      const fresh = kids.find((kid) => kid !== activeBefore)!;
+      expect(after).toMatch(new RegExp(`data-kid="${fresh}"(?:(?!</tr>)[\\s\\S])*badge active`));
+      expect(after).toMatch(new RegExp(`data-kid="${activeBefore}"(?:(?!</tr>)[\\s\\S])*badge retired`));
+
+      const key = await gateway.createKey(accountId, { environment: 'production', name: 'after-rotation' });
+      const token = await gateway.mint('production', key);
+      expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe(fresh);
+    });
+
+    it('is the operator’s alone: an account manager gets 403 pages and rotates nothing', async () => {
+      const manager = new ConsoleClient(gateway);
+      await manager.signIn(otherManagerToken);
+      await manager.page(`/console/accounts/${otherAccountId}/sandbox`);
+      expect(await manager.page(`/console/accounts/${otherAccountId}/sandbox`)).not.toContain('/console/signing-keys');
+      await manager.page('/console/signing-keys', 403);
+      const before = await jwksKids('sandbox');
+      expect((await manager.post('/console/signing-keys/sandbox/rotate')).status).toBe(403);
+      expect(await jwksKids('sandbox')).toEqual(before);
     });
   });
 

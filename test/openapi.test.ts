@@ -86,7 +86,10 @@ describe('OpenAPI', () => {
     await check('POST', '/admin/v1/accounts', admin({ nme: 'typo' }));
     await check('POST', '/admin/v1/accounts', { body: '{}' });
     await check('GET', `/admin/v1/accounts/${account.id}`, admin());
-    await check('POST', `/admin/v1/accounts/${account.id}/admin-tokens`, admin({ name: 'ops', role: 'viewer' }));
+    const adminToken = (await (await check('POST', `/admin/v1/accounts/${account.id}/admin-tokens`, admin({ name: 'ops', role: 'viewer' }))).json()) as { id: string };
+    await check('GET', '/admin/v1/accounts?limit=1', admin());
+    await check('GET', `/admin/v1/accounts/${account.id}/admin-tokens`, admin());
+    await check('DELETE', `/admin/v1/accounts/${account.id}/admin-tokens/${adminToken.id}`, admin());
     const keys = `/admin/v1/accounts/${account.id}/keys`;
     const key = (await (await check('POST', keys, admin({ environment: 'sandbox', name: 'k', scopes: ['a'] }))).json()) as {
       id: string;
@@ -96,6 +99,7 @@ describe('OpenAPI', () => {
     await check('GET', `${keys}?limit=1`, admin());
     await check('GET', `${keys}/${key.id}`, admin());
     await check('GET', `${keys}/key_0000000000000000000000`, admin());
+    await check('GET', `${keys}/${key.id}/usage?granularity=day`, admin());
     await check('PATCH', `${keys}/${key.id}`, admin({ name: 'renamed' }));
     await check('POST', `${keys}/${key.id}/disable`, admin());
     await check('POST', `${keys}/${key.id}/enable`, admin());
@@ -120,6 +124,8 @@ describe('OpenAPI', () => {
     await check('POST', '/sandbox/oauth/revoke', form({ token }));
     const regenerated = await check('POST', `${keys}/${key.id}/regenerate`, admin());
     expect(regenerated.status).toBe(200);
+    expect((await check('POST', `${keys}/${key.id}/regenerate`, admin({ overlapSeconds: 60 }))).status).toBe(200);
+    expect((await check('POST', `${keys}/${key.id}/retire-previous`, admin())).status).toBe(200);
     await check('DELETE', `${keys}/${key.id}`, admin());
 
     // Every documented success answer of the admin and OAuth APIs was seen and matched.

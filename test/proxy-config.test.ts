@@ -1,4 +1,5 @@
-// Configuration of the reverse proxy: route rules (variables or a file) and the upstream timeout.
+// Configuration of the reverse proxy through the older variables: one upstream per environment with route rules
+// (variables or a file), and the upstream timeout. Services (SPEC §7) are in src/config/services.test.ts and test/gateway-*.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,33 +27,46 @@ function configError(record: Record<string, string>): string {
 }
 
 describe('proxy configuration', () => {
-  it('has defaults: no routes, a 30 s upstream timeout', () => {
+  it('has defaults: no services, a 30 s upstream timeout', () => {
     const config = loadConfig({});
-    expect(config.routes).toEqual({ sandbox: [], production: [] });
+    expect(config.services).toEqual({ sandbox: [], production: [] });
     expect(config.upstreamTimeoutMs).toBe(30_000);
     expect(config.upstreams).toEqual({ sandbox: undefined, production: undefined });
   });
 
-  it('reads route rules per environment, normalizing methods and paths', () => {
+  it('reads route rules per environment, normalizing methods and paths, as one service at /', () => {
     const config = loadConfig({
+      KEYMINT_UPSTREAM_SANDBOX: 'http://sandbox.internal/',
+      KEYMINT_UPSTREAM_PRODUCTION: 'http://production.internal',
       KEYMINT_ROUTES_SANDBOX: JSON.stringify([{ method: 'get', path: '/orders/', scopes: ['orders:read'] }, { path: '/%6Fpen' }]),
       KEYMINT_ROUTES_PRODUCTION: '[]',
       KEYMINT_UPSTREAM_TIMEOUT_MS: '2500',
     });
-    expect(config.routes.sandbox).toEqual([
-      { method: 'GET', path: '/orders', scopes: ['orders:read'] },
-      { method: '*', path: '/open', scopes: [] },
+    expect(config.services.sandbox).toEqual([
+      {
+        name: 'default',
+        path: '/',
+        upstream: 'http://sandbox.internal',
+        audience: undefined,
+        timeoutMs: 2500,
+        stripPrefix: false,
+        rules: [
+          { method: 'GET', path: '/orders', scopes: ['orders:read'] },
+          { method: '*', path: '/open', scopes: [] },
+        ],
+      },
     ]);
-    expect(config.routes.production).toEqual([]);
+    expect(config.services.production).toEqual([expect.objectContaining({ path: '/', rules: [] })]);
     expect(config.upstreamTimeoutMs).toBe(2500);
   });
 
   it('reads route rules from KEYMINT_ROUTES_FILE', () => {
     const path = routesFile({ production: [{ method: 'POST', path: '/pay', scopes: ['pay'] }] });
-    expect(loadConfig({ KEYMINT_ROUTES_FILE: path }).routes).toEqual({
-      sandbox: [],
-      production: [{ method: 'POST', path: '/pay', scopes: ['pay'] }],
-    });
+    const config = loadConfig({ KEYMINT_ROUTES_FILE: path, KEYMINT_UPSTREAM_PRODUCTION: 'http://pay.internal' });
+    expect(config.services.sandbox).toEqual([]);
+    expect(config.services.production).toEqual([
+      expect.objectContaining({ upstream: 'http://pay.internal', rules: [{ method: 'POST', path: '/pay', scopes: ['pay'] }] }),
+    ]);
   });
 
   it('refuses bad rules, naming the variable and the place', () => {
@@ -98,7 +112,8 @@ describe('proxy configuration', () => {
     expect(configError({ KEYMINT_UPSTREAM_SANDBOX: 'ftp://x' })).toContain('KEYMINT_UPSTREAM_SANDBOX');
   });
 
-  it('stops a real start-up with exit code 1 and a message naming the variable', () => {
+  // A tsx start-up on a loaded machine can take tens of seconds (as in test/support/keymint-process.ts).
+  it('stops a real start-up with exit code 1 and a message naming the variable', { timeout: 90_000 }, () => {
     const result = spawnSync(join('node_modules', '.bin', 'tsx'), ['src/runtime/node.ts'], {
       env: {
         PATH: process.env.PATH,
@@ -107,7 +122,7 @@ describe('proxy configuration', () => {
         KEYMINT_ROUTES_PRODUCTION: '[{"method":"GET","path":"/orders","scopes":"orders:read"}]',
       },
       encoding: 'utf8',
-      timeout: 15_000,
+      timeout: 60_000,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('KEYMINT_ROUTES_PRODUCTION: [0].scopes:');

@@ -62,8 +62,17 @@ export function printKey(key: Key | KeyWithSecret): void {
     ['scopes', scopeList(key.scopes)],
     ['status', key.status],
     ['expiresAt', orNever(key.expiresAt)],
+    ['rateLimit', key.rateLimit ? `${key.rateLimit.requests} per ${key.rateLimit.windowSeconds} s` : 'none'],
+    ['quota', key.quota ? `${key.quota.requests} per UTC ${key.quota.period}` : 'none'],
+    ['tokenRateLimit', key.tokenRateLimit ? `${key.tokenRateLimit.requests} per ${key.tokenRateLimit.windowSeconds} s` : 'none'],
     ['createdAt', key.createdAt ?? ''],
     ['lastUsedAt', orNever(key.lastUsedAt)],
+    ...(key.previous
+      ? ([
+          ['previous', `${key.previous.applicationId} (…${key.previous.secretHint}) mints until ${key.previous.expiresAt}`],
+          ['previous.lastUsedAt', orNever(key.previous.lastUsedAt)],
+        ] as Array<[string, string]>)
+      : []),
   ]);
   if (secret) note('the application secret is shown this once: store it now');
 }

@@ -1,6 +1,6 @@
 // parseServiceTables: SPEC §7's service table from KEYMINT_SERVICES_{ENV}, KEYMINT_ROUTES_FILE or the older variables.
 import { describe, expect, it } from 'vitest';
-import { formatServiceIssue, parseServiceTables, type ServiceSources } from './services.js';
+import { formatConfigIssue, parseServiceTables, type ServiceSources } from './services.js';
 
 const PUBLIC_URL = 'https://auth.example.com';
 
@@ -10,14 +10,14 @@ function sources(overrides: Partial<ServiceSources>): ServiceSources {
 
 function tables(overrides: Partial<ServiceSources>) {
   const result = parseServiceTables(sources(overrides));
-  if (!result.ok) throw new Error(`refused:\n${result.issues.map(formatServiceIssue).join('\n')}`);
+  if (!result.ok) throw new Error(`refused:\n${result.issues.map(formatConfigIssue).join('\n')}`);
   return result.value;
 }
 
 function messages(overrides: Partial<ServiceSources>): string[] {
   const result = parseServiceTables(sources(overrides));
   if (result.ok) throw new Error('the configuration was accepted');
-  return result.issues.map(formatServiceIssue);
+  return result.issues.map(formatConfigIssue);
 }
 
 const orders = { name: 'orders', path: '/orders', upstream: 'http://orders.internal:8080/v1/' };
@@ -75,15 +75,15 @@ describe('KEYMINT_SERVICES_{ENV}', () => {
     });
     expect(found).toEqual(
       expect.arrayContaining([
-        "KEYMINT_SERVICES_SANDBOX[1].name: must be 1-64 letters, digits, '.', '_' or '-'",
-        expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX\[1\]\.path: must start with \//),
-        'KEYMINT_SERVICES_SANDBOX[1].upstream: must be an http(s) URL',
-        'KEYMINT_SERVICES_SANDBOX[1].audience: must be an absolute URI without a fragment (RFC 8707)',
-        'KEYMINT_SERVICES_SANDBOX[1].timeoutMs: must be from 1 to 3600000',
-        'KEYMINT_SERVICES_SANDBOX[1]: Unrecognized key: "extra"',
-        expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX\[2\]\.upstream: must hold no query or fragment/),
-        'KEYMINT_SERVICES_SANDBOX[2].stripPrefix: must be true or false',
-        expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX\[2\]\.rules\[0\]\.path: must start with \//),
+        "KEYMINT_SERVICES_SANDBOX: [1].name: must be 1-64 letters, digits, '.', '_' or '-'",
+        expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX: \[1\]\.path: must start with \//),
+        'KEYMINT_SERVICES_SANDBOX: [1].upstream: must be an http(s) URL',
+        'KEYMINT_SERVICES_SANDBOX: [1].audience: must be an absolute URI without a fragment (RFC 8707)',
+        'KEYMINT_SERVICES_SANDBOX: [1].timeoutMs: must be from 1 to 3600000',
+        'KEYMINT_SERVICES_SANDBOX: [1]: Unrecognized key: "extra"',
+        expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX: \[2\]\.upstream: must hold no query or fragment/),
+        'KEYMINT_SERVICES_SANDBOX: [2].stripPrefix: must be true or false',
+        expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX: \[2\]\.rules\[0\]\.path: must start with \//),
       ]),
     );
   });
@@ -94,7 +94,7 @@ describe('KEYMINT_SERVICES_{ENV}', () => {
       'KEYMINT_SERVICES_PRODUCTION: must be a JSON array of services',
     ]);
     expect(messages({ services: { sandbox: '[{}]' } })).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX\[0\]\.name: /)]),
+      expect.arrayContaining([expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX: \[0\]\.name: /)]),
     );
   });
 
@@ -111,9 +111,9 @@ describe('KEYMINT_SERVICES_{ENV}', () => {
       },
     });
     expect(found).toEqual([
-      'KEYMINT_SERVICES_SANDBOX[1].name: is already the name of service "orders"',
-      'KEYMINT_SERVICES_SANDBOX[2].path: is already the path of service "orders"',
-      'KEYMINT_SERVICES_SANDBOX[3].audience: is already the audience of service "orders"',
+      'KEYMINT_SERVICES_SANDBOX: [1].name: is already the name of service "orders"',
+      'KEYMINT_SERVICES_SANDBOX: [2].path: is already the path of service "orders"',
+      'KEYMINT_SERVICES_SANDBOX: [3].audience: is already the audience of service "orders"',
     ]);
   });
 
@@ -122,7 +122,7 @@ describe('KEYMINT_SERVICES_{ENV}', () => {
     const read = tables({ services: { production: JSON.stringify([rest, orders]) } });
     expect(read.production.map((service) => service.path)).toEqual(['/', '/orders']);
     expect(messages({ services: { production: JSON.stringify([rest, { ...rest, name: 'again', path: '/' }]) } })).toEqual([
-      'KEYMINT_SERVICES_PRODUCTION[1].path: is already the path of service "rest"',
+      'KEYMINT_SERVICES_PRODUCTION: [1].path: is already the path of service "rest"',
     ]);
   });
 
@@ -136,17 +136,17 @@ describe('KEYMINT_SERVICES_{ENV}', () => {
   it('refuses paths the proxy could never match or would read two ways', () => {
     for (const path of ['/a//b', '/a/./b', '/a/../b', '/a/%2E%2E/b', '/a;b', '/a%2Fb', '/a\\b', '/é', '/a b', '/a?b', '/a#b']) {
       const found = messages({ services: { sandbox: JSON.stringify([{ ...orders, path }]) } });
-      expect(found, path).toEqual([expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX\[0\]\.path: /)]);
+      expect(found, path).toEqual([expect.stringMatching(/^KEYMINT_SERVICES_SANDBOX: \[0\]\.path: /)]);
     }
   });
 
   it('refuses an upstream with credentials, and a service claiming the default audience', () => {
     expect(messages({ services: { sandbox: JSON.stringify([{ ...orders, upstream: 'http://u:p@orders' }]) } })).toEqual([
-      'KEYMINT_SERVICES_SANDBOX[0].upstream: must hold no user name or password',
+      'KEYMINT_SERVICES_SANDBOX: [0].upstream: must hold no user name or password',
     ]);
     expect(
       messages({ services: { production: JSON.stringify([{ ...orders, audience: `${PUBLIC_URL}/production/api` }]) } }),
-    ).toEqual(['KEYMINT_SERVICES_PRODUCTION[0].audience: is the default audience, which every service accepts already']);
+    ).toEqual(['KEYMINT_SERVICES_PRODUCTION: [0].audience: is the default audience, which every service accepts already']);
     // The other environment's default audience is just a URI here.
     expect(tables({ services: { sandbox: JSON.stringify([{ ...orders, audience: `${PUBLIC_URL}/production/api` }]) } }).sandbox).toHaveLength(1);
   });
@@ -223,14 +223,14 @@ describe('KEYMINT_ROUTES_FILE', () => {
     ]);
     expect(messages({ routesFile: JSON.stringify({ prod: [] }) })).toEqual(['KEYMINT_ROUTES_FILE: Unrecognized key: "prod"']);
     expect(messages({ routesFile: JSON.stringify({ sandbox: 'x' }) })).toEqual([
-      'KEYMINT_ROUTES_FILE.sandbox: must be an array of route rules or an object {"services": [...]}',
+      'KEYMINT_ROUTES_FILE: sandbox: must be an array of route rules or an object {"services": [...]}',
     ]);
     expect(messages({ routesFile: JSON.stringify({ sandbox: { services: [{ ...orders, upstream: 'nope' }], extra: 1 } }) })).toEqual([
-      'KEYMINT_ROUTES_FILE.sandbox.services[0].upstream: must be an http(s) URL',
-      'KEYMINT_ROUTES_FILE.sandbox: Unrecognized key: "extra"',
+      'KEYMINT_ROUTES_FILE: sandbox.services[0].upstream: must be an http(s) URL',
+      'KEYMINT_ROUTES_FILE: sandbox: Unrecognized key: "extra"',
     ]);
     expect(messages({ routesFile: JSON.stringify({ sandbox: [{ path: 'x' }] }) })).toEqual([
-      'KEYMINT_ROUTES_FILE.sandbox[0].path: must start with / and hold no query, fragment or space',
+      'KEYMINT_ROUTES_FILE: sandbox[0].path: must start with / and hold no query, fragment or space',
     ]);
   });
 
@@ -244,7 +244,7 @@ describe('KEYMINT_ROUTES_FILE', () => {
     ).toEqual([
       'KEYMINT_SERVICES_SANDBOX: set the sandbox services here or in KEYMINT_ROUTES_FILE, not both',
       'KEYMINT_UPSTREAM_SANDBOX: cannot be combined with KEYMINT_SERVICES_SANDBOX: list this upstream there as a service with "path": "/"',
-      'KEYMINT_ROUTES_FILE.production: holds route rules while KEYMINT_SERVICES_PRODUCTION lists services: give each service its own "rules"',
+      'KEYMINT_ROUTES_FILE: production: holds route rules while KEYMINT_SERVICES_PRODUCTION lists services: give each service its own "rules"',
     ]);
   });
 });

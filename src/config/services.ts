@@ -22,7 +22,7 @@ export const SERVICE_VARIABLES: Record<Environment, string> = {
 const MAX_SERVICES = 100;
 const MAX_TIMEOUT_MS = 3_600_000;
 
-// The same rule shape as KEYMINT_ROUTES_{ENV} in config.ts (which keeps its own copy until it reads services here).
+/** Route rules (SPEC §3): KEYMINT_ROUTES_{ENV}, the routes file's first format, and each service's `rules`. */
 export const routeRulesSchema = z
   .array(
     z.strictObject({
@@ -34,6 +34,8 @@ export const routeRulesSchema = z
       path: z
         .string()
         .regex(/^\/[^?#\s]*$/, { error: 'must start with / and hold no query, fragment or space' })
+        // The proxy refuses such request paths (core/proxy-routes.ts isAmbiguousPath): the rule could never apply.
+        .regex(/^(?!.*\/\/+[^/])/, { error: 'must not hold an empty segment (//)' })
         .transform(normalizeRoutePrefix),
       scopes: z.array(z.string().refine(isScopeToken, { error: 'is not a valid scope name' })).default([]),
     }),
@@ -120,11 +122,14 @@ export interface ServiceConfigIssue {
   message: string;
 }
 
-/** `KEYMINT_SERVICES_SANDBOX[1].upstream: must be an http(s) URL`. */
-export function formatServiceIssue(issue: ServiceConfigIssue): string {
+/**
+ * `KEYMINT_SERVICES_SANDBOX: [1].upstream: must be an http(s) URL`: the variable, where inside its JSON, what is
+ * wrong — the form loadConfig gives every variable (`KEYMINT_ROUTES_SANDBOX: [0].path: …`), so one reads like another.
+ */
+export function formatConfigIssue(issue: ServiceConfigIssue): string {
   const [variable, ...within] = issue.path;
-  const where = within.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('');
-  return `${String(variable)}${where}: ${issue.message}`;
+  const where = within.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('').replace(/^\./, '');
+  return `${String(variable)}: ${where ? `${where}: ` : ''}${issue.message}`;
 }
 
 function zodIssues(error: z.ZodError, at: IssuePath): ServiceConfigIssue[] {

@@ -6,7 +6,7 @@ import type { SecretHasher } from './secrets.js';
 
 export type Actor =
   | { kind: 'root' }
-  | { kind: 'account-admin'; tokenId: string; accountId: string; role: AdminRole };
+  | { kind: 'account-admin'; tokenId: string; accountId: string; role: AdminRole; /** The token's name, for people to read. */ name: string };
 
 /** What a route needs: reading an account, managing its keys, or the operator alone. */
 export type Permission = 'read' | 'manage' | 'root';
@@ -32,13 +32,16 @@ export async function createAdminAccess(deps: {
   keys: KeyStore;
   hasher: SecretHasher;
   rootToken: string;
+  /** Told of every use of an account admin token, to record its lastUsedAt (off the request path). */
+  onTokenUsed?: (token: AdminTokenRecord) => void;
 }): Promise<AdminAccess> {
   const rootHash = await deps.hasher.hash(deps.rootToken);
   async function reauthenticate(credential: string): Promise<Result<Actor, 'unknown_token'>> {
     if (timingSafeEqual(credential, rootHash)) return ok({ kind: 'root' });
     const record: AdminTokenRecord | null = await deps.keys.findAdminTokenByHash(credential);
     if (!record) return fail('unknown_token');
-    return ok({ kind: 'account-admin', tokenId: record.id, accountId: record.accountId, role: record.role });
+    deps.onTokenUsed?.(record);
+    return ok({ kind: 'account-admin', tokenId: record.id, accountId: record.accountId, role: record.role, name: record.name });
   }
   async function identify(token: string): Promise<Result<AdminIdentity, 'unknown_token'>> {
     if (token.length < 16 || token.length > 512) return fail('unknown_token');

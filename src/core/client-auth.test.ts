@@ -165,8 +165,9 @@ describe('client authentication', () => {
       clients.authenticate('sandbox', { method: 'client_secret_basic', clientId, secret: value }, origin);
     const apiKey = (value: string) => clients.authenticate('sandbox', { method: 'api_key', secret: value }, origin);
 
-    expect(await basic(key.previous!.applicationId, previousSecret)).toEqual({ ok: true, value: key });
-    expect(await apiKey(previousSecret)).toEqual({ ok: true, value: key });
+    // …saying it was the previous pair that proved it (for that pair's own lastUsedAt).
+    expect(await basic(key.previous!.applicationId, previousSecret)).toEqual({ ok: true, value: { ...key, pair: 'previous' } });
+    expect(await apiKey(previousSecret)).toEqual({ ok: true, value: { ...key, pair: 'previous' } });
     // Each pair's secret belongs to its own application ID.
     expect(await basic(key.previous!.applicationId, secret)).toMatchObject({ ok: false, reason: 'wrong_secret' });
     expect(await basic(key.applicationId, previousSecret)).toMatchObject({ ok: false, reason: 'wrong_secret' });

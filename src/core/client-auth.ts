@@ -1,7 +1,7 @@
 // Client authentication, one use case for the token, introspection and revocation endpoints and the proxy's Api-Key:
 // a registry of methods of one shape behind one failure limit, returning the key or the reason it was refused.
 import { addressBucket } from './address-bucket.js';
-import type { KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
+import type { KeyMatch, KeyPair, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from '../shared/domain.js';
@@ -32,6 +32,14 @@ export type ClientAuthFailure =
 /** Why a credential was refused: a failed check, or too many failures before it (then it was not checked). */
 export type ClientAuthRefusal = Exclude<ClientAuthResult, { ok: true }>;
 export type ClientAuthResult = Result<KeyRecord, ClientAuthFailure> | RateLimited;
+
+/** A key as authentication returns it: which of its pairs proved it, when not the current one. */
+type ProvedKey = KeyRecord & { pair?: KeyPair };
+
+/** Which pair of the key authenticated: the previous one only during a roll with overlap (SPEC §9). */
+export function usedPair(key: KeyRecord): KeyPair {
+  return (key as ProvedKey).pair ?? 'current';
+}
 
 /** Where a credential was presented. An RFC 7523 assertion will also need the endpoint called (its audience). */
 export interface ClientAuthContext {
@@ -97,6 +105,13 @@ export function createClientAuthenticator(deps: {
   }
 
   // Either pair of a key (during an overlap) mints for the key itself: the checks below are the key's.
+  /** A key proved by the previous pair of a roll says so, for that pair's own lastUsedAt (`usedPair`). */
+  function withPair(result: Result<KeyRecord, ClientAuthFailure>, pair: KeyPair): Result<KeyRecord, ClientAuthFailure> {
+    if (!result.ok || pair === 'current') return result;
+    const proved: ProvedKey = { ...result.value, pair };
+    return ok(proved);
+  }
+
   function usable(key: KeyRecord): Result<KeyRecord, ClientAuthFailure> {
     if (key.status !== 'active') return fail('disabled');
     if (key.expiresAt !== null && key.expiresAt <= clock.now()) return fail('expired');
@@ -117,7 +132,7 @@ export function createClientAuthenticator(deps: {
     if (!(await hasher.verify(secret, (found && secretHashOf(found)) ?? undefined))) {
       return fail(found ? 'wrong_secret' : 'unknown_client');
     }
-    return usable(found!.key);
+    return withPair(usable(found!.key), found!.pair);
   }
 
   const clientSecret: ClientAuthMethod<Extract<ClientCredential, { clientId: string; secret: string }>> = {
@@ -140,7 +155,7 @@ export function createClientAuthenticator(deps: {
         if (shape.value !== environment) return fail('other_environment', shape.value);
         const match = live(await findKeyBySecretHash(await hasher.hash(secret)));
         if (match === null || match.key.environment !== environment) return fail('unknown_client');
-        return usable(match.key);
+        return withPair(usable(match.key), match.pair);
       },
     },
   };

@@ -13,6 +13,9 @@ describe('loadConfig', () => {
       adminToken: undefined,
       sessionTtl: { sandbox: 3600, production: 3600 },
       keysPerEnvironment: 3,
+      keysPerAccount: undefined,
+      webhooksAllowPrivate: false,
+      webhookTimeoutMs: 15_000,
       upstreams: { sandbox: undefined, production: undefined },
       secretPepper: undefined,
       kek: undefined,
@@ -37,8 +40,14 @@ describe('loadConfig', () => {
       KEYMINT_AUTH_FAILURES_PER_CLIENT: '4',
       KEYMINT_ISSUANCE_CACHE: 'false',
       KEYMINT_STRICT_SESSIONS: 'true',
+      KEYMINT_KEYS_PER_ACCOUNT: '30',
+      KEYMINT_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      KEYMINT_WEBHOOK_TIMEOUT_MS: '5000',
     });
     expect(config).toMatchObject({
+      keysPerAccount: 30,
+      webhooksAllowPrivate: true,
+      webhookTimeoutMs: 5000,
       publicUrl: 'https://auth.example.com',
       redisUrl: 'redis://127.0.0.1:6379',
       sessionTtl: { sandbox: 600, production: 600 },
@@ -66,6 +75,9 @@ describe('loadConfig', () => {
     ['KEYMINT_ISSUANCE_CACHE', 'maybe'],
     ['KEYMINT_STRICT_SESSIONS', 'on?'],
     ['KEYMINT_DATABASE_POOL', '0'],
+    ['KEYMINT_KEYS_PER_ACCOUNT', '0'],
+    ['KEYMINT_WEBHOOKS_ALLOW_PRIVATE', 'sometimes'],
+    ['KEYMINT_WEBHOOK_TIMEOUT_MS', '10'],
   ])('names %s in the error for %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

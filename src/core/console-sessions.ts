@@ -1,6 +1,6 @@
 // Web-console sessions: a random id in the cookie; the actor, the admin token's keyed hash and the CSRF token
 // server-side under a keyed hash of that id, with an absolute and an idle deadline checked on every request.
-import type { ConsoleSessionStore } from '../ports/console-session-store.js';
+import type { ConsoleActor, ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Actor, AdminAccess, AdminIdentity } from './admin-access.js';
 import { randomBase62 } from '../shared/encoding.js';
@@ -41,7 +41,7 @@ export function isConsoleSessionId(value: string): boolean {
   return ID_SHAPE.test(value);
 }
 
-function sameActor(stored: Actor, current: Actor): boolean {
+function sameActor(stored: ConsoleActor, current: Actor): boolean {
   if (stored.kind === 'root' || current.kind === 'root') return stored.kind === current.kind;
   return stored.tokenId === current.tokenId && stored.accountId === current.accountId;
 }

@@ -2,13 +2,16 @@
 import type {
   AccountRecord,
   AdminRole,
+  AdminTokenRecord,
   KeyChanges,
   KeyRecord,
   KeyStore,
   OperationAction,
   OperationRecord,
   Page,
+  PreviousPair,
 } from '../ports/key-store.js';
+import type { Quota, RateLimit } from '../ports/key-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { SessionStore } from '../ports/session-store.js';
 import { actorName, type Actor } from './admin-access.js';
@@ -25,14 +28,22 @@ import {
 } from './secrets.js';
 import { withWebhookEvent } from './webhook-events.js';
 
-export interface NewKeyInput {
+/** A key's limits (SPEC §7), within LIMIT_BOUNDS (the admin API's schema checks them); null: none. */
+export interface KeyLimitSettings {
+  rateLimit?: RateLimit | null;
+  quota?: Quota | null;
+  tokenRateLimit?: RateLimit | null;
+}
+
+export interface NewKeyInput extends KeyLimitSettings {
   environment: Environment;
   name: string;
   scopes: string[];
   expiresAt: number | null;
 }
 
-export interface KeyPatch {
+/** What updateKey changes; a limit set to null is removed. The proxy of this process sees limits at once. */
+export interface KeyPatch extends KeyLimitSettings {
   name?: string;
   scopes?: string[];
   expiresAt?: number | null;
@@ -46,9 +57,19 @@ export interface KeyWithSecret {
 
 export type KeyFailure = 'not_found' | 'limit_exceeded' | 'name_taken' | 'scope_not_allowed' | 'expiry_in_past';
 
+/** The longest overlap a roll may give the previous pair: a week (SPEC §9). */
+export const MAX_OVERLAP_SECONDS = 604_800;
+
+/** An admin token as the operator lists it: never the token or its hash. */
+export type AdminTokenSummary = Omit<AdminTokenRecord, 'tokenHash'>;
+
 export interface KeyManagement {
   createAccount(actor: Actor, name: string): Promise<AccountRecord>;
   getAccount(accountId: string): Promise<Result<AccountRecord, 'not_found'>>;
+  listAccounts(query: { after?: string; limit: number }): Promise<Page<AccountRecord>>;
+  listAdminTokens(accountId: string): Promise<Result<AdminTokenSummary[], 'not_found'>>;
+  /** Deletes the token: from the next request on it authenticates nothing, console sessions signed in with it included. */
+  deleteAdminToken(actor: Actor, accountId: string, tokenId: string): Promise<Result<void, 'not_found'>>;
   createAdminToken(
     actor: Actor,
     accountId: string,
@@ -58,7 +79,18 @@ export interface KeyManagement {
   listKeys(accountId: string, query: { environment?: Environment; after?: string; limit: number }): Promise<Page<KeyRecord>>;
   getKey(accountId: string, keyId: string): Promise<Result<KeyRecord, 'not_found'>>;
   updateKey(actor: Actor, accountId: string, keyId: string, patch: KeyPatch): Promise<Result<KeyRecord, KeyFailure>>;
-  regenerateKey(actor: Actor, accountId: string, keyId: string): Promise<Result<KeyWithSecret, 'not_found'>>;
+  /**
+   * A new pair, same key. With `overlapSeconds` > 0 the pair it replaces keeps minting that long (the key's
+   * `previous`); a pair replaced earlier stops at once. 0 (the default): the old pair stops at once.
+   */
+  regenerateKey(
+    actor: Actor,
+    accountId: string,
+    keyId: string,
+    options?: { overlapSeconds?: number },
+  ): Promise<Result<KeyWithSecret, 'not_found'>>;
+  /** Ends a roll's overlap now: the previous pair stops minting. A key without one is returned unchanged. */
+  retirePreviousPair(actor: Actor, accountId: string, keyId: string): Promise<Result<KeyRecord, 'not_found'>>;
   setKeyStatus(actor: Actor, accountId: string, keyId: string, status: 'active' | 'disabled'): Promise<Result<KeyRecord, 'not_found'>>;
   /** Deletes the key; sessions it minted stay valid unless `revokeSessions` revokes them first. */
   deleteKey(
@@ -148,6 +180,20 @@ export function createKeyManagement(deps: {
       return account ? ok(account) : fail('not_found');
     },
 
+    listAccounts: (query) => keys.listAccounts(query),
+
+    async listAdminTokens(accountId) {
+      if (!(await keys.getAccount(accountId))) return fail('not_found');
+      const tokens = await keys.listAdminTokens(accountId);
+      return ok(tokens.map(({ tokenHash: _hash, ...summary }) => summary));
+    },
+
+    async deleteAdminToken(actor, accountId, tokenId) {
+      const now = clock.now();
+      const deleted = await keys.deleteAdminToken(accountId, tokenId, operation(actor, 'admin_token.revoked', now, { accountId }));
+      return deleted ? ok(undefined) : fail('not_found');
+    },
+
     async createAdminToken(actor, accountId, input) {
       if (!(await keys.getAccount(accountId))) return fail('not_found');
       const now = clock.now();
@@ -190,9 +236,9 @@ export function createKeyManagement(deps: {
         authMethod: 'client_secret',
         jwks: null,
         requireDpop: false,
-        rateLimit: null,
-        quota: null,
-        tokenRateLimit: null,
+        rateLimit: input.rateLimit ?? null,
+        quota: input.quota ?? null,
+        tokenRateLimit: input.tokenRateLimit ?? null,
         previous: null,
       };
       const audit = operation(actor, 'key.created', now, { accountId, environment: key.environment, keyId: key.id });
@@ -232,16 +278,40 @@ export function createKeyManagement(deps: {
       return changeKey(actor, accountId, keyId, 'key.updated', changes);
     },
 
-    async regenerateKey(actor, accountId, keyId) {
+    async regenerateKey(actor, accountId, keyId, options = {}) {
+      const overlapSeconds = options.overlapSeconds ?? 0;
+      if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_OVERLAP_SECONDS) {
+        throw new RangeError(`overlapSeconds must be a whole number from 0 to ${MAX_OVERLAP_SECONDS}`);
+      }
       const existing = await keys.getKey(accountId, keyId);
       if (!existing) return fail('not_found');
       const applicationSecret = generateApplicationSecret(existing.environment);
+      // The pair being replaced becomes the previous one (a key without a secret has no pair to keep); whatever
+      // pair an earlier roll kept is dropped: at most two pairs mint at once.
+      const previous: PreviousPair | null =
+        overlapSeconds > 0 && existing.secretHash !== null && existing.secretHint !== null
+          ? {
+              applicationId: existing.applicationId,
+              secretHash: existing.secretHash,
+              secretHint: existing.secretHint,
+              expiresAt: clock.now() + overlapSeconds * 1000,
+              lastUsedAt: null,
+            }
+          : null;
       const changed = await changeKeyKeepingName(actor, accountId, keyId, 'key.regenerated', {
         applicationId: generateApplicationId(existing.environment),
         secretHash: await hasher.hash(applicationSecret),
         secretHint: secretHint(applicationSecret),
+        previous,
       });
       return changed.ok ? ok({ key: changed.value, applicationSecret }) : changed;
+    },
+
+    async retirePreviousPair(actor, accountId, keyId) {
+      const existing = await keys.getKey(accountId, keyId);
+      if (!existing) return fail('not_found');
+      if (existing.previous === null) return ok(existing);
+      return changeKeyKeepingName(actor, accountId, keyId, 'key.previous_retired', { previous: null });
     },
 
     setKeyStatus(actor, accountId, keyId, status) {

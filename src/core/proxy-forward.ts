@@ -21,7 +21,7 @@ export function createUpstreamForwarder(deps: { timeoutMs: number; fetch?: typeo
   const fetchUpstream = deps.fetch ?? ((input, init) => fetch(input, init));
   return {
     async forward(call) {
-      const watchdog = createWatchdog(deps.timeoutMs, call.signal);
+      const watchdog = createWatchdog(call.timeoutMs ?? deps.timeoutMs, call.signal);
       const failure = (error: unknown) => forwardFailure(watchdog, call.signal, describeFetchError(error));
       const headers = new Headers(call.headers);
       if (call.body === null) headers.delete('content-length');

@@ -14,6 +14,11 @@ export interface SessionClaims {
   scope: string;
   env: Environment;
   acct: string;
+  /**
+   * The key's stable id (`key_…`, no secret): what the proxy meters a call against (SPEC §7), since `client_id`
+   * changes when the key is regenerated. Absent from tokens minted before keymint carried it.
+   */
+  key?: string;
 }
 
 // Identifiers go into X-Keymint-* headers and log lines: visible ASCII only, so no CR/LF, no space, nothing
@@ -40,6 +45,7 @@ export const sessionClaimsSchema: z.ZodType<SessionClaims> = z.object({
   scope,
   env: z.enum(ENVIRONMENTS),
   acct: identifier,
+  key: identifier.optional(),
 });
 
 /** The payload as session claims, or undefined when any claim is missing or not of its kind. */

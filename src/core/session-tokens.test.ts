@@ -18,8 +18,10 @@ describe.each([
   let published: boolean;
   let verifications: number;
   let tokens: SessionTokens;
+  let audiences: Set<string>;
 
   beforeEach(async () => {
+    audiences = new Set(['https://km.test/sandbox/api', 'https://orders.example']);
     const sign = await provider.createJwtSigner(privateJwk, 'ES256');
     now = Date.UTC(2026, 0, 1);
     published = true;
@@ -32,7 +34,27 @@ describe.each([
         return published && kid === 'k1' ? { alg: 'ES256', key: pair.publicKey } : undefined;
       },
     } as unknown as SigningKeyring;
-    tokens = createSessionTokens({ keyring, clock, publicUrl: 'https://km.test', lifetime: { sandbox: 3600, production: 3600 } });
+    tokens = createSessionTokens({
+      keyring,
+      clock,
+      publicUrl: 'https://km.test',
+      lifetime: { sandbox: 3600, production: 3600 },
+      knownAudience: (_environment, aud) => audiences.has(aud),
+    });
+  });
+
+  it('carries the key id and the audience asked for, which must stay one the environment knows', async () => {
+    const plain = await tokens.mint('sandbox', subject);
+    expect(plain.claims).toMatchObject({ aud: 'https://km.test/sandbox/api', key: 'key_1' });
+    const { token, claims } = await tokens.mint('sandbox', { ...subject, audience: 'https://orders.example' });
+    expect(claims.aud).toBe('https://orders.example');
+    expect(await tokens.verify('sandbox', token)).toEqual({ ok: true, value: expect.objectContaining({ aud: 'https://orders.example', key: 'key_1' }) });
+    // A reload took the service away: the token it verified before is refused now, and a fresh verification too.
+    audiences.delete('https://orders.example');
+    expect(await tokens.verify('sandbox', token)).toMatchObject({ ok: false, reason: 'wrong_issuer' });
+    expect(await tokens.verify('sandbox', token)).toMatchObject({ ok: false, reason: 'wrong_issuer' });
+    const unknown = await tokens.mint('sandbox', { ...subject, audience: 'https://nobody.example' });
+    expect(await tokens.verify('sandbox', unknown.token)).toMatchObject({ ok: false, reason: 'wrong_issuer' });
   });
 
   it('answers the same claims again', async () => {

@@ -5,6 +5,7 @@ import { newSessionId } from '../ports/session-ids.js';
 import type { Environment } from '../shared/domain.js';
 import type { SigningKeyring } from './keyring.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { defaultAudience } from './audiences.js';
 import { readSessionClaims, type SessionClaims } from './session-claims.js';
 
 export type { SessionClaims } from './session-claims.js';
@@ -15,13 +16,22 @@ export interface SessionTokens {
   issuer(environment: Environment): string;
   audience(environment: Environment): string;
   lifetime(environment: Environment): number;
-  mint(
-    environment: Environment,
-    /** `keyId` is the minting key's: the jti names its partition (ports/session-ids.ts), where stores keep its sessions. */
-    subject: { keyId: string; applicationId: string; accountId: string; scope: string },
-  ): Promise<{ token: string; claims: SessionClaims }>;
-  /** Stateless: signature, `typ`, `exp`, `iss`, `aud`, `env`, and every claim of its kind (session-claims.ts). */
+  mint(environment: Environment, subject: TokenSubject): Promise<{ token: string; claims: SessionClaims }>;
+  /**
+   * Stateless: signature, `typ`, `exp`, `iss`, `env`, an `aud` the environment knows (the default audience or a
+   * service's, RFC 8707), and every claim of its kind (session-claims.ts).
+   */
   verify(environment: Environment, token: string): Promise<Result<SessionClaims, TokenRejection>>;
+}
+
+export interface TokenSubject {
+  applicationId: string;
+  accountId: string;
+  /** The key's stable id, carried as the `key` claim. */
+  keyId: string;
+  scope: string;
+  /** The `aud` (RFC 8707 resource); default: the environment's default audience. */
+  audience?: string;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{2,1024}$/;
@@ -41,11 +51,14 @@ export function createSessionTokens(deps: {
   clock: Clock;
   publicUrl: string;
   lifetime: Record<Environment, number>;
+  /** Whether `aud` is one the environment knows (the proxy's services may change on reload); default: the default audience alone. */
+  knownAudience?: (environment: Environment, aud: string) => boolean;
 }): SessionTokens {
   const { keyring, clock, publicUrl } = deps;
   const issuer = (environment: Environment) => `${publicUrl}/${environment}`;
   // Tokens are for the environment's downstream APIs, which keymint's proxy fronts.
-  const audience = (environment: Environment) => `${publicUrl}/${environment}/api`;
+  const audience = (environment: Environment) => defaultAudience(publicUrl, environment);
+  const knownAudience = deps.knownAudience ?? ((environment: Environment, aud: string) => aud === audience(environment));
 
   const verified: Record<Environment, Map<string, VerifiedToken>> = { sandbox: new Map(), production: new Map() };
 
@@ -55,6 +68,11 @@ export function createSessionTokens(deps: {
     if (entry.claims.exp <= Math.floor(clock.now() / 1000)) {
       verified[environment].delete(token);
       return fail('expired');
+    }
+    // The service that took this audience may have gone with a reload.
+    if (!knownAudience(environment, entry.claims.aud)) {
+      verified[environment].delete(token);
+      return fail('wrong_issuer', 'aud');
     }
     // The signing key may have left the JWKS since (retired past its publication window).
     if (!(await keyring.verificationKey(environment, entry.kid))) {
@@ -81,13 +99,14 @@ export function createSessionTokens(deps: {
         iss: issuer(environment),
         sub: subject.applicationId,
         client_id: subject.applicationId,
-        aud: audience(environment),
+        aud: subject.audience ?? audience(environment),
         iat,
         exp: iat + deps.lifetime[environment],
         jti: newSessionId(subject.keyId),
         scope: subject.scope,
         env: environment,
         acct: subject.accountId,
+        key: subject.keyId,
       };
       const token = await signingKey.sign({ alg: signingKey.alg, typ: 'at+jwt', kid: signingKey.kid }, { ...claims });
       return { token, claims };
@@ -111,7 +130,6 @@ export function createSessionTokens(deps: {
           algorithms: [key.alg],
           typ: 'at+jwt',
           issuer: issuer(environment),
-          audience: audience(environment),
           currentDate: new Date(clock.now()),
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
@@ -119,6 +137,8 @@ export function createSessionTokens(deps: {
         const read = readSessionClaims(payload);
         // Signed by this environment's key, yet not claims keymint writes: refused like any bad token.
         if (!read) return fail('malformed');
+        // jose's `audience` option takes a fixed list; the known audiences change with the services.
+        if (!knownAudience(environment, read.aud)) return fail('wrong_issuer', 'aud');
         const claims = Object.freeze(read);
         remember(environment, token, { kid, claims });
         return ok(claims);

@@ -6,6 +6,7 @@ import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
+import { usedPair } from './client-auth.js';
 import type { UsageRecorder } from './usage.js';
 
 export interface IssuedSession {
@@ -37,12 +38,21 @@ export type SessionRejection = TokenRejection | 'unknown_session' | 'revoked' | 
 export type SessionCheck = (
   environment: Environment,
   token: string,
-) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope'>, SessionRejection>>;
+) => Promise<Result<Pick<SessionClaims, 'client_id' | 'acct' | 'scope' | 'aud' | 'key'>, SessionRejection>>;
 
 export interface Sessions {
-  issue(environment: Environment, key: KeyRecord, requestedScope: string | undefined): Promise<Result<IssuedSession, 'invalid_scope'>>;
+  /** A session token for the key with the scope asked for (default: all of the key's) and `audience` (default: the environment's). */
+  issue(
+    environment: Environment,
+    key: KeyRecord,
+    requestedScope: string | undefined,
+    audience?: string,
+  ): Promise<Result<IssuedSession, 'invalid_scope'>>;
   /** The session behind a token, checked against its record (revocation), as introspection shows it. */
-  describe(environment: Environment, token: string): Promise<Result<ActiveSession & { acct: string; keyId: string }, SessionRejection>>;
+  describe(
+    environment: Environment,
+    token: string,
+  ): Promise<Result<ActiveSession & { acct: string; keyId: string; key: string }, SessionRejection>>;
   /** RFC 7662 for a caller key: inactive for anything not live, or of another account. */
   introspect(environment: Environment, caller: KeyRecord, token: string): Promise<ActiveSession | { active: false }>;
   /** RFC 7009: revokes the token when the caller's key minted it; silent otherwise. */
@@ -88,16 +98,17 @@ export function createSessions(deps: {
     const record = await store.getSession(environment, claims.jti);
     if (!record) return fail('unknown_session');
     if (record.revoked) return fail('revoked');
-    return ok({ ...activeView(claims), acct: claims.acct, keyId: record.keyId });
+    // `key` as the claim names it, for the proxy's limits; the record knows it for tokens minted without one.
+    return ok({ ...activeView(claims), acct: claims.acct, keyId: record.keyId, key: record.keyId });
   }
 
   return {
-    async issue(environment, key, requestedScope) {
+    async issue(environment, key, requestedScope, audience = tokens.audience(environment)) {
       const granted = grantScopes(requestedScope, key.scopes);
       if (!granted.ok) return granted;
       const scope = granted.value.join(' ');
-      usage.recordUse(key.id);
-      const slot = { keyId: key.id, slot: `${key.applicationId} ${tokens.audience(environment)} ${scope}` };
+      usage.recordUse(key.id, usedPair(key));
+      const slot = { keyId: key.id, slot: `${key.applicationId} ${audience} ${scope}` };
       if (deps.issuanceCache) {
         const cached = await store.findIssued(environment, slot);
         if (reusable(cached)) {
@@ -109,6 +120,7 @@ export function createSessions(deps: {
         applicationId: key.applicationId,
         accountId: key.accountId,
         scope,
+        audience,
       });
       const record = {
         jti: claims.jti,
@@ -133,7 +145,7 @@ export function createSessions(deps: {
     async introspect(environment, caller, token) {
       const described = await describe(environment, token);
       if (!described.ok || described.value.acct !== caller.accountId) return { active: false };
-      const { acct: _acct, keyId: _keyId, ...view } = described.value;
+      const { acct: _acct, keyId: _keyId, key: _key, ...view } = described.value;
       return view;
     },
 

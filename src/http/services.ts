@@ -8,6 +8,11 @@ import type { ConsoleSessions } from '../core/console-sessions.js';
 import type { FailureLimit } from '../core/failure-limit.js';
 import type { Environment } from '../shared/domain.js';
 import type { KeyManagement } from '../core/key-management.js';
+import type { KeyLimitsCache } from '../core/key-limits.js';
+import type { KeyUsageReader } from '../core/key-usage.js';
+import type { GatewayRouting } from '../core/gateway.js';
+import type { UsageCounting } from '../core/usage-counting.js';
+import type { KeyLimiter } from '../ports/key-limiter.js';
 import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
 import type { SessionCheck, Sessions } from '../core/sessions.js';
@@ -37,6 +42,16 @@ export interface Services {
   forwarder: UpstreamForwarder;
   /** lastUsedAt bookkeeping (the token endpoint and the proxy's Api-Key calls). */
   usage: UsageRecorder;
+  /** The proxy's services and audiences per environment (SPEC §7); `current` is swapped whole on reload. */
+  gateway: GatewayRouting;
+  /** Per-key rate limits and quotas on proxied calls and on minting. */
+  keyLimiter: KeyLimiter;
+  /** The key (and its limits) behind a session token, cached by key id. */
+  keyLimits: KeyLimitsCache;
+  /** Per-key usage counts, written after the response. */
+  usageCounts: UsageCounting;
+  /** A key's usage series, for the admin API and the console. */
+  keyUsage: KeyUsageReader;
   /** The caller's address as the runtime sees it; undefined when it cannot tell. */
   clientIp(c: Context): string | undefined;
 }

@@ -11,6 +11,8 @@ export interface UpstreamCall {
   body: ReadableStream<Uint8Array> | null;
   /** Aborts when the caller goes away; the upstream request is aborted with it. */
   signal: AbortSignal;
+  /** The idle timeout of this call (the service's); default: the forwarder's own. */
+  timeoutMs?: number;
 }
 
 export interface UpstreamForwarder {

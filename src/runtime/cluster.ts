@@ -36,6 +36,10 @@ export function superviseWorkers(count: number, logger: Logger): void {
   const shutdown = () => void (stopping || stopAll(0));
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // Each worker reloads its own services (runtime/reload-services.ts).
+  process.on('SIGHUP', () => {
+    for (const worker of startedAt.keys()) worker.process.kill('SIGHUP');
+  });
 
   for (let i = 0; i < count; i++) fork();
   logger.info('keymint primary supervising workers', { workers: count });

@@ -4,20 +4,26 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppDeps } from '../services.js';
 import { describeRedis, isPostgresUrl, type Config } from '../config.js';
 import { generateAdminToken } from '../core/secrets.js';
+import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
+import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { MemoryConsoleSessionStore } from '../adapters/memory/memory-console-session-store.js';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
+import { RedisKeyLimiter } from '../adapters/node/redis-key-limiter.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
 import { createRedisConnection, type RedisClient, type RedisEndpoint } from '../adapters/node/redis-client.js';
 import type { Redis } from 'ioredis';
+import { RedisUsageMeter } from '../adapters/node/redis-usage-meter.js';
 import { RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed, type SubscriberConnection } from '../adapters/node/redis-change-feed.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import type { KeyLimiter } from '../ports/key-limiter.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { UsageMeter } from '../ports/usage-meter.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
@@ -114,6 +120,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   let changeFeed: ChangeFeed | undefined;
   let rateLimiter: RateLimiter;
   let consoleSessions: ConsoleSessionStore;
+  let keyLimiter: KeyLimiter;
+  let usageMeter: UsageMeter;
   let closeRedis = async () => {};
   if (config.redis) {
     const redis = createRedisConnection(config.redis);
@@ -133,6 +141,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     rateLimiter = new RedisRateLimiter(redis, { prefix: config.redisPrefix });
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
     changeFeed = new RedisChangeFeed(redis, changeSubscribers(config.redis, redis), { prefix: config.redisPrefix, logger, metrics });
+    keyLimiter = new RedisKeyLimiter(redis, clock, config.redisPrefix);
+    usageMeter = new RedisUsageMeter(redis, clock, config.redisPrefix);
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
@@ -147,6 +157,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     sessions = new MemorySessionStore(clock);
     rateLimiter = new MemoryRateLimiter(clock);
     consoleSessions = new MemoryConsoleSessionStore(clock);
+    keyLimiter = new MemoryKeyLimiter(clock);
+    usageMeter = new MemoryUsageMeter(clock);
   }
 
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
@@ -167,6 +179,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       readiness,
       apiReferenceScript: referenceScript ? apiReferenceScriptFrom(referenceScript) : undefined,
       rateLimiter,
+      keyLimiter,
+      usageMeter,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

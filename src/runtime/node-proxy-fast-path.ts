@@ -12,7 +12,6 @@ import type { KeymintApp } from '../app.js';
 import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
 import { upstreamRequestHeaderList } from '../core/proxy-headers.js';
 import { downstreamResponseHeaderList, headerList, headerListValue, isSmallPlainBody, type HeaderList } from '../ports/upstream-forwarder.js';
-import { AMBIGUOUS_PATH_DETAIL, findRouteRule, isAmbiguousPath, missingScopes } from '../core/proxy-routes.js';
 import {
   createUpstreamAgents,
   decoderFor,
@@ -23,12 +22,8 @@ import {
   upstreamTarget,
   type UpstreamTarget,
 } from '../adapters/node/http-forwarder.js';
-import { ApiProblem } from '../http/errors/api-problem.js';
-import { ClientClosedRequest } from '../http/errors/client-closed.js';
 import { REQUEST_ID, routeLabel } from '../http/observability.js';
-import { authenticateCaller } from '../http/proxy/authenticate.js';
-import { insufficientScope } from '../http/proxy/challenges.js';
-import { upstreamPath } from '../http/proxy/reverse-proxy.js';
+import { admitProxyCall, upstreamFailure, type AdmittedCall } from '../http/proxy/admission.js';
 import type { AppEnv } from '../http/services.js';
 
 export interface NodeProxyFastPath {
@@ -93,12 +88,19 @@ function readWhole(response: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Header lines with the request id set (in place of any the upstream sent). */
-function withRequestId(lines: HeaderList, requestId: string): HeaderList {
+/**
+ * Header lines with the request id and the call's own fields (the RateLimit fields of a key with limits) set, in
+ * place of any the upstream sent.
+ */
+function withOwnHeaders(lines: HeaderList, requestId: string, own: Record<string, string>): HeaderList {
+  const replaced = Object.keys(own).map((name) => name.toLowerCase());
   for (let i = lines.length - 2; i >= 0; i -= 2) {
     const name = lines[i]!;
-    if (name.length === 12 && name.toLowerCase() === 'x-request-id') lines.splice(i, 2);
+    if ((name.length === 12 && name.toLowerCase() === 'x-request-id') || (replaced.length > 0 && replaced.includes(name.toLowerCase()))) {
+      lines.splice(i, 2);
+    }
   }
+  for (const name in own) lines.push(name, own[name]!);
   lines.push('X-Request-Id', requestId);
   return lines;
 }
@@ -117,22 +119,10 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     return target;
   };
 
-  /** Forwards one authorized call and writes the answer; throws OAuthError/ApiProblem before writing anything. */
-  async function forward(incoming: IncomingMessage, outgoing: ServerResponse, environment: Environment, url: URL, c: Context<AppEnv>, requestId: string): Promise<number> {
+  /** Forwards one admitted call and writes the answer; throws (an answer to give) before writing anything. */
+  async function forward(incoming: IncomingMessage, outgoing: ServerResponse, call: AdmittedCall, url: URL, c: Context<AppEnv>, requestId: string): Promise<number> {
+    const { caller } = call;
     const method = incoming.method ?? 'GET';
-    const upstream = config.upstreams[environment];
-    if (!upstream) throw new ApiProblem(404, 'not_found', `no upstream is configured for ${environment}`);
-    const path = upstreamPath(url.pathname, environment);
-    if (path === undefined) throw new ApiProblem(404, 'not_found', `no route for ${method} ${url.pathname}`);
-    if (isAmbiguousPath(path)) {
-      throw new ApiProblem(400, 'invalid_request', AMBIGUOUS_PATH_DETAIL);
-    }
-
-    const caller = await authenticateCaller(c, services, environment);
-    const rule = findRouteRule(config.routes[environment], method, path);
-    if (rule && missingScopes(rule, caller.scopes).length > 0) throw insufficientScope(environment, rule.scopes);
-    if (caller.keyId) services.usage.recordUse(caller.keyId);
-
     const sent = upstreamRequestHeaderList(incoming.rawHeaders, caller, {
       clientIp: services.clientIp(c),
       host: c.req.header('host'),
@@ -141,9 +131,9 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     });
     // GET and HEAD carry no body (as on the hono path).
     const bodyless = method === 'GET' || method === 'HEAD';
-    const { secure, connection, host, path: prefix } = targetOf(upstream);
+    const { secure, connection, host, path: prefix } = targetOf(call.service.upstream);
     const headers = nodeRequestHeaders(sent, host, !bodyless);
-    const options = { ...connection, path: `${prefix === '/' ? '' : prefix}${path}${url.search}`, method, headers, agent: secure ? agents.https : agents.http };
+    const options = { ...connection, path: `${prefix === '/' ? '' : prefix}${call.pathAndQuery}`, method, headers, agent: secure ? agents.https : agents.http };
 
     let timedOut = false;
     let clientGone = false;
@@ -163,9 +153,9 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
       new Promise((resolve, reject) => {
         const request = (secure ? httpsRequest : httpRequest)(options, resolve);
         current = request;
-        request.setTimeout(config.upstreamTimeoutMs, () => {
+        request.setTimeout(call.timeoutMs, () => {
           timedOut = true;
-          request.destroy(new Error(`the upstream made no progress for ${config.upstreamTimeoutMs} ms`));
+          request.destroy(new Error(`the upstream made no progress for ${call.timeoutMs} ms`));
         });
         // `on`, not `once`: a request that is retried or destroyed may report more than one error.
         request.on('error', (error) => {
@@ -193,11 +183,12 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     /** Writes the answer's head; a header value node:http refuses to send (as fetch would) is a broken upstream. */
     const writeHead = (decoded: boolean) => {
       try {
-        outgoing.writeHead(status, withRequestId(downstreamResponseHeaderList(upstreamHeaders, decoded), requestId));
+        outgoing.writeHead(status, withOwnHeaders(downstreamResponseHeaderList(upstreamHeaders, decoded), requestId, call.answerHeaders));
       } catch (error) {
         current?.destroy();
         throw failure(error);
       }
+      call.settle(status);
     };
 
     if (method === 'HEAD' || NO_BODY_STATUS.has(status)) {
@@ -237,7 +228,7 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     const headers = headerList(answer.headers);
     if (!answer.headers.has('content-length')) headers.push('content-length', String(body.length));
     if (outgoing.headersSent || outgoing.destroyed) return answer.status;
-    outgoing.writeHead(answer.status, withRequestId(headers, requestId));
+    outgoing.writeHead(answer.status, withOwnHeaders(headers, requestId, {}));
     outgoing.end(body);
     return answer.status;
   }
@@ -251,26 +242,14 @@ export function createNodeProxyFastPath(app: KeymintApp, fallback: RequestListen
     const route = path === `/${environment}/api` ? path : `/${environment}/api/*`;
     const c = proxyContext(incoming, outgoing, path, requestId);
     let status: number;
+    let call: AdmittedCall | undefined;
     try {
-      status = await forward(incoming, outgoing, environment, url, c, requestId);
+      call = await admitProxyCall(c, services, environment, url, incoming.method ?? 'GET');
+      status = await forward(incoming, outgoing, call, url, c, requestId);
     } catch (caught) {
       let error = caught;
-      if (caught instanceof UpstreamFailure) {
-        const context = { environment, method: incoming.method, path: url.pathname };
-        switch (caught.reason) {
-          case 'timeout':
-            logger.warn('upstream timed out', context);
-            error = new ApiProblem(504, 'gateway_timeout', `the upstream made no progress within ${config.upstreamTimeoutMs} ms`);
-            break;
-          case 'unreachable':
-            logger.warn('upstream unreachable', { ...context, error: caught.detail });
-            error = new ApiProblem(502, 'bad_gateway', 'the upstream could not be reached or closed the connection');
-            break;
-          case 'client_closed':
-            // Nobody is left to read an answer: a client abort (499), not the upstream's fault.
-            error = new ClientClosedRequest('the client closed the connection');
-            break;
-        }
+      if (caught instanceof UpstreamFailure && call) {
+        error = upstreamFailure(services, call, caught, { environment, method: incoming.method, path: url.pathname });
       }
       try {
         status = await writeAnswer(outgoing, await answerError(error as Error, c), requestId);

@@ -8,6 +8,7 @@ import { superviseWorkers } from './cluster.js';
 import { createJsonLogger } from './logger.js';
 import { createNodeDeps } from './node-deps.js';
 import { serveNode } from './node-server.js';
+import { reloadServices } from './reload-services.js';
 
 let config: Config;
 try {
@@ -70,4 +71,6 @@ async function serveHttp(config: Config, logger: Logger) {
   }
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // The publicUrl stays the one the process started with: every issued token's iss and default aud name it.
+  process.on('SIGHUP', () => reloadServices({ gateway: app.services.gateway, publicUrl: config.publicUrl, env: process.env, logger }));
 }

@@ -5,6 +5,8 @@ import { createConsoleLogger } from '../adapters/workers/console-logger.js';
 import type { DurableNamespaceLike } from '../adapters/workers/durable-object.js';
 import { DurableObjectRateLimiter } from '../adapters/workers/failure-counter-object.js';
 import { KvRateLimiter } from '../adapters/workers/kv-rate-limiter.js';
+import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
+import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
@@ -87,6 +89,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     rateLimiter: env.FAILURE_COUNTERS
       ? new DurableObjectRateLimiter(env.FAILURE_COUNTERS, kv)
       : new KvRateLimiter(env.SESSIONS!, kv),
+    // Per isolate, so not exact across locations: KV cannot count atomically; SPEC §10 (Durable Objects) closes this.
+    keyLimiter: new MemoryKeyLimiter(systemClock),
+    usageMeter: new MemoryUsageMeter(systemClock),
     logger,
     rootAdminToken: config.adminToken!,
     secretPepper: config.secretPepper!,

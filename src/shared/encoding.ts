@@ -48,6 +48,13 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** Standard base64 with padding (RFC 4648 §4), as Standard Webhooks secrets and signatures are written. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   const normal = text.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4));

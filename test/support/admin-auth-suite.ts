@@ -13,6 +13,8 @@ export interface RouteIds {
   accountId: string;
   keyId: string;
   environment: Environment;
+  /** An admin token of the account (the viewer's): a refused DELETE must leave it working. */
+  tokenId: string;
 }
 
 export interface AdminRoute {
@@ -51,7 +53,8 @@ export function adminRoutesFromDocs(routes: readonly RouteConfig[]): AdminRoute[
           const path = template
             .replace('{accountId}', ids.accountId)
             .replace('{keyId}', ids.keyId)
-            .replace('{env}', ids.environment);
+            .replace('{env}', ids.environment)
+            .replace('{tokenId}', ids.tokenId);
           if (path.includes('{')) throw new Error(`${where}: a path parameter the suite cannot fill`);
           return path;
         },
@@ -69,6 +72,7 @@ export interface AdminAuthFixture {
   key: ApiKeyWithSecret;
   managerToken: string;
   viewerToken: string;
+  viewerTokenId: string;
   /** Another account: its manager token and one of its keys. */
   otherManagerToken: string;
   otherKey: ApiKeyWithSecret;
@@ -90,20 +94,34 @@ export async function expectProblem(response: Response, status: number): Promise
 
 /** Creates an account admin token with the root token; returns the token shown once. */
 export async function createAdminToken(gateway: Gateway, accountId: string, role: 'manager' | 'viewer'): Promise<string> {
-  const response = await gateway.admin('POST', `/accounts/${accountId}/admin-tokens`, { name: `${role} token`, role });
+  return (await createAdminTokenWithId(gateway, accountId, role)).token;
+}
+
+/** `createAdminToken`, with the token's id. */
+export async function createAdminTokenWithId(
+  gateway: Gateway,
+  accountId: string,
+  role: 'manager' | 'viewer',
+  name = `${role} token`,
+): Promise<{ id: string; token: string }> {
+  const response = await gateway.admin('POST', `/accounts/${accountId}/admin-tokens`, { name, role });
   if (response.status !== 201) throw new Error(`createAdminToken: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
+  return (await response.json()) as { id: string; token: string };
 }
 
 export async function createAdminAuthFixture(gateway: Gateway): Promise<AdminAuthFixture> {
   const account = await gateway.createAccount('Audited');
   const other = await gateway.createAccount('Neighbour');
+  const key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a'] });
+  const managerToken = await createAdminToken(gateway, account.id, 'manager');
+  const viewer = await createAdminTokenWithId(gateway, account.id, 'viewer');
   return {
     gateway,
     accountId: account.id,
-    key: await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['a'] }),
-    managerToken: await createAdminToken(gateway, account.id, 'manager'),
-    viewerToken: await createAdminToken(gateway, account.id, 'viewer'),
+    key,
+    managerToken,
+    viewerToken: viewer.token,
+    viewerTokenId: viewer.id,
     otherManagerToken: await createAdminToken(gateway, other.id, 'manager'),
     otherKey: await gateway.createKey(other.id, { environment: 'sandbox', scopes: ['a'] }),
   };
@@ -122,7 +140,12 @@ function call(fixture: AdminAuthFixture, route: AdminRoute, ids: RouteIds, autho
 
 /** Registers the auth-failure tests of every route; `fixture()` is read when the tests run. */
 export function describeAdminAuth(fixture: () => AdminAuthFixture, routes: AdminRoute[]): void {
-  const own = (): RouteIds => ({ accountId: fixture().accountId, keyId: fixture().key.id, environment: 'sandbox' });
+  const own = (): RouteIds => ({
+    accountId: fixture().accountId,
+    keyId: fixture().key.id,
+    environment: 'sandbox',
+    tokenId: fixture().viewerTokenId,
+  });
 
   describe.each(routes)('$method $template', (route) => {
     it('answers 401 problem JSON without an Authorization header', async () => {
@@ -163,7 +186,7 @@ export function describeAdminAuth(fixture: () => AdminAuthFixture, routes: Admin
         async (who) => {
           const f = fixture();
           const token = who === 'root' ? f.gateway.rootToken : who === 'viewer' ? f.viewerToken : f.managerToken;
-          const ids = { accountId: f.accountId, keyId: f.otherKey.id, environment: 'sandbox' as const };
+          const ids = { accountId: f.accountId, keyId: f.otherKey.id, environment: 'sandbox' as const, tokenId: f.viewerTokenId };
           await expectProblem(await call(f, route, ids, `Bearer ${token}`), 404);
         },
       );

@@ -113,7 +113,7 @@ export function createNodeUpstreamForwarder(deps: { timeoutMs: number }): NodeUp
     },
 
     async forward(call): Promise<Result<Response, ForwardFailure>> {
-      const watchdog = createWatchdog(deps.timeoutMs, call.signal);
+      const watchdog = createWatchdog(call.timeoutMs ?? deps.timeoutMs, call.signal);
       const failure = (error: unknown) => forwardFailure(watchdog, call.signal, errorCode(error));
       const target = upstreamTarget(new URL(call.url));
       const headers = nodeRequestHeaders(headerList(call.headers), target.host, call.body !== null);

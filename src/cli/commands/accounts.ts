@@ -1,7 +1,7 @@
-// keymint accounts …: the operator creates tenants.
+// keymint accounts …, admin-tokens …: the operator creates and lists tenants, lists and revokes their admin tokens.
 import type { Command } from '../command.js';
 import { ADMIN_OPTIONS } from '../options.js';
-import { printFields, printJson } from '../output.js';
+import { printFields, printJson, printLine, printTable } from '../output.js';
 
 export const accountCommands: Command[] = [
   {
@@ -17,6 +17,44 @@ export const accountCommands: Command[] = [
         ['name', account.name],
         ['createdAt', account.createdAt ?? ''],
       ]);
+    },
+  },
+  {
+    path: ['accounts', 'list'],
+    summary: 'List every account (the operator only)',
+    required: [],
+    optional: ADMIN_OPTIONS,
+    async run({ options, admin }) {
+      const accounts = await (await admin()).client.listAccounts();
+      if (options.json) return printJson({ items: accounts });
+      if (accounts.length === 0) return printLine('no accounts');
+      printTable(['ID', 'NAME', 'CREATED'], accounts.map((account) => [account.id, account.name, account.createdAt]));
+    },
+  },
+  {
+    path: ['admin-tokens', 'list'],
+    summary: 'List an account’s admin tokens: name, role, created, last used (never the token; the operator only)',
+    required: ['account'],
+    optional: ADMIN_OPTIONS,
+    async run({ options, admin }) {
+      const tokens = await (await admin()).client.listAdminTokens(options.account!);
+      if (options.json) return printJson({ items: tokens });
+      if (tokens.length === 0) return printLine('no admin tokens');
+      printTable(
+        ['ID', 'NAME', 'ROLE', 'CREATED', 'LAST USED'],
+        tokens.map((token) => [token.id, token.name, token.role, token.createdAt, token.lastUsedAt ?? 'never']),
+      );
+    },
+  },
+  {
+    path: ['admin-tokens', 'delete'],
+    summary: 'Revoke an admin token: refused from its next request on, console sessions included (the operator only)',
+    required: ['account', 'token-id'],
+    optional: ADMIN_OPTIONS,
+    async run({ options, admin }) {
+      await (await admin()).client.deleteAdminToken(options.account!, options['token-id']!);
+      if (options.json) return printJson({ id: options['token-id'], deleted: true });
+      printLine(`deleted ${options['token-id']}`);
     },
   },
 ];

@@ -3,15 +3,17 @@ import { createRoute } from '../openapi/route.js';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
-import type { KeyFailure } from '../../core/key-management.js';
+import { MAX_OVERLAP_SECONDS, type KeyFailure } from '../../core/key-management.js';
+import type { KeyRecord } from '../../ports/key-store.js';
 import { createKeyScopesSchema } from '../../core/key-rules.js';
 import { assertNever, type Fail } from '../../shared/result.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
-import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
+import { keyIdParam, pageQuery, permitted, permittedAccount, readJsonBody, readOptionalJsonBody, readQuery } from './request.js';
 import { nameSchema } from './name-schema.js';
+import { keyLimitFields } from './limit-schemas.js';
 import { adminSecurity, accountParams, json, keyParams, problems } from '../openapi/shared.js';
-import { keySchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
+import { keySchema, keyUsageSchema, keyView, keyWithSecretSchema, pageSchema } from './views.js';
 
 const scopes = createKeyScopesSchema({ invalidScope: 'is not a valid scope (RFC 6749 §3.3)' });
 const expiresAt = z.iso
@@ -25,13 +27,33 @@ const createKeyBody = z
     name: nameSchema,
     scopes: scopes.default([]),
     expiresAt: expiresAt.default(null),
+    rateLimit: keyLimitFields.rateLimit.default(null),
+    quota: keyLimitFields.quota.default(null),
+    tokenRateLimit: keyLimitFields.tokenRateLimit.default(null),
   })
-  .meta({ examples: [{ environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] }] });
+  .meta({
+    examples: [
+      { environment: 'sandbox', name: 'orders service', scopes: ['orders:read'] },
+      { environment: 'production', name: 'partner', rateLimit: { requests: 50, windowSeconds: 60 }, quota: { requests: 100_000, period: 'month' } },
+    ],
+  });
 
 const updateKeyBody = z
-  .strictObject({ name: nameSchema.optional(), scopes: scopes.optional(), expiresAt: expiresAt.optional() })
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt' })
-  .meta({ examples: [{ name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] }] });
+  .strictObject({
+    name: nameSchema.optional(),
+    scopes: scopes.optional(),
+    expiresAt: expiresAt.optional(),
+    rateLimit: keyLimitFields.rateLimit.optional(),
+    quota: keyLimitFields.quota.optional(),
+    tokenRateLimit: keyLimitFields.tokenRateLimit.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'give at least one of name, scopes, expiresAt, rateLimit, quota, tokenRateLimit' })
+  .meta({
+    examples: [
+      { name: 'orders service (v2)', scopes: ['orders:read', 'orders:write'] },
+      { rateLimit: { requests: 50, windowSeconds: 60 }, tokenRateLimit: null },
+    ],
+  });
 
 const deleteKeyQuery = z.strictObject({
   revokeSessions: z
@@ -41,7 +63,38 @@ const deleteKeyQuery = z.strictObject({
     .meta({ description: 'Also revoke every live session of the key (default: they stay valid until they expire)' }),
 });
 
+const regenerateBody = z
+  .strictObject({
+    overlapSeconds: z
+      .number({ error: 'must be a whole number of seconds' })
+      .int({ error: 'must be a whole number of seconds' })
+      .min(0)
+      .max(MAX_OVERLAP_SECONDS)
+      .default(0)
+      .meta({
+        description:
+          'How long the replaced pair keeps minting (0–604800 s). 0, the default: it stops at once. A pair an earlier roll kept stops at once either way.',
+      }),
+  })
+  .meta({ examples: [{ overlapSeconds: 86400 }] });
+
 const listKeysQuery = z.strictObject({ environment: z.enum(ENVIRONMENTS).optional(), ...pageQuery('key') });
+
+const usageInstant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+  .transform((value) => Date.parse(value))
+  .optional();
+
+const keyUsageQuery = z.strictObject({
+  granularity: z
+    .enum(['hour', 'day'])
+    .default('hour')
+    .meta({ description: 'One point per UTC hour (default) or day' }),
+  from: usageInstant.meta({
+    description: 'Start, rounded down to the hour or day (default: 24 hours before `to` by hour, 30 days by day)',
+  }),
+  to: usageInstant.meta({ description: 'End, rounded up to the hour or day (default: the end of the current one); at most 90 days after `from`' }),
+});
 
 const keyAction = (action: string, summary: string, response: ReturnType<typeof json> | { description: string }, status = 200) =>
   createRoute({
@@ -53,6 +106,17 @@ const keyAction = (action: string, summary: string, response: ReturnType<typeof 
     request: { params: keyParams },
     responses: { [status]: response, ...problems(401, 403, 404) },
   });
+
+const regenerateRoute = createRoute({
+  method: 'post',
+  path: '/admin/v1/accounts/{accountId}/keys/{keyId}/regenerate',
+  tags: ['Admin'],
+  summary:
+    'New application ID and secret, same id; the old pair stops minting at once, or after `overlapSeconds` (root, manager)',
+  security: adminSecurity('manage'),
+  request: { params: keyParams, body: { required: false, content: { 'application/json': { schema: regenerateBody } } } },
+  responses: { 200: json(keyWithSecretSchema, 'The key (with `previous` during an overlap) and its new secret'), ...problems(400, 401, 403, 404, 413, 415) },
+});
 
 export const keyRouteDocs = [
   createRoute({
@@ -86,10 +150,10 @@ export const keyRouteDocs = [
     method: 'patch',
     path: '/admin/v1/accounts/{accountId}/keys/{keyId}',
     tags: ['Admin'],
-    summary: 'Change name, scopes or expiry; minting sees it at once (root, manager)',
+    summary: "Change name, scopes, expiry or limits (null removes a limit); minting and the proxy see it at once; 409 name_taken for another key's name (root, manager)",
     security: adminSecurity('manage'),
     request: { params: keyParams, body: { required: true, content: { 'application/json': { schema: updateKeyBody } } } },
-    responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 413, 415) },
+    responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 409, 413, 415) },
   }),
   createRoute({
     method: 'delete',
@@ -100,7 +164,8 @@ export const keyRouteDocs = [
     request: { params: keyParams, query: deleteKeyQuery },
     responses: { 204: { description: 'Deleted' }, ...problems(400, 401, 403, 404) },
   }),
-  keyAction('regenerate', 'New application ID and secret, same id; the old pair stops minting (root, manager)', json(keyWithSecretSchema, 'The key and its new secret')),
+  regenerateRoute,
+  keyAction('retire-previous', "End a roll's overlap now: the previous pair stops minting (root, manager)", json(keySchema, 'The key, without `previous`')),
   keyAction('disable', 'Stop the key minting; sessions stay valid (root, manager)', json(keySchema, 'The key')),
   keyAction('enable', 'Let a disabled key mint again (root, manager)', json(keySchema, 'The key')),
   keyAction(
@@ -108,6 +173,16 @@ export const keyRouteDocs = [
     "Revoke every live session of the key (root, manager)",
     json(z.strictObject({ key: keySchema, revokedSessions: z.number().int() }).meta({ id: 'RevokedSessions' }), 'How many sessions were revoked'),
   ),
+  createRoute({
+    method: 'get',
+    path: '/admin/v1/accounts/{accountId}/keys/{keyId}/usage',
+    tags: ['Admin'],
+    summary:
+      "The key's usage by UTC hour or day, zero-filled, over at most 90 days: tokens minted, proxied calls by status class, refusals by reason (root, manager, viewer)",
+    security: adminSecurity('read'),
+    request: { params: keyParams, query: keyUsageQuery },
+    responses: { 200: json(keyUsageSchema, 'The series and its totals'), ...problems(400, 401, 403, 404) },
+  }),
 ];
 
 function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
@@ -132,6 +207,7 @@ function keyProblem(failure: Fail<KeyFailure>): ApiProblem {
 
 export function keyRoutes(services: Services) {
   const { management } = services;
+  const view = (key: KeyRecord) => keyView(key, services.clock.now());
   return new Hono<AppEnv>()
     .post('/accounts/:accountId/keys', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -140,7 +216,7 @@ export function keyRoutes(services: Services) {
       if (!created.ok) {
         throw created.reason === 'not_found' ? notFound('no such account') : keyProblem(created);
       }
-      return c.json({ ...keyView(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
+      return c.json({ ...view(created.value.key), applicationSecret: created.value.applicationSecret }, 201);
     })
     .get('/accounts/:accountId/keys', async (c) => {
       const accountId = await permittedAccount(c, services, 'read');
@@ -150,12 +226,12 @@ export function keyRoutes(services: Services) {
         after: query.cursor,
         limit: query.limit,
       });
-      return c.json({ items: page.items.map(keyView), nextCursor: page.next });
+      return c.json({ items: page.items.map(view), nextCursor: page.next });
     })
     .get('/accounts/:accountId/keys/:keyId', async (c) => {
       const found = await management.getKey(permitted(c, 'read'), keyIdParam(c));
       if (!found.ok) throw keyProblem(found);
-      return c.json(keyView(found.value));
+      return c.json(view(found.value));
     })
     .patch('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -163,22 +239,30 @@ export function keyRoutes(services: Services) {
       const patch = await readJsonBody(c, updateKeyBody);
       const updated = await management.updateKey(c.get('actor'), accountId, keyId, patch);
       if (!updated.ok) throw keyProblem(updated);
-      return c.json(keyView(updated.value));
+      return c.json(view(updated.value));
     })
     .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
-      const regenerated = await management.regenerateKey(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      const accountId = permitted(c, 'manage');
+      const keyId = keyIdParam(c);
+      const { overlapSeconds } = await readOptionalJsonBody(c, regenerateBody);
+      const regenerated = await management.regenerateKey(c.get('actor'), accountId, keyId, { overlapSeconds });
       if (!regenerated.ok) throw keyProblem(regenerated);
-      return c.json({ ...keyView(regenerated.value.key), applicationSecret: regenerated.value.applicationSecret });
+      return c.json({ ...view(regenerated.value.key), applicationSecret: regenerated.value.applicationSecret });
+    })
+    .post('/accounts/:accountId/keys/:keyId/retire-previous', async (c) => {
+      const retired = await management.retirePreviousPair(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
+      if (!retired.ok) throw keyProblem(retired);
+      return c.json(view(retired.value));
     })
     .post('/accounts/:accountId/keys/:keyId/disable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'disabled');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(keyView(changed.value));
+      return c.json(view(changed.value));
     })
     .post('/accounts/:accountId/keys/:keyId/enable', async (c) => {
       const changed = await management.setKeyStatus(c.get('actor'), permitted(c, 'manage'), keyIdParam(c), 'active');
       if (!changed.ok) throw keyProblem(changed);
-      return c.json(keyView(changed.value));
+      return c.json(view(changed.value));
     })
     .delete('/accounts/:accountId/keys/:keyId', async (c) => {
       const accountId = permitted(c, 'manage');
@@ -188,9 +272,28 @@ export function keyRoutes(services: Services) {
       if (!deleted.ok) throw keyProblem(deleted);
       return c.body(null, 204);
     })
+    .get('/accounts/:accountId/keys/:keyId/usage', async (c) => {
+      const accountId = permitted(c, 'read');
+      const keyId = keyIdParam(c);
+      const query = readQuery(c, keyUsageQuery);
+      const usage = await services.keyUsage.read(accountId, keyId, { granularity: query.granularity, fromMs: query.from, toMs: query.to });
+      if (!usage.ok) {
+        switch (usage.reason) {
+          case 'not_found':
+            throw notFound('no such key');
+          case 'invalid_range': {
+            const detail = usage.detail ?? 'the range is invalid';
+            throw new ApiProblem(400, 'invalid_request', detail, { issues: [{ path: 'from', message: detail }] });
+          }
+          default:
+            return assertNever(usage.reason);
+        }
+      }
+      return c.json(usage.value);
+    })
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
       const revoked = await management.revokeKeySessions(c.get('actor'), permitted(c, 'manage'), keyIdParam(c));
       if (!revoked.ok) throw keyProblem(revoked);
-      return c.json({ key: keyView(revoked.value.key), revokedSessions: revoked.value.revoked });
+      return c.json({ key: view(revoked.value.key), revokedSessions: revoked.value.revoked });
     });
 }

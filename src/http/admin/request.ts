@@ -2,7 +2,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { authorize, type Permission } from '../../core/admin-access.js';
-import { isId } from '../../core/ids.js';
+import { isId, type IdPrefix } from '../../core/ids.js';
 import { ApiProblem, notFound } from '../errors/api-problem.js';
 import type { AppEnv, Services } from '../services.js';
 
@@ -73,6 +73,17 @@ export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): 
   return parsed.data;
 }
 
+/** `readJsonBody` for a body that may be left out altogether (no bytes at all): then `{}` is validated. */
+export async function readOptionalJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const length = c.req.header('content-length');
+  const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+  if (!hasBody) {
+    const parsed = schema.safeParse({});
+    if (parsed.success) return parsed.data;
+  }
+  return readJsonBody(c, schema);
+}
+
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   const parsed = schema.safeParse(c.req.query());
   if (!parsed.success) {
@@ -81,7 +92,7 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
   return parsed.data;
 }
 
-export const pageQuery = (prefix: 'key' | 'op') => ({
+export const pageQuery = (prefix: IdPrefix) => ({
   cursor: z
     .string()
     .refine((cursor) => isId(prefix, cursor), { error: 'is not a cursor this API returned' })

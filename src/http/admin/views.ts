@@ -2,7 +2,8 @@
 // ISO times, and never a secret's hash.
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
-import type { AccountRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
+import type { AccountRecord, AdminTokenRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
+import { keyLimitFields } from './limit-schemas.js';
 
 const time = z.iso.datetime();
 const environment = z.enum(ENVIRONMENTS);
@@ -22,7 +23,17 @@ export const keySchema = z
     expiresAt: time.nullable(),
     createdAt: time,
     updatedAt: time,
-    lastUsedAt: time.nullable(),
+    lastUsedAt: time.nullable().meta({ description: 'When the current pair last minted or called (at most a minute behind).' }),
+    previous: z
+      .strictObject({
+        applicationId: z.string(),
+        secretHint: z.string(),
+        expiresAt: time.meta({ description: 'When the overlap ends and this pair stops minting.' }),
+        lastUsedAt: time.nullable().meta({ description: 'When this pair last minted or called: retire it once nothing uses it.' }),
+      })
+      .nullable()
+      .meta({ id: 'PreviousPair', description: 'During a roll with overlap, the replaced pair that still mints; else null.' }),
+    ...keyLimitFields,
   })
   .meta({ id: 'ApiKey' });
 
@@ -41,6 +52,33 @@ export const operationSchema = z
   })
   .meta({ id: 'Operation' });
 
+const callsByClass = z.strictObject({ '2xx': z.number().int(), '3xx': z.number().int(), '4xx': z.number().int(), '5xx': z.number().int() });
+const refusalsByReason = z.strictObject({
+  invalid_credentials: z.number().int(),
+  rate_limited: z.number().int(),
+  quota_exceeded: z.number().int(),
+});
+const usageCounts = {
+  tokens: z.number().int().meta({ description: 'Tokens the token endpoint answered (issuance-cache hits included)' }),
+  calls: callsByClass.meta({ description: "Proxied calls by the status class the caller got (the proxy's own 4xx, 502, 504 included)" }),
+  refusals: refusalsByReason.meta({
+    description:
+      'invalid_credentials: token requests naming this key that failed to authenticate; rate_limited / quota_exceeded: calls and token requests refused by its limits',
+  }),
+};
+
+export const keyUsageSchema = z
+  .strictObject({
+    keyId: z.string(),
+    environment,
+    granularity: z.enum(['hour', 'day']),
+    from: time,
+    to: time,
+    points: z.array(z.strictObject({ start: time, ...usageCounts })).meta({ description: 'One per UTC hour or day of [from, to), oldest first' }),
+    totals: z.strictObject(usageCounts),
+  })
+  .meta({ id: 'KeyUsage' });
+
 export function pageSchema<T extends z.ZodType>(item: T, id: string) {
   return z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
 }
@@ -55,7 +93,34 @@ export function accountView(account: AccountRecord): z.infer<typeof accountSchem
   return { id: account.id, name: account.name, createdAt: iso(account.createdAt) };
 }
 
-export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
+export const adminTokenSummarySchema = z
+  .strictObject({
+    id: z.string(),
+    accountId: z.string(),
+    name: z.string(),
+    role: z.enum(['manager', 'viewer']),
+    createdAt: time,
+    lastUsedAt: time.nullable().meta({ description: 'When it last authenticated (at most a minute behind).' }),
+  })
+  .meta({ id: 'AdminTokenSummary' });
+
+export function adminTokenSummaryView(token: Omit<AdminTokenRecord, 'tokenHash'>): z.infer<typeof adminTokenSummarySchema> {
+  return {
+    id: token.id,
+    accountId: token.accountId,
+    name: token.name,
+    role: token.role,
+    createdAt: iso(token.createdAt),
+    lastUsedAt: iso(token.lastUsedAt),
+  };
+}
+
+/**
+ * The key as the API shows it. `now` hides a previous pair whose overlap has ended (it no longer mints); without
+ * it the pair is shown as stored.
+ */
+export function keyView(key: KeyRecord, now?: number): z.infer<typeof keySchema> {
+  const previous = key.previous !== null && (now === undefined || key.previous.expiresAt > now) ? key.previous : null;
   return {
     id: key.id,
     accountId: key.accountId,
@@ -69,6 +134,15 @@ export function keyView(key: KeyRecord): z.infer<typeof keySchema> {
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),
     lastUsedAt: iso(key.lastUsedAt),
+    rateLimit: key.rateLimit,
+    quota: key.quota,
+    tokenRateLimit: key.tokenRateLimit,
+    previous: previous && {
+      applicationId: previous.applicationId,
+      secretHint: previous.secretHint,
+      expiresAt: iso(previous.expiresAt),
+      lastUsedAt: iso(previous.lastUsedAt),
+    },
   };
 }
 

@@ -4,11 +4,13 @@ import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { authorize, type Actor, type Permission } from '../../core/admin-access.js';
 import { isId } from '../../core/ids.js';
-import type { AccountRecord } from '../../ports/key-store.js';
+import type { AccountRecord, KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import type { Chrome } from './layout.js';
+import { takeNoticeText } from './notices.js';
 
-export type ConsoleEnv = { Variables: { actor: Actor; csrf: string } };
+/** The signed-in actor and its CSRF token; the account once a page has opened one (error pages keep its tabs). */
+export type ConsoleEnv = { Variables: { actor: Actor; csrf: string; account?: AccountRecord } };
 
 /** An outcome the console shows as a page of its own (403, 404, 410…), never as JSON. */
 export class ConsoleError extends Error {
@@ -42,8 +44,9 @@ export function formText(form: FormBody, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-export function chromeOf(c: Context<ConsoleEnv>, extra: Omit<Chrome, 'actor' | 'csrf'> = {}): Chrome {
-  return { actor: c.get('actor'), csrf: c.get('csrf'), ...extra };
+/** The header of a page for this request, with the notice flashed for it (taken: it shows once). */
+export function chromeOf(c: Context<ConsoleEnv>, extra: Omit<Chrome, 'actor' | 'csrf' | 'notice'> = {}): Chrome {
+  return { actor: c.get('actor'), csrf: c.get('csrf'), notice: takeNoticeText(c), ...extra };
 }
 
 export interface OpenAccount {
@@ -60,5 +63,23 @@ export async function openAccount(c: Context<ConsoleEnv>, services: Services, pe
   if (!allowed.ok) throw new ConsoleError(403, 'Not allowed', allowed.detail ?? 'this admin token may not do that');
   const account = isId('acct', accountId) ? await services.management.getAccount(accountId) : null;
   if (!account?.ok) throw new ConsoleError(404, 'No such account', `there is no account ${accountId}`);
+  c.set('account', account.value);
   return { account: account.value, canManage: authorize(actor, 'manage', accountId).ok };
+}
+
+export interface OpenKey extends OpenAccount {
+  key: KeyRecord;
+}
+
+/** The account and key in the path, if the signed-in token may `permission` them: otherwise a 403 or 404 page. */
+export async function openKey(c: Context<ConsoleEnv>, services: Services, permission: Permission): Promise<OpenKey> {
+  const opened = await openAccount(c, services, permission);
+  const keyId = c.req.param('keyId') ?? '';
+  const found = isId('key', keyId) ? await services.management.getKey(opened.account.id, keyId) : null;
+  if (!found?.ok) throw noSuchKey();
+  return { ...opened, key: found.value };
+}
+
+export function noSuchKey(): ConsoleError {
+  return new ConsoleError(404, 'No such key', 'This account has no such key; it may have been deleted.');
 }

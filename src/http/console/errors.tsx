@@ -42,10 +42,11 @@ export function consoleErrorHandler(services: Services): ErrorHandler<ConsoleEnv
     // Set only once a session was read; an error before that shows the bare page.
     const actor = c.get('actor');
     const csrf = c.get('csrf');
+    const account = c.get('account');
     if (shown.status === 503) c.header('Retry-After', '1');
     return renderPage(
       c,
-      <Layout title={shown.title} chrome={{ actor, csrf }}>
+      <Layout title={shown.title} chrome={{ actor, csrf, account }}>
         <section class="panel narrow">
           <h1>{shown.title}</h1>
           <p>{shown.detail}</p>

@@ -1,17 +1,17 @@
 /** @jsxImportSource hono/jsx */
-// What a manager does to one key: confirm and regenerate, delete or revoke its sessions; disable and enable;
-// and the page that shows a new application secret, once.
+// What a manager does to one key: confirm and regenerate, delete (a production key only once its name is typed) or
+// revoke its sessions; disable and enable at once.
 import { Hono, type Context } from 'hono';
-import type { PropsWithChildren } from 'hono/jsx';
-import { ENVIRONMENT_TAGS } from '../../shared/domain.js';
-import { isId } from '../../core/ids.js';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AccountRecord, KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
-import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
-import type { KeyNotice } from './keys.js';
-import { CsrfField, ENVIRONMENT_LABELS, Layout } from './layout.js';
+import { chromeOf, formText, noSuchKey, openKey, readForm, renderPage, type ConsoleEnv } from './context.js';
+import { KeyFacts } from './key-secret.js';
+import { SecretHint } from './key-views.js';
+import { CsrfField, Layout, TextField } from './layout.js';
+import { announce, type Notice } from './notices.js';
 import { paths } from './paths.js';
-import { flashSecret, takeFlashedSecret, type SecretEvent } from './session.js';
+import { flashSecret } from './session.js';
 
 type ConfirmedAction = 'regenerate' | 'delete' | 'revoke-sessions';
 
@@ -60,28 +60,33 @@ const CONFIRMATIONS: Record<ConfirmedAction, Confirmation> = {
   },
 };
 
-/** The key's name and environment, then whatever else the page shows about it. */
-function KeyFacts({ keyRecord, children }: PropsWithChildren<{ keyRecord: KeyRecord }>) {
-  return (
-    <dl class="facts">
-      <dt>Name</dt>
-      <dd>{keyRecord.name}</dd>
-      <dt>Environment</dt>
-      <dd>{ENVIRONMENT_LABELS[keyRecord.environment]}</dd>
-      {children}
-    </dl>
-  );
+/** Deleting a production key takes its name typed out, as GitHub asks before deleting a repository. */
+function needsTypedName(key: KeyRecord, action: ConfirmedAction): boolean {
+  return action === 'delete' && key.environment === 'production';
 }
 
-function confirmationPage(c: Context<ConsoleEnv>, services: Services, account: AccountRecord, key: KeyRecord, action: ConfirmedAction) {
+interface TypedName {
+  typed: string;
+  error?: string;
+}
+
+function confirmationPage(
+  c: Context<ConsoleEnv>,
+  services: Services,
+  account: AccountRecord,
+  key: KeyRecord,
+  action: ConfirmedAction,
+  typedName: TypedName = { typed: '' },
+  status: ContentfulStatusCode = 200,
+) {
   const confirmation = CONFIRMATIONS[action];
   const lifetime = describeDuration(services.config.sessionTtl[key.environment]);
   const title = confirmation.title(key);
   return renderPage(
     c,
-    <Layout title={title} chrome={chromeOf(c, { account, section: key.environment })}>
+    <Layout title={title} chrome={chromeOf(c, { account, environment: key.environment })}>
       <section class="panel narrow confirm">
-        <h1>{title}</h1>
+        <h1 class="key-title">{title}</h1>
         <KeyFacts keyRecord={key}>
           <dt>Key ID</dt>
           <dd>
@@ -93,7 +98,7 @@ function confirmationPage(c: Context<ConsoleEnv>, services: Services, account: A
           </dd>
           <dt>Secret</dt>
           <dd>
-            <code>…{key.secretHint}</code>
+            <SecretHint keyRecord={key} />
           </dd>
         </KeyFacts>
         <div class="warning" role="note">
@@ -103,8 +108,19 @@ function confirmationPage(c: Context<ConsoleEnv>, services: Services, account: A
             ))}
           </ul>
         </div>
-        <form method="post" action={paths.keyAction(account.id, key.id, action)}>
+        <form method="post" action={paths.keyAction(account.id, key.id, action)} novalidate>
           <CsrfField csrf={c.get('csrf')} />
+          {needsTypedName(key, action) && (
+            <TextField
+              name="confirmName"
+              label="This is a production key. Type its name to confirm:"
+              hint={`(${key.name})`}
+              value={typedName.typed}
+              error={typedName.error}
+              focus={typedName.error !== undefined}
+              required
+            />
+          )}
           {confirmation.option && (
             <label class="option">
               <input type="checkbox" name={confirmation.option.name} /> {confirmation.option.label}
@@ -121,148 +137,64 @@ function confirmationPage(c: Context<ConsoleEnv>, services: Services, account: A
         </form>
       </section>
     </Layout>,
+    status,
   );
-}
-
-/** A value with a copy button (the console script copies the element named by data-copy-target). */
-function CopyableFact(props: { label: string; id: string; value: string; secret?: boolean }) {
-  return (
-    <>
-      <dt>{props.label}</dt>
-      <dd>
-        <code class={props.secret ? 'copyable secret' : 'copyable'} id={props.id}>
-          {props.value}
-        </code>
-        <button type="button" class={props.secret ? 'copy primary' : 'copy'} data-copy-target={props.id}>
-          {props.secret ? 'Copy secret' : 'Copy'}
-        </button>
-      </dd>
-    </>
-  );
-}
-
-const SECRET_HEADINGS: Record<SecretEvent, string> = { created: 'Key created', regenerated: 'Key regenerated' };
-
-function secretPage(
-  c: Context<ConsoleEnv>,
-  services: Services,
-  account: AccountRecord,
-  key: KeyRecord,
-  shown: { event: SecretEvent; secret: string },
-) {
-  return renderPage(
-    c,
-    <Layout title={SECRET_HEADINGS[shown.event]} chrome={chromeOf(c, { account, section: key.environment })}>
-      <section class="panel shown-once">
-        <h1>{SECRET_HEADINGS[shown.event]}</h1>
-        <div class="warning" role="alert">
-          <strong>Copy the application secret now.</strong> It will not be shown again: keymint keeps only a hash of it.
-          If you lose it, regenerate the key.
-        </div>
-        <KeyFacts keyRecord={key}>
-          <CopyableFact label="Application ID" id="application-id" value={key.applicationId} />
-          <CopyableFact label="Application secret" id="application-secret" value={shown.secret} secret />
-          <dt>Token endpoint</dt>
-          <dd>
-            <code>{`${services.config.publicUrl}/${key.environment}/oauth/token`}</code>
-          </dd>
-        </KeyFacts>
-        <div class="form-row">
-          <a class="button" href={paths.environment(account.id, key.environment)}>
-            Done: back to {ENVIRONMENT_LABELS[key.environment].toLowerCase()} keys
-          </a>
-        </div>
-      </section>
-    </Layout>,
-  );
-}
-
-function secretGonePage(c: Context<ConsoleEnv>, account: AccountRecord, key: KeyRecord) {
-  return renderPage(
-    c,
-    <Layout title="Secret no longer shown" chrome={chromeOf(c, { account, section: key.environment })}>
-      <section class="panel narrow">
-        <h1>The secret is no longer shown</h1>
-        <p>
-          An application secret is shown once, right after it is made. keymint keeps only a hash of it. If you did not
-          store it, regenerate the key to get a new one.
-        </p>
-        <p>
-          <a href={paths.environment(account.id, key.environment)}>Back to {ENVIRONMENT_LABELS[key.environment].toLowerCase()} keys</a>
-        </p>
-      </section>
-    </Layout>,
-    410,
-  );
-}
-
-function isSecretOf(key: KeyRecord, secret: string): boolean {
-  // The flashed secret must be the key's current one (not one regenerated away since).
-  return secret.startsWith(`sk_${ENVIRONMENT_TAGS[key.environment]}_`) && key.secretHint !== null && secret.endsWith(key.secretHint);
 }
 
 export function keyActionRoutes(services: Services) {
   const { management } = services;
 
-  const notFound = () => new ConsoleError(404, 'No such key', 'This account has no such key; it may have been deleted.');
-
-  /** The account and key in the path, for a token that may manage them; 403/404 pages otherwise. */
-  async function openKey(c: Context<ConsoleEnv>) {
-    const { account } = await openAccount(c, services, 'manage');
-    const keyId = c.req.param('keyId') ?? '';
-    const found = isId('key', keyId) ? await management.getKey(account.id, keyId) : null;
-    if (!found?.ok) throw notFound();
-    return { account, key: found.value };
-  }
-
-  const backTo = (c: Context, key: KeyRecord, notice: KeyNotice, count?: number) =>
-    c.redirect(
-      `${paths.environment(key.accountId, key.environment)}?notice=${notice}${count === undefined ? '' : `&count=${count}`}`,
-      303,
-    );
+  /** Back to the environment's list (or to the key's own page, for a form posted from there), with a notice. */
+  const backTo = (c: Context, key: KeyRecord, notice: Notice, options: { count?: number; toKey?: boolean } = {}) => {
+    announce(c, notice, options.count);
+    return c.redirect(options.toKey ? paths.key(key.accountId, key.id) : paths.environment(key.accountId, key.environment), 303);
+  };
 
   const app = new Hono<ConsoleEnv>();
   // One static route per action (hono's RegExpRouter refuses a regex parameter beside static siblings).
   for (const action of ['regenerate', 'delete', 'revoke-sessions'] as const satisfies readonly ConfirmedAction[]) {
     app.get(`/accounts/:accountId/keys/:keyId/${action}`, async (c) => {
-      const { account, key } = await openKey(c);
+      const { account, key } = await openKey(c, services, 'manage');
       return confirmationPage(c, services, account, key, action);
     });
   }
   for (const status of ['disable', 'enable'] as const) {
     app.post(`/accounts/:accountId/keys/:keyId/${status}`, async (c) => {
-      const { account, key } = await openKey(c);
+      const { account, key } = await openKey(c, services, 'manage');
       const disable = status === 'disable';
       const changed = await management.setKeyStatus(c.get('actor'), account.id, key.id, disable ? 'disabled' : 'active');
-      if (!changed.ok) throw notFound();
-      return backTo(c, key, disable ? 'disabled' : 'enabled');
+      if (!changed.ok) throw noSuchKey();
+      const toKey = formText(await readForm(c), 'back') === 'key';
+      return backTo(c, key, disable ? 'disabled' : 'enabled', { toKey });
     });
   }
   return app
     .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
-      const { account, key } = await openKey(c);
+      const { account, key } = await openKey(c, services, 'manage');
       const regenerated = await management.regenerateKey(c.get('actor'), account.id, key.id);
-      if (!regenerated.ok) throw notFound();
+      if (!regenerated.ok) throw noSuchKey();
       const secretPath = paths.keySecret(account.id, key.id);
       flashSecret(c, secretPath, 'regenerated', regenerated.value.applicationSecret);
       return c.redirect(secretPath, 303);
     })
     .post('/accounts/:accountId/keys/:keyId/delete', async (c) => {
-      const { account, key } = await openKey(c);
-      const revokeSessions = formText(await readForm(c), 'revokeSessions') === 'on';
-      if (!(await management.deleteKey(c.get('actor'), account.id, key.id, { revokeSessions })).ok) throw notFound();
+      const { account, key } = await openKey(c, services, 'manage');
+      const form = await readForm(c);
+      if (needsTypedName(key, 'delete')) {
+        const typed = formText(form, 'confirmName').trim();
+        if (typed !== key.name) {
+          const error = typed === '' ? 'Type the key’s name to delete it.' : 'That is not this key’s name. Type it exactly as shown.';
+          return confirmationPage(c, services, account, key, 'delete', { typed, error }, 400);
+        }
+      }
+      const revokeSessions = formText(form, 'revokeSessions') === 'on';
+      if (!(await management.deleteKey(c.get('actor'), account.id, key.id, { revokeSessions })).ok) throw noSuchKey();
       return backTo(c, key, revokeSessions ? 'deleted-and-revoked' : 'deleted');
     })
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
-      const { account, key } = await openKey(c);
+      const { account, key } = await openKey(c, services, 'manage');
       const revoked = await management.revokeKeySessions(c.get('actor'), account.id, key.id);
-      if (!revoked.ok) throw notFound();
-      return backTo(c, key, 'sessions-revoked', revoked.value.revoked);
-    })
-    .get('/accounts/:accountId/keys/:keyId/secret', async (c) => {
-      const { account, key } = await openKey(c);
-      const shown = takeFlashedSecret(c, paths.keySecret(account.id, key.id));
-      if (!shown || !isSecretOf(key, shown.secret)) return secretGonePage(c, account, key);
-      return secretPage(c, services, account, key, shown);
+      if (!revoked.ok) throw noSuchKey();
+      return backTo(c, key, 'sessions-revoked', { count: revoked.value.revoked });
     });
 }

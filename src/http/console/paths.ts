@@ -4,17 +4,22 @@ import type { Environment } from '../../shared/domain.js';
 const account = (accountId: string) => `/console/accounts/${accountId}`;
 const key = (accountId: string, keyId: string) => `${account(accountId)}/keys/${keyId}`;
 
-export type KeyAction = 'regenerate' | 'delete' | 'revoke-sessions' | 'disable' | 'enable';
+export type KeyAction = 'regenerate' | 'delete' | 'revoke-sessions' | 'disable' | 'enable' | 'edit' | 'extend';
 
 export const paths = {
   home: '/console',
   signIn: '/console/sign-in',
   signOut: '/console/sign-out',
   accounts: '/console/accounts',
+  signingKeys: '/console/signing-keys',
+  signingKeysRotate: (environment: Environment) => `/console/signing-keys/${environment}/rotate`,
   account,
   environment: (accountId: string, environment: Environment) => `${account(accountId)}/${environment}`,
   keys: (accountId: string) => `${account(accountId)}/keys`,
+  key,
   keyAction: (accountId: string, keyId: string, action: KeyAction) => `${key(accountId, keyId)}/${action}`,
   keySecret: (accountId: string, keyId: string) => `${key(accountId, keyId)}/secret`,
   operations: (accountId: string) => `${account(accountId)}/operations`,
+  adminTokens: (accountId: string) => `${account(accountId)}/admin-tokens`,
+  adminTokenShown: (accountId: string, tokenId: string) => `${account(accountId)}/admin-tokens/${tokenId}/token`,
 };

@@ -3,13 +3,18 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Services } from '../services.js';
 import { accountRoutes } from './accounts.js';
+import { adminTokenRoutes } from './admin-tokens.js';
 import { serveAsset } from './assets.js';
 import { ConsoleError, type ConsoleEnv } from './context.js';
 import { consoleErrorHandler } from './errors.js';
 import { keyActionRoutes } from './key-actions.js';
-import { keyListRoutes } from './keys.js';
+import { keyDetailRoutes } from './key-detail.js';
+import { keyEditRoutes } from './key-edit.js';
+import { keyListRoutes } from './key-list.js';
+import { keySecretRoutes } from './key-secret.js';
 import { operationRoutes } from './operations.js';
 import { consoleSession, signInRoutes } from './sign-in.js';
+import { signingKeyRoutes } from './signing-keys.js';
 import { consoleNavigationsOnly, consoleSecurityHeaders, sameOriginForms } from './security.js';
 
 /** A console form is a few short fields. */
@@ -36,10 +41,17 @@ export function consoleRoutes(services: Services) {
   app.use('/', session);
   app.use('/accounts', session);
   app.use('/accounts/*', session);
+  app.use('/signing-keys', session);
+  app.use('/signing-keys/*', session);
   app.route('/', accountRoutes(services));
   app.route('/', keyListRoutes(services));
+  app.route('/', keyDetailRoutes(services));
+  app.route('/', keyEditRoutes(services));
   app.route('/', keyActionRoutes(services));
+  app.route('/', keySecretRoutes(services));
   app.route('/', operationRoutes(services));
+  app.route('/', adminTokenRoutes(services));
+  app.route('/', signingKeyRoutes(services));
   app.all('*', () => {
     throw new ConsoleError(404, 'Not found', 'The console has no such page.');
   });

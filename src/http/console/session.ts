@@ -1,4 +1,5 @@
-// The console's cookies: the session id (or, before sign-in, the sign-in form's CSRF token) and the one-time secret flash.
+// The console's cookies: the session id (or, before sign-in, the sign-in form's CSRF token), the one-time secret flash
+// and the notice of what the last action did.
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
@@ -8,6 +9,7 @@ import { randomBase62, timingSafeEqual } from '../../shared/encoding.js';
 export const CONSOLE_PATH = '/console';
 export const SESSION_COOKIE = 'keymint_console';
 export const SECRET_COOKIE = 'keymint_console_secret';
+export const NOTICE_COOKIE = 'keymint_console_notice';
 export const CSRF_FIELD = '_csrf';
 
 const CSRF_LENGTH = 32;
@@ -18,6 +20,9 @@ const SESSION_SECONDS = 12 * 60 * 60;
 const SIGN_IN_SECONDS = 60 * 60;
 /** The secret crosses one redirect; it is read at once, so two minutes is plenty. */
 const SECRET_SECONDS = 120;
+/** A notice is for the page the redirect lands on, a moment later. */
+const NOTICE_SECONDS = 60;
+const NOTICE_SHAPE = /^[a-z-]{1,40}(:\d{1,9})?$/;
 
 /**
  * What the HttpOnly, SameSite=Strict session cookie holds: before sign-in, the sign-in form's CSRF token (login
@@ -80,4 +85,20 @@ export function takeFlashedSecret(c: Context, pagePath: string): { event: Secret
   deleteCookie(c, SECRET_COOKIE, cookieOptions(c, pagePath, 0));
   const match = /^(created|regenerated):(\S+)$/.exec(value);
   return match ? { event: match[1] as SecretEvent, secret: match[2]! } : null;
+}
+
+/**
+ * Carries the notice of what a POST did (`name`, or `name:count`) across its redirect to the next page, which shows
+ * it and deletes the cookie: reloading that page, or coming back to it, does not show it again.
+ */
+export function flashNotice(c: Context, notice: string): void {
+  if (!NOTICE_SHAPE.test(notice)) throw new TypeError(`not a notice: ${notice}`);
+  setCookie(c, NOTICE_COOKIE, notice, cookieOptions(c, CONSOLE_PATH, NOTICE_SECONDS));
+}
+
+export function takeNotice(c: Context): string | null {
+  const value = getCookie(c, NOTICE_COOKIE);
+  if (value === undefined) return null;
+  deleteCookie(c, NOTICE_COOKIE, cookieOptions(c, CONSOLE_PATH, 0));
+  return NOTICE_SHAPE.test(value) ? value : null;
 }

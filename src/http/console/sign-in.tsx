@@ -34,10 +34,17 @@ function signInPage(c: Context, csrf: string, state: { error?: string; notice?: 
           Use the operator's root token, or an account admin token: a manager changes keys, a viewer reads.
         </p>
         <Message kind="notice" text={state.notice && NOTICES[state.notice]} />
-        <Message kind="error" text={state.error} />
+        <Message kind="error" text={state.error} id="sign-in-error" />
         <form method="post" action={paths.signIn}>
           <CsrfField csrf={csrf} />
-          <TextField type="password" name="token" label="Admin token" required autofocus />
+          <TextField
+            type="password"
+            name="token"
+            label="Admin token"
+            required
+            focus
+            extra={state.error ? { 'aria-invalid': 'true', 'aria-describedby': 'sign-in-error' } : undefined}
+          />
           <div class="form-row">
             <button type="submit" class="primary">
               Sign in

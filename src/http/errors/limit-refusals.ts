@@ -53,6 +53,19 @@ export function callRefusal(decision: RefusedDecision): Response {
   });
 }
 
+/** Thrown by the proxy for a call past its key's limits; answered with `callRefusal` by the app's one onError. */
+export class CallRefused extends Error {
+  override name = 'CallRefused';
+
+  constructor(readonly decision: RefusedDecision) {
+    super(decision.reason);
+  }
+
+  toResponse(): Response {
+    return callRefusal(this.decision);
+  }
+}
+
 /** The token endpoint's 429 for a key past its `tokenRateLimit`: `{"error":"slow_down",…}` with Retry-After. */
 export function mintRefusal(decision: RefusedDecision): OAuthError {
   return new OAuthError(429, 'slow_down', describeRefusal(decision, refusingPolicy(decision)), limitHeaders(decision), 'token_rate_limited');

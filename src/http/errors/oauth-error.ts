@@ -4,6 +4,8 @@ export type OAuthErrorCode =
   | 'invalid_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
+  // RFC 8707 §2: a `resource` this server cannot issue a token for.
+  | 'invalid_target'
   | 'temporarily_unavailable'
   | 'slow_down'
   | 'server_error'

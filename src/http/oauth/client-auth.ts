@@ -80,6 +80,27 @@ function refusal(refused: ClientAuthRefusal, credential: OAuthClientCredential, 
   }
 }
 
+/**
+ * Whether the refusal is one of a key the client named and failed to prove, so that it counts in that key's
+ * usage (`invalid_credentials`, SPEC §7): a wrong or mistyped secret, a disabled or expired key. Unknown IDs name no
+ * key; the failure limit's refusal and another environment's key are not this key's attempts.
+ */
+function namesKey(refused: ClientAuthRefusal): boolean {
+  switch (refused.reason) {
+    case 'wrong_secret':
+    case 'malformed_secret':
+    case 'disabled':
+    case 'expired':
+      return true;
+    case 'rate_limited':
+    case 'other_environment':
+    case 'unknown_client':
+      return false;
+    default:
+      return assertNever(refused);
+  }
+}
+
 /** Authenticates the calling client or throws the RFC 6749 error (401 invalid_client, 429 when limited). */
 export async function authenticateClient(
   c: Context,
@@ -90,5 +111,6 @@ export async function authenticateClient(
   const credential = readCredentials(c, params, environment);
   const result = await services.clients.authenticate(environment, credential, { ip: services.clientIp(c) });
   if (result.ok) return result.value;
+  if (namesKey(result)) services.usageCounts.countInvalidCredentials(environment, credential.clientId);
   throw refusal(result, credential, environment);
 }

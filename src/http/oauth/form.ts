@@ -1,10 +1,31 @@
-// Reads an OAuth request body: form-urlencoded (RFC 6749 §3.2) or JSON, each parameter at most once.
+// Reads an OAuth request body: form-urlencoded (RFC 6749 §3.2) or JSON, each parameter at most once but those a
+// specification lets a request repeat (RFC 8707's `resource`).
 import type { Context } from 'hono';
 import { invalidRequest, OAuthError } from '../errors/oauth-error.js';
 
 export const MAX_OAUTH_BODY_BYTES = 16 * 1024;
 
-export type OAuthParams = Map<string, string>;
+/** Parameters a request may repeat (RFC 8707 §2: several `resource`s); `get` gives the first, `all` every one. */
+const REPEATABLE = new Set(['resource']);
+
+export class OAuthParams extends Map<string, string> {
+  private readonly repeated = new Map<string, string[]>();
+
+  /** Every value of the parameter, in the order sent. */
+  all(name: string): string[] {
+    return this.repeated.get(name) ?? (this.has(name) ? [this.get(name)!] : []);
+  }
+
+  /** Adds a value; a second value of a parameter that may not repeat is `invalid_request` (RFC 6749 §3.2). */
+  add(name: string, value: string): void {
+    if (!this.has(name)) {
+      this.set(name, value);
+      return;
+    }
+    if (!REPEATABLE.has(name)) throw invalidRequest(`parameter "${name}" appears more than once`);
+    this.repeated.set(name, [...this.all(name), value]);
+  }
+}
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -57,13 +78,10 @@ function tooLarge(): OAuthError {
 
 export async function readOAuthParams(c: Context): Promise<OAuthParams> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const params: OAuthParams = new Map();
+  const params = new OAuthParams();
   if (type === 'application/x-www-form-urlencoded') {
     const text = await readText(c);
-    for (const [name, value] of new URLSearchParams(text)) {
-      if (params.has(name)) throw invalidRequest(`parameter "${name}" appears more than once`);
-      params.set(name, value);
-    }
+    for (const [name, value] of new URLSearchParams(text)) params.add(name, value);
     return params;
   }
   if (type === 'application/json') {
@@ -78,8 +96,12 @@ export async function readOAuthParams(c: Context): Promise<OAuthParams> {
       throw invalidRequest('the JSON body must be an object');
     }
     for (const [name, value] of Object.entries(body)) {
-      if (typeof value !== 'string') throw invalidRequest(`parameter "${name}" must be a string`);
-      params.set(name, value);
+      // A repeatable parameter may come as an array of strings, the JSON spelling of repeating it.
+      const values: unknown[] = REPEATABLE.has(name) && Array.isArray(value) ? value : [value];
+      for (const one of values) {
+        if (typeof one !== 'string') throw invalidRequest(`parameter "${name}" must be a string`);
+        params.add(name, one);
+      }
     }
     return params;
   }

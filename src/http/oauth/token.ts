@@ -7,6 +7,10 @@ import { invalidRequest, NO_STORE_HEADERS, OAuthError } from '../errors/oauth-er
 import { StoreUnavailableError } from '../../ports/store-errors.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
+import { resolveTokenAudience } from '../../core/audiences.js';
+import { keyLimits } from '../../core/key-limits.js';
+import { mintRefusal } from '../errors/limit-refusals.js';
+import { limitHeaders } from '../rate-limit-fields.js';
 import { authenticateClient } from './client-auth.js';
 import { readOAuthParams } from './form.js';
 
@@ -34,6 +38,13 @@ export const tokenRoute = createRoute({
           schema: z.object({
             grant_type: z.literal('client_credentials'),
             scope: z.string().optional().meta({ description: "Space-delimited subset of the key's scopes; default all" }),
+            resource: z
+              .string()
+              .optional()
+              .meta({
+                description:
+                  "RFC 8707: the audience of one of the environment's services; the token's aud is then that URI and only that service accepts it (default: the environment's default audience, which every service accepts)",
+              }),
             client_id: z.string().optional(),
             client_secret: z.string().optional(),
           }),
@@ -41,7 +52,10 @@ export const tokenRoute = createRoute({
       },
     },
   },
-  responses: { 200: json(tokenResponseSchema, 'A session token'), ...oauthErrors(400, 401, 413, 429, 503) },
+  responses: {
+    200: json(tokenResponseSchema, "A session token (with the RateLimit fields when the key has a tokenRateLimit)"),
+    ...oauthErrors(400, 401, 413, 429, 503),
+  },
 });
 
 function refusalReason(error: unknown): string {
@@ -60,9 +74,20 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
       if (grantType !== 'client_credentials') {
         throw new OAuthError(400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
       }
-      const issued = await services.sessions.issue(environment, key, params.get('scope'));
+      const audience = resolveTokenAudience(services.gateway.current[environment].audiences, params.all('resource'));
+      if (!audience.ok) throw new OAuthError(400, 'invalid_target', audience.detail ?? 'the resource is not known here');
+      const keyRef = { environment, keyId: key.id };
+      // Before the issuance cache: every token answered counts against the key's minting budget.
+      const { tokenRateLimit } = keyLimits(key);
+      const decision = tokenRateLimit && (await services.keyLimiter.admitMint(keyRef, tokenRateLimit));
+      if (decision && !decision.allowed) {
+        services.usageCounts.count(keyRef, 'rate_limited');
+        throw mintRefusal(decision);
+      }
+      const issued = await services.sessions.issue(environment, key, params.get('scope'), audience.value);
       if (!issued.ok) throw new OAuthError(400, 'invalid_scope', issued.detail ?? 'the requested scope is not allowed');
       services.metrics.tokenMinted(environment, issued.value.cache);
+      services.usageCounts.count(keyRef, 'tokens');
       return c.json(
         {
           access_token: issued.value.accessToken,
@@ -71,7 +96,7 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
           scope: issued.value.scope,
         },
         200,
-        NO_STORE_HEADERS,
+        { ...NO_STORE_HEADERS, ...(decision && limitHeaders(decision)) },
       );
     } catch (error) {
       services.metrics.tokenRefused(environment, refusalReason(error));

@@ -27,7 +27,7 @@ export function tokenInfoEndpoint(services: Services, environment: Environment):
     const token = readBearerToken(c, environment);
     const described = await services.sessions.describe(environment, token);
     if (!described.ok) throw invalidToken(environment, 'the session token is invalid, expired or revoked');
-    const { keyId: _keyId, ...session } = described.value;
+    const { keyId: _keyId, key: _key, ...session } = described.value;
     return c.json(session, 200, NO_STORE_HEADERS);
   };
 }

@@ -1,6 +1,8 @@
 // Who calls the proxy: a session token (stateless, or checked against its record in strict mode) or an Api-Key.
 import type { Context } from 'hono';
-import type { ClientAuthRefusal } from '../../core/client-auth.js';
+import { usedPair, type ClientAuthRefusal } from '../../core/client-auth.js';
+import { keyLimits, type MeteredKey } from '../../core/key-limits.js';
+import type { KeyPair } from '../../ports/key-store.js';
 import type { Environment } from '../../shared/domain.js';
 import type { ProxyIdentity } from '../../core/proxy-headers.js';
 import { assertNever } from '../../shared/result.js';
@@ -10,8 +12,14 @@ import type { Services } from '../services.js';
 import { invalidToken } from './challenges.js';
 
 export interface ProxyCaller extends ProxyIdentity {
-  /** The key behind an `Api-Key` call; session calls do not look keys up. */
+  /** The key behind an `Api-Key` call (its lastUsedAt is recorded); undefined for session tokens. */
   keyId: string | undefined;
+  /** The session token's `aud`; undefined for `Api-Key` callers, who may call every service. */
+  audience: string | undefined;
+  /** The key the call is metered against (SPEC §7) and its limits; undefined when no key is found for it. */
+  metered: MeteredKey | undefined;
+  /** Which of its pairs the `Api-Key` was: the previous one only during a roll with overlap. */
+  keyPair?: KeyPair;
 }
 
 type Credential = { kind: 'session'; token: string } | { kind: 'api-key'; secret: string };
@@ -98,6 +106,9 @@ export async function authenticateCaller(c: Context, services: Services, environ
       scopes: key.value.scopes,
       environment,
       keyId: key.value.id,
+      audience: undefined,
+      metered: { keyId: key.value.id, limits: keyLimits(key.value) },
+      keyPair: usedPair(key.value),
     };
   }
   // Stateless by default: the key table is never read, so sessions outlive a regenerated or deleted key.
@@ -109,5 +120,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
     scopes: session.value.scope.split(' ').filter(Boolean),
     environment,
     keyId: undefined,
+    audience: session.value.aud,
+    metered: await services.keyLimits.forSession(session.value),
   };
 }

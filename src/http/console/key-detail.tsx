@@ -1,0 +1,186 @@
+/** @jsxImportSource hono/jsx */
+// One key's page: its credentials with copy buttons, what it may do and until when (extend its expiry here), and
+// every action on it.
+import { Hono, type Context } from 'hono';
+import type { Quota, RateLimit } from '../../ports/key-limiter.js';
+import type { KeyRecord, PreviousPair } from '../../ports/key-store.js';
+import type { Services } from '../services.js';
+import { chromeOf, openKey, renderPage, type ConsoleEnv, type OpenKey } from './context.js';
+import { EXPIRY_PRESET_DAYS } from './key-form-rules.js';
+import { ExpiryText, firstCurlCommand, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
+import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
+import { paths } from './paths.js';
+
+function KeyActions({ keyRecord, csrf }: { keyRecord: KeyRecord; csrf: string }) {
+  const { accountId, id, name } = keyRecord;
+  const forKey = <ForScreenReaders> key {name}</ForScreenReaders>;
+  return (
+    <div class="key-actions">
+      <a class="button primary" href={paths.keyAction(accountId, id, 'edit')}>
+        Edit{forKey}
+      </a>
+      {keyRecord.status === 'active' ? (
+        <PostButton action={paths.keyAction(accountId, id, 'disable')} csrf={csrf} fields={{ back: 'key' }}>
+          Disable{forKey}
+        </PostButton>
+      ) : (
+        <PostButton action={paths.keyAction(accountId, id, 'enable')} csrf={csrf} fields={{ back: 'key' }}>
+          Enable{forKey}
+        </PostButton>
+      )}
+      <a class="button" href={paths.keyAction(accountId, id, 'regenerate')}>
+        Regenerate{forKey}
+      </a>
+      <a class="button" href={paths.keyAction(accountId, id, 'revoke-sessions')}>
+        Revoke sessions<ForScreenReaders> of key {name}</ForScreenReaders>
+      </a>
+      <a class="button danger-outline" href={paths.keyAction(accountId, id, 'delete')}>
+        Delete{forKey}
+      </a>
+    </div>
+  );
+}
+
+/** Extend by a preset, counted from the current expiry (or from now, for a key that has expired). */
+function ExtendExpiry({ keyRecord, csrf }: { keyRecord: KeyRecord; csrf: string }) {
+  return (
+    <div class="extend" role="group" aria-label="Extend the expiry">
+      {EXPIRY_PRESET_DAYS.map((days) => (
+        <PostButton action={paths.keyAction(keyRecord.accountId, keyRecord.id, 'extend')} csrf={csrf} fields={{ days: String(days) }}>
+          Extend by {days} days
+        </PostButton>
+      ))}
+    </div>
+  );
+}
+
+function describeRate(limit: RateLimit | null): string {
+  return limit === null ? 'none' : `${limit.requests} requests per ${limit.windowSeconds} s`;
+}
+
+function describeQuota(quota: Quota | null): string {
+  return quota === null ? 'none' : `${quota.requests} requests per ${quota.period}`;
+}
+
+/** The pair a regenerate with overlap replaced: it keeps working until its end, and when it was last used tells whether anything still does. */
+function PreviousPairPanel({ previous }: { previous: PreviousPair }) {
+  return (
+    <section class="panel previous-pair" aria-labelledby="previous-heading">
+      <h2 id="previous-heading">Previous pair, still working</h2>
+      <p class="lead">
+        The key was regenerated with an overlap: until <Time at={previous.expiresAt} /> the previous application ID and
+        secret mint session tokens too. When it was last used tells whether anything still does.
+      </p>
+      <dl class="facts">
+        <dt>Application ID</dt>
+        <dd>
+          <code class="application-id">{previous.applicationId}</code>
+        </dd>
+        <dt>Application secret</dt>
+        <dd>
+          <code class="secret-hint">…{previous.secretHint}</code>
+        </dd>
+        <dt>Works until</dt>
+        <dd>
+          <Time at={previous.expiresAt} />
+        </dd>
+        <dt>Used</dt>
+        <dd class="previous-last-used">
+          <LastUsed at={previous.lastUsedAt} />
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened: OpenKey) {
+  const { account, key, canManage } = opened;
+  const csrf = c.get('csrf');
+  const now = services.clock.now();
+  return renderPage(
+    c,
+    <Layout title={key.name} chrome={chromeOf(c, { account, environment: key.environment })}>
+      <p class="breadcrumb">
+        <a href={paths.environment(account.id, key.environment)}>{ENVIRONMENT_LABELS[key.environment]} keys</a>
+      </p>
+      <div class="key-heading">
+        <h1 class="key-title" title={key.name}>
+          {key.name}
+        </h1>
+        <span class={`badge env-badge ${key.environment}`}>{ENVIRONMENT_LABELS[key.environment]}</span>
+        <StatusBadge keyRecord={key} now={now} />
+      </div>
+      {canManage && <KeyActions keyRecord={key} csrf={csrf} />}
+      <section class="panel" aria-labelledby="credentials-heading">
+        <h2 id="credentials-heading">Credentials</h2>
+        <dl class="facts">
+          <dt>Application ID</dt>
+          <dd>
+            <Copyable id="application-id" value={key.applicationId} what="application ID" />
+          </dd>
+          <dt>Application secret</dt>
+          <dd>
+            <SecretHint keyRecord={key} />
+            {key.secretHint !== null && <span class="sub">shown once, when it was made; regenerate the key for a new one</span>}
+          </dd>
+          <dt>Token endpoint</dt>
+          <dd>
+            <TokenEndpoint services={services} environment={key.environment} />
+          </dd>
+          <dt>Try it</dt>
+          <dd>
+            <Copyable id="key-curl" value={firstCurlCommand(services, key.environment, key.applicationId)} what="curl command" />
+          </dd>
+          <dt>Key ID</dt>
+          <dd>
+            <code>{key.id}</code>
+          </dd>
+        </dl>
+      </section>
+      {key.previous !== null && key.previous.expiresAt > now && <PreviousPairPanel previous={key.previous} />}
+      <section class="panel" aria-labelledby="access-heading">
+        <h2 id="access-heading">Access</h2>
+        <dl class="facts">
+          <dt>Scopes</dt>
+          <dd>{key.scopes.length === 0 ? <span class="sub">none: tokens carry no scope</span> : key.scopes.map((scope) => <code class="scope">{scope}</code>)}</dd>
+          <dt>Expiry</dt>
+          <dd>
+            <span class="expiry-text">
+              <ExpiryText keyRecord={key} />
+            </span>
+            {canManage && key.expiresAt !== null && <ExtendExpiry keyRecord={key} csrf={csrf} />}
+          </dd>
+          <dt>Authentication</dt>
+          <dd class="auth-method">
+            {key.authMethod === 'private_key_jwt' ? 'private_key_jwt: assertions signed with its registered keys' : 'application secret'}
+            {key.requireDpop && <span class="sub">DPoP-bound tokens only</span>}
+          </dd>
+          <dt>Rate limit</dt>
+          <dd class="rate-limit">{describeRate(key.rateLimit)}</dd>
+          <dt>Quota</dt>
+          <dd class="quota">{describeQuota(key.quota)}</dd>
+          <dt>Token requests</dt>
+          <dd class="token-rate-limit">{describeRate(key.tokenRateLimit)}</dd>
+          <dt>Created</dt>
+          <dd>
+            <Time at={key.createdAt} />
+          </dd>
+          <dt>Changed</dt>
+          <dd>
+            <Time at={key.updatedAt} />
+          </dd>
+          <dt>Used</dt>
+          <dd>
+            <LastUsed at={key.lastUsedAt} />
+          </dd>
+        </dl>
+      </section>
+    </Layout>,
+  );
+}
+
+export function keyDetailRoutes(services: Services) {
+  return new Hono<ConsoleEnv>().get('/accounts/:accountId/keys/:keyId', async (c) =>
+    keyDetailPage(c, services, await openKey(c, services, 'read')),
+  );
+}
