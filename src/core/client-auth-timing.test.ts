@@ -27,6 +27,7 @@ describe('client authentication work', () => {
         release: async () => {},
       },
       windowSeconds: 60,
+      admission: 'bounded',
     });
     const auth = createClientAuthenticator({ keys, hasher, clock: { now: () => 0 }, failures, limits: { perClient: 10, perIp: 100 } });
     const presenting = (clientId: string, secret: string) => ({ method: 'client_secret_basic' as const, clientId, secret });

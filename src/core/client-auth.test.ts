@@ -52,7 +52,7 @@ async function setUp(limiter?: RateLimiter) {
     keys,
     hasher,
     clock: { now: () => 0 },
-    failures: createFailureLimit({ limiter: limiter ?? counting.limiter, windowSeconds: 60 }),
+    failures: createFailureLimit({ limiter: limiter ?? counting.limiter, windowSeconds: 60, admission: 'bounded' }),
     limits: { perClient: 2, perIp: 3 },
   });
   return { clients, key, secret, reads, recorded: counting.recorded };
@@ -157,7 +157,7 @@ describe('client authentication', () => {
       keys,
       hasher,
       clock: { now: () => now },
-      failures: createFailureLimit({ limiter: countingLimiter().limiter, windowSeconds: 60 }),
+      failures: createFailureLimit({ limiter: countingLimiter().limiter, windowSeconds: 60, admission: 'bounded' }),
       limits: { perClient: 100, perIp: 100 },
     });
     const origin = { ip: '203.0.113.9' };

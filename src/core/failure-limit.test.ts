@@ -47,7 +47,7 @@ describe('the failure limit under concurrent attempts', () => {
   // Hostile review, round 2: 400 concurrent guesses read the same count before any was written, and 346 were checked.
   it('checks fewer than twice the limit of a burst of wrong guesses, and refuses the rest unseen', async () => {
     const limiter = remoteLimiter();
-    const limit = createFailureLimit({ limiter, windowSeconds: 60 });
+    const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'bounded' });
     let checked = 0;
     const wrongGuess = async () => {
       checked++;
@@ -65,7 +65,7 @@ describe('the failure limit under concurrent attempts', () => {
   // Issue 18: with a place per attempt under way, the limit is exact — on every backend, not only per process.
   it('checks exactly the limit of a burst of wrong guesses when the store keeps places', async () => {
     const limiter = remoteLimiter();
-    const limit = createFailureLimit({ limiter, windowSeconds: 60 });
+    const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'exact' });
     let checked = 0;
     const wrongGuess = async () => {
       checked++;
@@ -79,8 +79,8 @@ describe('the failure limit under concurrent attempts', () => {
     expect(await limit.guard(counters, async () => ok('right secret'))).toMatchObject({ ok: false, reason: 'rate_limited' });
   });
 
-  it('lets a burst of right secrets through, many more at once than the limit', async () => {
-    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60 });
+  it.each(['bounded', 'exact'] as const)('lets a burst of right secrets through, many more at once than the limit (%s)', async (admission) => {
+    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60, admission });
     const rightSecret = async () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       return ok('key_1');
@@ -89,8 +89,8 @@ describe('the failure limit under concurrent attempts', () => {
     expect(results.every((result) => result.ok)).toBe(true);
   });
 
-  it('never deadlocks attempts that share counters listed in another order', async () => {
-    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60 });
+  it.each(['bounded', 'exact'] as const)('never deadlocks attempts that share counters listed in another order (%s)', async (admission) => {
+    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60, admission });
     const shared = [
       { key: 'a', limit: 1 },
       { key: 'b', limit: 1 },

@@ -15,11 +15,10 @@ export interface FailureLimit {
   /** Counts one failure on every counter; a counter's window opens with its first failure. */
   recordFailure(counters: readonly FailureCounter[]): Promise<void>;
   /**
-   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails: the attempt holds a
-   * place on its counters while it runs, so the attempts checked in a window never outnumber the limit, however
-   * many arrive at once (the others wait for a place, or are refused once the failures fill it). While the counters
-   * cannot be reached, the store's outage error goes up (`refuse`, the default) or the attempt runs unlimited
-   * (`proceed`, for a caller that needs no store otherwise).
+   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. How a burst of concurrent
+   * attempts is admitted is the wiring's choice (FailureAdmission). While the counters cannot be reached, the store's
+   * outage error goes up (`refuse`, the default) or the attempt runs unlimited (`proceed`, for a caller that needs no
+   * store otherwise).
    */
   guard<T, R extends string>(
     counters: readonly FailureCounter[],
@@ -41,7 +40,55 @@ export const ATTEMPT_LEASE_SECONDS = 30;
 const ASK_AGAIN_MS = [5, 10, 20, 40, 80, 160];
 const MAX_WAIT_MS = 5000;
 
-export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number; logger?: Logger }): FailureLimit {
+/**
+ * How `guard` admits a burst of concurrent attempts on one counter:
+ * - `bounded` (Node): the counter is read before an attempt and written after it fails — one read per attempt — and
+ *   this process lets at most `limit` attempts per counter run at a time (the others wait their turn in memory), so a
+ *   burst gets fewer than twice the limit checked in a window per process. Legitimate concurrency costs nothing more.
+ * - `exact` (Workers): each attempt takes a place on its counters in the store (`admit`) and gives it back
+ *   (`release`), so the attempts checked in a window never outnumber the limit across every process; an attempt
+ *   that finds every place taken asks again for up to 5 s. An in-process queue cannot be used there: a request that
+ *   waits on a promise only another request can settle, with no I/O of its own, is cancelled by workerd as hung.
+ */
+export type FailureAdmission = 'exact' | 'bounded';
+
+/**
+ * Attempts under way in this process, at most `limit` per counter at a time; the others wait their turn.
+ *
+ * A counter is read before an attempt and written after it fails, so without this a burst of concurrent
+ * attempts would all read the same count and all be checked: 400 guesses at once passed a limit of 5. With at
+ * most `limit` of them under way, and each reading the count only when its turn comes, a burst of any size gets
+ * fewer than twice the limit checked in a window (per process). Callers that never fail only wait their turn.
+ */
+function createTurnstile() {
+  const lanes = new Map<string, { busy: number; waiting: Array<() => void> }>();
+  return {
+    async enter(key: string, limit: number): Promise<void> {
+      let lane = lanes.get(key);
+      if (!lane) lanes.set(key, (lane = { busy: 0, waiting: [] }));
+      if (lane.busy < Math.max(1, limit)) {
+        lane.busy++;
+        return;
+      }
+      // leave() hands its place over: `busy` stays as it is.
+      await new Promise<void>((resolve) => lane.waiting.push(resolve));
+    },
+    leave(key: string): void {
+      const lane = lanes.get(key);
+      if (!lane) return;
+      const next = lane.waiting.shift();
+      if (next) next();
+      else if (--lane.busy === 0) lanes.delete(key);
+    },
+  };
+}
+
+export function createFailureLimit(deps: {
+  limiter: RateLimiter;
+  windowSeconds: number;
+  admission: FailureAdmission;
+  logger?: Logger;
+}): FailureLimit {
   const { limiter, windowSeconds } = deps;
 
   async function check(counters: readonly FailureCounter[]): Promise<number> {
@@ -52,21 +99,29 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
     if (counters.length > 0) await limiter.recordFailure(counters.map(({ key }) => key), windowSeconds);
   }
 
+  if (deps.admission === 'exact') {
+    return { check, recordFailure, guard: (counters, attempt, options = {}) => guardExact(counters, attempt, options) };
+  }
+
+  const turnstile = createTurnstile();
   return {
     check,
     recordFailure,
-    // The store's places bound the attempts under way (and so keep the limit exact) in every process at once.
-    // An in-process queue in front of them would hang on Workers: a request that waits on a promise only
-    // another request can settle, with no I/O of its own, is cancelled by the runtime as hung.
-    guard: (counters, attempt, options = {}) => guardOne(counters, attempt, options),
+    async guard(counters, attempt, options = {}) {
+      // One order for every caller, so two attempts sharing two counters never wait for each other.
+      const lanes = [...counters].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const { key, limit } of lanes) await turnstile.enter(key, limit);
+      try {
+        return await guardBounded(counters, attempt, options);
+      } finally {
+        for (const { key } of lanes) turnstile.leave(key);
+      }
+    },
   };
 
-  async function guardOne<T, R extends string>(
-    counters: readonly FailureCounter[],
-    attempt: () => Promise<Result<T, R>>,
-    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
-  ): Promise<Result<T, R> | RateLimited> {
-    const tolerant = <V>(work: Promise<V>, standIn: V): Promise<V> =>
+  /** Passes the store's outage error up (`refuse`), or logs it and gives `standIn` (`proceed`). */
+  function tolerantOf(counters: readonly FailureCounter[], whenUnavailable: WhenCountersUnavailable) {
+    return <V>(work: Promise<V>, standIn: V): Promise<V> =>
       whenUnavailable === 'refuse'
         ? work
         : work.catch((error: unknown) => {
@@ -74,6 +129,27 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
             deps.logger?.warn('failure limit skipped: its store is unavailable', { counter: counters[0]?.key, error: error.message });
             return standIn;
           });
+  }
+
+  async function guardBounded<T, R extends string>(
+    counters: readonly FailureCounter[],
+    attempt: () => Promise<Result<T, R>>,
+    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
+  ): Promise<Result<T, R> | RateLimited> {
+    const tolerant = tolerantOf(counters, whenUnavailable);
+    const retryAfter = await tolerant(check(counters), 0);
+    if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
+    const result = await attempt();
+    if (!result.ok) await tolerant(recordFailure(counters), undefined);
+    return result;
+  }
+
+  async function guardExact<T, R extends string>(
+    counters: readonly FailureCounter[],
+    attempt: () => Promise<Result<T, R>>,
+    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
+  ): Promise<Result<T, R> | RateLimited> {
+    const tolerant = tolerantOf(counters, whenUnavailable);
     if (counters.length === 0) return attempt();
     const unlimited: Admission = { admitted: false, retryAfter: -1 };
     const admit = () => tolerant(limiter.admit(counters, { windowSeconds, leaseSeconds: ATTEMPT_LEASE_SECONDS }), unlimited);

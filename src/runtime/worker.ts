@@ -89,6 +89,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     rateLimiter: env.FAILURE_COUNTERS
       ? new DurableObjectRateLimiter(env.FAILURE_COUNTERS, kv)
       : new KvRateLimiter(env.SESSIONS!, kv),
+    // Places in the store: exact with the Durable Object (approximate in KV). Never Node's in-process queue, whose
+    // waiting requests workerd cancels as hung.
+    failureAdmission: 'exact',
     // Per isolate, so not exact across locations: KV cannot count atomically; SPEC §10 (Durable Objects) closes this.
     keyLimiter: new MemoryKeyLimiter(systemClock),
     usageMeter: new MemoryUsageMeter(systemClock),
