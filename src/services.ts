@@ -7,7 +7,7 @@ import { createAdminTokenGuard } from './core/admin-token-guard.js';
 import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createDpopProofs } from './core/dpop-proofs.js';
-import { createFailureLimit, FAILURE_WINDOW_SECONDS } from './core/failure-limit.js';
+import { createFailureLimit, FAILURE_WINDOW_SECONDS, type FailureAdmission } from './core/failure-limit.js';
 import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
 import { createKeyCache } from './core/key-cache.js';
 import { createKeyLimitsCache } from './core/key-limits.js';
@@ -49,6 +49,12 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   /** The `jti` of client assertions and DPoP proofs, remembered across nodes (Redis, Workers KV or process memory). */
   replayStore: ReplayStore;
+  /**
+   * How a burst of attempts at one secret is admitted (core/failure-limit.ts): `bounded` (the default, Node) reads
+   * the counters once per attempt and queues attempts per counter in the process; `exact` (Workers) takes a place
+   * in the store per attempt, as workerd cancels a request that waits on an in-process queue.
+   */
+  failureAdmission?: FailureAdmission;
   /** Per-key rate limits and quotas (SPEC §7): Redis, or process memory for one process without it. */
   keyLimiter: KeyLimiter;
   /** Per-key usage by hour (SPEC §7), beside the key limiter. */
@@ -118,7 +124,12 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   // old, and dropped at once for a key changed through any node.
   const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, ttlMs: 1000, maxEntries: 10_000 });
   notices.listen(keyLimits.hear);
-  const failureLimit = createFailureLimit({ limiter: deps.rateLimiter, windowSeconds: FAILURE_WINDOW_SECONDS, logger });
+  const failureLimit = createFailureLimit({
+    limiter: deps.rateLimiter,
+    windowSeconds: FAILURE_WINDOW_SECONDS,
+    admission: deps.failureAdmission ?? 'bounded',
+    logger,
+  });
   const adminAccess = await createAdminAccess({
     keys: deps.keyStore,
     hasher,

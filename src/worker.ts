@@ -1,2 +1,3 @@
 // The Cloudflare Worker entry named by SPEC §5 and wrangler.toml; the runtime wiring is in runtime/worker.ts.
-export { default } from './runtime/worker.js';
+// Durable Object classes are exported by name from the entry module, as wrangler.toml's bindings name them.
+export { default, FailureCounterObject } from './runtime/worker.js';

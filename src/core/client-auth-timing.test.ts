@@ -19,7 +19,16 @@ describe('client authentication work', () => {
     const keys = {
       findKeyByApplicationId: async (id: string) => (calls.lookups++, id === known ? { key: record, pair: 'current' } : null),
     } as unknown as KeyStore;
-    const failures = createFailureLimit({ limiter: { retryAfter: async () => 0, recordFailure: async () => {} }, windowSeconds: 60 });
+    const failures = createFailureLimit({
+      limiter: {
+        retryAfter: async () => 0,
+        recordFailure: async () => {},
+        admit: async () => ({ admitted: true, place: { id: 'place', keys: [], windowSeconds: 60 } }),
+        release: async () => {},
+      },
+      windowSeconds: 60,
+      admission: 'bounded',
+    });
     const auth = createClientAuthenticator({ keys, hasher, clock: { now: () => 0 }, failures, limits: { perClient: 10, perIp: 100 } });
     const presenting = (clientId: string, secret: string) => ({ method: 'client_secret_basic' as const, clientId, secret });
     const attempt = generateApplicationSecret('sandbox');

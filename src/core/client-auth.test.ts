@@ -20,6 +20,13 @@ function countingLimiter() {
       recorded.push({ keys, windowSeconds });
       for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
     },
+    async admit(counters, { windowSeconds }) {
+      if (await limiter.retryAfter(counters)) return { admitted: false, retryAfter: 42 };
+      return { admitted: true, place: { id: 'place', keys: counters.map(({ key }) => key), windowSeconds } };
+    },
+    async release(place, failed) {
+      if (failed) await limiter.recordFailure(place.keys, place.windowSeconds);
+    },
   };
   return { limiter, recorded };
 }
@@ -47,7 +54,7 @@ async function setUp(limiter?: RateLimiter) {
     keys,
     hasher,
     clock: { now: () => 0 },
-    failures: createFailureLimit({ limiter: limiter ?? counting.limiter, windowSeconds: 60 }),
+    failures: createFailureLimit({ limiter: limiter ?? counting.limiter, windowSeconds: 60, admission: 'bounded' }),
     limits: { perClient: 2, perIp: 3 },
   });
   return { clients, key, secret, reads, recorded: counting.recorded };
@@ -114,7 +121,7 @@ describe('client authentication', () => {
 
   it('while the counters cannot be reached, an Api-Key is checked unlimited; a client secret meets the outage', async () => {
     const down = () => Promise.reject(new StoreUnavailableError('redis', 'connection refused'));
-    const { clients, key, secret } = await setUp({ retryAfter: down, recordFailure: down });
+    const { clients, key, secret } = await setUp({ retryAfter: down, recordFailure: down, admit: down, release: down });
     const origin = { ip: '203.0.113.9' };
     expect(await clients.authenticate('sandbox', { method: 'api_key', secret }, origin)).toMatchObject({ ok: true });
     const guess = { method: 'api_key', secret: generateApplicationSecret('sandbox') } as const;
@@ -152,7 +159,7 @@ describe('client authentication', () => {
       keys,
       hasher,
       clock: { now: () => now },
-      failures: createFailureLimit({ limiter: countingLimiter().limiter, windowSeconds: 60 }),
+      failures: createFailureLimit({ limiter: countingLimiter().limiter, windowSeconds: 60, admission: 'bounded' }),
       limits: { perClient: 100, perIp: 100 },
     });
     const origin = { ip: '203.0.113.9' };
@@ -217,7 +224,7 @@ describe('private_key_jwt', () => {
       keys,
       hasher,
       clock: { now: () => Date.now() },
-      failures: createFailureLimit({ limiter: counting.limiter, windowSeconds: 60 }),
+      failures: createFailureLimit({ limiter: counting.limiter, windowSeconds: 60, admission: 'bounded' }),
       limits: { perClient: 20, perIp: 30 },
       replay: {
         clientAssertion: (_environment, applicationId) => async (jti) => !seen.has(`${applicationId}|${jti}`) && !!seen.add(`${applicationId}|${jti}`),

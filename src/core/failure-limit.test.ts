@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import type { AttemptPlace, FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
 import { fail, ok } from '../shared/result.js';
 import { createFailureLimit } from './failure-limit.js';
 
 /** Counters in a Map behind a round trip, as Redis or KV are: every call yields to the event loop first. */
 function remoteLimiter(): RateLimiter & { counts: Map<string, number> } {
   const counts = new Map<string, number>();
+  const places = new Map<string, number>();
+  let placeIds = 0;
   const roundTrip = () => new Promise((resolve) => setTimeout(resolve, 1));
   return {
     counts,
@@ -16,6 +18,21 @@ function remoteLimiter(): RateLimiter & { counts: Map<string, number> } {
     async recordFailure(keys: string[]) {
       await roundTrip();
       for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    },
+    // Places of attempts under way, each admit and release one atomic step behind its round trip.
+    async admit(counters: readonly FailureCounter[], { windowSeconds }) {
+      await roundTrip();
+      if (counters.some(({ key, limit }) => (counts.get(key) ?? 0) >= limit)) return { admitted: false, retryAfter: 60 };
+      if (counters.some(({ key, limit }) => (counts.get(key) ?? 0) + (places.get(key) ?? 0) >= limit)) return { admitted: false, retryAfter: 0 };
+      for (const { key } of counters) places.set(key, (places.get(key) ?? 0) + 1);
+      return { admitted: true, place: { id: String(++placeIds), keys: counters.map(({ key }) => key), windowSeconds } };
+    },
+    async release(place: AttemptPlace, failed: boolean) {
+      await roundTrip();
+      for (const key of place.keys) {
+        places.set(key, places.get(key)! - 1);
+        if (failed) counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
     },
   };
 }
@@ -30,7 +47,7 @@ describe('the failure limit under concurrent attempts', () => {
   // Hostile review, round 2: 400 concurrent guesses read the same count before any was written, and 346 were checked.
   it('checks fewer than twice the limit of a burst of wrong guesses, and refuses the rest unseen', async () => {
     const limiter = remoteLimiter();
-    const limit = createFailureLimit({ limiter, windowSeconds: 60 });
+    const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'bounded' });
     let checked = 0;
     const wrongGuess = async () => {
       checked++;
@@ -45,8 +62,25 @@ describe('the failure limit under concurrent attempts', () => {
     expect(limiter.counts.get(counters[0]!.key)).toBe(checked);
   });
 
-  it('lets a burst of right secrets through, many more at once than the limit', async () => {
-    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60 });
+  // Issue 18: with a place per attempt under way, the limit is exact — on every backend, not only per process.
+  it('checks exactly the limit of a burst of wrong guesses when the store keeps places', async () => {
+    const limiter = remoteLimiter();
+    const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'exact' });
+    let checked = 0;
+    const wrongGuess = async () => {
+      checked++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return fail('wrong_secret' as const);
+    };
+    const results = await Promise.all(Array.from({ length: 50 }, () => limit.guard(counters, wrongGuess)));
+    expect(checked).toBe(LIMIT);
+    expect(results.filter((result) => !result.ok && result.reason === 'wrong_secret')).toHaveLength(LIMIT);
+    expect(results.filter((result) => !result.ok && result.reason === 'rate_limited')).toHaveLength(50 - LIMIT);
+    expect(await limit.guard(counters, async () => ok('right secret'))).toMatchObject({ ok: false, reason: 'rate_limited' });
+  });
+
+  it.each(['bounded', 'exact'] as const)('lets a burst of right secrets through, many more at once than the limit (%s)', async (admission) => {
+    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60, admission });
     const rightSecret = async () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       return ok('key_1');
@@ -55,8 +89,8 @@ describe('the failure limit under concurrent attempts', () => {
     expect(results.every((result) => result.ok)).toBe(true);
   });
 
-  it('never deadlocks attempts that share counters listed in another order', async () => {
-    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60 });
+  it.each(['bounded', 'exact'] as const)('never deadlocks attempts that share counters listed in another order (%s)', async (admission) => {
+    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60, admission });
     const shared = [
       { key: 'a', limit: 1 },
       { key: 'b', limit: 1 },

@@ -1,5 +1,5 @@
 // Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
-import type { FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
+import type { Admission, FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
 import type { Logger } from '../ports/runtime.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
 import type { Fail, Result } from '../shared/result.js';
@@ -15,9 +15,10 @@ export interface FailureLimit {
   /** Counts one failure on every counter; a counter's window opens with its first failure. */
   recordFailure(counters: readonly FailureCounter[]): Promise<void>;
   /**
-   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. While the counters
-   * cannot be reached, the store's outage error goes up (`refuse`, the default) or the attempt runs unlimited
-   * (`proceed`, for a caller that needs no store otherwise).
+   * Runs `attempt` unless a counter is at its limit, and counts its failure when it fails. How a burst of concurrent
+   * attempts is admitted is the wiring's choice (FailureAdmission). While the counters cannot be reached, the store's
+   * outage error goes up (`refuse`, the default) or the attempt runs unlimited (`proceed`, for a caller that needs no
+   * store otherwise).
    */
   guard<T, R extends string>(
     counters: readonly FailureCounter[],
@@ -28,6 +29,28 @@ export interface FailureLimit {
 
 /** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
 export const FAILURE_WINDOW_SECONDS = 60;
+
+/** An attempt's place on its counters is given up after this long, should its process die before releasing it. */
+export const ATTEMPT_LEASE_SECONDS = 30;
+
+/**
+ * While attempts under way hold every place left on a counter, an attempt asks again after a pause that
+ * grows from the first to the last of these (ms), for at most MAX_WAIT_MS in all; then it is refused for a second.
+ */
+const ASK_AGAIN_MS = [5, 10, 20, 40, 80, 160];
+const MAX_WAIT_MS = 5000;
+
+/**
+ * How `guard` admits a burst of concurrent attempts on one counter:
+ * - `bounded` (Node): the counter is read before an attempt and written after it fails — one read per attempt — and
+ *   this process lets at most `limit` attempts per counter run at a time (the others wait their turn in memory), so a
+ *   burst gets fewer than twice the limit checked in a window per process. Legitimate concurrency costs nothing more.
+ * - `exact` (Workers): each attempt takes a place on its counters in the store (`admit`) and gives it back
+ *   (`release`), so the attempts checked in a window never outnumber the limit across every process; an attempt
+ *   that finds every place taken asks again for up to 5 s. An in-process queue cannot be used there: a request that
+ *   waits on a promise only another request can settle, with no I/O of its own, is cancelled by workerd as hung.
+ */
+export type FailureAdmission = 'exact' | 'bounded';
 
 /**
  * Attempts under way in this process, at most `limit` per counter at a time; the others wait their turn.
@@ -60,9 +83,13 @@ function createTurnstile() {
   };
 }
 
-export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: number; logger?: Logger }): FailureLimit {
+export function createFailureLimit(deps: {
+  limiter: RateLimiter;
+  windowSeconds: number;
+  admission: FailureAdmission;
+  logger?: Logger;
+}): FailureLimit {
   const { limiter, windowSeconds } = deps;
-  const turnstile = createTurnstile();
 
   async function check(counters: readonly FailureCounter[]): Promise<number> {
     return counters.length === 0 ? 0 : limiter.retryAfter(counters);
@@ -72,6 +99,11 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
     if (counters.length > 0) await limiter.recordFailure(counters.map(({ key }) => key), windowSeconds);
   }
 
+  if (deps.admission === 'exact') {
+    return { check, recordFailure, guard: (counters, attempt, options = {}) => guardExact(counters, attempt, options) };
+  }
+
+  const turnstile = createTurnstile();
   return {
     check,
     recordFailure,
@@ -80,19 +112,16 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
       const lanes = [...counters].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       for (const { key, limit } of lanes) await turnstile.enter(key, limit);
       try {
-        return await guardOne(counters, attempt, options);
+        return await guardBounded(counters, attempt, options);
       } finally {
         for (const { key } of lanes) turnstile.leave(key);
       }
     },
   };
 
-  async function guardOne<T, R extends string>(
-    counters: readonly FailureCounter[],
-    attempt: () => Promise<Result<T, R>>,
-    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
-  ): Promise<Result<T, R> | RateLimited> {
-    const tolerant = <V>(work: Promise<V>, standIn: V): Promise<V> =>
+  /** Passes the store's outage error up (`refuse`), or logs it and gives `standIn` (`proceed`). */
+  function tolerantOf(counters: readonly FailureCounter[], whenUnavailable: WhenCountersUnavailable) {
+    return <V>(work: Promise<V>, standIn: V): Promise<V> =>
       whenUnavailable === 'refuse'
         ? work
         : work.catch((error: unknown) => {
@@ -100,10 +129,50 @@ export function createFailureLimit(deps: { limiter: RateLimiter; windowSeconds: 
             deps.logger?.warn('failure limit skipped: its store is unavailable', { counter: counters[0]?.key, error: error.message });
             return standIn;
           });
+  }
+
+  async function guardBounded<T, R extends string>(
+    counters: readonly FailureCounter[],
+    attempt: () => Promise<Result<T, R>>,
+    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
+  ): Promise<Result<T, R> | RateLimited> {
+    const tolerant = tolerantOf(counters, whenUnavailable);
     const retryAfter = await tolerant(check(counters), 0);
     if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
     const result = await attempt();
     if (!result.ok) await tolerant(recordFailure(counters), undefined);
+    return result;
+  }
+
+  async function guardExact<T, R extends string>(
+    counters: readonly FailureCounter[],
+    attempt: () => Promise<Result<T, R>>,
+    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
+  ): Promise<Result<T, R> | RateLimited> {
+    const tolerant = tolerantOf(counters, whenUnavailable);
+    if (counters.length === 0) return attempt();
+    const unlimited: Admission = { admitted: false, retryAfter: -1 };
+    const admit = () => tolerant(limiter.admit(counters, { windowSeconds, leaseSeconds: ATTEMPT_LEASE_SECONDS }), unlimited);
+    let admission = await admit();
+    for (let waited = 0, turn = 0; !admission.admitted && admission.retryAfter === 0; turn++) {
+      if (waited >= MAX_WAIT_MS) return { ok: false, reason: 'rate_limited', retryAfter: 1 };
+      const pause = ASK_AGAIN_MS[Math.min(turn, ASK_AGAIN_MS.length - 1)]!;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      waited += pause;
+      admission = await admit();
+    }
+    // The counters could not be reached and the caller goes on without them.
+    if (!admission.admitted && admission.retryAfter < 0) return attempt();
+    if (!admission.admitted) return { ok: false, reason: 'rate_limited', retryAfter: admission.retryAfter };
+    const { place } = admission;
+    let result: Result<T, R>;
+    try {
+      result = await attempt();
+    } catch (error) {
+      await limiter.release(place, false).catch(() => undefined);
+      throw error;
+    }
+    await tolerant(limiter.release(place, !result.ok), undefined);
     return result;
   }
 }

@@ -1,7 +1,7 @@
 // StoreUnavailableError: the one error every store raises when its backend cannot be reached or used.
 
 /** The backends keymint keeps state in, as errors, logs and metrics name them. */
-export type StoreName = 'redis' | 'kv' | 'sqlite' | 'postgres' | 'd1';
+export type StoreName = 'redis' | 'kv' | 'durable-object' | 'sqlite' | 'postgres' | 'd1';
 
 /** Which of keymint's two kinds of state a backend holds (docs/storage.md); callers word an outage by it. */
 export type StoreRole = 'session store' | 'database';
@@ -9,6 +9,7 @@ export type StoreRole = 'session store' | 'database';
 const ROLES: Record<StoreName, StoreRole> = {
   redis: 'session store',
   kv: 'session store',
+  'durable-object': 'session store',
   sqlite: 'database',
   postgres: 'database',
   d1: 'database',

@@ -2,6 +2,8 @@
 import type { Context, ExecutionContext } from 'hono';
 import { openD1Database, type D1Binding } from '../adapters/workers/d1-database.js';
 import { createConsoleLogger } from '../adapters/workers/console-logger.js';
+import type { DurableNamespaceLike } from '../adapters/workers/durable-object.js';
+import { DurableObjectRateLimiter } from '../adapters/workers/failure-counter-object.js';
 import { KvRateLimiter } from '../adapters/workers/kv-rate-limiter.js';
 import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
 import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
@@ -20,6 +22,8 @@ import { systemClock, type Defer } from '../ports/runtime.js';
 export interface WorkerEnv {
   DB?: D1Binding;
   SESSIONS?: KvNamespaceLike;
+  /** Failure counters (wrangler.toml); when absent, the approximate ones in SESSIONS stand in. */
+  FAILURE_COUNTERS?: DurableNamespaceLike;
   [variable: string]: unknown;
 }
 
@@ -32,6 +36,8 @@ const MAX_DERIVED_ORIGINS = 16;
 class WorkerSetupError extends Error {
   override name = 'WorkerSetupError';
 }
+
+export { FailureCounterObject } from '../adapters/workers/failure-counter-object.js';
 
 const logger = createConsoleLogger();
 
@@ -70,6 +76,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     throw error;
   }
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in D1');
+  if (!env.FAILURE_COUNTERS) {
+    logger.warn('the Durable Object binding FAILURE_COUNTERS is missing: failure limits are approximate (counted in KV)');
+  }
   const database = openD1Database(env.DB!);
   const kv = { prefix: config.redisPrefix, clock: systemClock };
   const sessions = new KvSessionStore(env.SESSIONS!, kv);
@@ -79,8 +88,13 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     signingKeyStore: new SqlSigningKeyStore(database),
     sessionStore: sessions,
     consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
-    rateLimiter: new KvRateLimiter(env.SESSIONS!, kv),
+    rateLimiter: env.FAILURE_COUNTERS
+      ? new DurableObjectRateLimiter(env.FAILURE_COUNTERS, kv)
+      : new KvRateLimiter(env.SESSIONS!, kv),
     replayStore: warnedKvReplayStore(new KvReplayStore(env.SESSIONS!, kv)),
+    // Places in the store: exact with the Durable Object (approximate in KV). Never Node's in-process queue, whose
+    // waiting requests workerd cancels as hung.
+    failureAdmission: 'exact',
     // Per isolate, so not exact across locations: KV cannot count atomically; SPEC §10 (Durable Objects) closes this.
     keyLimiter: new MemoryKeyLimiter(systemClock),
     usageMeter: new MemoryUsageMeter(systemClock),

@@ -5,6 +5,7 @@ declare namespace Cloudflare {
   interface Env {
     DB: D1Database;
     SESSIONS: KVNamespace;
+    FAILURE_COUNTERS: DurableObjectNamespace;
     KEYMINT_ADMIN_TOKEN: string;
     KEYMINT_SECRET_PEPPER: string;
     KEYMINT_KEK: string;

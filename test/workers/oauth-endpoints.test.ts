@@ -149,7 +149,7 @@ describe('token endpoint', () => {
     expect(body.error_description).toMatch(/checksum/);
   });
 
-  it('answers 429 with Retry-After once a client_id has failed too often (counters in Workers KV)', async () => {
+  it('answers 429 with Retry-After once a client_id has failed too often (counters in Durable Objects)', async () => {
     const clientId = `app_sbx_${crypto.randomUUID().replace(/-/g, '').slice(0, 24)}`;
     for (let attempt = 0; attempt < 10; attempt++) {
       await expectOAuthError(await exchange('sandbox', clientId, key.applicationSecret), 401, 'invalid_client');

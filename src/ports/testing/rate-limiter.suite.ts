@@ -11,8 +11,8 @@ export type RateLimiterFixture = StoreFixture<RateLimiter>;
  */
 export interface RateLimiterCapabilities {
   /**
-   * Concurrent failures are each counted (an atomic increment). Workers KV: false — its counters are
-   * read-modify-write, so failures recorded at the same moment can overwrite one another.
+   * Concurrent failures and places are each counted (an atomic step). Workers KV: false — its counters are
+   * read-modify-write, so failures recorded or places taken at the same moment can overwrite one another.
    */
   atomicCounters?: boolean;
   /**
@@ -101,6 +101,63 @@ export function describeRateLimiterContract(
       },
     );
 
+    it('admits at most `limit` attempts under way, counts the failures they report, and then refuses for the window', async () => {
+      const { store } = await open();
+      const key = counter();
+      const options = { windowSeconds: 60, leaseSeconds: 30 };
+      const first = await store.admit([{ key, limit: 2 }], options);
+      const second = await store.admit([{ key, limit: 2 }], options);
+      expect(first.admitted && second.admitted).toBe(true);
+      // Both places are taken but no failure is counted: not limited, only full — ask again.
+      expect(await store.admit([{ key, limit: 2 }], options)).toEqual({ admitted: false, retryAfter: 0 });
+      expect(await store.retryAfter([{ key, limit: 2 }])).toBe(0);
+
+      if (!first.admitted || !second.admitted) return;
+      await store.release(first.place, false);
+      const third = await store.admit([{ key, limit: 2 }], options);
+      expect(third.admitted).toBe(true);
+      await store.release(second.place, true);
+      if (third.admitted) await store.release(third.place, true);
+      const refused = await store.admit([{ key, limit: 2 }], options);
+      expect(refused.admitted).toBe(false);
+      expect(refused.admitted ? 0 : refused.retryAfter).toBeGreaterThanOrEqual(59);
+      expect(await store.retryAfter([{ key, limit: 2 }])).toBeGreaterThanOrEqual(59);
+    });
+
+    it('takes a place on every counter or on none, and gives back one whose lease ran out', async () => {
+      const { store, clock } = await open();
+      const [client, ip] = [counter(), counter()];
+      const options = { windowSeconds: 60, leaseSeconds: 1 };
+      await store.recordFailure([client], 60);
+      // The client counter is at its limit: the place the IP counter would have given is handed back.
+      const refused = await store.admit([{ key: ip, limit: 1 }, { key: client, limit: 1 }], options);
+      expect(refused.admitted).toBe(false);
+      const alone = await store.admit([{ key: ip, limit: 1 }], options);
+      expect(alone.admitted).toBe(true);
+      expect(alone.admitted && alone.place.keys).toEqual([ip]);
+      expect((await store.admit([{ key: ip, limit: 1 }], options)).admitted).toBe(false);
+      // The attempt never released its place (its process died): the lease gives it up.
+      await clock.advance(1100);
+      expect((await store.admit([{ key: ip, limit: 1 }], options)).admitted).toBe(true);
+    });
+
+    it(
+      atomicCounters
+        ? 'admits exactly `limit` of concurrent attempts'
+        : 'admits at least one of concurrent attempts (atomicCounters: false)',
+      async () => {
+        const { store } = await open();
+        const key = counter();
+        const answers = await Promise.all(
+          Array.from({ length: 30 }, () => store.admit([{ key, limit: 10 }], { windowSeconds: 60, leaseSeconds: 30 })),
+        );
+        const admitted = answers.filter((answer) => answer.admitted).length;
+        if (atomicCounters) expect(admitted).toBe(10);
+        else expect(admitted).toBeGreaterThanOrEqual(1);
+        expect(answers.filter((answer) => !answer.admitted && answer.retryAfter === 0)).toHaveLength(30 - admitted);
+      },
+    );
+
     it(
       failedRecordingRaises
         ? 'raises StoreUnavailableError naming the store from both operations while its backend is down'
@@ -114,6 +171,7 @@ export function describeRateLimiterContract(
         await outage.begin();
 
         await expectUnavailable(store.retryAfter([{ key, limit: 1 }]), outage.store);
+        await expectUnavailable(store.admit([{ key, limit: 5 }], { windowSeconds: 60, leaseSeconds: 30 }), outage.store);
         if (failedRecordingRaises) await expectUnavailable(store.recordFailure([key], 60), outage.store);
         else await expect(store.recordFailure([key], 60)).resolves.toBeUndefined();
       },

@@ -1,0 +1,35 @@
+// The Durable Object stores, inside workerd, against the ports' conformance suites (SPEC §10).
+import { env } from 'cloudflare:test';
+import type { DurableNamespaceLike } from '../../src/adapters/workers/durable-object.js';
+import { DurableObjectRateLimiter } from '../../src/adapters/workers/failure-counter-object.js';
+import { controlledClock, nextId } from '../../src/ports/testing/fixtures.js';
+import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
+
+/**
+ * The test binding under a prefix of its own (objects are named by prefix and key), failing on demand as a
+ * Durable Object does when it cannot be reached. The clock is the caller's, as in production.
+ */
+function objectFixture<Store>(build: (namespace: DurableNamespaceLike, options: { prefix: string; clock: ReturnType<typeof controlledClock> }) => Store) {
+  let broken = false;
+  const binding = env.FAILURE_COUNTERS as unknown as DurableNamespaceLike;
+  const namespace: DurableNamespaceLike = {
+    idFromName: (name) => binding.idFromName(name),
+    get: (id) => {
+      const stub = binding.get(id);
+      return {
+        fetch: async (input, init) => {
+          if (broken) throw new Error('Durable Object is overloaded');
+          return stub.fetch(input, init);
+        },
+      };
+    },
+  };
+  const clock = controlledClock();
+  return {
+    store: build(namespace, { prefix: nextId('t'), clock }),
+    clock,
+    outage: { store: 'durable-object' as const, begin: () => void (broken = true) },
+  };
+}
+
+describeRateLimiterContract('DurableObjectRateLimiter', () => objectFixture((namespace, options) => new DurableObjectRateLimiter(namespace, options)));
