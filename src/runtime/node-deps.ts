@@ -21,6 +21,8 @@ import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed, type Sub
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import { SqlWebhookStore } from '../adapters/sql/sql-webhook-store.js';
+import { createHttpWebhookSender } from '../adapters/node/http-webhook-sender.js';
 import type { KeyLimiter } from '../ports/key-limiter.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { UsageMeter } from '../ports/usage-meter.js';
@@ -30,6 +32,7 @@ import type { SessionStore } from '../ports/session-store.js';
 import type { KeyStore } from '../ports/key-store.js';
 import type { ChangeFeed } from '../ports/change-feed.js';
 import type { SigningKeyStore } from '../ports/signing-key-store.js';
+import type { WebhookStore } from '../ports/webhook-store.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
@@ -66,6 +69,7 @@ export function clientIpReader(trustedProxies: number): (c: Context) => string |
 interface KeyStores {
   keyStore: KeyStore;
   signingKeyStore: SigningKeyStore;
+  webhookStore: WebhookStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -74,15 +78,17 @@ interface KeyStores {
 async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores> {
   if (isPostgresUrl(config.database)) {
     // Loaded only when used: a SQLite gateway's start-up does not pay for the PostgreSQL driver and dialect.
-    const [{ openPostgresDatabase }, { PgKeyStore }, { PgSigningKeyStore }] = await Promise.all([
+    const [{ openPostgresDatabase }, { PgKeyStore }, { PgSigningKeyStore }, { PgWebhookStore }] = await Promise.all([
       import('../adapters/postgres/postgres-database.js'),
       import('../adapters/postgres/pg-key-store.js'),
       import('../adapters/postgres/pg-signing-key-store.js'),
+      import('../adapters/postgres/pg-webhook-store.js'),
     ]);
     const database = await openPostgresDatabase(config.database, { pool: config.databasePool });
     return {
       keyStore: new PgKeyStore(database.db),
       signingKeyStore: new PgSigningKeyStore(database.db),
+      webhookStore: new PgWebhookStore(database.db),
       ping: database.ping,
       close: database.close,
     };
@@ -91,6 +97,7 @@ async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores>
   return {
     keyStore: new SqlKeyStore(database),
     signingKeyStore: new SqlSigningKeyStore(database),
+    webhookStore: new SqlWebhookStore(database),
     ping: async () => database.ping(),
     close: async () => database.close(),
   };
@@ -161,6 +168,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     usageMeter = new MemoryUsageMeter(clock);
   }
 
+  const webhookSender = createHttpWebhookSender();
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
   const referenceScript = findApiReferenceScript();
   if (!referenceScript) logger.warn('@scalar/api-reference is not installed: /docs links to /openapi.json only');
@@ -170,6 +178,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       clock,
       keyStore: stores.keyStore,
       signingKeyStore: stores.signingKeyStore,
+      webhookStore: stores.webhookStore,
+      webhookSender,
       sessionStore: sessions,
       consoleSessionStore: consoleSessions,
       metrics,
