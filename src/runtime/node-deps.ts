@@ -26,6 +26,8 @@ import { createHttpWebhookSender } from '../adapters/node/http-webhook-sender.js
 import type { KeyLimiter } from '../ports/key-limiter.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { UsageMeter } from '../ports/usage-meter.js';
+import { createSealer } from '../core/sealing.js';
+import { createWebhookDispatcher, startWebhookWorker } from '../core/webhook-dispatcher.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
@@ -112,8 +114,19 @@ function changeSubscribers(endpoint: RedisEndpoint, client: RedisClient): Subscr
   return duplicateSubscribers(client as Redis);
 }
 
-/** `clock` (tests move it) reaches every store and the core alike. */
-export async function createNodeDeps(config: Config, logger: Logger, clock: Clock = systemClock): Promise<NodeDeps> {
+/** How often the webhook delivery worker looks for due deliveries. */
+export const WEBHOOK_POLL_MS = 1000;
+
+/**
+ * `clock` (tests move it) reaches every store and the core alike. `webhookDeliveries` starts the delivery worker
+ * (every serving process does; tests that do not want deliveries sent leave it out); `close()` stops it.
+ */
+export async function createNodeDeps(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+  options: { webhookDeliveries?: { intervalMs: number } } = {},
+): Promise<NodeDeps> {
   const stores = await openKeyStores(config, logger);
   // With PostgreSQL both are configured (loadConfig insists), so no file is written beside a database URL.
   const pepper = resolveLocalSecret(config.secretPepper, config.database, PEPPER_FILE);
@@ -169,6 +182,21 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
   }
 
   const webhookSender = createHttpWebhookSender();
+  const webhookWorker = options.webhookDeliveries
+    ? startWebhookWorker({
+        dispatcher: createWebhookDispatcher({
+          store: stores.webhookStore,
+          sender: webhookSender,
+          sealer: await createSealer(config.kek),
+          clock,
+          logger,
+          allowPrivate: config.webhooksAllowPrivate,
+          timeoutMs: config.webhookTimeoutMs,
+        }),
+        logger,
+        intervalMs: options.webhookDeliveries.intervalMs,
+      })
+    : undefined;
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
   const referenceScript = findApiReferenceScript();
   if (!referenceScript) logger.warn('@scalar/api-reference is not installed: /docs links to /openapi.json only');
@@ -198,6 +226,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     },
     adminTokenFile: adminToken.path,
     async close() {
+      await webhookWorker?.stop();
       forwarder.close();
       await closeRedis();
       await stores.close();
