@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import { accountRoutes } from './http/admin/accounts.js';
 import { consoleRoutes } from './http/console/routes.js';
 import { adminTokenRoutes } from './http/admin/admin-tokens.js';
+import { webhookRoutes } from './http/admin/webhooks.js';
 import { keyRoutes } from './http/admin/keys.js';
 import { operationRoutes } from './http/admin/operations.js';
 import { reverseProxy } from './http/proxy/reverse-proxy.js';
@@ -110,6 +111,7 @@ export function createRouter(services: Services, surfaces: RouterSurfaces) {
   admin.route('/', keyRoutes(services));
   admin.route('/', operationRoutes(services));
   admin.route('/', signingKeyRoutes(services));
+  admin.route('/', webhookRoutes(services));
   app.route('/admin/v1', admin);
 
   // Web console over the same admin capabilities (HTML, cookie session, CSRF-checked forms).

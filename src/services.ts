@@ -24,6 +24,7 @@ import { createSessions } from './core/sessions.js';
 import { createUsageRecorder } from './core/usage.js';
 import { webCrypto } from './core/web-crypto.js';
 import { createUsageCounting } from './core/usage-counting.js';
+import { createWebhookManagement } from './core/webhook-management.js';
 import type { Services } from './http/services.js';
 import type { ApiReferenceScriptSource } from './ports/api-reference-script.js';
 import type { ChangeFeed } from './ports/change-feed.js';
@@ -38,12 +39,18 @@ import type { SessionStore } from './ports/session-store.js';
 import type { SigningKeyStore } from './ports/signing-key-store.js';
 import type { UpstreamForwarder } from './ports/upstream-forwarder.js';
 import type { UsageMeter } from './ports/usage-meter.js';
+import type { WebhookSender } from './ports/webhook-sender.js';
+import type { WebhookStore } from './ports/webhook-store.js';
 
 export interface AppDeps {
   config: Config;
   keyStore: KeyStore;
   signingKeyStore: SigningKeyStore;
   sessionStore: SessionStore;
+  /** An account's webhooks and their delivery outbox, in the same database as the keys (the KeyStore queues to it). */
+  webhookStore: WebhookStore;
+  /** Resolves a webhook's host when it is created (node:dns on Node); without one the check waits for delivery. */
+  webhookSender?: WebhookSender;
   /** Signed-in web-console sessions (Redis, Workers KV or process memory, beside the session store). */
   consoleSessionStore: ConsoleSessionStore;
   rateLimiter: RateLimiter;
@@ -92,12 +99,13 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const clock = deps.clock ?? systemClock;
   const defer: Defer = deps.defer ?? ((work) => void work.catch(() => undefined));
   const hasher = await createSecretHasher(deps.secretPepper, deps.crypto);
+  const sealer = await createSealer(config.kek);
   // Every change is applied to this process's caches at once and announced to the other nodes; theirs come back here.
   const notices = createChangeNotices({ feed: deps.changeFeed, logger });
   const keyring = createSigningKeyring({
     store: deps.signingKeyStore,
     audit: deps.keyStore,
-    sealer: await createSealer(config.kek),
+    sealer,
     clock,
     algorithm: config.signingAlg,
     tokenLifetime: (environment) => config.sessionTtl[environment],
@@ -169,6 +177,14 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       keysPerEnvironment: config.keysPerEnvironment,
       keysPerAccount: config.keysPerAccount,
       allowedScopes: config.scopes,
+    }),
+    webhooks: createWebhookManagement({
+      webhooks: deps.webhookStore,
+      keys: deps.keyStore,
+      sealer,
+      clock,
+      allowPrivate: config.webhooksAllowPrivate,
+      resolve: (host) => deps.webhookSender?.resolve(host) ?? Promise.resolve(null),
     }),
     adminAccess,
     adminGuard: createAdminTokenGuard({ access: adminAccess, failures: failureLimit, failuresPerIp: config.authFailuresPerIp }),

@@ -63,15 +63,19 @@ describe('admin API authentication and authorization', () => {
       expect(await sandboxKids()).toEqual(kidsBefore);
     });
 
-    it('no key or admin token was added to the account', async () => {
+    it('no key, admin token or webhook was added to the account, and its webhook is still there', async () => {
       const keys = (await (await gateway.admin('GET', `/accounts/${fixture.accountId}/keys`)).json()) as { items: unknown[] };
       expect(keys.items).toHaveLength(1);
+      const webhooks = (await (await gateway.admin('GET', `/accounts/${fixture.accountId}/webhooks`)).json()) as {
+        items: Array<{ id: string }>;
+      };
+      expect(webhooks.items.map((webhook) => webhook.id)).toEqual([fixture.webhookId]);
       const operations = (await (await gateway.admin('GET', `/accounts/${fixture.accountId}/operations`)).json()) as {
         items: Array<{ action: string }>;
       };
-      // The fixture's own history: the account, its key, and two admin tokens.
+      // The fixture's own history: the account, its key, two admin tokens and a webhook.
       expect(operations.items.map((operation) => operation.action).sort()).toEqual(
-        ['account.created', 'admin_token.created', 'admin_token.created', 'key.created'].sort(),
+        ['account.created', 'admin_token.created', 'admin_token.created', 'key.created', 'webhook.created'].sort(),
       );
     });
   });

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../src/adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../src/adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../src/adapters/sql/sql-store.js';
+import { SqlWebhookStore } from '../src/adapters/sql/sql-webhook-store.js';
 import { createApp, type KeymintApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createJsonLogger } from '../src/runtime/logger.js';
@@ -43,7 +44,7 @@ async function startHarness(busyTimeoutMs?: number): Promise<Harness> {
   cleanups.push(() => node.close());
   const database = openSqliteDatabase(path, { busyTimeoutMs });
   cleanups.push(() => database.close());
-  const app = await createApp({ ...node.deps, keyStore: new SqlKeyStore(database), signingKeyStore: new SqlSigningKeyStore(database) });
+  const app = await createApp({ ...node.deps, keyStore: new SqlKeyStore(database), signingKeyStore: new SqlSigningKeyStore(database), webhookStore: new SqlWebhookStore(database) });
   return {
     app,
     path,

@@ -126,7 +126,15 @@ describe('OpenAPI', () => {
     expect(regenerated.status).toBe(200);
     expect((await check('POST', `${keys}/${key.id}/regenerate`, admin({ overlapSeconds: 60 }))).status).toBe(200);
     expect((await check('POST', `${keys}/${key.id}/retire-previous`, admin())).status).toBe(200);
+    const webhooks = `/admin/v1/accounts/${account.id}/webhooks`;
+    const webhook = (await (await check('POST', webhooks, admin({ url: 'https://93.184.215.14/hook' }))).json()) as { id: string };
+    await check('POST', webhooks, admin({ url: 'http://127.0.0.1/hook' }));
+    await check('GET', webhooks, admin());
+    await check('GET', `${webhooks}/${webhook.id}`, admin());
     await check('DELETE', `${keys}/${key.id}`, admin());
+    await check('GET', `${webhooks}/${webhook.id}/deliveries?limit=1`, admin());
+    await check('DELETE', `${webhooks}/${webhook.id}`, admin());
+    await check('GET', `${webhooks}/${webhook.id}`, admin());
 
     // Every documented success answer of the admin and OAuth APIs was seen and matched.
     const documentedSuccesses = documentedRoutes.flatMap((route) =>

@@ -18,6 +18,7 @@ import type { SigningKeyring } from '../core/keyring.js';
 import type { SessionTokens } from '../core/session-tokens.js';
 import type { SessionCheck, Sessions } from '../core/sessions.js';
 import type { UsageRecorder } from '../core/usage.js';
+import type { WebhookManagement } from '../core/webhook-management.js';
 import type { Clock, Logger, Metrics } from '../ports/runtime.js';
 import type { UpstreamForwarder } from '../ports/upstream-forwarder.js';
 
@@ -35,6 +36,8 @@ export interface Services {
   dpop: DpopProofs;
   clients: ClientAuthenticator;
   management: KeyManagement;
+  /** An account's webhooks and their delivery logs (SPEC §9). */
+  webhooks: WebhookManagement;
   adminAccess: AdminAccess;
   /** adminAccess behind the per-IP failure limit: what /admin/v1 and the console sign-in authenticate with. */
   adminGuard: AdminTokenGuard;

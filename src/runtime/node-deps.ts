@@ -23,16 +23,21 @@ import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed, type Sub
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import { SqlWebhookStore } from '../adapters/sql/sql-webhook-store.js';
+import { createHttpWebhookSender } from '../adapters/node/http-webhook-sender.js';
 import type { KeyLimiter } from '../ports/key-limiter.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import type { UsageMeter } from '../ports/usage-meter.js';
+import { createSealer } from '../core/sealing.js';
+import { createWebhookDispatcher, startWebhookWorker } from '../core/webhook-dispatcher.js';
 import { systemClock, type Clock, type Logger, type ReadinessChecks } from '../ports/runtime.js';
 import type { ConsoleSessionStore } from '../ports/console-session-store.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { KeyStore } from '../ports/key-store.js';
 import type { ChangeFeed } from '../ports/change-feed.js';
 import type { SigningKeyStore } from '../ports/signing-key-store.js';
+import type { WebhookStore } from '../ports/webhook-store.js';
 import { createPrometheusMetrics } from '../adapters/node/prometheus-metrics.js';
 import { nodeCrypto } from '../adapters/node/node-crypto.js';
 import { createNodeUpstreamForwarder } from '../adapters/node/http-forwarder.js';
@@ -69,6 +74,7 @@ export function clientIpReader(trustedProxies: number): (c: Context) => string |
 interface KeyStores {
   keyStore: KeyStore;
   signingKeyStore: SigningKeyStore;
+  webhookStore: WebhookStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -77,15 +83,17 @@ interface KeyStores {
 async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores> {
   if (isPostgresUrl(config.database)) {
     // Loaded only when used: a SQLite gateway's start-up does not pay for the PostgreSQL driver and dialect.
-    const [{ openPostgresDatabase }, { PgKeyStore }, { PgSigningKeyStore }] = await Promise.all([
+    const [{ openPostgresDatabase }, { PgKeyStore }, { PgSigningKeyStore }, { PgWebhookStore }] = await Promise.all([
       import('../adapters/postgres/postgres-database.js'),
       import('../adapters/postgres/pg-key-store.js'),
       import('../adapters/postgres/pg-signing-key-store.js'),
+      import('../adapters/postgres/pg-webhook-store.js'),
     ]);
     const database = await openPostgresDatabase(config.database, { pool: config.databasePool });
     return {
       keyStore: new PgKeyStore(database.db),
       signingKeyStore: new PgSigningKeyStore(database.db),
+      webhookStore: new PgWebhookStore(database.db),
       ping: database.ping,
       close: database.close,
     };
@@ -94,6 +102,7 @@ async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores>
   return {
     keyStore: new SqlKeyStore(database),
     signingKeyStore: new SqlSigningKeyStore(database),
+    webhookStore: new SqlWebhookStore(database),
     ping: async () => database.ping(),
     close: async () => database.close(),
   };
@@ -108,8 +117,19 @@ function changeSubscribers(endpoint: RedisEndpoint, client: RedisClient): Subscr
   return duplicateSubscribers(client as Redis);
 }
 
-/** `clock` (tests move it) reaches every store and the core alike. */
-export async function createNodeDeps(config: Config, logger: Logger, clock: Clock = systemClock): Promise<NodeDeps> {
+/** How often the webhook delivery worker looks for due deliveries. */
+export const WEBHOOK_POLL_MS = 1000;
+
+/**
+ * `clock` (tests move it) reaches every store and the core alike. `webhookDeliveries` starts the delivery worker
+ * (every serving process does; tests that do not want deliveries sent leave it out); `close()` stops it.
+ */
+export async function createNodeDeps(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+  options: { webhookDeliveries?: { intervalMs: number } } = {},
+): Promise<NodeDeps> {
   const stores = await openKeyStores(config, logger);
   // With PostgreSQL both are configured (loadConfig insists), so no file is written beside a database URL.
   const pepper = resolveLocalSecret(config.secretPepper, config.database, PEPPER_FILE);
@@ -167,6 +187,22 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     usageMeter = new MemoryUsageMeter(clock);
   }
 
+  const webhookSender = createHttpWebhookSender();
+  const webhookWorker = options.webhookDeliveries
+    ? startWebhookWorker({
+        dispatcher: createWebhookDispatcher({
+          store: stores.webhookStore,
+          sender: webhookSender,
+          sealer: await createSealer(config.kek),
+          clock,
+          logger,
+          allowPrivate: config.webhooksAllowPrivate,
+          timeoutMs: config.webhookTimeoutMs,
+        }),
+        logger,
+        intervalMs: options.webhookDeliveries.intervalMs,
+      })
+    : undefined;
   const forwarder = createNodeUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs });
   const referenceScript = findApiReferenceScript();
   if (!referenceScript) logger.warn('@scalar/api-reference is not installed: /docs links to /openapi.json only');
@@ -176,6 +212,8 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       clock,
       keyStore: stores.keyStore,
       signingKeyStore: stores.signingKeyStore,
+      webhookStore: stores.webhookStore,
+      webhookSender,
       sessionStore: sessions,
       consoleSessionStore: consoleSessions,
       metrics,
@@ -195,6 +233,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
     },
     adminTokenFile: adminToken.path,
     async close() {
+      await webhookWorker?.stop();
       forwarder.close();
       await closeRedis();
       await stores.close();

@@ -6,7 +6,7 @@ import { ConfigError, describeDatabase, loadConfig, type Config } from '../confi
 import type { Logger } from '../ports/runtime.js';
 import { superviseWorkers } from './cluster.js';
 import { createJsonLogger } from './logger.js';
-import { createNodeDeps } from './node-deps.js';
+import { createNodeDeps, WEBHOOK_POLL_MS } from './node-deps.js';
 import { serveNode } from './node-server.js';
 import { reloadServices } from './reload-services.js';
 
@@ -38,7 +38,7 @@ if (config.workers > 1 && cluster.isPrimary) {
 async function serveHttp(config: Config, logger: Logger) {
   let node: Awaited<ReturnType<typeof createNodeDeps>>;
   try {
-    node = await createNodeDeps(config, logger);
+    node = await createNodeDeps(config, logger, undefined, { webhookDeliveries: { intervalMs: WEBHOOK_POLL_MS } });
   } catch (error) {
     // A database that cannot be reached or migrated (PostgreSQL down, a wrong password): one clear line.
     process.stderr.write(`keymint: cannot start on ${describeDatabase(config.database)}: ${(error as Error).message}\n`);

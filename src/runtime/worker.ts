@@ -12,6 +12,7 @@ import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
+import { SqlWebhookStore } from '../adapters/sql/sql-webhook-store.js';
 import { createApp, type KeymintApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ApiProblem } from '../http/errors/api-problem.js';
@@ -86,6 +87,8 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     config,
     keyStore: new SqlKeyStore(database),
     signingKeyStore: new SqlSigningKeyStore(database),
+    // Webhooks are managed here, but no Worker sends their deliveries yet: the outbox keeps them (docs/workers.md).
+    webhookStore: new SqlWebhookStore(database),
     sessionStore: sessions,
     consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
     rateLimiter: env.FAILURE_COUNTERS

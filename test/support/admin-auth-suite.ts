@@ -15,6 +15,8 @@ export interface RouteIds {
   environment: Environment;
   /** An admin token of the account (the viewer's): a refused DELETE must leave it working. */
   tokenId: string;
+  /** A webhook of the account: a refused DELETE must leave it in place. */
+  webhookId: string;
 }
 
 export interface AdminRoute {
@@ -26,6 +28,8 @@ export interface AdminRoute {
   permission: AdminPermission;
   /** The route addresses one key, so it must answer 404 for a key of another account. */
   keyed?: boolean;
+  /** The route addresses one webhook, so it must answer 404 for a webhook of another account. */
+  webhooked?: boolean;
 }
 
 const ADMIN_PREFIX = '/admin/v1';
@@ -54,13 +58,15 @@ export function adminRoutesFromDocs(routes: readonly RouteConfig[]): AdminRoute[
             .replace('{accountId}', ids.accountId)
             .replace('{keyId}', ids.keyId)
             .replace('{env}', ids.environment)
-            .replace('{tokenId}', ids.tokenId);
+            .replace('{tokenId}', ids.tokenId)
+            .replace('{webhookId}', ids.webhookId);
           if (path.includes('{')) throw new Error(`${where}: a path parameter the suite cannot fill`);
           return path;
         },
         body,
         permission: roles.includes('viewer') ? 'read' : roles.includes('manager') ? 'manage' : 'root',
         keyed: template.includes('{keyId}'),
+        webhooked: template.includes('{webhookId}'),
       };
     });
 }
@@ -73,9 +79,11 @@ export interface AdminAuthFixture {
   managerToken: string;
   viewerToken: string;
   viewerTokenId: string;
-  /** Another account: its manager token and one of its keys. */
+  webhookId: string;
+  /** Another account: its manager token, one of its keys and one of its webhooks. */
   otherManagerToken: string;
   otherKey: ApiKeyWithSecret;
+  otherWebhookId: string;
 }
 
 /** Asserts an RFC 9457 problem response with `status`; returns its body. */
@@ -109,6 +117,13 @@ export async function createAdminTokenWithId(
   return (await response.json()) as { id: string; token: string };
 }
 
+/** Adds a webhook to the account with the root token (a public IP address: nothing to resolve); returns its id. */
+export async function createWebhookId(gateway: Gateway, accountId: string): Promise<string> {
+  const response = await gateway.admin('POST', `/accounts/${accountId}/webhooks`, { url: 'https://93.184.215.14/keymint' });
+  if (response.status !== 201) throw new Error(`createWebhook: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
 export async function createAdminAuthFixture(gateway: Gateway): Promise<AdminAuthFixture> {
   const account = await gateway.createAccount('Audited');
   const other = await gateway.createAccount('Neighbour');
@@ -122,8 +137,10 @@ export async function createAdminAuthFixture(gateway: Gateway): Promise<AdminAut
     managerToken,
     viewerToken: viewer.token,
     viewerTokenId: viewer.id,
+    webhookId: await createWebhookId(gateway, account.id),
     otherManagerToken: await createAdminToken(gateway, other.id, 'manager'),
     otherKey: await gateway.createKey(other.id, { environment: 'sandbox', scopes: ['a'] }),
+    otherWebhookId: await createWebhookId(gateway, other.id),
   };
 }
 
@@ -145,6 +162,7 @@ export function describeAdminAuth(fixture: () => AdminAuthFixture, routes: Admin
     keyId: fixture().key.id,
     environment: 'sandbox',
     tokenId: fixture().viewerTokenId,
+    webhookId: fixture().webhookId,
   });
 
   describe.each(routes)('$method $template', (route) => {
@@ -186,7 +204,20 @@ export function describeAdminAuth(fixture: () => AdminAuthFixture, routes: Admin
         async (who) => {
           const f = fixture();
           const token = who === 'root' ? f.gateway.rootToken : who === 'viewer' ? f.viewerToken : f.managerToken;
-          const ids = { accountId: f.accountId, keyId: f.otherKey.id, environment: 'sandbox' as const, tokenId: f.viewerTokenId };
+          const ids = { ...own(), keyId: f.otherKey.id };
+          await expectProblem(await call(f, route, ids, `Bearer ${token}`), 404);
+        },
+      );
+    }
+
+    if (route.webhooked) {
+      const permittedAdmin = route.permission === 'read' ? 'viewer' : 'manager';
+      it.each(['root', permittedAdmin] as const)(
+        'answers 404 (not 403) to %s for a webhook of another account',
+        async (who) => {
+          const f = fixture();
+          const token = who === 'root' ? f.gateway.rootToken : who === 'viewer' ? f.viewerToken : f.managerToken;
+          const ids = { ...own(), webhookId: f.otherWebhookId };
           await expectProblem(await call(f, route, ids, `Bearer ${token}`), 404);
         },
       );

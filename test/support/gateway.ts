@@ -20,6 +20,8 @@ import type { ApiKeyWithSecret } from './api-key.js';
 let keyNames = 0;
 
 export interface GatewayOptions {
+  /** Start the webhook delivery worker, polling this often (left out: deliveries stay in the outbox). */
+  webhookPollMs?: number;
   /** Extra KEYMINT_* variables. */
   env?: Record<string, string>;
   /**
@@ -106,7 +108,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...options.env,
   });
   const logs: string[] = [];
-  const node = await createNodeDeps(config, createJsonLogger((line) => logs.push(line)), options.clock);
+  const node = await createNodeDeps(
+    config,
+    createJsonLogger((line) => logs.push(line)),
+    options.clock,
+    options.webhookPollMs === undefined ? {} : { webhookDeliveries: { intervalMs: options.webhookPollMs } },
+  );
   const app = await createApp({
     ...node.deps,
     ...(options.forwarder === 'fetch' && { upstreamForwarder: createUpstreamForwarder({ timeoutMs: config.upstreamTimeoutMs }) }),

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import * as z from 'zod';
 import { accountRouteDocs } from '../admin/accounts.js';
 import { adminTokenRouteDocs } from '../admin/admin-tokens.js';
+import { webhookRouteDocs } from '../admin/webhooks.js';
 import { keyRouteDocs } from '../admin/keys.js';
 import { operationRouteDocs } from '../admin/operations.js';
 import { signingKeyRouteDocs } from '../admin/signing-keys.js';
@@ -53,6 +54,7 @@ export const documentedRoutes: RouteConfig[] = [
   ...proxyRoutes,
   ...accountRouteDocs,
   ...adminTokenRouteDocs,
+  ...webhookRouteDocs,
   ...keyRouteDocs,
   ...operationRouteDocs,
   ...signingKeyRouteDocs,
