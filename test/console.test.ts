@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/http/console/security.js';
 import { createAdminToken } from './support/admin-auth-suite.js';
-import { startGateway, type Gateway } from './support/gateway.js';
+import { redisUrl, startGateway, type Gateway } from './support/gateway.js';
 import { tokenInfo } from './support/oauth-calls.js';
 import { ConsoleClient, setCookieHeaders } from './support/console-client.js';
 
@@ -324,6 +324,46 @@ describe('web console over HTTP', () => {
       expect(rolled).toContain('…Wxyz');
       expect(rolled).toMatch(/<dd class="previous-last-used">never used<\/dd>/);
       expect(rolled).toContain(`datetime="${new Date(until).toISOString()}"`);
+    });
+
+    it.skipIf(!redisUrl())('charts the usage the core reader counted, by hour and by day', async () => {
+      const own = (await gateway.createAccount('Charted Co')).id;
+      const key = await gateway.createKey(own, { environment: 'sandbox', name: 'charted' });
+      const path = `/console/accounts/${own}/keys/${key.id}`;
+      const before = await root.page(`${path}?usage=hour`);
+      expect(before).toMatch(/Session tokens minted: <span class="usage-total">tokens 0<\/span>/);
+      await gateway.mint('sandbox', key);
+      await gateway.mint('sandbox', key);
+      // Counted after the response: wait for both to land.
+      let hours = '';
+      for (let attempt = 0; attempt < 50; attempt++) {
+        hours = await root.page(`${path}?usage=hour`);
+        if (hours.includes('tokens 2<')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(hours).toMatch(/Session tokens minted: <span class="usage-total">tokens 2<\/span>/);
+      expect(hours).toMatch(/<a href="[^"]*\?usage=hour#usage" aria-current="page">Last 24 hours/);
+      expect(hours).not.toContain('Usage needs Redis');
+      const days = await root.page(`${path}?usage=day`);
+      expect(days).toMatch(/Session tokens minted: <span class="usage-total">tokens 2<\/span>/);
+      expect(days).toMatch(/<a href="[^"]*\?usage=day#usage" aria-current="page">Last 30 days/);
+    });
+
+    it('says usage needs Redis on a gateway without it, and still shows the key', async () => {
+      const memory = await startGateway({ sessions: 'memory' });
+      try {
+        const account = (await memory.createAccount('No Redis')).id;
+        const key = await memory.createKey(account, { environment: 'sandbox', name: 'unmetered' });
+        await memory.mint('sandbox', key);
+        const client = new ConsoleClient(memory);
+        await client.signIn(memory.rootToken);
+        const html = await client.page(`/console/accounts/${account}/keys/${key.id}?usage=day`);
+        expect(html).toContain('Usage needs Redis');
+        expect(html).toContain(key.applicationId);
+        expect(html).not.toContain('class="usage-chart"');
+      } finally {
+        await memory.close();
+      }
     });
   });
 

@@ -181,6 +181,7 @@ export async function createNodeDeps(config: Config, logger: Logger, clock: Cloc
       rateLimiter,
       keyLimiter,
       usageMeter,
+      usageMeterShared: config.redis !== undefined,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

@@ -9,6 +9,7 @@ import { chromeOf, openKey, renderPage, type ConsoleEnv, type OpenKey } from './
 import { EXPIRY_PRESET_DAYS } from './key-form-rules.js';
 import { ExpiryText, firstCurlCommand, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
 import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
+import { KeyUsagePanel, loadKeyUsage, usageGranularity } from './key-usage-panel.js';
 import { paths } from './paths.js';
 
 function KeyActions({ keyRecord, csrf }: { keyRecord: KeyRecord; csrf: string }) {
@@ -93,10 +94,11 @@ function PreviousPairPanel({ previous }: { previous: PreviousPair }) {
   );
 }
 
-export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened: OpenKey) {
+export async function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened: OpenKey) {
   const { account, key, canManage } = opened;
   const csrf = c.get('csrf');
   const now = services.clock.now();
+  const usage = await loadKeyUsage(services, key, usageGranularity(c));
   return renderPage(
     c,
     <Layout title={key.name} chrome={chromeOf(c, { account, environment: key.environment })}>
@@ -175,6 +177,7 @@ export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened
           </dd>
         </dl>
       </section>
+      <KeyUsagePanel keyRecord={key} usage={usage} />
     </Layout>,
   );
 }
