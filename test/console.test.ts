@@ -349,6 +349,36 @@ describe('web console over HTTP', () => {
       expect(days).toMatch(/<a href="[^"]*\?usage=day#usage" aria-current="page">Last 30 days/);
     });
 
+    it('regenerates with a chosen overlap (the old pair mints during it) and retires the previous pair (then it is refused)', async () => {
+      const own = (await gateway.createAccount('Rolling Co')).id;
+      const key = await gateway.createKey(own, { environment: 'sandbox', name: 'overlapped' });
+      const path = `/console/accounts/${own}/keys/${key.id}`;
+      const confirm = await root.page(`${path}/regenerate`);
+      for (const seconds of ['0', '3600', '86400', '604800']) expect(confirm).toContain(`name="overlap" value="${seconds}"`);
+
+      const regenerated = await root.post(`${path}/regenerate`, { overlap: '3600' });
+      expect(regenerated.status).toBe(303);
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(200);
+      const page = await root.page(path);
+      expect(page).toContain('Previous pair, still working');
+      expect(page).toContain(`action="${path}/retire-previous"`);
+
+      const retired = await root.post(`${path}/retire-previous`);
+      expect(retired.status).toBe(303);
+      expect(retired.headers.get('location')).toBe(path);
+      const refused = await gateway.exchange('sandbox', key.applicationId, key.applicationSecret);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+      expect(await root.page(path)).not.toContain('Previous pair, still working');
+    });
+
+    it('regenerates without an overlap by default: the old pair is refused at once', async () => {
+      const own = (await gateway.createAccount('Abrupt Co')).id;
+      const key = await gateway.createKey(own, { environment: 'sandbox', name: 'abrupt' });
+      expect((await root.post(`/console/accounts/${own}/keys/${key.id}/regenerate`)).status).toBe(303);
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(401);
+    });
+
     it('says usage needs Redis on a gateway without it, and still shows the key', async () => {
       const memory = await startGateway({ sessions: 'memory' });
       try {

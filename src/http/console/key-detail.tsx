@@ -64,7 +64,7 @@ function describeQuota(quota: Quota | null): string {
 }
 
 /** The pair a regenerate with overlap replaced: it keeps working until its end, and when it was last used tells whether anything still does. */
-function PreviousPairPanel({ previous }: { previous: PreviousPair }) {
+function PreviousPairPanel({ keyRecord, previous, csrf }: { keyRecord: KeyRecord; previous: PreviousPair; csrf: string | undefined }) {
   return (
     <section class="panel previous-pair" aria-labelledby="previous-heading">
       <h2 id="previous-heading">Previous pair, still working</h2>
@@ -90,6 +90,11 @@ function PreviousPairPanel({ previous }: { previous: PreviousPair }) {
           <LastUsed at={previous.lastUsedAt} />
         </dd>
       </dl>
+      {csrf !== undefined && (
+        <PostButton action={paths.keyAction(keyRecord.accountId, keyRecord.id, 'retire-previous')} csrf={csrf}>
+          Retire previous pair<ForScreenReaders> of key {keyRecord.name}</ForScreenReaders>
+        </PostButton>
+      )}
     </section>
   );
 }
@@ -139,7 +144,7 @@ export async function keyDetailPage(c: Context<ConsoleEnv>, services: Services, 
           </dd>
         </dl>
       </section>
-      {key.previous !== null && key.previous.expiresAt > now && <PreviousPairPanel previous={key.previous} />}
+      {key.previous !== null && key.previous.expiresAt > now && <PreviousPairPanel keyRecord={key} previous={key.previous} csrf={canManage ? csrf : undefined} />}
       <section class="panel" aria-labelledby="access-heading">
         <h2 id="access-heading">Access</h2>
         <dl class="facts">
