@@ -66,6 +66,8 @@ export interface AppDeps {
   keyLimiter: KeyLimiter;
   /** Per-key usage by hour (SPEC §7), beside the key limiter. */
   usageMeter: UsageMeter;
+  /** Whether usageMeter is shared by every process (Redis); absent: it is this process's memory. */
+  usageMeterShared?: boolean;
   logger: Logger;
   /** The operator's root admin token, resolved by the runtime (configured or generated). */
   rootAdminToken: string;
@@ -196,7 +198,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     keyLimiter: deps.keyLimiter,
     keyLimits,
     usageCounts: createUsageCounting({ meter: deps.usageMeter, keys: deps.keyStore, defer, logger, metrics }),
-    keyUsage: createKeyUsageReader({ keys: deps.keyStore, meter: deps.usageMeter, clock }),
+    keyUsage: createKeyUsageReader({ keys: deps.keyStore, meter: deps.usageMeter, clock, shared: deps.usageMeterShared ?? false }),
     clientIp: deps.clientIp ?? (() => undefined),
   };
 }

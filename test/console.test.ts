@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/http/console/security.js';
 import { createAdminToken } from './support/admin-auth-suite.js';
-import { startGateway, type Gateway } from './support/gateway.js';
+import { redisUrl, startGateway, type Gateway } from './support/gateway.js';
 import { tokenInfo } from './support/oauth-calls.js';
 import { ConsoleClient, setCookieHeaders } from './support/console-client.js';
 
@@ -324,6 +324,76 @@ describe('web console over HTTP', () => {
       expect(rolled).toContain('…Wxyz');
       expect(rolled).toMatch(/<dd class="previous-last-used">never used<\/dd>/);
       expect(rolled).toContain(`datetime="${new Date(until).toISOString()}"`);
+    });
+
+    it.skipIf(!redisUrl())('charts the usage the core reader counted, by hour and by day', async () => {
+      const own = (await gateway.createAccount('Charted Co')).id;
+      const key = await gateway.createKey(own, { environment: 'sandbox', name: 'charted' });
+      const path = `/console/accounts/${own}/keys/${key.id}`;
+      const before = await root.page(`${path}?usage=hour`);
+      expect(before).toMatch(/Session tokens minted: <span class="usage-total">tokens 0<\/span>/);
+      await gateway.mint('sandbox', key);
+      await gateway.mint('sandbox', key);
+      // Counted after the response: wait for both to land.
+      let hours = '';
+      for (let attempt = 0; attempt < 50; attempt++) {
+        hours = await root.page(`${path}?usage=hour`);
+        if (hours.includes('tokens 2<')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(hours).toMatch(/Session tokens minted: <span class="usage-total">tokens 2<\/span>/);
+      expect(hours).toMatch(/<a href="[^"]*\?usage=hour#usage" aria-current="page">Last 24 hours/);
+      expect(hours).not.toContain('Usage needs Redis');
+      const days = await root.page(`${path}?usage=day`);
+      expect(days).toMatch(/Session tokens minted: <span class="usage-total">tokens 2<\/span>/);
+      expect(days).toMatch(/<a href="[^"]*\?usage=day#usage" aria-current="page">Last 30 days/);
+    });
+
+    it('regenerates with a chosen overlap (the old pair mints during it) and retires the previous pair (then it is refused)', async () => {
+      const own = (await gateway.createAccount('Rolling Co')).id;
+      const key = await gateway.createKey(own, { environment: 'sandbox', name: 'overlapped' });
+      const path = `/console/accounts/${own}/keys/${key.id}`;
+      const confirm = await root.page(`${path}/regenerate`);
+      for (const seconds of ['0', '3600', '86400', '604800']) expect(confirm).toContain(`name="overlap" value="${seconds}"`);
+
+      const regenerated = await root.post(`${path}/regenerate`, { overlap: '3600' });
+      expect(regenerated.status).toBe(303);
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(200);
+      const page = await root.page(path);
+      expect(page).toContain('Previous pair, still working');
+      expect(page).toContain(`action="${path}/retire-previous"`);
+
+      const retired = await root.post(`${path}/retire-previous`);
+      expect(retired.status).toBe(303);
+      expect(retired.headers.get('location')).toBe(path);
+      const refused = await gateway.exchange('sandbox', key.applicationId, key.applicationSecret);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+      expect(await root.page(path)).not.toContain('Previous pair, still working');
+    });
+
+    it('regenerates without an overlap by default: the old pair is refused at once', async () => {
+      const own = (await gateway.createAccount('Abrupt Co')).id;
+      const key = await gateway.createKey(own, { environment: 'sandbox', name: 'abrupt' });
+      expect((await root.post(`/console/accounts/${own}/keys/${key.id}/regenerate`)).status).toBe(303);
+      expect((await gateway.exchange('sandbox', key.applicationId, key.applicationSecret)).status).toBe(401);
+    });
+
+    it('says usage needs Redis on a gateway without it, and still shows the key', async () => {
+      const memory = await startGateway({ sessions: 'memory' });
+      try {
+        const account = (await memory.createAccount('No Redis')).id;
+        const key = await memory.createKey(account, { environment: 'sandbox', name: 'unmetered' });
+        await memory.mint('sandbox', key);
+        const client = new ConsoleClient(memory);
+        await client.signIn(memory.rootToken);
+        const html = await client.page(`/console/accounts/${account}/keys/${key.id}?usage=day`);
+        expect(html).toContain('Usage needs Redis');
+        expect(html).toContain(key.applicationId);
+        expect(html).not.toContain('class="usage-chart"');
+      } finally {
+        await memory.close();
+      }
     });
   });
 

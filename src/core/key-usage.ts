@@ -22,12 +22,15 @@ export interface KeyUsage extends UsageSeries {
 export type KeyUsageFailure = 'not_found' | 'invalid_range';
 
 export interface KeyUsageReader {
+  /** Whether every gateway process counts into the same meter (Redis); false: counts stay in this process and end with it. */
+  readonly shared: boolean;
   /** The account's key's usage over at most 90 days; `invalid_range` (with a detail) for a range it cannot answer. */
   read(accountId: string, keyId: string, query: KeyUsageQuery): Promise<Result<KeyUsage, KeyUsageFailure>>;
 }
 
-export function createKeyUsageReader(deps: { keys: KeyStore; meter: UsageMeter; clock: Clock }): KeyUsageReader {
+export function createKeyUsageReader(deps: { keys: KeyStore; meter: UsageMeter; clock: Clock; shared: boolean }): KeyUsageReader {
   return {
+    shared: deps.shared,
     async read(accountId, keyId, query) {
       const range = usageRange(query, deps.clock.now());
       if (!range.ok) return range;

@@ -226,6 +226,7 @@ export async function createNodeDeps(
       replayStore,
       keyLimiter,
       usageMeter,
+      usageMeterShared: config.redis !== undefined,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

@@ -15,6 +15,14 @@ import { flashSecret } from './session.js';
 
 type ConfirmedAction = 'regenerate' | 'delete' | 'revoke-sessions';
 
+/** The overlaps a regenerate offers (core's regenerateKey checks the bound, a week). */
+const OVERLAP_CHOICES = [
+  { seconds: 0, label: 'No overlap: the current pair stops now' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 86_400, label: '24 hours' },
+  { seconds: 604_800, label: '7 days' },
+] as const;
+
 /** "1 hour", "15 minutes", "90 seconds": a session lifetime in words. */
 export function describeDuration(seconds: number): string {
   const [amount, unit] =
@@ -35,7 +43,7 @@ const CONFIRMATIONS: Record<ConfirmedAction, Confirmation> = {
     title: (key) => `Regenerate “${key.name}”?`,
     consequences: (key, lifetime) => [
       'The key gets a new application ID and a new application secret. The secret is shown once, on the next page.',
-      'The current application ID and secret stop working at once: they can no longer mint session tokens.',
+      'Without an overlap, the current application ID and secret stop working at once. With one, they keep minting session tokens until it ends (or until you retire them on the key’s page).',
       `Old sessions stay valid until they expire: session tokens already minted with the old pair keep working for up to ${lifetime} in ${key.environment}. Revoke the key’s sessions to end them sooner.`,
     ],
     button: 'Regenerate key',
@@ -121,6 +129,16 @@ function confirmationPage(
               required
             />
           )}
+          {action === 'regenerate' && (
+            <fieldset class="option">
+              <legend>Keep the current pair working for</legend>
+              {OVERLAP_CHOICES.map((choice, index) => (
+                <label class="option">
+                  <input type="radio" name="overlap" value={String(choice.seconds)} checked={index === 0} /> {choice.label}
+                </label>
+              ))}
+            </fieldset>
+          )}
           {confirmation.option && (
             <label class="option">
               <input type="checkbox" name={confirmation.option.name} /> {confirmation.option.label}
@@ -171,7 +189,9 @@ export function keyActionRoutes(services: Services) {
   return app
     .post('/accounts/:accountId/keys/:keyId/regenerate', async (c) => {
       const { account, key } = await openKey(c, services, 'manage');
-      const regenerated = await management.regenerateKey(c.get('actor'), account.id, key.id);
+      const overlap = formText(await readForm(c), 'overlap');
+      const chosen = OVERLAP_CHOICES.find((choice) => String(choice.seconds) === overlap);
+      const regenerated = await management.regenerateKey(c.get('actor'), account.id, key.id, { overlapSeconds: chosen?.seconds ?? 0 });
       if (!regenerated.ok) throw noSuchKey();
       const secretPath = paths.keySecret(account.id, key.id);
       // A private_key_jwt key gets a new application ID and no secret: nothing to show once.
@@ -192,6 +212,11 @@ export function keyActionRoutes(services: Services) {
       const revokeSessions = formText(form, 'revokeSessions') === 'on';
       if (!(await management.deleteKey(c.get('actor'), account.id, key.id, { revokeSessions })).ok) throw noSuchKey();
       return backTo(c, key, revokeSessions ? 'deleted-and-revoked' : 'deleted');
+    })
+    .post('/accounts/:accountId/keys/:keyId/retire-previous', async (c) => {
+      const { account, key } = await openKey(c, services, 'manage');
+      if (!(await management.retirePreviousPair(c.get('actor'), account.id, key.id)).ok) throw noSuchKey();
+      return backTo(c, key, 'previous-retired', { toKey: true });
     })
     .post('/accounts/:accountId/keys/:keyId/revoke-sessions', async (c) => {
       const { account, key } = await openKey(c, services, 'manage');

@@ -9,6 +9,7 @@ import { chromeOf, openKey, renderPage, type ConsoleEnv, type OpenKey } from './
 import { EXPIRY_PRESET_DAYS } from './key-form-rules.js';
 import { ExpiryText, firstCurlCommand, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
 import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
+import { KeyUsagePanel, loadKeyUsage, usageGranularity } from './key-usage-panel.js';
 import { paths } from './paths.js';
 
 function KeyActions({ keyRecord, csrf }: { keyRecord: KeyRecord; csrf: string }) {
@@ -63,7 +64,7 @@ function describeQuota(quota: Quota | null): string {
 }
 
 /** The pair a regenerate with overlap replaced: it keeps working until its end, and when it was last used tells whether anything still does. */
-function PreviousPairPanel({ previous }: { previous: PreviousPair }) {
+function PreviousPairPanel({ keyRecord, previous, csrf }: { keyRecord: KeyRecord; previous: PreviousPair; csrf: string | undefined }) {
   return (
     <section class="panel previous-pair" aria-labelledby="previous-heading">
       <h2 id="previous-heading">Previous pair, still working</h2>
@@ -89,14 +90,20 @@ function PreviousPairPanel({ previous }: { previous: PreviousPair }) {
           <LastUsed at={previous.lastUsedAt} />
         </dd>
       </dl>
+      {csrf !== undefined && (
+        <PostButton action={paths.keyAction(keyRecord.accountId, keyRecord.id, 'retire-previous')} csrf={csrf}>
+          Retire previous pair<ForScreenReaders> of key {keyRecord.name}</ForScreenReaders>
+        </PostButton>
+      )}
     </section>
   );
 }
 
-export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened: OpenKey) {
+export async function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened: OpenKey) {
   const { account, key, canManage } = opened;
   const csrf = c.get('csrf');
   const now = services.clock.now();
+  const usage = await loadKeyUsage(services, key, usageGranularity(c));
   return renderPage(
     c,
     <Layout title={key.name} chrome={chromeOf(c, { account, environment: key.environment })}>
@@ -137,7 +144,7 @@ export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened
           </dd>
         </dl>
       </section>
-      {key.previous !== null && key.previous.expiresAt > now && <PreviousPairPanel previous={key.previous} />}
+      {key.previous !== null && key.previous.expiresAt > now && <PreviousPairPanel keyRecord={key} previous={key.previous} csrf={canManage ? csrf : undefined} />}
       <section class="panel" aria-labelledby="access-heading">
         <h2 id="access-heading">Access</h2>
         <dl class="facts">
@@ -175,6 +182,7 @@ export function keyDetailPage(c: Context<ConsoleEnv>, services: Services, opened
           </dd>
         </dl>
       </section>
+      <KeyUsagePanel keyRecord={key} usage={usage} />
     </Layout>,
   );
 }

@@ -15,6 +15,7 @@ const NOTICES = {
     count === undefined
       ? 'Sessions revoked.'
       : `Sessions revoked: ${plural(count, 'live session', 'live sessions')} of the key can no longer be used.`,
+  'previous-retired': () => 'Previous pair retired: its application ID and secret no longer mint session tokens.',
   'key-saved': () => 'Key saved: token requests see the change at once.',
   'expiry-extended': () => 'Expiry extended: the key keeps minting session tokens until its new expiry.',
   'signing-key-rotated': () =>

@@ -4,7 +4,7 @@ import type { Environment } from '../../shared/domain.js';
 const account = (accountId: string) => `/console/accounts/${accountId}`;
 const key = (accountId: string, keyId: string) => `${account(accountId)}/keys/${keyId}`;
 
-export type KeyAction = 'regenerate' | 'delete' | 'revoke-sessions' | 'disable' | 'enable' | 'edit' | 'extend';
+export type KeyAction = 'regenerate' | 'delete' | 'revoke-sessions' | 'disable' | 'enable' | 'edit' | 'extend' | 'retire-previous';
 
 export const paths = {
   home: '/console',
