@@ -92,10 +92,13 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
   return parsed.data;
 }
 
-export const pageQuery = (prefix: IdPrefix) => ({
+/** `cursor` (an id of that prefix, or a string matching that pattern: what the list pages by) and `limit` (1–100, default 20). */
+export const pageQuery = (cursorShape: IdPrefix | RegExp) => ({
   cursor: z
     .string()
-    .refine((cursor) => isId(prefix, cursor), { error: 'is not a cursor this API returned' })
+    .refine((cursor) => (typeof cursorShape === 'string' ? isId(cursorShape, cursor) : cursorShape.test(cursor)), {
+      error: 'is not a cursor this API returned',
+    })
     .optional(),
   limit: z
     .string()

@@ -10,7 +10,7 @@ import { WEBHOOK_URL_MAX_LENGTH } from '../../core/webhook-destinations.js';
 import type { OperationAction } from '../../ports/key-store.js';
 import type { WebhookDeliveryRecord } from '../../ports/webhook-store.js';
 import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
-import { permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
+import { pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
 import { pageSchema } from './views.js';
 
 /** Every audit action is an event type a webhook may subscribe to. */
@@ -75,18 +75,7 @@ const deliverySchema = z
   .meta({ id: 'WebhookDelivery' });
 
 const DELIVERY_ID = /^msg_[0-9A-Za-z]{22}_[0-9A-Za-z]{22}$/;
-const listDeliveriesQuery = z.strictObject({
-  cursor: z
-    .string()
-    .refine((cursor) => DELIVERY_ID.test(cursor), { error: 'is not a cursor this API returned' })
-    .optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, { error: 'must be a whole number' })
-    .transform(Number)
-    .pipe(z.number().min(1).max(100))
-    .default(20),
-});
+const listDeliveriesQuery = z.strictObject(pageQuery(DELIVERY_ID));
 
 const webhookParams = accountParams.extend({ webhookId: z.string().meta({ description: 'A webhook id (`wh_…`)' }) });
 

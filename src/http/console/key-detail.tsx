@@ -7,37 +7,15 @@ import type { KeyRecord, PreviousPair } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import { chromeOf, openKey, renderPage, type ConsoleEnv, type OpenKey } from './context.js';
 import { EXPIRY_PRESET_DAYS } from './key-form-rules.js';
-import { ExpiryText, firstCurlCommand, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
+import { ExpiryText, firstCurlCommand, KeyActionButtons, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
 import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
 import { KeyUsagePanel, loadKeyUsage, usageGranularity } from './key-usage-panel.js';
 import { paths } from './paths.js';
 
 function KeyActions({ keyRecord, csrf }: { keyRecord: KeyRecord; csrf: string }) {
-  const { accountId, id, name } = keyRecord;
-  const forKey = <ForScreenReaders> key {name}</ForScreenReaders>;
   return (
     <div class="key-actions">
-      <a class="button primary" href={paths.keyAction(accountId, id, 'edit')}>
-        Edit{forKey}
-      </a>
-      {keyRecord.status === 'active' ? (
-        <PostButton action={paths.keyAction(accountId, id, 'disable')} csrf={csrf} fields={{ back: 'key' }}>
-          Disable{forKey}
-        </PostButton>
-      ) : (
-        <PostButton action={paths.keyAction(accountId, id, 'enable')} csrf={csrf} fields={{ back: 'key' }}>
-          Enable{forKey}
-        </PostButton>
-      )}
-      <a class="button" href={paths.keyAction(accountId, id, 'regenerate')}>
-        Regenerate{forKey}
-      </a>
-      <a class="button" href={paths.keyAction(accountId, id, 'revoke-sessions')}>
-        Revoke sessions<ForScreenReaders> of key {name}</ForScreenReaders>
-      </a>
-      <a class="button danger-outline" href={paths.keyAction(accountId, id, 'delete')}>
-        Delete{forKey}
-      </a>
+      <KeyActionButtons keyRecord={keyRecord} csrf={csrf} onKeyPage />
     </div>
   );
 }

@@ -9,8 +9,8 @@ import type { Services } from '../services.js';
 import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv, type OpenAccount } from './context.js';
 import { CreateKeyForm } from './key-form.js';
 import { keyFormFailure, parseKeyForm, readKeyFormValues, type KeyFormState } from './key-form-rules.js';
-import { ExpiryText, firstCurlCommand, LastUsed, SecretHint, shownStatus, StatusBadge, TokenEndpoint, type ShownStatus } from './key-views.js';
-import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
+import { ExpiryText, firstCurlCommand, KeyActionButtons, LastUsed, SecretHint, shownStatus, StatusBadge, TokenEndpoint, type ShownStatus } from './key-views.js';
+import { Copyable, ENVIRONMENT_LABELS, Layout, Time } from './layout.js';
 import { paths } from './paths.js';
 import { flashSecret } from './session.js';
 
@@ -81,7 +81,6 @@ function KeyFilterForm({ action, filter }: { action: string; filter: KeyFilter }
 
 function KeyRow({ keyRecord, now, canManage, csrf }: { keyRecord: KeyRecord; now: number; canManage: boolean; csrf: string }) {
   const { accountId, id, name } = keyRecord;
-  const forKey = <ForScreenReaders> key {name}</ForScreenReaders>;
   return (
     <tr data-key-id={id}>
       <td data-label="Name">
@@ -115,27 +114,7 @@ function KeyRow({ keyRecord, now, canManage, csrf }: { keyRecord: KeyRecord; now
       {canManage && (
         <td data-label="Actions">
           <div class="actions">
-            <a class="button" href={paths.keyAction(accountId, id, 'edit')}>
-              Edit{forKey}
-            </a>
-            {keyRecord.status === 'active' ? (
-              <PostButton action={paths.keyAction(accountId, id, 'disable')} csrf={csrf}>
-                Disable{forKey}
-              </PostButton>
-            ) : (
-              <PostButton action={paths.keyAction(accountId, id, 'enable')} csrf={csrf}>
-                Enable{forKey}
-              </PostButton>
-            )}
-            <a class="button" href={paths.keyAction(accountId, id, 'regenerate')}>
-              Regenerate{forKey}
-            </a>
-            <a class="button" href={paths.keyAction(accountId, id, 'revoke-sessions')}>
-              Revoke sessions<ForScreenReaders> of key {name}</ForScreenReaders>
-            </a>
-            <a class="button danger-outline" href={paths.keyAction(accountId, id, 'delete')}>
-              Delete{forKey}
-            </a>
+            <KeyActionButtons keyRecord={keyRecord} csrf={csrf} />
           </div>
         </td>
       )}

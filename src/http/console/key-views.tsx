@@ -3,7 +3,8 @@
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
 import type { KeyRecord } from '../../ports/key-store.js';
-import { Copyable, Time } from './layout.js';
+import { Copyable, ForScreenReaders, PostButton, Time } from './layout.js';
+import { paths } from './paths.js';
 
 export type ShownStatus = 'active' | 'disabled' | 'expired';
 
@@ -53,4 +54,39 @@ export function firstCurlCommand(services: Services, environment: Environment, a
 export function SecretHint({ keyRecord }: { keyRecord: KeyRecord }) {
   if (keyRecord.secretHint === null) return <span class="sub">no secret: signs assertions with its own keys</span>;
   return <code class="secret-hint">…{keyRecord.secretHint}</code>;
+}
+
+/**
+ * A key's action buttons, named with the key for screen readers: on its own page (`onKeyPage`: Edit is the primary
+ * action, and disable/enable come back to the page) and in the keys table.
+ */
+export function KeyActionButtons({ keyRecord, csrf, onKeyPage = false }: { keyRecord: KeyRecord; csrf: string; onKeyPage?: boolean }) {
+  const { accountId, id, name } = keyRecord;
+  const forKey = <ForScreenReaders> key {name}</ForScreenReaders>;
+  const back = onKeyPage ? { back: 'key' } : undefined;
+  return (
+    <>
+      <a class={onKeyPage ? 'button primary' : 'button'} href={paths.keyAction(accountId, id, 'edit')}>
+        Edit{forKey}
+      </a>
+      {keyRecord.status === 'active' ? (
+        <PostButton action={paths.keyAction(accountId, id, 'disable')} csrf={csrf} fields={back}>
+          Disable{forKey}
+        </PostButton>
+      ) : (
+        <PostButton action={paths.keyAction(accountId, id, 'enable')} csrf={csrf} fields={back}>
+          Enable{forKey}
+        </PostButton>
+      )}
+      <a class="button" href={paths.keyAction(accountId, id, 'regenerate')}>
+        Regenerate{forKey}
+      </a>
+      <a class="button" href={paths.keyAction(accountId, id, 'revoke-sessions')}>
+        Revoke sessions<ForScreenReaders> of key {name}</ForScreenReaders>
+      </a>
+      <a class="button danger-outline" href={paths.keyAction(accountId, id, 'delete')}>
+        Delete{forKey}
+      </a>
+    </>
+  );
 }
