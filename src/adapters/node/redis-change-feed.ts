@@ -1,6 +1,6 @@
 // ChangeFeed over Redis pub/sub: one channel every node publishes its changes on, heard on a subscriber connection
 // of each node's own, whose health a heartbeat through Redis proves.
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { readChangeMessage, type Change, type ChangeFeed, type ChangeListener, type ChangeNotice } from '../../ports/change-feed.js';
 import type { Logger, Metrics } from '../../ports/runtime.js';
 import { randomBase62 } from '../../shared/encoding.js';
@@ -99,9 +99,21 @@ export class RedisChangeFeed implements ChangeFeed {
     subscriber?.disconnect();
   }
 
+  /**
+   * Where a PUBLISH goes. A Cluster client sends a command without a key to any node, and two nodes relay to the
+   * others over the cluster bus each at its own pace: notices published one after the other could arrive out of
+   * order. So on a Cluster every notice goes through one primary (the first by address) while the topology holds.
+   */
+  private route(): ChangePublisher {
+    if (!(this.publisher instanceof Cluster)) return this.publisher;
+    const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
+    const [first] = this.publisher.nodes('master').sort((a, b) => (address(a) < address(b) ? -1 : address(a) > address(b) ? 1 : 0));
+    return first ?? this.publisher;
+  }
+
   private async send(message: string): Promise<boolean> {
     try {
-      await this.publisher.publish(this.channel, message);
+      await this.route().publish(this.channel, message);
       this.options.metrics?.changeNotice('sent');
       return true;
     } catch {
@@ -161,7 +173,7 @@ export class RedisChangeFeed implements ChangeFeed {
     if (this.up && !this.healthy()) this.goDown('no heartbeat came back in time');
     const quietFor = performance.now() - Math.max(this.lastBeatAt, this.openedAt);
     if (!this.up && this.subscriber && quietFor > RECYCLE_AFTER_MS) this.subscriber.disconnect();
-    void this.publisher.publish(this.beatChannel, '1').catch(() => undefined);
+    void this.route().publish(this.beatChannel, '1').catch(() => undefined);
     if (this.unsent.size > 0) void this.retry();
   }
 
