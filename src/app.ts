@@ -46,9 +46,7 @@ function isOAuthPath(path: string): boolean {
 /** The gateway: the services createServices wires from `deps`, behind the router. */
 export async function createApp(deps: AppDeps) {
   const services = await createServices(deps);
-  const router = createRouter(services, { readiness: deps.readiness ?? {}, apiReferenceScript: deps.apiReferenceScript });
-  // The services too: the Node runtime's proxy fast path (runtime/node-proxy-fast-path.ts) calls them directly.
-  return Object.assign(router, { services });
+  return createRouter(services, { readiness: deps.readiness ?? {}, apiReferenceScript: deps.apiReferenceScript });
 }
 
 /** What the router serves besides the services: the runtime's readiness probes and the /docs script. */

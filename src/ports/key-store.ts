@@ -76,21 +76,25 @@ export interface KeyMatch {
   pair: KeyPair;
 }
 
-export type OperationAction =
-  | 'account.created'
-  | 'admin_token.created'
-  | 'admin_token.revoked'
-  | 'key.created'
-  | 'key.updated'
-  | 'key.regenerated'
-  | 'key.disabled'
-  | 'key.enabled'
-  | 'key.deleted'
-  | 'key.sessions_revoked'
-  | 'key.previous_retired'
-  | 'signing_key.rotated'
-  | 'webhook.created'
-  | 'webhook.deleted';
+/** Every audited action; each is also a webhook event type (SPEC §9). */
+export const OPERATION_ACTIONS = [
+  'account.created',
+  'admin_token.created',
+  'admin_token.revoked',
+  'key.created',
+  'key.updated',
+  'key.regenerated',
+  'key.disabled',
+  'key.enabled',
+  'key.deleted',
+  'key.sessions_revoked',
+  'key.previous_retired',
+  'signing_key.rotated',
+  'webhook.created',
+  'webhook.deleted',
+] as const;
+
+export type OperationAction = (typeof OPERATION_ACTIONS)[number];
 
 export interface OperationRecord {
   id: string;

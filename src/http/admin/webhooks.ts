@@ -7,32 +7,14 @@ import type { AppEnv, Services } from '../services.js';
 import { isId } from '../../core/ids.js';
 import type { WebhookSummary } from '../../core/webhook-management.js';
 import { WEBHOOK_URL_MAX_LENGTH } from '../../core/webhook-destinations.js';
-import type { OperationAction } from '../../ports/key-store.js';
+import { OPERATION_ACTIONS } from '../../ports/key-store.js';
 import type { WebhookDeliveryRecord } from '../../ports/webhook-store.js';
 import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
-import { pageSchema } from './views.js';
+import { iso, pageSchema } from './views.js';
 
 /** Every audit action is an event type a webhook may subscribe to. */
-const EVENT_TYPES = [
-  'account.created',
-  'admin_token.created',
-  'admin_token.revoked',
-  'key.created',
-  'key.updated',
-  'key.regenerated',
-  'key.disabled',
-  'key.enabled',
-  'key.deleted',
-  'key.sessions_revoked',
-  'key.previous_retired',
-  'signing_key.rotated',
-  'webhook.created',
-  'webhook.deleted',
-] as const satisfies readonly OperationAction[];
-// The build fails when an audit action is added without becoming an event type here.
-const everyActionListed: Exclude<OperationAction, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
-void everyActionListed;
+const EVENT_TYPES = OPERATION_ACTIONS;
 
 const createWebhookBody = z
   .strictObject({
@@ -79,10 +61,8 @@ const listDeliveriesQuery = z.strictObject(pageQuery(DELIVERY_ID));
 
 const webhookParams = accountParams.extend({ webhookId: z.string().meta({ description: 'A webhook id (`wh_…`)' }) });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 function webhookView(webhook: WebhookSummary) {
-  return { id: webhook.id, accountId: webhook.accountId, url: webhook.url, events: webhook.events, createdAt: iso(webhook.createdAt)! };
+  return { id: webhook.id, accountId: webhook.accountId, url: webhook.url, events: webhook.events, createdAt: iso(webhook.createdAt) };
 }
 
 function deliveryView(delivery: WebhookDeliveryRecord) {
@@ -91,7 +71,7 @@ function deliveryView(delivery: WebhookDeliveryRecord) {
     eventType: delivery.eventType,
     status: delivery.status,
     attempts: delivery.attempts,
-    createdAt: iso(delivery.createdAt)!,
+    createdAt: iso(delivery.createdAt),
     nextAttemptAt: delivery.status === 'pending' ? iso(delivery.nextAttemptAt) : null,
     lastAttemptAt: iso(delivery.lastAttemptAt),
     lastStatus: delivery.lastStatus,

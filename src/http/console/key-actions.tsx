@@ -195,7 +195,7 @@ export function keyActionRoutes(services: Services) {
       if (!regenerated.ok) throw noSuchKey();
       const secretPath = paths.keySecret(account.id, key.id);
       // A private_key_jwt key gets a new application ID and no secret: nothing to show once.
-      if (regenerated.value.applicationSecret === undefined) return c.redirect(`${paths.keys(account.id)}/${key.id}`, 303);
+      if (regenerated.value.applicationSecret === undefined) return c.redirect(paths.key(account.id, key.id), 303);
       flashSecret(c, secretPath, 'regenerated', regenerated.value.applicationSecret);
       return c.redirect(secretPath, 303);
     })

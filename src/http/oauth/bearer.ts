@@ -17,7 +17,7 @@ export function invalidToken(environment: Environment, description: string, sche
 }
 
 /** Reads an `Authorization: Bearer` or `DPoP` value; undefined when the header is neither. */
-export function parseAccessToken(header: string): { scheme: AccessTokenScheme; token: string } | undefined {
+function parseAccessToken(header: string): { scheme: AccessTokenScheme; token: string } | undefined {
   const match = ACCESS_TOKEN.exec(header);
   if (!match) return undefined;
   return { scheme: match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2]! };

@@ -23,7 +23,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   401: 'No valid admin token',
   403: 'The token does not cover this account or role',
   404: 'No such resource (keys of other accounts included)',
-  409: 'Limit exceeded',
+  409: 'Conflict: a limit exceeded (limit_exceeded) or a name taken (name_taken)',
   413: 'Body too large',
   415: 'Body is not JSON',
   429: 'Too many failed admin tokens from this address (rate_limited, Retry-After)',
