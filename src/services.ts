@@ -146,7 +146,18 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     rootToken: deps.rootAdminToken,
     onTokenUsed: (token) => usage.recordAdminTokenUse(token.id, token.lastUsedAt),
   });
-  const sessions = createSessions({ tokens, store: deps.sessionStore, clock, usage, issuanceCache: config.issuanceCache });
+  const sessions = createSessions({
+    tokens,
+    store: deps.sessionStore,
+    clock,
+    usage,
+    issuanceCache: config.issuanceCache,
+    // Token exchange may narrow to any service's audience the subject reaches (SPEC §7, §8), as configured now.
+    audiences: (environment) => {
+      const table = gateway.current[environment].audiences;
+      return { default: table.defaultAudience, services: table.named };
+    },
+  });
   const replay = createReplayGuards(deps.replayStore);
   // Every node derives the same nonce key from the pepper, so any node checks any node's nonces statelessly.
   const nonceHmac = config.dpopNonces ? await (deps.crypto ?? webCrypto).createHmac(`${deps.secretPepper}|dpop-nonce`) : undefined;

@@ -234,3 +234,58 @@ describe('token exchange', () => {
     });
   });
 });
+
+describe('token exchange with several services (SPEC §7, §8)', () => {
+  const ORDERS = 'https://orders.example';
+  let gateway: Gateway;
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let key: ApiKeyWithSecret;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    gateway = await startGateway({
+      env: {
+        KEYMINT_SERVICES_SANDBOX: JSON.stringify([
+          { name: 'orders', path: '/orders', upstream: upstream.url, audience: ORDERS },
+          { name: 'rest', path: '/', upstream: upstream.url },
+        ]),
+      },
+    });
+    const account = await gateway.createAccount();
+    key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read'] });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await upstream.close();
+  });
+
+  async function exchange(body: URLSearchParams) {
+    const response = await gateway.fetch('/sandbox/oauth/token', {
+      method: 'POST',
+      headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as TokenAnswer };
+  }
+
+  it("narrows a default-audience token to one service's audience, which then works only on that service", async () => {
+    const subject = await gateway.mint('sandbox', key);
+    const answer = await exchange(
+      new URLSearchParams({ grant_type: GRANT, subject_token: subject, subject_token_type: ACCESS_TOKEN, resource: ORDERS }),
+    );
+    expect(answer.status).toBe(200);
+    expect(decodeJwt(answer.body.access_token).aud).toBe(ORDERS);
+    const call = (path: string) => gateway.fetch(path, { headers: { authorization: `Bearer ${answer.body.access_token}` } });
+    expect((await call('/sandbox/api/orders/1')).status).toBe(200);
+    expect((await call('/sandbox/api/other')).status).toBe(401);
+  });
+
+  it('refuses two resources with invalid_target, as the client_credentials grant does', async () => {
+    const subject = await gateway.mint('sandbox', key);
+    const body = new URLSearchParams({ grant_type: GRANT, subject_token: subject, subject_token_type: ACCESS_TOKEN });
+    // Each alone would be granted (the subject's own audience, a service's); together they name two targets.
+    body.append('resource', decodeJwt(subject).aud as string);
+    body.append('resource', ORDERS);
+    expect(await exchange(body)).toMatchObject({ status: 400, body: { error: 'invalid_target' } });
+  });
+});

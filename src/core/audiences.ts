@@ -28,6 +28,8 @@ export interface AudienceTable {
   isKnown(aud: string): boolean;
   /** The service whose `audience` this is. */
   serviceOf(aud: string): GatewayService | undefined;
+  /** The services' own audiences (the default left out). */
+  readonly named: readonly string[];
 }
 
 /** Built with the service table, at start-up and on reload. Throws TypeError for an audience two services claim. */
@@ -44,6 +46,7 @@ export function createAudienceTable(defaultAud: string, services: readonly Gatew
     defaultAudience: defaultAud,
     isKnown: (aud) => aud === defaultAud || byAudience.has(aud),
     serviceOf: (aud) => byAudience.get(aud),
+    named: [...byAudience.keys()],
   };
 }
 

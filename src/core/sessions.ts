@@ -6,7 +6,7 @@ import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { grantScopes } from './scopes.js';
 import type { SessionClaims, SessionTokens, TokenRejection } from './session-tokens.js';
-import { decideTokenExchange, type ExchangeRequest, type TokenExchangeFailure } from './token-exchange.js';
+import { decideTokenExchange, type EnvironmentAudiences, type ExchangeRequest, type TokenExchangeFailure } from './token-exchange.js';
 import { usedPair } from './client-auth.js';
 import type { UsageRecorder } from './usage.js';
 
@@ -105,6 +105,8 @@ export function createSessions(deps: {
   clock: Clock;
   usage: UsageRecorder;
   issuanceCache: boolean;
+  /** The environment's audiences a derived token may narrow to (default: only the default audience). */
+  audiences?: (environment: Environment) => EnvironmentAudiences;
 }): Sessions {
   const { tokens, store, clock, usage } = deps;
   const nowSeconds = () => Math.floor(clock.now() / 1000);
@@ -210,7 +212,7 @@ export function createSessions(deps: {
         caller: { clientId: key.applicationId, environment, requireDpop: request.requireDpop, proofJkt: options.jkt },
         now: clock.now(),
         lifetimeSeconds: tokens.lifetime(environment),
-        audiences: { default: tokens.audience(environment) },
+        audiences: deps.audiences?.(environment) ?? { default: tokens.audience(environment) },
       });
       if (!decided.ok) return decided;
       const decision = decided.value;

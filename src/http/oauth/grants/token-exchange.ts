@@ -10,7 +10,6 @@ export const tokenExchangeGrant: TokenGrant = {
     const subjectToken = params.get('subject_token');
     if (!subjectToken) throw invalidRequest('subject_token is required');
     const optional = (name: string) => params.get(name);
-    const listed = (name: string) => (params.has(name) ? [params.get(name)!] : []);
     const exchanged = await services.sessions.exchange(
       environment,
       key,
@@ -20,8 +19,8 @@ export const tokenExchangeGrant: TokenGrant = {
         requestedTokenType: optional('requested_token_type'),
         actorToken: optional('actor_token'),
         scope: optional('scope'),
-        resources: listed('resource'),
-        audiences: listed('audience'),
+        resources: params.all('resource'),
+        audiences: params.all('audience'),
         requireDpop,
       },
       { jkt },
