@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { createRedisClient } from '../src/adapters/node/redis-session-store.js';
+import { createRedisClient } from '../src/adapters/node/redis-client.js';
 import { RedisUsageMeter } from '../src/adapters/node/redis-usage-meter.js';
 import { systemClock } from '../src/ports/runtime.js';
 import { freePort, startRedisServer } from '../test/support/redis-server.js';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryConsoleSessionStore } from '../src/adapters/memory/memory-console-session-store.js';
 import { RedisConsoleSessionStore } from '../src/adapters/node/redis-console-session-store.js';
-import { createRedisClient } from '../src/adapters/node/redis-session-store.js';
+import { createRedisClient } from '../src/adapters/node/redis-client.js';
 import { randomBase62 } from '../src/shared/encoding.js';
 import { SessionStoreUnavailableError } from '../src/ports/session-store.js';
 import { describeConsoleSessionStore, movableClock, sessionRecord } from './support/console-session-store-suite.js';

@@ -1,7 +1,7 @@
 // RedisChangeFeed beyond the ChangeFeed contract: a hung Redis (no connection closed) is noticed by the heartbeat, and
 // whatever else appears on the channel is ignored.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisClient } from '../src/adapters/node/redis-session-store.js';
+import { createRedisClient } from '../src/adapters/node/redis-client.js';
 import { duplicateSubscribers, RedisChangeFeed } from '../src/adapters/node/redis-change-feed.js';
 import type { ChangeNotice } from '../src/ports/change-feed.js';
 import { nextId } from '../src/ports/testing/fixtures.js';

@@ -1,7 +1,7 @@
 // How the key store's records map to the columns both SQL dialects share (db/schema.ts, db/pg/schema.ts):
 // JSON text for the structured fields, five flat columns for a roll's previous pair.
-import type { KeyChanges, KeyRecord, PreviousPair } from '../ports/key-store.js';
-import type { WebhookDeliveryRecord, WebhookRecord } from '../ports/webhook-store.js';
+import type { KeyChanges, KeyMatch, KeyRecord, Page, PreviousPair } from '../ports/key-store.js';
+import type { DeliveryAttempt, WebhookDeliveryRecord, WebhookRecord } from '../ports/webhook-store.js';
 
 /** An api_keys row under its schema property names, as either dialect reads it. */
 export interface KeyRow {
@@ -155,4 +155,29 @@ export function toDeliveryRecord(row: Omit<WebhookDeliveryRecord, 'eventType'> &
 /** The part of an operation id that delivery ids are built from (`op_X` → `X`). */
 export function operationIdSuffix(operationId: string): string {
   return operationId.slice(operationId.indexOf('_') + 1);
+}
+
+/** A page of `limit` from `limit + 1` rows read: the extra row says there is more. */
+export function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
+}
+
+/** Which pair of the key `value` named, as the look-up by `current` and `previous` found it. */
+export function matchOf(row: KeyRow | undefined, value: string, current: 'applicationId' | 'secretHash'): KeyMatch | null {
+  if (!row) return null;
+  return { key: toKeyRecord(row), pair: row[current] === value ? 'current' : 'previous' };
+}
+
+/** The delivery columns one attempt sets; `attempts` is the dialect's `attempts + 1` expression. */
+export function deliveryAttemptColumns<Increment>(attempt: DeliveryAttempt, attempts: Increment) {
+  const last = { attempts, lastAttemptAt: attempt.at };
+  switch (attempt.outcome) {
+    case 'delivered':
+      return { ...last, status: 'delivered' as const, lastStatus: attempt.status, lastError: null, deliveredAt: attempt.at };
+    case 'retry':
+      return { ...last, lastStatus: attempt.status, lastError: attempt.error, nextAttemptAt: attempt.nextAttemptAt };
+    case 'failed':
+      return { ...last, status: 'failed' as const, lastStatus: attempt.status, lastError: attempt.error };
+  }
 }

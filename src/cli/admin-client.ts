@@ -124,19 +124,8 @@ export function createAdminClient(send: SendRequest, baseUrl: string, adminToken
       (await call<{ items: AdminTokenSummary[] }>('GET', `${account(accountId)}/admin-tokens`)).items,
     deleteAdminToken: (accountId, tokenId) => call('DELETE', `${account(accountId)}/admin-tokens/${encodeURIComponent(tokenId)}`),
     createKey: (accountId, input) => call('POST', `${account(accountId)}/keys`, input),
-    async listKeys(accountId, environment) {
-      const keys: Key[] = [];
-      let cursor: string | null = null;
-      do {
-        const query = new URLSearchParams({ limit: String(MAX_PAGE) });
-        if (environment) query.set('environment', environment);
-        if (cursor) query.set('cursor', cursor);
-        const page: { items: Key[]; nextCursor: string | null } = await call('GET', `${account(accountId)}/keys?${query}`);
-        keys.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor);
-      return keys;
-    },
+    listKeys: (accountId, environment) =>
+      allPages<Key>(`${account(accountId)}/keys`, new URLSearchParams(environment ? { environment } : {})),
     getKey: (accountId, keyId) => call('GET', key(accountId, keyId)),
     updateKey: (accountId, keyId, patch) => call('PATCH', key(accountId, keyId), patch),
     regenerateKey: (accountId, keyId, overlapSeconds) =>

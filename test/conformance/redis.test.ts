@@ -7,7 +7,8 @@ import { describeChangeFeedContract } from '../../src/ports/testing/change-feed.
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
 import { RedisReplayStore } from '../../src/adapters/node/redis-replay-store.js';
-import { createRedisClient, RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
+import { createRedisClient } from '../../src/adapters/node/redis-client.js';
+import { RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { nextId, realClock, type StoreFixture } from '../../src/ports/testing/fixtures.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
 import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';

@@ -1,6 +1,7 @@
 // Clients of the shared session store (ioredis): one Redis, a Redis Cluster, or the primary of a Sentinel group,
 // each tuned to fail fast so that a Redis that cannot answer costs a request 503 within seconds, never a hang.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { guardStore } from '../../ports/store-errors.js';
 
 /** What every Redis adapter is given: commands, scripts and pipelines, whichever kind of deployment serves them. */
 export type RedisClient = Redis | Cluster;
@@ -116,4 +117,9 @@ export function createRedisClient(url: string): Redis {
     enableAutoPipelining: true,
     retryStrategy: reconnectDelay,
   });
+}
+
+/** Every ioredis error is a connection, timeout or server fault: the store is unavailable. */
+export function guarded<T>(work: () => Promise<T>): Promise<T> {
+  return guardStore('redis', work);
 }

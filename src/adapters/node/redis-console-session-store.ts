@@ -2,7 +2,7 @@
 import type { RedisClient } from './redis-client.js';
 import type { ConsoleSessionRecord, ConsoleSessionStore } from '../../ports/console-session-store.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
-import { guarded } from './redis-session-store.js';
+import { guarded } from './redis-client.js';
 
 // Records activity only while the session exists: HSET alone would recreate a hash that sign-out just deleted.
 const TOUCH = `

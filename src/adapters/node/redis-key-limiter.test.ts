@@ -4,7 +4,7 @@ import { StoreUnavailableError } from '../../ports/store-errors.js';
 import { describeKeyLimiter } from '../../ports/testing/key-limiter.suite.js';
 import { createManualClock } from '../../ports/testing/manual-clock.js';
 import { RedisKeyLimiter } from './redis-key-limiter.js';
-import { createRedisClient } from './redis-session-store.js';
+import { createRedisClient } from './redis-client.js';
 import { connectRedis, redisClusterDeployment } from '../../../test/support/redis-deployments.js';
 
 const redisUrl = inject('redisUrl');

@@ -1,7 +1,7 @@
 // RateLimiter on Redis (ioredis): fixed-window failure counters shared by every gateway process.
 import { admitEach, type Admission, type AttemptPlace, type FailureCounter, type RateLimiter } from '../../ports/rate-limiter.js';
 import { defineScript, type RedisClient } from './redis-client.js';
-import { guarded } from './redis-session-store.js';
+import { guarded } from './redis-client.js';
 
 // KEYS: the counter, its places. ARGV: limit, place id, lease (ms). Answers -1 (admitted) or admit's retryAfter.
 // Places are a sorted set scored by lease deadline on Redis's own clock; expired ones are dropped first.

@@ -2,7 +2,7 @@
 import type { Environment } from '../../shared/domain.js';
 import type { ReplayStore } from '../../ports/replay-store.js';
 import type { RedisClient } from './redis-client.js';
-import { guarded } from './redis-session-store.js';
+import { guarded } from './redis-client.js';
 
 /**
  * `km:{env}:jti:{id}`, expiring at `expiresAt` on Redis's clock. No hash tag: the records spread over every

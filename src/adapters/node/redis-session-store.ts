@@ -3,10 +3,7 @@ import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
 import { partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
-import { guardStore } from '../../ports/store-errors.js';
-import { defineScript, type RedisClient } from './redis-client.js';
-
-export { createRedisClient } from './redis-client.js';
+import { defineScript, guarded, type RedisClient } from './redis-client.js';
 
 // Stores a session record, indexes it under its key (dropping expired entries), links it to each session it
 // was derived from (token exchange), and, when given, keeps the token for reuse. One script rather than a MULTI
@@ -78,11 +75,6 @@ for _, jti in ipairs(jtis) do
 end
 redis.call('DEL', KEYS[2])
 return count`;
-
-/** Every ioredis error is a connection, timeout or server fault: the store is unavailable. */
-export function guarded<T>(work: () => Promise<T>): Promise<T> {
-  return guardStore('redis', work);
-}
 
 interface SessionScripts {
   saveSession(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<unknown>;

@@ -4,7 +4,7 @@ import { StoreUnavailableError } from '../../ports/store-errors.js';
 import { createManualClock } from '../../ports/testing/manual-clock.js';
 import { describeUsageMeter } from '../../ports/testing/usage-meter.suite.js';
 import { DAY_MS } from '../../ports/usage-meter.js';
-import { createRedisClient } from './redis-session-store.js';
+import { createRedisClient } from './redis-client.js';
 import { RedisUsageMeter } from './redis-usage-meter.js';
 
 const redisUrl = inject('redisUrl');

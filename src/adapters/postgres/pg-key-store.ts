@@ -16,23 +16,14 @@ import type {
   OperationRecord,
   Page,
 } from '../../ports/key-store.js';
-import { toKeyColumnChanges, toKeyRecord, toKeyRow, type KeyRow } from '../key-rows.js';
+import { matchOf, page, toKeyColumnChanges, toKeyRecord, toKeyRow } from '../key-rows.js';
 import { writeAudit } from './pg-audit.js';
 import type { PgDatabase } from './postgres-database.js';
 import { reachPostgres } from './postgres-unavailable.js';
 
 const { accounts, adminTokens, apiKeys, operations } = schema;
 
-/** A page of `limit` from `limit + 1` rows read: the extra row says there is more. */
-export function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
-  const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
-}
 
-function matchOf(row: KeyRow | undefined, value: string, current: 'applicationId' | 'secretHash'): KeyMatch | null {
-  if (!row) return null;
-  return { key: toKeyRecord(row), pair: row[current] === value ? 'current' : 'previous' };
-}
 
 /** Whether `error` is PostgreSQL's unique violation of the index `index`. */
 function violates(error: unknown, index: string): boolean {

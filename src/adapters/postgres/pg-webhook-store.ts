@@ -9,9 +9,8 @@ import type {
   WebhookRecord,
   WebhookStore,
 } from '../../ports/webhook-store.js';
-import { toDeliveryRecord, toWebhookRecord, toWebhookRow } from '../key-rows.js';
+import { deliveryAttemptColumns, page, toDeliveryRecord, toWebhookRecord, toWebhookRow } from '../key-rows.js';
 import { writeAudit } from './pg-audit.js';
-import { page } from './pg-key-store.js';
 import type { PgDatabase } from './postgres-database.js';
 import { reachPostgres } from './postgres-unavailable.js';
 
@@ -117,7 +116,7 @@ export class PgWebhookStore implements WebhookStore {
     return reachPostgres(async () => {
       const updated = await this.db
         .update(webhookDeliveries)
-        .set(attemptColumns(attempt))
+        .set(deliveryAttemptColumns(attempt, sql`${webhookDeliveries.attempts} + 1`))
         .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending')))
         .returning({ id: webhookDeliveries.id });
       return updated.length === 1;
@@ -125,14 +124,3 @@ export class PgWebhookStore implements WebhookStore {
   }
 }
 
-function attemptColumns(attempt: DeliveryAttempt) {
-  const last = { attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: attempt.at };
-  switch (attempt.outcome) {
-    case 'delivered':
-      return { ...last, status: 'delivered' as const, lastStatus: attempt.status, lastError: null, deliveredAt: attempt.at };
-    case 'retry':
-      return { ...last, lastStatus: attempt.status, lastError: attempt.error, nextAttemptAt: attempt.nextAttemptAt };
-    case 'failed':
-      return { ...last, status: 'failed' as const, lastStatus: attempt.status, lastError: attempt.error };
-  }
-}

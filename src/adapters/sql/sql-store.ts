@@ -19,7 +19,7 @@ import type {
   Page,
 } from '../../ports/key-store.js';
 import { guardStore, type StoreName } from '../../ports/store-errors.js';
-import { toKeyColumnChanges, toKeyRecord, toKeyRow, type KeyRow } from '../key-rows.js';
+import { matchOf, page, toKeyColumnChanges, toKeyRecord, toKeyRow, type KeyRow } from '../key-rows.js';
 import { auditStatements } from './sql-audit.js';
 
 const { accounts, adminTokens, apiKeys } = schema;
@@ -52,11 +52,6 @@ const KEY_COLUMNS = Object.entries(getTableColumns(apiKeys))
 const KEY_BY_APPLICATION_ID = `select ${KEY_COLUMNS} from "api_keys" where "application_id" = ? or "previous_application_id" = ? limit 1`;
 const KEY_BY_SECRET_HASH = `select ${KEY_COLUMNS} from "api_keys" where "secret_hash" = ? or "previous_secret_hash" = ? limit 1`;
 
-/** Which pair of the key `value` named, as the look-up by `current` and `previous` found it. */
-function matchOf(row: KeyRow | undefined, value: string, current: 'applicationId' | 'secretHash'): KeyMatch | null {
-  if (!row) return null;
-  return { key: toKeyRecord(row), pair: row[current] === value ? 'current' : 'previous' };
-}
 
 function keyExists(accountId: string, keyId: string): SQL {
   return sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${keyId} and ${apiKeys.accountId} = ${accountId})`;
@@ -68,11 +63,6 @@ function nameTaken(accountId: string, environment: SQL | Environment, name: stri
     and other.name = ${name}${exceptKeyId === undefined ? sql`` : sql` and other.id <> ${exceptKeyId}`})`;
 }
 
-/** A page of `limit` from `limit + 1` rows read: the extra row says there is more. */
-export function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
-  const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
-}
 
 /** Runs one operation of a SQL store, raising the driver's outage errors as StoreUnavailableError. */
 export function guardedBy(executor: SqlExecutor): <T>(work: () => Promise<T>) => Promise<T> {

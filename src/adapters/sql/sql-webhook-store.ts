@@ -9,24 +9,13 @@ import type {
   WebhookRecord,
   WebhookStore,
 } from '../../ports/webhook-store.js';
-import { toDeliveryRecord, toWebhookRecord, toWebhookRow } from '../key-rows.js';
+import { deliveryAttemptColumns, page, toDeliveryRecord, toWebhookRecord, toWebhookRow } from '../key-rows.js';
 import { auditStatements } from './sql-audit.js';
-import { guardedBy, page, type SqlExecutor, type SqliteDatabase } from './sql-store.js';
+import { guardedBy, type SqlExecutor, type SqliteDatabase } from './sql-store.js';
 
 const { webhooks, webhookDeliveries } = schema;
 
 /** The columns an attempt sets on a pending delivery. */
-function attemptColumns(attempt: DeliveryAttempt) {
-  const last = { attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: attempt.at };
-  switch (attempt.outcome) {
-    case 'delivered':
-      return { ...last, status: 'delivered' as const, lastStatus: attempt.status, lastError: null, deliveredAt: attempt.at };
-    case 'retry':
-      return { ...last, lastStatus: attempt.status, lastError: attempt.error, nextAttemptAt: attempt.nextAttemptAt };
-    case 'failed':
-      return { ...last, status: 'failed' as const, lastStatus: attempt.status, lastError: attempt.error };
-  }
-}
 
 export class SqlWebhookStore implements WebhookStore {
   private readonly db: SqliteDatabase;
@@ -131,7 +120,7 @@ export class SqlWebhookStore implements WebhookStore {
     return this.guarded(async () => {
       const update = this.db
         .update(webhookDeliveries)
-        .set(attemptColumns(attempt))
+        .set(deliveryAttemptColumns(attempt, sql`${webhookDeliveries.attempts} + 1`))
         .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending')));
       const [changed] = await this.executor.atomic([update]);
       return changed === 1;
