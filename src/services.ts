@@ -130,9 +130,8 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   const keyCache = createKeyCache({ keys: deps.keyStore, clock, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
   notices.listen(keyCache.hear);
   notices.listen(keyring.hear);
-  // Session-token calls on the proxy find their key's limits the same way, by the token's key id: at most 1 s
-  // old, and dropped at once for a key changed through any node.
-  const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, ttlMs: 1000, maxEntries: 10_000 });
+  // Session-token calls on the proxy find their key's limits the same way, by the token's key id.
+  const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
   notices.listen(keyLimits.hear);
   const failureLimit = createFailureLimit({
     limiter: deps.rateLimiter,

@@ -41,32 +41,31 @@ export interface MeteredKey {
 
 export interface KeyLimitsCache {
   /**
-   * The key behind a session token and its limits, at most `ttlMs` old. A token without the key id claim is
+   * The key behind a session token and its limits, at most `maxAgeMs()` old. A token without the key id claim is
    * matched by its application ID (found only until the key is regenerated). Undefined when no key of the
    * token's account is found (deleted, or regenerated away): its sessions stay valid (SPEC §3) and unlimited.
    */
   forSession(claims: SessionKeyClaims): Promise<MeteredKey | undefined>;
-  /** Drops what is cached for the key: this process changed it (the same hook as the Api-Key cache's). */
-  forgetKey(keyId: string): void;
   /** A change notice (this node's or another's): a changed key is forgotten; `everything` empties the cache. */
   hear(notice: ChangeNotice): void;
 }
 
 interface Entry {
   key: MeteredKey | undefined;
-  until: number;
+  loadedAt: number;
 }
 
 /**
- * Other processes' changes show after at most `ttlMs`, this process's at once. While the key store cannot answer,
- * the last limits read for a key keep applying (the proxy goes on serving stateless tokens, SPEC §6); a key not
+ * Changes reach it as notices (`hear`): this process's at once, other nodes' through the change feed; `maxAgeMs` is
+ * asked at every read (long while the feed is healthy, at most 1 s while it is down or absent, as for the Api-Key
+ * cache). While the key store cannot answer, the last limits read for a key keep applying (the proxy goes on serving stateless tokens, SPEC §6); a key not
  * read since start-up is then served without limits, and that is logged.
  */
 export function createKeyLimitsCache(deps: {
   keys: KeyStore;
   clock: Clock;
   logger: Logger;
-  ttlMs: number;
+  maxAgeMs: () => number;
   maxEntries: number;
 }): KeyLimitsCache {
   const entries = new Map<string, Entry>();
@@ -86,7 +85,7 @@ export function createKeyLimitsCache(deps: {
       const name = claims.key ?? `app:${claims.client_id}`;
       const now = deps.clock.now();
       const cached = entries.get(name);
-      if (cached && cached.until > now) return cached.key;
+      if (cached && now - cached.loadedAt < deps.maxAgeMs()) return cached.key;
       const startedAt = generation;
       let key: MeteredKey | undefined;
       try {
@@ -103,11 +102,10 @@ export function createKeyLimitsCache(deps: {
         entries.delete(name);
         // Map order is insertion order: the first entry is the oldest.
         if (entries.size >= deps.maxEntries) entries.delete(entries.keys().next().value!);
-        entries.set(name, { key, until: now + deps.ttlMs });
+        entries.set(name, { key, loadedAt: now });
       }
       return key;
     },
-    forgetKey,
     hear(notice) {
       if (notice.kind === 'key') forgetKey(notice.keyId);
       else if (notice.kind === 'everything') {
