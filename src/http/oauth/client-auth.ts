@@ -8,6 +8,7 @@ import type { KeyRecord } from '../../ports/key-store.js';
 import { invalidRequest, OAuthError, tooManyFailures } from '../errors/oauth-error.js';
 import type { Services } from '../services.js';
 import type { OAuthParams } from './form.js';
+import { describeClientAuthRefusal, type RefusalWords } from '../errors/client-auth-wording.js';
 
 /** The credentials the OAuth endpoints read (RFC 6749 §2.3.1); the proxy's `Api-Key` is read in http/proxy. */
 export type OAuthClientCredential = Exclude<ClientCredential, { method: 'api_key' }>;
@@ -69,32 +70,16 @@ function readCredentials(c: Context, params: OAuthParams, environment: Environme
 function refusal(refused: ClientAuthRefusal, credential: OAuthClientCredential, environment: Environment): OAuthError {
   const challenge: Record<string, string> =
     credential.method === 'client_secret_basic' ? { 'WWW-Authenticate': `Basic realm="${environment}"` } : {};
-  const invalidClient = (description: string) => new OAuthError(401, 'invalid_client', description, challenge, refused.reason);
-  switch (refused.reason) {
-    case 'rate_limited':
-      return tooManyFailures(refused.retryAfter);
-    case 'malformed_secret':
-      return invalidClient('the client secret is malformed or mistyped (its checksum does not match)');
-    case 'other_environment': {
-      const other = refused.detail ?? 'other';
-      return invalidClient(`this is a ${other} credential; use the /${other}/oauth endpoints`);
-    }
-    case 'unknown_client':
-    case 'wrong_secret':
-    // A key's method is a property of the key: naming it would confirm that the ID exists.
-    case 'wrong_method':
-      // The same words for all, so probing cannot tell which application IDs exist.
-      return invalidClient('client authentication failed');
-    case 'invalid_assertion':
-      return invalidClient(refused.detail ?? 'the client_assertion does not verify');
-    case 'disabled':
-      return invalidClient('this API access key is disabled');
-    case 'expired':
-      return invalidClient('this API access key has expired');
-    default:
-      return assertNever(refused);
-  }
+  if (refused.reason === 'rate_limited') return tooManyFailures(refused.retryAfter);
+  return new OAuthError(401, 'invalid_client', describeClientAuthRefusal(refused, OAUTH_WORDS), challenge, refused.reason);
 }
+
+const OAUTH_WORDS: RefusalWords = {
+  credential: 'client secret',
+  invalid: 'client authentication failed',
+  otherEnvironment: (other) => `this is a ${other} credential; use the /${other}/oauth endpoints`,
+  invalidAssertion: (detail) => detail ?? 'the client_assertion does not verify',
+};
 
 /**
  * Whether the refusal is one of a key the client named and failed to prove, so that it counts in that key's

@@ -12,6 +12,7 @@ import type { AccessTokenScheme } from '../oauth/bearer.js';
 import { checkTokenPresentation, readDpopProof } from '../oauth/dpop.js';
 import type { Services } from '../services.js';
 import { invalidToken } from './challenges.js';
+import { describeClientAuthRefusal, type RefusalWords } from '../errors/client-auth-wording.js';
 
 export interface ProxyCaller extends ProxyIdentity {
   /** The key behind an `Api-Key` call (its lastUsedAt is recorded); undefined for session tokens. */
@@ -71,29 +72,17 @@ function describeSessionRejection(reason: SessionRejection): string {
 // The proxy's `Api-Key` refusals: RFC 6750 `invalid_token`, or 429 like the token endpoint's once the caller's
 // address has failed too often (the same per-IP counter: guesses spread over both count together).
 function apiKeyRefusal(refused: ClientAuthRefusal, environment: Environment): OAuthError {
-  switch (refused.reason) {
-    case 'rate_limited':
-      return tooManyFailures(refused.retryAfter);
-    case 'malformed_secret':
-      return invalidToken(environment, 'the API key is malformed or mistyped (its checksum does not match)');
-    case 'other_environment': {
-      const other = refused.detail ?? 'other';
-      return invalidToken(environment, `this is a ${other} API key; call /${other}/api`);
-    }
-    case 'unknown_client':
-    case 'wrong_secret':
-    // Never from an Api-Key (no key is found by the HMAC of a secret it does not have); worded as unknown.
-    case 'wrong_method':
-    case 'invalid_assertion':
-      return invalidToken(environment, 'the API key is not valid');
-    case 'disabled':
-      return invalidToken(environment, 'this API access key is disabled');
-    case 'expired':
-      return invalidToken(environment, 'this API access key has expired');
-    default:
-      return assertNever(refused);
-  }
+  if (refused.reason === 'rate_limited') return tooManyFailures(refused.retryAfter);
+  return invalidToken(environment, describeClientAuthRefusal(refused, API_KEY_WORDS));
 }
+
+const API_KEY_WORDS: RefusalWords = {
+  credential: 'API key',
+  invalid: 'the API key is not valid',
+  otherEnvironment: (other) => `this is a ${other} API key; call /${other}/api`,
+  // Never from an Api-Key (no key is found by the HMAC of a secret it does not have); worded as unknown.
+  invalidAssertion: () => 'the API key is not valid',
+};
 
 /** The proxy's caller, or throws 401 (RFC 6750 `invalid_token`), 400 (two credentials at once) or 429 (Api-Key guessing). */
 export async function authenticateCaller(c: Context, services: Services, environment: Environment): Promise<ProxyCaller> {
