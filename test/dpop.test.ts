@@ -62,6 +62,7 @@ async function mintBound(
   key: ApiKeyWithSecret,
   pair: CryptoKeyPair,
   scope = 'orders:read',
+  resource?: string,
 ) {
   const oauthClient: oauth.Client = { client_id: key.applicationId };
   const dpop = oauth.DPoP(oauthClient, pair);
@@ -69,7 +70,7 @@ async function mintBound(
     setup.as,
     oauthClient,
     oauth.ClientSecretBasic(key.applicationSecret),
-    { scope },
+    { scope, ...(resource && { resource }) },
     { DPoP: dpop, [oauth.customFetch]: setup.publicFetch },
   );
   const result = await oauth.processClientCredentialsResponse(setup.as, oauthClient, response);
@@ -326,6 +327,70 @@ describe.each(SERVER_PATHS)('DPoP-bound tokens at the proxy, %s', (_path, server
   });
 });
 
+describe.each(SERVER_PATHS)("the proxy's 401 and 403 for a DPoP caller are DPoP challenges (RFC 9449 §7.1), %s", (_path, server) => {
+  const ORDERS = 'https://orders.example';
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let gateway: Gateway;
+  let setup: { as: oauth.AuthorizationServer; publicFetch: ReturnType<typeof behindPublicUrl> };
+  let key: ApiKeyWithSecret;
+  let proof: ProofKey;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    gateway = await startGateway({
+      server,
+      env: {
+        KEYMINT_PUBLIC_URL: PUBLIC,
+        KEYMINT_SERVICES_SANDBOX: JSON.stringify([
+          { name: 'orders', path: '/orders', upstream: upstream.url, audience: ORDERS, rules: [{ path: '/refunds', scopes: ['orders:refund'] }] },
+          { name: 'rest', path: '/', upstream: upstream.url },
+        ]),
+      },
+    });
+    setup = {
+      as: { issuer: ISSUER, token_endpoint: TOKEN_URL },
+      publicFetch: behindPublicUrl(PUBLIC, gateway.url),
+    };
+    const account = await gateway.createAccount();
+    key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read', 'orders:refund'] });
+    proof = await proofKey('ES256');
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await upstream.close();
+  });
+
+  async function call(token: string, path: string, scheme: 'DPoP' | 'Bearer') {
+    const headers: Record<string, string> = { authorization: `${scheme} ${token}` };
+    if (scheme === 'DPoP') headers.dpop = await signProof(proof, { htm: 'GET', htu: `${PUBLIC}${path}`, accessToken: token });
+    return refusal(await gateway.fetch(path, { headers }));
+  }
+
+  it('answers a scope the route rule needs with 403 and a DPoP challenge naming the scope and the algorithms', async () => {
+    const { token } = await mintBound(setup, key, proof, 'orders:read');
+    const answer = await call(token, '/sandbox/api/orders/refunds', 'DPoP');
+    expect(answer.status).toBe(403);
+    expect(answer.body.error).toBe('insufficient_scope');
+    expect(answer.challenge).toMatch(/^DPoP realm="sandbox", error="insufficient_scope", .*scope="orders:refund", algs="[^"]*ES256/);
+    // A bearer caller still gets the Bearer challenge.
+    const bearer = await gateway.mint('sandbox', key, 'orders:read');
+    const bearerAnswer = await call(bearer, '/sandbox/api/orders/refunds', 'Bearer');
+    expect(bearerAnswer.status).toBe(403);
+    expect(bearerAnswer.challenge).toMatch(/^Bearer realm="sandbox", error="insufficient_scope"/);
+  });
+
+  it("answers a token for another service's audience with 401 and a DPoP challenge", async () => {
+    const { token } = await mintBound(setup, key, proof, 'orders:read', ORDERS);
+    expect((await gateway.fetch('/sandbox/api/orders/1', {
+      headers: { authorization: `DPoP ${token}`, dpop: await signProof(proof, { htm: 'GET', htu: `${PUBLIC}/sandbox/api/orders/1`, accessToken: token }) },
+    })).status).toBe(200);
+    const answer = await call(token, '/sandbox/api/billing/1', 'DPoP');
+    expect(answer.status).toBe(401);
+    expect(answer.body.error).toBe('invalid_token');
+    expect(answer.challenge).toMatch(/^DPoP realm="sandbox", error="invalid_token", .*algs="/);
+  });
+});
+
 describe('DPoP-bound tokens at a service using sessionAuth', () => {
   const SERVICE = 'https://orders.test';
   let setup: Awaited<ReturnType<typeof startPublicGateway>>;
@@ -341,6 +406,7 @@ describe('DPoP-bound tokens at a service using sessionAuth', () => {
     app.get('/orders/:id', sessionAuth({ issuer: ISSUER, jwksUrl, publicUrl: SERVICE }), (c) => c.json(c.get('keymintSession')));
     // Without publicUrl: proofs must name the URL the request arrived at.
     app.get('/direct/orders', sessionAuth({ issuer: ISSUER, jwksUrl }), (c) => c.json(c.get('keymintSession')));
+    app.get('/refunds', sessionAuth({ issuer: ISSUER, jwksUrl, publicUrl: SERVICE, requiredScopes: ['orders:refund'] }), (c) => c.json({}));
     const url = await new Promise<string>((resolve) => {
       service = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(`http://127.0.0.1:${info.port}`));
     });
@@ -392,6 +458,13 @@ describe('DPoP-bound tokens at a service using sessionAuth', () => {
     expect((await get('/direct/orders', { authorization: `DPoP ${token}`, dpop: good })).status).toBe(200);
     const publicOne = await signProof(proof, { htm: 'GET', htu: `${SERVICE}/direct/orders`, accessToken: token });
     expect((await refusal(await get('/direct/orders', { authorization: `DPoP ${token}`, dpop: publicOne }))).status).toBe(401);
+  });
+
+  it('answers a missing scope with 403 and a DPoP challenge (RFC 9449 §7.1)', async () => {
+    const dpop = await signProof(proof, { htm: 'GET', htu: `${SERVICE}/refunds`, accessToken: token });
+    const answer = await refusal(await get('/refunds', { authorization: `DPoP ${token}`, dpop }));
+    expect(answer).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
+    expect(answer.challenge).toMatch(/^DPoP realm="sandbox", error="insufficient_scope", .*scope="orders:refund", algs="/);
   });
 
   it('still passes an unbound token as Bearer', async () => {

@@ -15,6 +15,7 @@ import { ApiProblem } from '../errors/api-problem.js';
 import { ClientClosedRequest } from '../errors/client-closed.js';
 import { CallRefused } from '../errors/limit-refusals.js';
 import type { OAuthError } from '../errors/oauth-error.js';
+import type { AccessTokenScheme } from '../oauth/bearer.js';
 import { limitHeaders } from '../rate-limit-fields.js';
 import type { Services } from '../services.js';
 import { authenticateCaller, type ProxyCaller } from './authenticate.js';
@@ -47,12 +48,12 @@ export function upstreamPath(requestPath: string, environment: Environment): str
   return normalized.slice(prefix.length) || '/';
 }
 
-function accessRefusal(refused: ProxyAccessRefusal, environment: Environment): OAuthError {
+function accessRefusal(refused: ProxyAccessRefusal, environment: Environment, scheme: AccessTokenScheme | undefined): OAuthError {
   switch (refused.reason) {
     case 'other_audience':
-      return invalidToken(environment, 'this session token is for another service (its aud); ask the token endpoint for this one');
+      return invalidToken(environment, 'this session token is for another service (its aud); ask the token endpoint for this one', scheme);
     case 'insufficient_scope':
-      return insufficientScope(environment, refused.rule.scopes);
+      return insufficientScope(environment, refused.rule.scopes, scheme);
     default:
       return assertNever(refused);
   }
@@ -94,7 +95,7 @@ export async function admitProxyCall(c: Context, services: Services, environment
   };
   const refused = checkProxyAccess(routes, match, method, { audience: caller.audience, scopes: caller.scopes });
   if (refused) {
-    const error = accessRefusal(refused, environment);
+    const error = accessRefusal(refused, environment, caller.scheme);
     settle(error.status);
     throw error;
   }

@@ -25,6 +25,8 @@ export interface ProxyCaller extends ProxyIdentity {
   metered: MeteredKey | undefined;
   /** Which of its pairs the `Api-Key` was: the previous one only during a roll with overlap. */
   keyPair?: KeyPair;
+  /** How a session token was presented, so refusals challenge in that scheme; undefined for `Api-Key` callers. */
+  scheme?: AccessTokenScheme;
 }
 
 type Credential = { kind: 'session'; scheme: AccessTokenScheme; token: string } | { kind: 'api-key'; secret: string };
@@ -129,6 +131,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
     keyId: undefined,
     audience: session.value.aud,
     metered: await services.keyLimits.forSession(session.value),
+    scheme: credential.scheme,
   };
   if (dpopNonce !== undefined) caller.dpopNonce = dpopNonce;
   return caller;

@@ -229,7 +229,7 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
     if (!presented.ok) reject(resourceDpopRefusal(environment, presented.reason, presented.detail));
     const scopes = claims.scope.split(' ').filter(Boolean);
     if (settings.requiredScopes.some((required) => !scopes.includes(required))) {
-      reject(insufficientScope(environment, settings.requiredScopes));
+      reject(insufficientScope(environment, settings.requiredScopes, scheme));
     }
     c.set('keymintSession', { ...claims, scopes });
     await next();
