@@ -14,7 +14,6 @@ import { adminAuthentication, MAX_ADMIN_BODY_BYTES } from './http/admin/request.
 import { signingKeyRoutes } from './http/admin/signing-keys.js';
 import { ApiProblem } from './http/errors/api-problem.js';
 import { clientClosedResponse, isClientAbort } from './http/errors/client-closed.js';
-import { CallRefused } from './http/errors/limit-refusals.js';
 import { OAuthError } from './http/errors/oauth-error.js';
 import { discoveryEndpoint } from './http/oauth/discovery.js';
 import { introspectionEndpoint } from './http/oauth/introspect.js';
@@ -131,7 +130,7 @@ export function createRouter(services: Services, surfaces: RouterSurfaces) {
       });
       return clientClosedResponse();
     }
-    if (error instanceof OAuthError || error instanceof ApiProblem || error instanceof CallRefused) return error.toResponse();
+    if (error instanceof OAuthError || error instanceof ApiProblem) return error.toResponse();
     const oauth = isOAuthPath(c.req.path) || c.req.path.includes('/.well-known/');
     // A store that cannot answer — the session store, or the database (SPEC §6) — is a 503, never a 500.
     if (error instanceof StoreUnavailableError) {

@@ -8,6 +8,7 @@ export type ProblemCode =
   | 'limit_exceeded'
   | 'name_taken'
   | 'rate_limited'
+  | 'quota_exceeded'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unavailable'
@@ -24,6 +25,7 @@ const TITLES: Record<ProblemCode, string> = {
   limit_exceeded: 'Limit exceeded',
   name_taken: 'Name taken',
   rate_limited: 'Too many requests',
+  quota_exceeded: 'Quota exceeded',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   unavailable: 'Service unavailable',
@@ -44,7 +46,8 @@ export class ApiProblem extends Error {
     readonly status: number,
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly extra: { issues?: ProblemIssue[]; headers?: Record<string, string> } = {},
+    /** `members`: extension members (RFC 9457 §3.2) beside the standard ones. */
+    readonly extra: { issues?: ProblemIssue[]; headers?: Record<string, string>; members?: Record<string, unknown> } = {},
   ) {
     super(`${code}: ${detail}`);
   }
@@ -57,6 +60,7 @@ export class ApiProblem extends Error {
       detail: this.detail,
       code: this.code,
       ...(this.extra.issues && { issues: this.extra.issues }),
+      ...this.extra.members,
     };
     return new Response(JSON.stringify(body), {
       status: this.status,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryKeyLimiter } from '../../adapters/memory/memory-key-limiter.js';
 import type { CallLimits, LimitDecision } from '../../ports/key-limiter.js';
 import { createManualClock } from '../../ports/testing/manual-clock.js';
-import { callRefusal, mintRefusal, type RefusedDecision } from './limit-refusals.js';
+import { callRefused, mintRefusal, type RefusedDecision } from './limit-refusals.js';
 
 const key = { environment: 'production' as const, keyId: 'key_refusals' };
 
@@ -16,7 +16,7 @@ async function refusedCall(limits: CallLimits, calls: number): Promise<RefusedDe
 
 describe('the proxy’s 429', () => {
   it('is rate_limited problem JSON with Retry-After and the RateLimit fields', async () => {
-    const response = callRefusal(await refusedCall({ rateLimit: { requests: 3, windowSeconds: 60 } }, 4));
+    const response = callRefused(await refusedCall({ rateLimit: { requests: 3, windowSeconds: 60 } }, 4)).toResponse();
     expect(response.status).toBe(429);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(response.headers.get('cache-control')).toBe('no-store');
@@ -25,7 +25,7 @@ describe('the proxy’s 429', () => {
     expect(response.headers.get('ratelimit')).toBe('"rate";r=0;t=20');
     expect(await response.json()).toEqual({
       type: 'urn:keymint:problem:rate_limited',
-      title: 'Rate limited',
+      title: 'Too many requests',
       status: 429,
       detail: 'this key may make 3 calls per 60 s; try again in 20 s',
       code: 'rate_limited',
@@ -35,7 +35,7 @@ describe('the proxy’s 429', () => {
 
   it('is quota_exceeded problem JSON naming the period and when it renews', async () => {
     const limits: CallLimits = { rateLimit: { requests: 10, windowSeconds: 1 }, quota: { requests: 2, period: 'day' } };
-    const response = callRefusal(await refusedCall(limits, 3));
+    const response = callRefused(await refusedCall(limits, 3)).toResponse();
     expect(response.headers.get('retry-after')).toBe('7200');
     expect(response.headers.get('ratelimit')).toBe('"rate";r=8;t=1, "quota";r=0;t=7200');
     expect(await response.json()).toMatchObject({
@@ -45,7 +45,7 @@ describe('the proxy’s 429', () => {
       detail: 'this key has used its quota of 2 calls for this UTC day; it renews in 7200 s',
       'violated-policies': ['quota'],
     });
-    const monthly = await callRefusal(await refusedCall({ quota: { requests: 1, period: 'month' } }, 2)).json();
+    const monthly = await callRefused(await refusedCall({ quota: { requests: 1, period: 'month' } }, 2)).toResponse().json();
     expect(monthly).toMatchObject({ detail: 'this key has used its quota of 1 calls for this UTC month; it renews in 2512800 s' });
   });
 });

@@ -1,13 +1,12 @@
 // 429 answers for a key past its limits: problem JSON on the proxy (`rate_limited`, `quota_exceeded`), and the
 // token endpoint's RFC 6749-style `slow_down`; each with Retry-After and the RateLimit fields.
-import type { LimitDecision, LimitRefusal, PolicyStatus } from '../../ports/key-limiter.js';
+import type { LimitDecision, PolicyStatus } from '../../ports/key-limiter.js';
 import { assertNever } from '../../shared/result.js';
 import { limitHeaders, POLICY_NAMES } from '../rate-limit-fields.js';
+import { ApiProblem } from './api-problem.js';
 import { OAuthError } from './oauth-error.js';
 
 export type RefusedDecision = Extract<LimitDecision, { allowed: false }>;
-
-const TITLES: Record<LimitRefusal, string> = { rate_limited: 'Rate limited', quota_exceeded: 'Quota exceeded' };
 
 function refusingPolicy(decision: RefusedDecision): PolicyStatus {
   const quota = decision.reason === 'quota_exceeded';
@@ -34,36 +33,15 @@ function describeRefusal(decision: RefusedDecision, status: PolicyStatus): strin
 }
 
 /**
- * The proxy's 429: RFC 9457 problem JSON in the shape of the admin API's problems (`type`, `title`, `status`,
- * `detail`, `code`), plus the draft's `violated-policies` member naming the refusing policy.
+ * The proxy's 429 for a call past its key's limits: the admin API's problem JSON (one title per code), plus the
+ * draft's `violated-policies` member naming the refusing policy; answered by the app's one onError.
  */
-export function callRefusal(decision: RefusedDecision): Response {
+export function callRefused(decision: RefusedDecision): ApiProblem {
   const status = refusingPolicy(decision);
-  const body = {
-    type: `urn:keymint:problem:${decision.reason}`,
-    title: TITLES[decision.reason],
-    status: 429,
-    detail: describeRefusal(decision, status),
-    code: decision.reason,
-    'violated-policies': [POLICY_NAMES[status.policy]],
-  };
-  return new Response(JSON.stringify(body), {
-    status: 429,
-    headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', ...limitHeaders(decision) },
+  return new ApiProblem(429, decision.reason, describeRefusal(decision, status), {
+    headers: limitHeaders(decision),
+    members: { 'violated-policies': [POLICY_NAMES[status.policy]] },
   });
-}
-
-/** Thrown by the proxy for a call past its key's limits; answered with `callRefusal` by the app's one onError. */
-export class CallRefused extends Error {
-  override name = 'CallRefused';
-
-  constructor(readonly decision: RefusedDecision) {
-    super(decision.reason);
-  }
-
-  toResponse(): Response {
-    return callRefusal(this.decision);
-  }
 }
 
 /** The token endpoint's 429 for a key past its `tokenRateLimit`: `{"error":"slow_down",…}` with Retry-After. */

@@ -13,7 +13,7 @@ import { AMBIGUOUS_PATH_DETAIL, normalizePath } from '../../core/proxy-routes.js
 import { assertNever } from '../../shared/result.js';
 import { ApiProblem } from '../errors/api-problem.js';
 import { ClientClosedRequest } from '../errors/client-closed.js';
-import { CallRefused } from '../errors/limit-refusals.js';
+import { callRefused } from '../errors/limit-refusals.js';
 import type { OAuthError } from '../errors/oauth-error.js';
 import type { AccessTokenScheme } from '../oauth/bearer.js';
 import { limitHeaders } from '../rate-limit-fields.js';
@@ -61,7 +61,7 @@ function accessRefusal(refused: ProxyAccessRefusal, environment: Environment, sc
 
 /**
  * Admits a proxied call, or throws the answer: 404 (no service covers the path), 400 (an ambiguous path), 401/403
- * (RFC 6750), 429 (`CallRefused`: the key's limits), 503 (the limiter's store is down and the key has limits).
+ * (RFC 6750), 429 (`callRefused`: the key's limits), 503 (the limiter's store is down and the key has limits).
  * The routing table is read once, so a reload during the call does not change it half-way.
  */
 export async function admitProxyCall(c: Context, services: Services, environment: Environment, url: URL, method: string): Promise<AdmittedCall> {
@@ -107,7 +107,7 @@ export async function admitProxyCall(c: Context, services: Services, environment
     decision = await services.keyLimiter.admitCall(key, limits);
     if (!decision.allowed) {
       services.usageCounts.count(key, decision.reason);
-      throw new CallRefused(decision);
+      throw callRefused(decision);
     }
   }
   if (caller.keyId) services.usage.recordUse(caller.keyId, caller.keyPair);
