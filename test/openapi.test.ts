@@ -24,7 +24,11 @@ function schemaFor(route: RouteConfig, status: number): z.ZodType | undefined {
 
 describe('OpenAPI', () => {
   let gateway: Gateway;
-  let document: { openapi: string; paths: Record<string, Record<string, unknown>> };
+  let document: {
+    openapi: string;
+    paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+    components: { securitySchemes: Record<string, unknown> };
+  };
   beforeAll(async () => {
     gateway = await startGateway({ env: { KEYMINT_UPSTREAM_SANDBOX: 'http://127.0.0.1:9' } });
     document = (await (await gateway.fetch('/openapi.json')).json()) as typeof document;
@@ -41,6 +45,15 @@ describe('OpenAPI', () => {
     expect(served.length).toBeGreaterThan(20);
     const missing = served.filter(({ path, method }) => !document.paths[path]?.[method]);
     expect(missing).toEqual([]);
+  });
+
+  it('names only security schemes it defines, so a client generator can read every operation', () => {
+    const named = Object.values(document.paths)
+      .flatMap((operations) => Object.values(operations))
+      .flatMap((operation) => operation.security ?? [])
+      .flatMap((requirement) => Object.keys(requirement));
+    expect(new Set(named)).toEqual(new Set(['adminToken', 'clientSecretBasic', 'sessionToken', 'dpop', 'apiKey']));
+    for (const scheme of named) expect(document.components.securitySchemes).toHaveProperty(scheme);
   });
 
   it('serves an interactive reference at /docs', async () => {

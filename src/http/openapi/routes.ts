@@ -29,16 +29,29 @@ const proxyRoutes = PROXY_METHODS.map((method) =>
     method,
     path: '/{env}/api/{path}',
     tags: ['Proxy'],
-    summary: 'Forward to the environment upstream with identity headers (bearer session token or Api-Key)',
+    summary: "Forward to the environment's service for the path, with identity headers (session token or Api-Key)",
     security: [...BEARER_SECURITY, { apiKey: [] }],
     request: { params: environmentParams.extend({ path: z.string().meta({ description: 'Rest of the upstream path' }) }) },
     responses: {
-      200: { description: "The upstream's answer, status, headers and body unchanged" },
-      401: { description: 'RFC 6750 invalid_token (WWW-Authenticate: Bearer error="invalid_token")' },
-      403: { description: 'RFC 6750 insufficient_scope for a route rule' },
+      200: { description: "The upstream's answer, status, headers and body unchanged (with RateLimit fields for a key with limits)" },
+      400: {
+        description:
+          'Both Authorization and Api-Key sent (RFC 6749 invalid_request JSON), or a path with empty or dot segments (problem JSON)',
+      },
+      401: {
+        description:
+          'invalid_token: no, expired or foreign credential, or a token for another service (WWW-Authenticate: Bearer, or DPoP ' +
+          'with invalid_token / invalid_dpop_proof / use_dpop_nonce for DPoP callers)',
+      },
+      403: { description: "insufficient_scope for a route rule (RFC 6750; WWW-Authenticate in the caller's scheme)" },
       ...problems(404),
-      429: { description: 'slow_down: too many failed client authentications from this address (Api-Key; Retry-After)' },
+      429: {
+        description:
+          "The key's rateLimit or quota is spent (problem JSON rate_limited / quota_exceeded, Retry-After, RateLimit-Policy, " +
+          'RateLimit), or too many failed Api-Keys from this address (slow_down JSON, Retry-After)',
+      },
       502: { description: 'The upstream is down or reset the connection (problem JSON)' },
+      503: { description: "The key has limits and the limiter's store (Redis) is down (problem JSON unavailable, Retry-After)" },
       504: { description: 'The upstream did not answer in time (problem JSON)' },
     },
   }),

@@ -76,7 +76,8 @@ export const adminSecurity = (permission: Permission): Security =>
   ADMIN_ROLES[permission].map((role) => ({ adminToken: [role] }));
 // HTTP Basic, or client_id + client_secret in the body (client_secret_post: no header, hence the empty alternative).
 export const CLIENT_SECURITY: Security = [{ clientSecretBasic: [] }, {}];
-export const BEARER_SECURITY: Security = [{ sessionToken: [] }];
+/** A session token, as a bearer token or DPoP-bound (RFC 9449). */
+export const BEARER_SECURITY: Security = [{ sessionToken: [] }, { dpop: [] }];
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
