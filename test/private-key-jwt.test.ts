@@ -269,6 +269,15 @@ describe('private_key_jwt', () => {
     expect((await withAssertion(await assertion(regenerated, by))).status).toBe(200);
   });
 
+  it('refuses a regenerate with an overlap for a private_key_jwt key (no secret to keep), changing nothing', async () => {
+    const by = await signer('ES256', 'k');
+    const key = await createJwtKey({ keys: [by.publicJwk] });
+    const response = await gateway.admin('POST', `/accounts/${accountId}/keys/${key.id}/regenerate`, { overlapSeconds: 3600 });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'invalid_request', issues: [{ path: 'overlapSeconds' }] });
+    expect((await withAssertion(await assertion(key, by))).status).toBe(200);
+  });
+
   it('a requireDpop key never gets a bearer token: 400 invalid_dpop_proof without a proof, a DPoP token with one', async () => {
     const by = await signer('ES256', 'k');
     const key = await createJwtKey({ keys: [by.publicJwk] }, { requireDpop: true });

@@ -74,6 +74,12 @@ export type KeyFailure =
   /** The JWKs are not 1–5 acceptable public keys; or given for a secret key; or missing for a private_key_jwt one. */
   | 'invalid_jwks';
 
+/**
+ * `overlap_without_secret`: an overlap asked of a private_key_jwt key, which has no secret pair to keep; its public
+ * keys roll with overlap by PATCHing `jwks` with the old and new ones together.
+ */
+export type RegenerateFailure = 'not_found' | 'overlap_without_secret';
+
 /** The longest overlap a roll may give the previous pair: a week (SPEC §9). */
 export const MAX_OVERLAP_SECONDS = 604_800;
 
@@ -105,7 +111,7 @@ export interface KeyManagement {
     accountId: string,
     keyId: string,
     options?: { overlapSeconds?: number },
-  ): Promise<Result<KeyWithSecret, 'not_found'>>;
+  ): Promise<Result<KeyWithSecret, RegenerateFailure>>;
   /** Ends a roll's overlap now: the previous pair stops minting. A key without one is returned unchanged. */
   retirePreviousPair(actor: Actor, accountId: string, keyId: string): Promise<Result<KeyRecord, 'not_found'>>;
   setKeyStatus(actor: Actor, accountId: string, keyId: string, status: 'active' | 'disabled'): Promise<Result<KeyRecord, 'not_found'>>;
@@ -323,6 +329,12 @@ export function createKeyManagement(deps: {
       const existing = await keys.getKey(accountId, keyId);
       if (!existing) return fail('not_found');
       if (existing.authMethod === 'private_key_jwt') {
+        if (overlapSeconds > 0) {
+          return fail(
+            'overlap_without_secret',
+            'a private_key_jwt key has no secret to keep working; to roll its keys with an overlap, set jwks to the old and new public keys together, then to the new ones alone',
+          );
+        }
         // No secret to replace: a new application ID only (assertions signed for the old one stop working).
         const changed = await changeKeyKeepingName(actor, accountId, keyId, 'key.regenerated', {
           applicationId: generateApplicationId(existing.environment),

@@ -270,7 +270,11 @@ export function keyRoutes(services: Services) {
       const keyId = keyIdParam(c);
       const { overlapSeconds } = await readOptionalJsonBody(c, regenerateBody);
       const regenerated = await management.regenerateKey(c.get('actor'), accountId, keyId, { overlapSeconds });
-      if (!regenerated.ok) throw keyProblem(regenerated);
+      if (!regenerated.ok) {
+        if (regenerated.reason === 'not_found') throw notFound('no such key');
+        const detail = regenerated.detail ?? 'this key has no secret to keep working';
+        throw new ApiProblem(400, 'invalid_request', detail, { issues: [{ path: 'overlapSeconds', message: detail }] });
+      }
       const { applicationSecret } = regenerated.value;
       return c.json({ ...(await view(regenerated.value.key)), ...(applicationSecret !== undefined && { applicationSecret }) });
     })

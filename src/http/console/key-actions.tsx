@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AccountRecord, KeyRecord } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
-import { chromeOf, formText, noSuchKey, openKey, readForm, renderPage, type ConsoleEnv } from './context.js';
+import { chromeOf, ConsoleError, formText, noSuchKey, openKey, readForm, renderPage, type ConsoleEnv } from './context.js';
 import { KeyFacts } from './key-secret.js';
 import { SecretHint } from './key-views.js';
 import { CsrfField, Layout, TextField } from './layout.js';
@@ -129,7 +129,7 @@ function confirmationPage(
               required
             />
           )}
-          {action === 'regenerate' && (
+          {action === 'regenerate' && key.authMethod !== 'private_key_jwt' && (
             <fieldset class="option">
               <legend>Keep the current pair working for</legend>
               {OVERLAP_CHOICES.map((choice, index) => (
@@ -192,7 +192,9 @@ export function keyActionRoutes(services: Services) {
       const overlap = formText(await readForm(c), 'overlap');
       const chosen = OVERLAP_CHOICES.find((choice) => String(choice.seconds) === overlap);
       const regenerated = await management.regenerateKey(c.get('actor'), account.id, key.id, { overlapSeconds: chosen?.seconds ?? 0 });
-      if (!regenerated.ok) throw noSuchKey();
+      if (!regenerated.ok) {
+        throw regenerated.reason === 'not_found' ? noSuchKey() : new ConsoleError(400, 'Bad request', regenerated.detail ?? 'No overlap for this key.');
+      }
       const secretPath = paths.keySecret(account.id, key.id);
       // A private_key_jwt key gets a new application ID and no secret: nothing to show once.
       if (regenerated.value.applicationSecret === undefined) return c.redirect(paths.key(account.id, key.id), 303);
