@@ -1,6 +1,7 @@
 // Per-key limits (SPEC §7) over real HTTP on real Redis: set on create and PATCH, shown in the key's JSON, enforced
 // exactly on both proxy paths and at the token endpoint (one gateway and two on the same Redis and SQLite), with the
 // RateLimit fields and Retry-After; quotas roll over with the UTC day; Redis down fails closed for limited keys only.
+// Two gateway processes on PostgreSQL: test/multi-node.test.ts.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
