@@ -6,10 +6,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AutocannonRequest } from 'autocannon';
 import { Redis } from 'ioredis';
 import { freePort, killAllChildrenNow, processTree, sampleRss, startChild, stopAllChildren, waitFor, type Child } from './lib/children.js';
-import { basic, createKeys, REPO_ROOT, spawnKeymint, startKeymint, type Credential, type Keymint, type KeymintOptions } from './lib/keymint.js';
+import { basic, createJwtKeys, createKeys, REPO_ROOT, spawnKeymint, startKeymint, type Credential, type Keymint, type KeymintOptions } from './lib/keymint.js';
 import { buildBundle } from './lib/bundle.js';
+import { ASSERTION_TYPE, clientAssertion, createClientSigner, dpopProof } from './lib/client-proofs.js';
 import { startNginx } from './lib/nginx.js';
 import { runLoad, summarize, type LoadChunk, type LoadOptions, type LoadResult } from './lib/load.js';
 import { loadAverage, machineLine, watchCpu, watchForeignCpu } from './lib/machine.js';
@@ -110,6 +112,12 @@ const fmtMs = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(
 const fmtLatency = (side: Side) => (side.result ? `${fmtMs(side.result.p50Ms)} / ${fmtMs(side.result.p99Ms)}` : 'n/a');
 const fmtRss = (side: Side) => (side.rssBytes ? `${Math.round(side.rssBytes / 1048576)} MiB` : 'n/a');
 const rateRatio = (k: LoadResult, p: LoadResult) => `${(k.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`;
+/** The CPU per request the keymint side spends beyond the peer's. */
+const addedCpu = (_k: LoadResult, _p: LoadResult, keymintSide: Side, peerSide: Side) => {
+  if (keymintSide.cpuPerRequest === undefined || peerSide.cpuPerRequest === undefined) return 'n/a';
+  const added = Math.round(keymintSide.cpuPerRequest - peerSide.cpuPerRequest);
+  return `${added >= 0 ? '+' : '−'}${Math.abs(added)} µs CPU/req`;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Set-up
@@ -211,25 +219,41 @@ function decodeJwtHeader(token: unknown): Record<string, unknown> | undefined {
   }
 }
 
-/** One request that must answer 200 with an ES256 JWT access token, or the run stops with a clear message. */
-async function checkTokenEndpoint(name: string, url: string, credential: Credential, body = tokenBody): Promise<string> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { ...form, authorization: basic(credential.applicationId, credential.applicationSecret) },
-    body,
-  });
+/**
+ * One token request that must answer 200 with an ES256 JWT access token (of `tokenType` when given), or the run stops
+ * with a clear message.
+ */
+async function checkToken(name: string, url: string, request: { headers?: Record<string, string>; body?: string }, tokenType?: string): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
   const text = await response.text();
-  let token: unknown;
+  let answer: { access_token?: unknown; token_type?: unknown } = {};
   try {
-    token = (JSON.parse(text) as { access_token?: unknown }).access_token;
+    answer = JSON.parse(text) as typeof answer;
   } catch {
     // reported below
   }
-  const header = decodeJwtHeader(token);
-  if (response.status !== 200 || !header || header.alg !== 'ES256') {
-    throw new Error(`${name}: expected 200 with an ES256 JWT access token from ${url}, got ${response.status}: ${text.slice(0, 300)}`);
+  const header = decodeJwtHeader(answer.access_token);
+  if (response.status !== 200 || !header || header.alg !== 'ES256' || (tokenType !== undefined && answer.token_type !== tokenType)) {
+    const what = `an ES256 JWT access token${tokenType ? ` of type ${tokenType}` : ''}`;
+    throw new Error(`${name}: expected 200 with ${what} from ${url}, got ${response.status}: ${text.slice(0, 300)}`);
   }
-  return token as string;
+  return answer.access_token as string;
+}
+
+/** checkToken for `credential` with client_secret_basic. */
+function checkTokenEndpoint(name: string, url: string, credential: Credential, body = tokenBody): Promise<string> {
+  return checkToken(name, url, { headers: { ...form, authorization: basic(credential.applicationId, credential.applicationSecret) }, body });
+}
+
+const proxied = (base: string) => `${base}/sandbox/api/v1/items?limit=10`;
+
+/** One proxied GET that must answer 200 (and carry `header` when given), or the run stops with a clear message. */
+async function checkProxy(name: string, url: string, headers: Record<string, string>, header?: string): Promise<void> {
+  const response = await fetch(url, { headers });
+  const text = await response.text();
+  if (response.status !== 200 || (header !== undefined && !response.headers.has(header))) {
+    throw new Error(`${name}: expected 200${header ? ` with ${header}` : ''} from GET ${url}, got ${response.status}: ${text.slice(0, 300)}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,7 +538,6 @@ async function main(): Promise<void> {
   const proxyRows = ['4', '4b', '4n', '4g', '5', '5b', '5n', '5g', '8', '8b', '9', '9b', '11', '12'];
   if (proxyRows.some(wantsRow)) {
     const direct = `${upstream.url}/v1/items?limit=10`;
-    const proxied = (base: string) => `${base}/sandbox/api/v1/items?limit=10`;
     const caller = credentials[0]!;
     const bearer = await checkTokenEndpoint('keymint', keymintToken, caller);
     const probe = await fetch(proxied(keymint.url), { headers: { authorization: `Bearer ${bearer}` } });
@@ -612,8 +635,7 @@ async function main(): Promise<void> {
       scenario: '10. `sessionAuth` (keymint/verify) in a plain Hono app, the same token every request (peer: the same app without it)',
       keymint: k!,
       peer: p!,
-      ratio: (_k, _p, ks, ps) =>
-        ks.cpuPerRequest !== undefined && ps.cpuPerRequest !== undefined ? `+${Math.round(ks.cpuPerRequest - ps.cpuPerRequest)} µs CPU/req` : 'n/a',
+      ratio: addedCpu,
     });
     await Promise.all([withAuth.child.stop(), without.child.stop()]);
   }
@@ -648,16 +670,13 @@ async function main(): Promise<void> {
           ]);
           rows.push({ scenario: '15. Token issuance, cache off, on PostgreSQL + Redis Cluster (peer: SQLite + one Redis)', keymint: k!, peer: p!, ratio: shareOf('SQLite + one Redis') });
         }
-        const proxied = (base: string) => `${base}/sandbox/api/v1/items?limit=10`;
         for (const [id, how] of [['16', 'bearer token'], ['16k', '`Api-Key` header']] as const) {
           if (!wants(id)) continue;
           const headers = async (label: string, token: string, credential: Credential): Promise<Record<string, string>> =>
             id === '16' ? { authorization: `Bearer ${await checkTokenEndpoint(label, token, credential)}` } : { 'api-key': credential.applicationSecret };
           const sharedHeaders = await headers(sharedLabel, sharedToken, sharedCredentials[0]!);
           const singleHeaders = await headers(singleLabel, keymintToken, credentials[0]!);
-          const probe = await fetch(proxied(shared.url), { headers: sharedHeaders });
-          await probe.arrayBuffer();
-          if (probe.status !== 200) throw new Error(`${sharedLabel}: GET ${proxied(shared.url)} answered ${probe.status}`);
+          await checkProxy(sharedLabel, proxied(shared.url), sharedHeaders);
           const [k, p] = await measureGroup([
             { label: `${sharedLabel}, proxy, ${how}`, load: { url: proxied(shared.url), headers: sharedHeaders }, pid: shared.child.pid },
             { label: `${singleLabel}, proxy, ${how}`, load: { url: proxied(keymint.url), headers: singleHeaders }, pid: keymint.child.pid },
@@ -709,6 +728,92 @@ async function main(): Promise<void> {
       peer: small!,
       ratio: rateChange,
     });
+  }
+
+  // 17, 17k, 18. What the gateway of SPEC §7 adds to a proxied call: a key with a rate limit (one Redis script per
+  // call) against the same calls with a key without one, by bearer token and `Api-Key`; and keymint with three services
+  // configured (the call matched two segments deep) against row 4's one upstream. The rate limit is far above any rate
+  // this machine reaches, so it never refuses: what is measured is the counting. Rows 17–20 run after row 7, whose
+  // peer is row 1's database with its `--keys` keys: they add keys to it.
+  if (['17', '17k', '18'].some(wantsRow)) {
+    log('17/18. proxy GET: a key with a rate limit vs one without; three services vs one upstream');
+    const plain = credentials[0]!;
+    const [limited] = await createKeys(keymint.url, adminToken, 1, { rateLimit: { requests: 1_000_000, windowSeconds: 60 } });
+    const services = [
+      { name: 'items', path: '/v1/items', upstream: upstream.url },
+      { name: 'orders', path: '/v1/orders', upstream: upstream.url, audience: 'https://bench.keymint.test/orders' },
+      { name: 'everything-else', path: '/', upstream: upstream.url },
+    ];
+    const threeServices = await startKeymint('keymint (three services)', {
+      ...mainOptions,
+      port: await freePort(),
+      upstream: undefined,
+      extraEnv: { KEYMINT_SERVICES_SANDBOX: JSON.stringify(services) },
+    });
+    try {
+      const bearer = async (label: string, base: string, credential: Credential) => ({
+        authorization: `Bearer ${await checkTokenEndpoint(label, `${base}/sandbox/oauth/token`, credential)}`,
+      });
+      const contenders: (Contender & { id: string })[] = [
+        { id: 'plain', label: 'keymint proxy, bearer token, key without limits', load: { url: proxied(keymint.url), headers: await bearer('keymint', keymint.url, plain) } },
+        { id: 'limited', label: 'keymint proxy, bearer token, key with a rate limit', load: { url: proxied(keymint.url), headers: await bearer('keymint', keymint.url, limited!) } },
+        { id: 'plain-k', label: 'keymint proxy, `Api-Key`, key without limits', load: { url: proxied(keymint.url), headers: { 'api-key': plain.applicationSecret } } },
+        { id: 'limited-k', label: 'keymint proxy, `Api-Key`, key with a rate limit', load: { url: proxied(keymint.url), headers: { 'api-key': limited!.applicationSecret } } },
+        { id: 'services', label: 'keymint proxy, bearer token, three services', load: { url: proxied(threeServices.url), headers: await bearer('keymint (three services)', threeServices.url, plain) } },
+      ].map((contender) => ({ ...contender, pid: (contender.id === 'services' ? threeServices : keymint).child.pid }));
+      // Before measuring: every contender is served, and the limited key's answers carry its RateLimit fields.
+      for (const contender of contenders) {
+        await checkProxy(contender.label, contender.load.url, contender.load.headers!, contender.id.startsWith('limited') ? 'ratelimit-policy' : undefined);
+      }
+      await flushRedis();
+      const sides = await measureGroup(contenders);
+      const side = (id: string) => sides[contenders.findIndex((contender) => contender.id === id)]!;
+      for (const [id, scenario, k, p] of [
+        ['17', '17. Proxy GET, bearer token, key with a rate limit (peer: a key without limits)', 'limited', 'plain'],
+        ['17k', '17k. Proxy GET, `Api-Key` header, key with a rate limit (peer: a key without limits)', 'limited-k', 'plain-k'],
+        ['18', '18. Proxy GET, bearer token, three services configured (peer: one upstream)', 'services', 'plain'],
+      ] as const) {
+        if (wantsRow(id)) rows.push({ scenario, keymint: side(k), peer: side(p), ratio: rateChange });
+      }
+    } finally {
+      await threeServices.stop();
+    }
+  }
+
+  // 19, 20. Token issuance with the client authentication of SPEC §8 against row 1's client_secret_basic, over as many
+  // keys: private_key_jwt (an ES256 assertion per request, its jti recorded in Redis) and client_secret_basic with a DPoP
+  // proof (an ES256 proof per request: the token is bound to its key). Assertions and proofs are signed by the load
+  // generator as it builds each request.
+  if (['19', '20'].some(wantsRow)) {
+    log('19/20. token issuance: private_key_jwt and DPoP vs client_secret_basic');
+    const signer = await createClientSigner('bench');
+    const jwtKeys = await createJwtKeys(keymint.url, adminToken, keyCount, { ...signer.publicJwk, kid: signer.kid });
+    const issuer = `${keymint.url}/sandbox`;
+    const jwtRequests: AutocannonRequest[] = jwtKeys.map((key) => ({
+      method: 'POST',
+      path: '/sandbox/oauth/token',
+      headers: form,
+      setupRequest: (request) => ({
+        ...request,
+        body: `${tokenBody}&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${clientAssertion(signer, key.applicationId, issuer)}`,
+      }),
+    }));
+    const dpopRequests: AutocannonRequest[] = tokenRequests(credentials, '/sandbox/oauth/token').map((request) => ({
+      ...request,
+      setupRequest: (built) => ({ ...built, headers: { ...built.headers, dpop: dpopProof(signer, 'POST', keymintToken) } }),
+    }));
+    const built = (request: AutocannonRequest) => request.setupRequest!({ ...request, headers: { ...request.headers } }, {});
+    await checkToken('keymint, private_key_jwt', keymintToken, built(jwtRequests[0]!), 'Bearer');
+    await checkToken('keymint, DPoP', keymintToken, built(dpopRequests[0]!), 'DPoP');
+    await flushRedis();
+    const [jwt, dpop, secret] = await measureGroup([
+      { label: 'keymint, private_key_jwt', load: { url: keymintToken, requests: jwtRequests }, pid: keymint.child.pid },
+      { label: 'keymint, client_secret_basic + DPoP', load: { url: keymintToken, requests: dpopRequests }, pid: keymint.child.pid },
+      keymintContender,
+    ]);
+    const cost = (k: LoadResult, p: LoadResult, ks: Side, ps: Side) => `${rateRatio(k, p)}, ${addedCpu(k, p, ks, ps)}`;
+    if (wantsRow('19')) rows.push({ scenario: '19. Token issuance, cache off, `private_key_jwt` (peer: `client_secret_basic`)', keymint: jwt!, peer: secret!, ratio: cost });
+    if (wantsRow('20')) rows.push({ scenario: '20. Token issuance, cache off, DPoP-bound (peer: `client_secret_basic`, bearer)', keymint: dpop!, peer: secret!, ratio: cost });
   }
 
   // Cold start: spawn to the first 200 on the token endpoint, as `npm start` runs it (the bundle) and under tsx.

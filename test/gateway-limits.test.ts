@@ -1,11 +1,12 @@
 // Per-key limits (SPEC §7) over real HTTP on real Redis: set on create and PATCH, shown in the key's JSON, enforced
 // exactly on both proxy paths and at the token endpoint (one gateway and two on the same Redis and SQLite), with the
 // RateLimit fields and Retry-After; quotas roll over with the UTC day; Redis down fails closed for limited keys only.
+// Two gateway processes on PostgreSQL: test/multi-node.test.ts.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
 import { expectProblem } from './support/admin-auth-suite.js';
-import { redisUrl, SERVER_PATHS, startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
+import { countStatuses, redisUrl, SERVER_PATHS, startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { createTestClock } from './support/oauth-calls.js';
 import { freePort, startRedisServer } from './support/redis-server.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
@@ -21,12 +22,6 @@ async function createLimitedKey(gateway: Gateway, accountId: string, limits: Lim
   expect(response.status, await response.clone().text()).toBe(201);
   return (await response.json()) as ApiKeyWithSecret & Limits;
 }
-
-const statuses = (responses: Response[]) => {
-  const counted: Record<number, number> = {};
-  for (const response of responses) counted[response.status] = (counted[response.status] ?? 0) + 1;
-  return counted;
-};
 
 describe.skipIf(!redisUrl())('limits on the admin API', () => {
   let gateway: Gateway;
@@ -108,7 +103,7 @@ describe.skipIf(!redisUrl()).each(SERVER_PATHS)('limits on the proxy, %s', (_nam
         }),
       ),
     );
-    expect(statuses(responses)).toEqual({ 200: 50, 429: 150 });
+    expect(countStatuses(responses)).toEqual({ 200: 50, 429: 150 });
     expect(upstream.seen.length - before).toBe(50);
     const refused = responses.find((response) => response.status === 429)!;
     expect(refused.headers.get('content-type')).toBe('application/problem+json');
@@ -202,7 +197,7 @@ describe.skipIf(!redisUrl())('limits at the token endpoint and across two gatewa
         (i % 2 ? first : second).fetch(`/sandbox/api/spread/${i}`, { headers: { authorization: `Bearer ${token}` } }),
       ),
     );
-    expect(statuses(responses)).toEqual({ 200: 50, 429: 150 });
+    expect(countStatuses(responses)).toEqual({ 200: 50, 429: 150 });
     await Promise.all(responses.filter((response) => !response.bodyUsed).map((response) => response.body?.cancel()));
   });
 
@@ -233,7 +228,7 @@ describe.skipIf(!redisUrl())('limits at the token endpoint and across two gatewa
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => (i % 2 ? first : second).exchange('sandbox', key.applicationId, key.applicationSecret)),
     );
-    expect(statuses(answers)).toEqual({ 200: 2, 429: 8 });
+    expect(countStatuses(answers)).toEqual({ 200: 2, 429: 8 });
     const allowed = answers.find((answer) => answer.status === 200)!;
     expect(allowed.headers.get('ratelimit-policy')).toBe('"token-rate";q=2;w=3600');
     const refused = answers.find((answer) => answer.status === 429)!;

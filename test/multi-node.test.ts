@@ -1,12 +1,13 @@
 // Two gateway processes on one PostgreSQL and one Redis (SPEC §6): a change made through node A is honoured by node B's
-// token endpoint from the next request and by B's Api-Key look-up cache within 100 ms (through Redis pub/sub), and
-// key creates spread over both nodes hold the per-environment limit.
+// token endpoint from the next request and by B's Api-Key look-up cache within 100 ms (through Redis pub/sub), key
+// creates spread over both nodes hold the per-environment limit, and a key's rate limit, quota and tokenRateLimit
+// (SPEC §7) hold exactly for calls spread over both.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
-import { basic, redisUrl } from './support/gateway.js';
+import { basic, countStatuses, redisUrl } from './support/gateway.js';
 import { spawnKeymint, type KeymintProcess } from './support/keymint-process.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';
 import { freePort } from './support/redis-server.js';
@@ -196,6 +197,67 @@ describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL 
       ((await (await fetch(`${node.url}/sandbox/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((jwk) => jwk.kid).sort();
     expect(await kids(b)).toContain(kid);
     expect(await kids(a)).toEqual(await kids(b));
+  });
+
+  /** A key with limits (SPEC §7), created on `node`. */
+  async function limitedKey(node: KeymintProcess, limits: Record<string, unknown>): Promise<Key> {
+    return created<Key>(await admin(node, 'POST', `/accounts/${await newAccount(node)}/keys`, { environment: 'sandbox', name: `limited-${randomBase62(6)}`, ...limits }));
+  }
+
+  /** 200 proxied calls at once, alternating nodes and, per node, a session token minted on B and the Api-Key header. */
+  async function callsSpreadOverBoth(key: Key): Promise<Response[]> {
+    const minted = await mint(b, key);
+    expect(minted.status).toBe(200);
+    const { access_token: token } = (await minted.json()) as { access_token: string };
+    return Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(`${(i % 2 ? a : b).url}/sandbox/api/limits/${i}`, {
+          headers: { authorization: i % 4 < 2 ? `Bearer ${token}` : `Api-Key ${key.applicationSecret}` },
+        }),
+      ),
+    );
+  }
+
+  async function expectRefusal(responses: Response[], code: string): Promise<void> {
+    const refused = responses.find((response) => response.status === 429)!;
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ status: 429, code });
+    await Promise.all(responses.filter((response) => !response.bodyUsed).map((response) => response.body?.cancel()));
+  }
+
+  it('a rate limit of 50 passes exactly 50 of 200 concurrent calls spread over both processes', { timeout: 120_000 }, async () => {
+    const key = await limitedKey(a, { rateLimit: { requests: 50, windowSeconds: 3600 } });
+    const before = upstream.seen.length;
+    const responses = await callsSpreadOverBoth(key);
+    expect(countStatuses(responses)).toEqual({ 200: 50, 429: 150 });
+    expect(upstream.seen.length - before).toBe(50);
+    // Both processes passed some: the counter is the one in Redis, not a count per process.
+    const passedOn = new Set(responses.filter((response) => response.status === 200).map((response) => new URL(response.url).port));
+    expect(passedOn.size).toBe(2);
+    await expectRefusal(responses, 'rate_limited');
+  });
+
+  it('a quota of 50 passes exactly 50 of 200 concurrent calls spread over both processes', { timeout: 120_000 }, async () => {
+    const key = await limitedKey(b, { quota: { requests: 50, period: 'month' } });
+    const before = upstream.seen.length;
+    const responses = await callsSpreadOverBoth(key);
+    expect(countStatuses(responses)).toEqual({ 200: 50, 429: 150 });
+    expect(upstream.seen.length - before).toBe(50);
+    await expectRefusal(responses, 'quota_exceeded');
+  });
+
+  it('a tokenRateLimit of 50 mints exactly 50 of 200 concurrent requests spread over both processes', { timeout: 120_000 }, async () => {
+    const key = await limitedKey(a, { tokenRateLimit: { requests: 50, windowSeconds: 3600 } });
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => mint(i % 2 ? a : b, key)));
+    expect(countStatuses(answers)).toEqual({ 200: 50, 429: 150 });
+    const bodies = (await Promise.all(answers.map((answer) => answer.json()))) as { access_token?: string; error?: string }[];
+    const tokens = new Set(bodies.map((body) => body.access_token).filter(Boolean));
+    expect(tokens.size).toBe(50);
+    expect(bodies.filter((body) => body.error === 'slow_down')).toHaveLength(150);
+    const refused = answers.find((answer) => answer.status === 429)!;
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"token-rate";q=50;w=3600');
   });
 
   it('key creates spread over both nodes at once hold the per-environment limit', async () => {

@@ -87,20 +87,33 @@ async function admin<T>(url: string, token: string, method: string, path: string
   return (await response.json()) as T;
 }
 
-/** `count` sandbox keys with scopes read+write, three per account (the default per-environment limit). */
-export async function createKeys(url: string, adminToken: string, count: number): Promise<Credential[]> {
-  const credentials: Credential[] = [];
+/** `count` sandbox keys with scopes read+write and `fields` (limits, an auth method), three per account (the default per-environment limit). */
+async function createSandboxKeys<T extends { applicationId: string }>(url: string, adminToken: string, count: number, fields: Record<string, unknown>): Promise<(T & { accountId: string })[]> {
+  const keys: (T & { accountId: string })[] = [];
   let accountId = '';
   for (let i = 0; i < count; i++) {
     if (i % 3 === 0) accountId = (await admin<{ id: string }>(url, adminToken, 'POST', '/accounts', { name: `bench ${i / 3}` })).id;
-    const key = await admin<{ applicationId: string; applicationSecret: string }>(url, adminToken, 'POST', `/accounts/${accountId}/keys`, {
+    const key = await admin<T>(url, adminToken, 'POST', `/accounts/${accountId}/keys`, {
       environment: 'sandbox',
       name: `bench ${i}`,
       scopes: ['read', 'write'],
+      ...fields,
     });
-    credentials.push({ applicationId: key.applicationId, applicationSecret: key.applicationSecret, accountId });
+    keys.push({ ...key, accountId });
   }
-  return credentials;
+  return keys;
+}
+
+/** `count` keys that authenticate with a secret, with `fields` such as `rateLimit` besides. */
+export async function createKeys(url: string, adminToken: string, count: number, fields: Record<string, unknown> = {}): Promise<Credential[]> {
+  const keys = await createSandboxKeys<Credential>(url, adminToken, count, fields);
+  return keys.map(({ applicationId, applicationSecret, accountId }) => ({ applicationId, applicationSecret, accountId }));
+}
+
+/** `count` private_key_jwt keys (RFC 7523) that all trust the one public `jwk`: they have no secret. */
+export async function createJwtKeys(url: string, adminToken: string, count: number, jwk: Record<string, unknown>): Promise<{ applicationId: string; accountId: string }[]> {
+  const keys = await createSandboxKeys<{ applicationId: string }>(url, adminToken, count, { authMethod: 'private_key_jwt', jwks: { keys: [jwk] } });
+  return keys.map(({ applicationId, accountId }) => ({ applicationId, accountId }));
 }
 
 export function basic(clientId: string, secret: string): string {

@@ -86,6 +86,13 @@ export function basic(clientId: string, secret: string): string {
   return `Basic ${btoa(`${encode(clientId)}:${encode(secret)}`)}`;
 }
 
+/** How many of `responses` answered each status: `{ 200: 50, 429: 150 }`. */
+export function countStatuses(responses: Response[]): Record<number, number> {
+  const counted: Record<number, number> = {};
+  for (const response of responses) counted[response.status] = (counted[response.status] ?? 0) + 1;
+  return counted;
+}
+
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'keymint-test-'));
   const useRedis = (options.sessions ?? defaultSessionStore()) === 'redis';
