@@ -14,6 +14,8 @@ import { createApp, type KeymintApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createJsonLogger } from '../src/runtime/logger.js';
 import { createNodeDeps } from '../src/runtime/node-deps.js';
+import { controlledClock } from '../src/ports/testing/fixtures.js';
+import type { Clock } from '../src/ports/runtime.js';
 import { basic } from './support/gateway.js';
 
 const ROOT = 'root_database_outage_test_token_0123456789';
@@ -34,7 +36,7 @@ afterEach(async () => {
 });
 
 /** A gateway (in-process sessions) whose stores run on a SQLite connection this test holds. */
-async function startHarness(busyTimeoutMs?: number): Promise<Harness> {
+async function startHarness(busyTimeoutMs?: number, clock?: Clock): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'keymint-db-outage-'));
   const path = join(directory, 'keymint.db');
   cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
@@ -44,7 +46,7 @@ async function startHarness(busyTimeoutMs?: number): Promise<Harness> {
   cleanups.push(() => node.close());
   const database = openSqliteDatabase(path, { busyTimeoutMs });
   cleanups.push(() => database.close());
-  const app = await createApp({ ...node.deps, keyStore: new SqlKeyStore(database), signingKeyStore: new SqlSigningKeyStore(database), webhookStore: new SqlWebhookStore(database) });
+  const app = await createApp({ ...node.deps, ...(clock && { clock }), keyStore: new SqlKeyStore(database), signingKeyStore: new SqlSigningKeyStore(database), webhookStore: new SqlWebhookStore(database) });
   return {
     app,
     path,
@@ -116,6 +118,26 @@ describe('a database outage', () => {
     const metrics = await (await harness.app.request('/metrics')).text();
     expect(metrics).toMatch(/keymint_store_errors_total\{store="sqlite"\} [1-9]/);
     expect(harness.logs.some((line) => line.includes('"database unavailable"'))).toBe(true);
+  });
+
+  it('keeps serving the JWKS and verifying tokens from the last keys read when the outage outlasts their reload time', async () => {
+    const clock = controlledClock();
+    const harness = await startHarness(undefined, clock);
+    const { key } = await accountWithKey(harness);
+    const minted = (await (await harness.exchange(key.applicationId, key.applicationSecret)).json()) as { access_token: string };
+    const jwks = (await (await harness.app.request('/sandbox/.well-known/jwks.json')).json()) as JSONWebKeySet;
+    harness.database.close();
+
+    // Past every reload deadline, more than once: each reload fails, and the keys read before stay in use.
+    for (const step of [61_000, 61_000, 5_000]) {
+      await clock.advance(step);
+      const served = await harness.app.request('/sandbox/.well-known/jwks.json');
+      expect(served.status).toBe(200);
+      expect(await served.json()).toEqual(jwks);
+      const info = await harness.app.request('/sandbox/oauth/tokeninfo', { headers: { authorization: `Bearer ${minted.access_token}` } });
+      expect(info.status).toBe(200);
+    }
+    expect((await harness.exchange(key.applicationId, key.applicationSecret)).status).toBe(503);
   });
 
   it('answers 503 to admin writes while another process holds the write lock past the busy timeout; minting goes on', async () => {

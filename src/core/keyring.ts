@@ -61,6 +61,8 @@ export const JWKS_MAX_AGE_SECONDS = 60;
 // Other processes may rotate: without notices, reload this often; at once when a token names an unknown kid.
 const RELOAD_AFTER_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
+// While the store is down, the last ring read stays in use and the store is tried again this often.
+const STORE_DOWN_RETRY_MS = 1_000;
 /**
  * How long a scheduled rotation's next key is published before any node signs with it. SPEC §6 asks for the JWKS
  * max-age plus 5 s in every node's JWKS; a node that misses the notice still reloads within RELOAD_AFTER_MS, so
@@ -106,6 +108,8 @@ export function createSigningKeyring(deps: {
   }
   const maxAgeMs = deps.maxAgeMs ?? (() => RELOAD_AFTER_MS);
   const rings = new Map<Environment, Promise<LoadedRing>>();
+  // The last ring each environment read: kept while the store is down, so the JWKS and verification go on (SPEC §6).
+  const lastGood = new Map<Environment, LoadedRing>();
 
   // Skew allowance: a token signed just before rotation must verify for its whole lifetime.
   function publishUntil(environment: Environment, retiredAt: number): number {
@@ -224,17 +228,33 @@ export function createSigningKeyring(deps: {
   function reload(environment: Environment): Promise<LoadedRing> {
     const loading = load(environment);
     rings.set(environment, loading);
-    loading.catch(() => {
-      if (rings.get(environment) === loading) rings.delete(environment);
-    });
+    loading.then(
+      (loaded) => void lastGood.set(environment, loaded),
+      () => {
+        if (rings.get(environment) !== loading) return;
+        const kept = lastGood.get(environment);
+        if (!kept) return void rings.delete(environment);
+        // Stale again after STORE_DOWN_RETRY_MS, so the store is tried again then, not on every request.
+        rings.set(environment, Promise.resolve({ ...kept, loadedAt: clock.now() - maxAgeMs() + STORE_DOWN_RETRY_MS }));
+      },
+    );
     return loading;
+  }
+
+  /** The ring a read gives, or the last ring read when the store fails (a first read's failure is thrown). */
+  function orLastGood(environment: Environment, reading: Promise<LoadedRing>): Promise<LoadedRing> {
+    return reading.catch((error: unknown) => {
+      const kept = lastGood.get(environment);
+      if (!kept) throw error;
+      return kept;
+    });
   }
 
   async function ring(environment: Environment, maxAge = maxAgeMs()): Promise<LoadedRing> {
     const current = rings.get(environment);
-    if (!current) return reload(environment);
-    const loaded = await current;
-    if (clock.now() - loaded.loadedAt >= maxAge && rings.get(environment) === current) return reload(environment);
+    if (!current) return orLastGood(environment, reload(environment));
+    const loaded = await orLastGood(environment, current);
+    if (clock.now() - loaded.loadedAt >= maxAge && rings.get(environment) === current) return orLastGood(environment, reload(environment));
     return loaded;
   }
 
