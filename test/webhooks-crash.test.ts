@@ -2,6 +2,7 @@
 // is killed before they are delivered — some still in the outbox, some mid-delivery (the receiver has the request but
 // the process dies before recording the answer). Started again on the same database, it delivers every change's
 // event at least once, a retried one under the same `webhook-id`, each signed as `standardwebhooks` verifies.
+// On the SQLite file and on PostgreSQL alike.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,9 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
+import { redisUrl } from './support/gateway.js';
 import { startKeymintProcess, type KeymintProcess } from './support/keymint-process.js';
+import { createTestDatabase, postgresUrl } from './support/postgres.js';
 import { freePort } from './support/redis-server.js';
 
 const ROOT = `root_${randomBase62(40)}`;
@@ -39,7 +42,28 @@ async function startReceiver(): Promise<{ server: Server; url: string; log: Rece
   return Object.assign(state, { server, url });
 }
 
-describe('webhook deliveries when the process is killed with SIGKILL', () => {
+interface Backend {
+  name: string;
+  available: boolean;
+  /** The variables that put the gateway on this database (the SQLite file in the process's directory by default). */
+  env(): Promise<Record<string, string>>;
+}
+
+const backends: Backend[] = [
+  { name: 'SQLite', available: true, env: async () => ({}) },
+  {
+    name: 'PostgreSQL',
+    available: postgresUrl() !== null && redisUrl() !== null,
+    env: async () => ({
+      KEYMINT_DATABASE: await createTestDatabase(),
+      KEYMINT_SECRET_PEPPER: `pepper_${randomBase62(40)}`,
+      REDIS_URL: redisUrl()!,
+      KEYMINT_REDIS_PREFIX: `k${randomBase62(8)}`,
+    }),
+  },
+];
+
+for (const backend of backends) describe.skipIf(!backend.available)(`webhook deliveries on ${backend.name} when the process is killed with SIGKILL`, () => {
   const directory = mkdtempSync(join(tmpdir(), 'keymint-webhook-crash-'));
   const processes: KeymintProcess[] = [];
   let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
@@ -54,7 +78,7 @@ describe('webhook deliveries when the process is killed with SIGKILL', () => {
     receiver = await startReceiver();
     const port = await freePort();
     // A 1 s deadline per attempt makes the lease of a delivery cut off mid-attempt end 32 s later (2 × 1 s + 30 s).
-    const env = { KEYMINT_ADMIN_TOKEN: ROOT, KEYMINT_WEBHOOKS_ALLOW_PRIVATE: 'true', KEYMINT_WEBHOOK_TIMEOUT_MS: '1000' };
+    const env = { KEYMINT_ADMIN_TOKEN: ROOT, KEYMINT_WEBHOOKS_ALLOW_PRIVATE: 'true', KEYMINT_WEBHOOK_TIMEOUT_MS: '1000', ...(await backend.env()) };
     const start = async () => {
       const started = await startKeymintProcess({ directory, port, env });
       processes.push(started);
