@@ -1,6 +1,8 @@
 // The webhooks of the admin API (SPEC §9): a `whsec_` secret shown once and stored sealed, URLs checked by the
 // destination policy when a webhook is added, deletion audited, and the delivery log the outbox fills.
 import Database from 'better-sqlite3';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
@@ -80,6 +82,14 @@ describe('webhooks in the admin API', () => {
     expect(after).toBe(before);
   });
 
+  it('refuses a name that resolves to loopback (this machine\'s own host name, through /etc/hosts), without the address', async (context) => {
+    const resolved = await lookup(hostname()).catch(() => null);
+    if (!resolved?.address.startsWith('127.')) return context.skip(`${hostname()} does not resolve to a loopback address here`);
+    const body = await expectProblem(await create({ url: `http://${hostname()}:8080/hook` }), 400);
+    expect(body.detail).toContain('not public (loopback)');
+    expect(body.detail).not.toContain(resolved.address);
+  });
+
   it('refuses an unknown event type and unknown fields', async () => {
     await expectProblem(await create({ url: PUBLIC_URL, events: ['key.exploded'] }), 400);
     await expectProblem(await create({ url: PUBLIC_URL, secret: 'whsec_mine' }), 400);
@@ -119,6 +129,53 @@ describe('webhooks in the admin API', () => {
       items: Array<{ action: string }>;
     };
     expect(log.items.map((item) => item.action)).toEqual(expect.arrayContaining(['webhook.created', 'webhook.deleted']));
+  });
+
+  it('caps an account at 16 webhooks (409 limit_exceeded), so one token cannot fan a change out without end', async () => {
+    const { id: crowded } = await gateway.createAccount('Crowded');
+    const add = () => gateway.admin('POST', `/accounts/${crowded}/webhooks`, { url: PUBLIC_URL });
+    const statuses = (await Promise.all(Array.from({ length: 20 }, add))).map((response) => response.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(16);
+    const refused = await expectProblem(await add(), 409);
+    expect(refused).toMatchObject({ code: 'limit_exceeded', detail: expect.stringContaining('16 webhooks') });
+    const listed = (await (await gateway.admin('GET', `/accounts/${crowded}/webhooks`)).json()) as { items: WebhookJson[] };
+    expect(listed.items).toHaveLength(16);
+    // Deleting one makes room again.
+    expect((await gateway.admin('DELETE', `/accounts/${crowded}/webhooks/${listed.items[0]!.id}`)).status).toBe(204);
+    expect((await add()).status).toBe(201);
+  });
+
+  it("gives a manager of another account nothing of this account's webhooks", async () => {
+    const hook = (await (await create({ url: PUBLIC_URL })).json()) as WebhookJson;
+    const { id: otherAccount } = await gateway.createAccount('Other');
+    const stranger = await createAdminToken(gateway, otherAccount, 'manager');
+    // Through this account's paths: refused outright.
+    for (const [method, path] of [
+      ['GET', `/accounts/${accountId}/webhooks`],
+      ['GET', `/accounts/${accountId}/webhooks/${hook.id}`],
+      ['GET', `/accounts/${accountId}/webhooks/${hook.id}/deliveries`],
+      ['DELETE', `/accounts/${accountId}/webhooks/${hook.id}`],
+    ] as const) {
+      expect((await gateway.admin(method, path, undefined, stranger)).status, `${method} ${path}`).toBe(403);
+    }
+    expect((await gateway.admin('POST', `/accounts/${accountId}/webhooks`, { url: PUBLIC_URL }, stranger)).status).toBe(403);
+    // Through its own account's paths with this account's webhook id: not found, and still there afterwards.
+    for (const [method, path] of [
+      ['GET', `/accounts/${otherAccount}/webhooks/${hook.id}`],
+      ['GET', `/accounts/${otherAccount}/webhooks/${hook.id}/deliveries`],
+      ['DELETE', `/accounts/${otherAccount}/webhooks/${hook.id}`],
+    ] as const) {
+      await expectProblem(await gateway.admin(method, path, undefined, stranger), 404);
+    }
+    expect((await gateway.admin('GET', `/accounts/${accountId}/webhooks/${hook.id}`)).status).toBe(200);
+  });
+
+  it('refuses a URL longer than 2048 characters and a huge body as problems, never a 500', async () => {
+    const long = await expectProblem(await create({ url: `https://93.184.215.14/${'a'.repeat(2100)}` }), 400);
+    expect(long.code).toBe('invalid_request');
+    const huge = await gateway.admin('POST', `/accounts/${accountId}/webhooks`, { url: PUBLIC_URL, events: Array(5_000).fill('key.created') });
+    expect([400, 413]).toContain(huge.status);
+    expect(huge.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('answers 404 for a malformed webhook id and for an unknown account', async () => {

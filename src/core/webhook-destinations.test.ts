@@ -96,6 +96,9 @@ describe('checkWebhookUrl', () => {
     ['http://localhost:8080/'],
     ['http://LOCALHOST./'],
     ['http://api.localhost/'],
+    // The root's trailing dot names the same host; where names are not resolved first (a Worker) it was let through.
+    ['http://api.localhost./'],
+    ['http://a.b.LOCALHOST.:9/'],
   ])('refuses %s unless private addresses are allowed', (url) => {
     expect(checkWebhookUrl(url, false)).toMatchObject({ ok: false, reason: 'address_not_allowed', detail: expect.stringMatching(/KEYMINT_WEBHOOKS_ALLOW_PRIVATE=true/) });
     expect(checkWebhookUrl(url, true)).toMatchObject({ ok: true });

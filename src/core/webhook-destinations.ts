@@ -139,9 +139,10 @@ export function describeRefusedAddress(address: string): string {
   return `${address} is ${what}; webhooks go to public addresses only unless KEYMINT_WEBHOOKS_ALLOW_PRIVATE=true`;
 }
 
-/** Host names that name this machine whatever DNS says (RFC 6761 §6.3). */
+/** Host names that name this machine whatever DNS says (RFC 6761 §6.3), with or without the root's trailing dot. */
 function isLocalhostName(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || host === 'localhost.';
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  return name === 'localhost' || name.endsWith('.localhost');
 }
 
 /**

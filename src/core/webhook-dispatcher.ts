@@ -114,6 +114,20 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   };
 }
 
+/**
+ * Rounds until one comes back short of a full batch (nothing more is due) or `maxRounds` have run, for a runtime
+ * without a long-lived process: a Worker's Cron Trigger calls it once a run. Resolves with how many it tried.
+ */
+export async function drainDueDeliveries(dispatcher: WebhookDispatcher, maxRounds: number): Promise<number> {
+  let tried = 0;
+  for (let round = 0; round < maxRounds; round++) {
+    const inRound = await dispatcher.deliverDue();
+    tried += inRound;
+    if (inRound < dispatcher.batchSize) break;
+  }
+  return tried;
+}
+
 /** A running worker: one round now, then one every `intervalMs` (more at once while rounds come back full). */
 export interface WebhookWorker {
   /** Waits for the round under way, then stops. */

@@ -7,14 +7,23 @@ import type { WebhookDeliveryRecord, WebhookRecord, WebhookStore } from '../port
 import { actorName, type Actor } from './admin-access.js';
 import { newId } from './ids.js';
 import type { Sealer } from './sealing.js';
-import { checkWebhookUrl, describeRefusedAddress, isAddressAllowed } from './webhook-destinations.js';
+import { checkWebhookUrl, classifyAddress, isAddressAllowed } from './webhook-destinations.js';
 import { withWebhookEvent } from './webhook-events.js';
 import { generateWebhookSecret } from './webhook-signing.js';
 
 /** A webhook as its owner sees it: never the secret after creation. */
 export type WebhookSummary = Omit<WebhookRecord, 'secret'>;
 
-export type WebhookFailure = 'not_found' | 'invalid_url' | 'address_not_allowed';
+export type WebhookFailure = 'not_found' | 'invalid_url' | 'address_not_allowed' | 'limit_exceeded';
+
+/**
+ * Webhooks per account (Stripe allows 16 endpoints): every change is sent to each of them, so without a cap one
+ * manager token turns a change into as many requests as it added webhooks, all at a receiver of its choosing.
+ */
+export const WEBHOOKS_PER_ACCOUNT = 16;
+
+/** How long a host name may take to resolve when a webhook is added, so that a name whose DNS never answers holds no request open. */
+export const WEBHOOK_RESOLVE_TIMEOUT_MS = 5_000;
 
 export interface WebhookManagement {
   createWebhook(
@@ -44,6 +53,8 @@ export function createWebhookManagement(deps: {
   allowPrivate: boolean;
   /** The addresses a host resolves to now; null where the runtime cannot resolve names (checked at delivery). */
   resolve: (host: string) => Promise<string[] | null>;
+  /** The wait for `resolve` (WEBHOOK_RESOLVE_TIMEOUT_MS unless a test sets it). */
+  resolveTimeoutMs?: number;
 }): WebhookManagement {
   const { webhooks, keys, sealer, clock, allowPrivate } = deps;
 
@@ -57,13 +68,23 @@ export function createWebhookManagement(deps: {
     const host = checked.value.hostToResolve;
     if (host !== null && !allowPrivate) {
       let addresses: string[] | null;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), deps.resolveTimeoutMs ?? WEBHOOK_RESOLVE_TIMEOUT_MS);
+      });
       try {
-        addresses = await deps.resolve(host);
+        addresses = await Promise.race([deps.resolve(host), deadline]);
       } catch {
         return fail('invalid_url', `the host ${host} does not resolve`);
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
       }
       const refused = addresses?.find((address) => !isAddressAllowed(address, false));
-      if (refused !== undefined) return fail('address_not_allowed', `${host} resolves to ${describeRefusedAddress(refused)}`);
+      // The kind of address, never the address: the caller may not learn what internal names resolve to.
+      if (refused !== undefined) {
+        const kind = classifyAddress(refused) ?? 'unknown';
+        return fail('address_not_allowed', `${host} resolves to an address that is not public (${kind}); webhooks go to public addresses only unless KEYMINT_WEBHOOKS_ALLOW_PRIVATE=true`);
+      }
     }
     return ok(checked.value.url.href);
   }
@@ -83,7 +104,8 @@ export function createWebhookManagement(deps: {
         secret: await sealer.seal(secret),
         createdAt: now,
       };
-      await webhooks.createWebhook(record, operation(actor, 'webhook.created', now, accountId));
+      const added = await webhooks.createWebhook(record, operation(actor, 'webhook.created', now, accountId), WEBHOOKS_PER_ACCOUNT);
+      if (!added) return fail('limit_exceeded', `this account already has ${WEBHOOKS_PER_ACCOUNT} webhooks; delete one first`);
       return ok({ ...summary(record), secret });
     },
 

@@ -54,8 +54,11 @@ export type DeliveryAttempt =
   | { outcome: 'failed'; at: number; status: number | null; error: string | null };
 
 export interface WebhookStore {
-  /** Adds the webhook with its audit entry (`webhook.created`), in one atomic write. */
-  createWebhook(webhook: WebhookRecord, operation: OperationRecord): Promise<void>;
+  /**
+   * Adds the webhook with its audit entry (`webhook.created`), in one atomic write — unless the account already
+   * has `limit` webhooks (counted in the same atomic step, so concurrent adds cannot pass it): false then.
+   */
+  createWebhook(webhook: WebhookRecord, operation: OperationRecord, limit: number): Promise<boolean>;
   /** The account's webhooks in id (creation) order; an account has few. */
   listWebhooks(accountId: string): Promise<WebhookRecord[]>;
   getWebhook(accountId: string, webhookId: string): Promise<WebhookRecord | null>;

@@ -14,7 +14,10 @@ import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import { SqlWebhookStore } from '../adapters/sql/sql-webhook-store.js';
 import { createApp, type KeymintApp } from '../app.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createSealer } from '../core/sealing.js';
+import { createWebhookDispatcher, drainDueDeliveries } from '../core/webhook-dispatcher.js';
+import { createFetchWebhookSender } from '../core/webhook-fetch-sender.js';
 import { ApiProblem } from '../http/errors/api-problem.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import { systemClock, type Defer } from '../ports/runtime.js';
@@ -66,16 +69,20 @@ function setupProblems(env: WorkerEnv): string[] {
   return problems;
 }
 
-async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
+/** The bindings and secrets checked, then the configuration; `origin` stands in for an unset KEYMINT_PUBLIC_URL. */
+function workerConfig(env: WorkerEnv, origin: string | undefined): Config {
   const problems = setupProblems(env);
   if (problems.length > 0) throw new WorkerSetupError(problems.join('; '));
-  let config;
   try {
-    config = loadConfig({ ...env, KEYMINT_PUBLIC_URL: env.KEYMINT_PUBLIC_URL || origin });
+    return loadConfig({ ...env, KEYMINT_PUBLIC_URL: env.KEYMINT_PUBLIC_URL || origin });
   } catch (error) {
     if (error instanceof ConfigError) throw new WorkerSetupError(error.message.replace(/\n\s*/g, ' '));
     throw error;
   }
+}
+
+async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
+  const config = workerConfig(env, origin);
   if (!config.kek) logger.warn('KEYMINT_KEK is not set: signing keys are stored unencrypted in D1');
   if (!env.FAILURE_COUNTERS) {
     logger.warn('the Durable Object binding FAILURE_COUNTERS is missing: failure limits are approximate (counted in KV)');
@@ -87,8 +94,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     config,
     keyStore: new SqlKeyStore(database),
     signingKeyStore: new SqlSigningKeyStore(database),
-    // Webhooks are managed here, but no Worker sends their deliveries yet: the outbox keeps them (docs/workers.md).
+    // Deliveries wait in the outbox for the Cron Trigger (`scheduled` below).
     webhookStore: new SqlWebhookStore(database),
+    webhookSender,
     sessionStore: sessions,
     consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
     rateLimiter: env.FAILURE_COUNTERS
@@ -129,6 +137,31 @@ function warnedKvReplayStore(store: ReplayStore): ReplayStore {
   };
 }
 
+// fetch resolves names out of keymint's sight: address literals are checked, names go to Cloudflare's network.
+const webhookSender = createFetchWebhookSender();
+
+/**
+ * Delivery rounds (of up to 20 deliveries each, sent concurrently) one Cron Trigger run makes; what is left waits
+ * for the next run, a minute later. Each round takes at most KEYMINT_WEBHOOK_TIMEOUT_MS.
+ */
+const DELIVERY_ROUNDS_PER_RUN = 10;
+
+/** One Cron Trigger run: the deliveries due now, sent with fetch by the core dispatcher Node runs too. */
+async function deliverDueWebhooks(env: WorkerEnv): Promise<void> {
+  const config = workerConfig(env, undefined);
+  const dispatcher = createWebhookDispatcher({
+    store: new SqlWebhookStore(openD1Database(env.DB!)),
+    sender: webhookSender,
+    sealer: await createSealer(config.kek),
+    clock: systemClock,
+    logger,
+    allowPrivate: config.webhooksAllowPrivate,
+    timeoutMs: config.webhookTimeoutMs,
+  });
+  const tried = await drainDueDeliveries(dispatcher, DELIVERY_ROUNDS_PER_RUN);
+  if (tried > 0) logger.info('webhook deliveries tried', { tried });
+}
+
 const apps = new WeakMap<WorkerEnv, Map<string, Promise<KeymintApp>>>();
 
 /** The app for this isolate's env (and origin, when the public URL is derived from requests). */
@@ -161,4 +194,20 @@ export default {
     if (pending.size > 0) ctx.waitUntil(Promise.allSettled([...pending]));
     return response;
   },
+
+  /** The Cron Trigger of wrangler.toml (every minute): webhook deliveries. A failed run is logged; the next one retries. */
+  async scheduled(_controller: ScheduledControllerLike, env: WorkerEnv, _ctx?: ExecutionContext): Promise<void> {
+    try {
+      await deliverDueWebhooks(env);
+    } catch (error) {
+      const detail = error instanceof WorkerSetupError ? error.message : String((error as Error).stack ?? error);
+      logger.error('webhook delivery run failed', { error: detail });
+    }
+  },
 };
+
+/** What a Cron Trigger run hands the handler (the Worker types' ScheduledController, named here without them). */
+interface ScheduledControllerLike {
+  readonly scheduledTime: number;
+  readonly cron: string;
+}

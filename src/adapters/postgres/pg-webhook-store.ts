@@ -15,15 +15,25 @@ import type { PgDatabase } from './postgres-database.js';
 import { reachPostgres } from './postgres-unavailable.js';
 
 const { webhooks, webhookDeliveries } = schema;
+/** pg_advisory_xact_lock's first key for an account's webhook adds (PgKeyStore's key limit uses 0x6b6d0001). */
+const WEBHOOK_LIMIT_LOCK = 0x6b6d0002;
 
 export class PgWebhookStore implements WebhookStore {
   constructor(private readonly db: PgDatabase) {}
 
-  createWebhook(webhook: WebhookRecord, operation: OperationRecord): Promise<void> {
+  createWebhook(webhook: WebhookRecord, operation: OperationRecord, limit: number): Promise<boolean> {
     return reachPostgres(() =>
       this.db.transaction(async (tx) => {
+        // The account's adds take turns until commit (see PgKeyStore.insertKey), so the count holds for the insert.
+        await tx.execute(sql`select pg_advisory_xact_lock(${WEBHOOK_LIMIT_LOCK}, hashtext(${webhook.accountId}))`);
+        const [counted] = await tx
+          .select({ count: sql<number>`count(*)`.mapWith(Number) })
+          .from(webhooks)
+          .where(eq(webhooks.accountId, webhook.accountId));
+        if (counted!.count >= limit) return false;
         await tx.insert(webhooks).values(toWebhookRow(webhook));
         await writeAudit(tx, operation);
+        return true;
       }),
     );
   }

@@ -1,7 +1,7 @@
 // KeyStore over drizzle, for any SQLite dialect (better-sqlite3 on Node, D1 on Workers), and the executor
 // both SQL stores (this one and SqlSigningKeyStore) run on.
 import { and, asc, desc, eq, getTableColumns, gt, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import type { BaseSQLiteDatabase, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import * as schema from '../../../db/schema.js';
 import type { Environment } from '../../shared/domain.js';
 import { fail, ok, type Result } from '../../shared/result.js';
@@ -52,6 +52,23 @@ const KEY_COLUMNS = Object.entries(getTableColumns(apiKeys))
 const KEY_BY_APPLICATION_ID = `select ${KEY_COLUMNS} from "api_keys" where "application_id" = ? or "previous_application_id" = ? limit 1`;
 const KEY_BY_SECRET_HASH = `select ${KEY_COLUMNS} from "api_keys" where "secret_hash" = ? or "previous_secret_hash" = ? limit 1`;
 
+
+/**
+ * `insert into table (…) select … where condition`: one statement, so the condition (a count under a limit, a name
+ * not taken) is read under SQLite's single write lock together with the insert — atomic on D1 too.
+ */
+export function insertRowIf(table: SQLiteTable, row: object, condition: SQL): SQL {
+  const columns = getTableColumns(table);
+  const names = sql.join(
+    Object.keys(row).map((property) => sql.identifier(columns[property]!.name)),
+    sql`, `,
+  );
+  const values = sql.join(
+    Object.values(row).map((value) => sql`${value}`),
+    sql`, `,
+  );
+  return sql`insert into ${table} (${names}) select ${values} where ${condition}`;
+}
 
 function keyExists(accountId: string, keyId: string): SQL {
   return sql`exists (select 1 from ${apiKeys} where ${apiKeys.id} = ${keyId} and ${apiKeys.accountId} = ${accountId})`;
@@ -171,24 +188,17 @@ export class SqlKeyStore implements KeyStore {
     return this.guarded(async () => {
       // One conditional INSERT: the counts, the name check and the insert happen under SQLite's single write
       // lock, so concurrent creates cannot both slip through (D1 included, which has no transactions).
-      const row = toKeyRow(key);
-      const columns = getTableColumns(apiKeys);
-      const names = sql.join(
-        Object.keys(row).map((property) => sql.identifier(columns[property as keyof typeof columns].name)),
-        sql`, `,
-      );
-      const values = sql.join(
-        Object.entries(row).map(([property, value]) => sql`${value}`),
-        sql`, `,
-      );
       const accountCap =
         limits.perAccount === undefined
           ? sql`1`
           : sql`(select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId}) < ${limits.perAccount}`;
-      const insert = sql`insert into ${apiKeys} (${names}) select ${values}
-        where (select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId} and ${apiKeys.environment} = ${key.environment}) < ${limits.perEnvironment}
+      const insert = insertRowIf(
+        apiKeys,
+        toKeyRow(key),
+        sql`(select count(*) from ${apiKeys} where ${apiKeys.accountId} = ${key.accountId} and ${apiKeys.environment} = ${key.environment}) < ${limits.perEnvironment}
           and ${accountCap}
-          and not ${nameTaken(key.accountId, key.environment, key.name)}`;
+          and not ${nameTaken(key.accountId, key.environment, key.name)}`,
+      );
       for (let attempt = 1; ; attempt++) {
         const [inserted] = await this.executor.atomic([insert, ...auditStatements(operation, keyExists(key.accountId, key.id))]);
         if (inserted === 1) return ok(undefined);

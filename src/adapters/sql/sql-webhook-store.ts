@@ -11,11 +11,9 @@ import type {
 } from '../../ports/webhook-store.js';
 import { deliveryAttemptColumns, page, toDeliveryRecord, toWebhookRecord, toWebhookRow } from '../key-rows.js';
 import { auditStatements } from './sql-audit.js';
-import { guardedBy, type SqlExecutor, type SqliteDatabase } from './sql-store.js';
+import { guardedBy, insertRowIf, type SqlExecutor, type SqliteDatabase } from './sql-store.js';
 
 const { webhooks, webhookDeliveries } = schema;
-
-/** The columns an attempt sets on a pending delivery. */
 
 export class SqlWebhookStore implements WebhookStore {
   private readonly db: SqliteDatabase;
@@ -26,9 +24,12 @@ export class SqlWebhookStore implements WebhookStore {
     this.guarded = guardedBy(executor);
   }
 
-  createWebhook(webhook: WebhookRecord, operation: OperationRecord): Promise<void> {
+  createWebhook(webhook: WebhookRecord, operation: OperationRecord, limit: number): Promise<boolean> {
     return this.guarded(async () => {
-      await this.executor.atomic([this.db.insert(webhooks).values(toWebhookRow(webhook)), ...auditStatements(operation)]);
+      const insert = insertRowIf(webhooks, toWebhookRow(webhook), sql`(select count(*) from ${webhooks} where ${webhooks.accountId} = ${webhook.accountId}) < ${limit}`);
+      const inserted = sql`exists (select 1 from ${webhooks} where ${webhooks.id} = ${webhook.id})`;
+      const [changed] = await this.executor.atomic([insert, ...auditStatements(operation, inserted)]);
+      return changed === 1;
     });
   }
 

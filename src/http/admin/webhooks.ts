@@ -90,7 +90,7 @@ export const webhookRouteDocs = [
     request: { params: accountParams, body: { required: true, content: { 'application/json': { schema: createWebhookBody } } } },
     responses: {
       201: json(createdWebhookSchema, 'The webhook with its secret, shown once'),
-      ...problems(400, 401, 403, 404, 413, 415),
+      ...problems(400, 401, 403, 404, 409, 413, 415),
     },
   }),
   createRoute({
@@ -146,6 +146,7 @@ export function webhookRoutes(services: Services) {
       const created = await webhooks.createWebhook(c.get('actor'), accountId, input);
       if (!created.ok) {
         if (created.reason === 'not_found') throw notFound('no such account');
+        if (created.reason === 'limit_exceeded') throw new ApiProblem(409, 'limit_exceeded', created.detail ?? 'webhook limit reached');
         throw new ApiProblem(400, 'invalid_request', `url: ${created.detail ?? created.reason}`, {
           issues: [{ path: 'url', message: created.detail ?? created.reason }],
         });

@@ -83,7 +83,7 @@ export function describeWebhookStoreContract(name: string, factory: () => Webhoo
         secret: `whsec_${nextId('')}`,
         createdAt: fixture.clock.now(),
       };
-      await fixture.store.webhooks.createWebhook(webhook, operation('webhook.created', accountId, webhook.createdAt));
+      expect(await fixture.store.webhooks.createWebhook(webhook, operation('webhook.created', accountId, webhook.createdAt), 100)).toBe(true);
       return webhook;
     }
 
@@ -118,6 +118,25 @@ export function describeWebhookStoreContract(name: string, factory: () => Webhoo
       const audit = (accountId: string) => keys.listOperations(accountId, { limit: 10 }).then((page) => page.items.map((entry) => entry.action));
       expect(await audit(account.id)).toEqual(['webhook.deleted', 'webhook.created', 'webhook.created', 'account.created']);
       expect(await audit(stranger.id)).toEqual(['account.created']);
+    });
+
+    it("refuses a webhook beyond the account's limit, without an audit entry, also when added concurrently", async () => {
+      const fixture = await open();
+      const { webhooks, keys } = fixture.store;
+      const account = await withAccount(fixture);
+      const other = await withAccount(fixture);
+      await withWebhook(fixture, other.id);
+      const add = () => {
+        const webhook = { id: nextId('wh_'), accountId: account.id, url: 'https://hooks.example/', events: null, secret: 'whsec_x', createdAt: fixture.clock.now() };
+        return webhooks.createWebhook(webhook, operation('webhook.created', account.id, webhook.createdAt), 3);
+      };
+      // Another account's webhooks do not count; of six adds at once, three fit.
+      const added = await Promise.all(Array.from({ length: 6 }, add));
+      expect(added.filter(Boolean)).toHaveLength(3);
+      expect(await webhooks.listWebhooks(account.id)).toHaveLength(3);
+      expect(await add()).toBe(false);
+      const audited = (await keys.listOperations(account.id, { limit: 20 })).items.filter((entry) => entry.action === 'webhook.created');
+      expect(audited).toHaveLength(3);
     });
 
     it('queues one delivery per subscribed webhook of the account with each audited change, in its transaction', async () => {
@@ -334,7 +353,7 @@ export function describeWebhookStoreContract(name: string, factory: () => Webhoo
       const hook = await withWebhook(fixture, account.id);
       await fixture.outage.begin();
       const unavailable = (work: Promise<unknown>) => expectUnavailable(work, fixture.outage!.store);
-      await unavailable(webhooks.createWebhook({ ...hook, id: nextId('wh_') }, operation('webhook.created', account.id, 1)));
+      await unavailable(webhooks.createWebhook({ ...hook, id: nextId('wh_') }, operation('webhook.created', account.id, 1), 100));
       await unavailable(webhooks.listWebhooks(account.id));
       await unavailable(webhooks.getWebhook(account.id, hook.id));
       await unavailable(webhooks.deleteWebhook(account.id, hook.id, operation('webhook.deleted', account.id, 1)));
