@@ -9,6 +9,7 @@ import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
 import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
 import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
+import { DurableObjectReplayStore } from '../adapters/workers/replay-record-object.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -25,6 +26,8 @@ export interface WorkerEnv {
   SESSIONS?: KvNamespaceLike;
   /** Failure counters (wrangler.toml); when absent, the approximate ones in SESSIONS stand in. */
   FAILURE_COUNTERS?: DurableNamespaceLike;
+  /** jti replay records (wrangler.toml); when absent, the non-atomic ones in SESSIONS stand in. */
+  REPLAY_RECORDS?: DurableNamespaceLike;
   [variable: string]: unknown;
 }
 
@@ -39,6 +42,7 @@ class WorkerSetupError extends Error {
 }
 
 export { FailureCounterObject } from '../adapters/workers/failure-counter-object.js';
+export { ReplayRecordObject } from '../adapters/workers/replay-record-object.js';
 
 const logger = createConsoleLogger();
 
@@ -94,7 +98,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     rateLimiter: env.FAILURE_COUNTERS
       ? new DurableObjectRateLimiter(env.FAILURE_COUNTERS, kv)
       : new KvRateLimiter(env.SESSIONS!, kv),
-    replayStore: warnedKvReplayStore(new KvReplayStore(env.SESSIONS!, kv)),
+    replayStore: env.REPLAY_RECORDS
+      ? new DurableObjectReplayStore(env.REPLAY_RECORDS, kv)
+      : warnedKvReplayStore(new KvReplayStore(env.SESSIONS!, kv)),
     // Places in the store: exact with the Durable Object (approximate in KV). Never Node's in-process queue, whose
     // waiting requests workerd cancels as hung.
     failureAdmission: 'exact',
@@ -111,8 +117,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
 }
 
 /**
- * Workers KV as the replay store, saying once per isolate, when a jti is first checked (a private_key_jwt
- * client or a DPoP proof is in use), that replays are caught only approximately until Durable Objects.
+ * Workers KV as the replay store, for a deployment without the REPLAY_RECORDS binding: says once per isolate,
+ * when a jti is first checked (a private_key_jwt client or a DPoP proof is in use), that replays are caught
+ * only approximately.
  */
 function warnedKvReplayStore(store: ReplayStore): ReplayStore {
   let warned = false;
@@ -121,7 +128,7 @@ function warnedKvReplayStore(store: ReplayStore): ReplayStore {
       if (!warned) {
         warned = true;
         logger.warn(
-          'client assertion and DPoP proof jti replay records are in Workers KV, which is not atomic and is eventually consistent: a replay within about a minute may pass (docs/workers.md)',
+          'the Durable Object binding REPLAY_RECORDS is missing: client assertion and DPoP proof jti replay records are in Workers KV, which is not atomic and is eventually consistent, so a replay within about a minute may pass (docs/workers.md)',
         );
       }
       return store.firstSeen(environment, id, expiresAt);

@@ -4,14 +4,21 @@ import type { DurableNamespaceLike } from '../../src/adapters/workers/durable-ob
 import { DurableObjectRateLimiter } from '../../src/adapters/workers/failure-counter-object.js';
 import { controlledClock, nextId } from '../../src/ports/testing/fixtures.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
+import { DurableObjectReplayStore } from '../../src/adapters/workers/replay-record-object.js';
+import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
+
+type Binding = 'FAILURE_COUNTERS' | 'REPLAY_RECORDS';
 
 /**
- * The test binding under a prefix of its own (objects are named by prefix and key), failing on demand as a
+ * A binding under a prefix of its own (objects are named by prefix and key), failing on demand as a
  * Durable Object does when it cannot be reached. The clock is the caller's, as in production.
  */
-function objectFixture<Store>(build: (namespace: DurableNamespaceLike, options: { prefix: string; clock: ReturnType<typeof controlledClock> }) => Store) {
+function objectFixture<Store>(
+  name: Binding,
+  build: (namespace: DurableNamespaceLike, options: { prefix: string; clock: ReturnType<typeof controlledClock> }) => Store,
+) {
   let broken = false;
-  const binding = env.FAILURE_COUNTERS as unknown as DurableNamespaceLike;
+  const binding = env[name] as unknown as DurableNamespaceLike;
   const namespace: DurableNamespaceLike = {
     idFromName: (name) => binding.idFromName(name),
     get: (id) => {
@@ -32,4 +39,11 @@ function objectFixture<Store>(build: (namespace: DurableNamespaceLike, options: 
   };
 }
 
-describeRateLimiterContract('DurableObjectRateLimiter', () => objectFixture((namespace, options) => new DurableObjectRateLimiter(namespace, options)));
+describeRateLimiterContract('DurableObjectRateLimiter', () =>
+  objectFixture('FAILURE_COUNTERS', (namespace, options) => new DurableObjectRateLimiter(namespace, options)),
+);
+
+// Atomic, unlike KvReplayStore: of 20 concurrent calls with one jti, exactly one answers "first seen".
+describeReplayStoreContract('DurableObjectReplayStore', () =>
+  objectFixture('REPLAY_RECORDS', (namespace, options) => new DurableObjectReplayStore(namespace, options)),
+);

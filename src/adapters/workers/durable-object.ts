@@ -18,6 +18,16 @@ export interface DurableStateLike {
   blockConcurrencyWhile<T>(work: () => Promise<T>): Promise<T>;
 }
 
+/** `SqlStorage` of a SQLite-backed object, the part used here: statements run synchronously. */
+export interface SqlStorageLike {
+  exec(query: string, ...bindings: (string | number | null)[]): { toArray(): Record<string, unknown>[] };
+}
+
+/** The state of a SQLite-backed object (`new_sqlite_classes`), with its SQL API. */
+export interface SqlDurableStateLike extends DurableStateLike {
+  storage: DurableStorageLike & { sql: SqlStorageLike };
+}
+
 /** A `DurableObjectNamespace` binding, the part used here. */
 export interface DurableNamespaceLike {
   idFromName(name: string): unknown;
