@@ -10,6 +10,7 @@ import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
 import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
 import { DurableObjectReplayStore } from '../adapters/workers/replay-record-object.js';
+import { DurableObjectKeyLimiter } from '../adapters/workers/key-limit-object.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -28,6 +29,8 @@ export interface WorkerEnv {
   FAILURE_COUNTERS?: DurableNamespaceLike;
   /** jti replay records (wrangler.toml); when absent, the non-atomic ones in SESSIONS stand in. */
   REPLAY_RECORDS?: DurableNamespaceLike;
+  /** Per-key rate limits and quotas (wrangler.toml); when absent, each isolate keeps its own. */
+  KEY_LIMITS?: DurableNamespaceLike;
   [variable: string]: unknown;
 }
 
@@ -43,6 +46,7 @@ class WorkerSetupError extends Error {
 
 export { FailureCounterObject } from '../adapters/workers/failure-counter-object.js';
 export { ReplayRecordObject } from '../adapters/workers/replay-record-object.js';
+export { KeyLimitObject } from '../adapters/workers/key-limit-object.js';
 
 const logger = createConsoleLogger();
 
@@ -84,6 +88,9 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
   if (!env.FAILURE_COUNTERS) {
     logger.warn('the Durable Object binding FAILURE_COUNTERS is missing: failure limits are approximate (counted in KV)');
   }
+  if (!env.KEY_LIMITS) {
+    logger.warn('the Durable Object binding KEY_LIMITS is missing: per-key rate limits and quotas are kept per isolate, not exact');
+  }
   const database = openD1Database(env.DB!);
   const kv = { prefix: config.redisPrefix, clock: systemClock };
   const sessions = new KvSessionStore(env.SESSIONS!, kv);
@@ -104,8 +111,8 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     // Places in the store: exact with the Durable Object (approximate in KV). Never Node's in-process queue, whose
     // waiting requests workerd cancels as hung.
     failureAdmission: 'exact',
-    // Per isolate, so not exact across locations: KV cannot count atomically; SPEC §10 (Durable Objects) closes this.
-    keyLimiter: new MemoryKeyLimiter(systemClock),
+    // Without the binding, per isolate: not exact across isolates (KV cannot count atomically).
+    keyLimiter: env.KEY_LIMITS ? new DurableObjectKeyLimiter(env.KEY_LIMITS, kv) : new MemoryKeyLimiter(systemClock),
     usageMeter: new MemoryUsageMeter(systemClock),
     logger,
     rootAdminToken: config.adminToken!,

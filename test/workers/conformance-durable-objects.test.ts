@@ -4,10 +4,13 @@ import type { DurableNamespaceLike } from '../../src/adapters/workers/durable-ob
 import { DurableObjectRateLimiter } from '../../src/adapters/workers/failure-counter-object.js';
 import { controlledClock, nextId } from '../../src/ports/testing/fixtures.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
+import { DurableObjectKeyLimiter } from '../../src/adapters/workers/key-limit-object.js';
+import { describeKeyLimiter } from '../../src/ports/testing/key-limiter.suite.js';
+import { createManualClock } from '../../src/ports/testing/manual-clock.js';
 import { DurableObjectReplayStore } from '../../src/adapters/workers/replay-record-object.js';
 import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 
-type Binding = 'FAILURE_COUNTERS' | 'REPLAY_RECORDS';
+type Binding = 'FAILURE_COUNTERS' | 'REPLAY_RECORDS' | 'KEY_LIMITS';
 
 /**
  * A binding under a prefix of its own (objects are named by prefix and key), failing on demand as a
@@ -47,3 +50,12 @@ describeRateLimiterContract('DurableObjectRateLimiter', () =>
 describeReplayStoreContract('DurableObjectReplayStore', () =>
   objectFixture('REPLAY_RECORDS', (namespace, options) => new DurableObjectReplayStore(namespace, options)),
 );
+
+// Four limiters, as four isolates (or locations) of one Worker, over one key's object: 200 concurrent calls spread
+// over them against a budget of 50 pass exactly 50. Four MemoryKeyLimiters — the per-isolate fallback — pass 200.
+describeKeyLimiter('DurableObjectKeyLimiter over four isolates', async () => {
+  const clock = createManualClock('2026-12-02T10:00:00Z');
+  const namespace = env.KEY_LIMITS as unknown as DurableNamespaceLike;
+  const prefix = nextId('t');
+  return { limiters: Array.from({ length: 4 }, () => new DurableObjectKeyLimiter(namespace, { prefix, clock })), clock };
+});

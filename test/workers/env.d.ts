@@ -7,6 +7,7 @@ declare namespace Cloudflare {
     SESSIONS: KVNamespace;
     FAILURE_COUNTERS: DurableObjectNamespace;
     REPLAY_RECORDS: DurableObjectNamespace;
+    KEY_LIMITS: DurableObjectNamespace;
     KEYMINT_ADMIN_TOKEN: string;
     KEYMINT_SECRET_PEPPER: string;
     KEYMINT_KEK: string;
