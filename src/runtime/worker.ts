@@ -11,6 +11,7 @@ import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-st
 import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
 import { DurableObjectReplayStore } from '../adapters/workers/replay-record-object.js';
 import { DurableObjectKeyLimiter } from '../adapters/workers/key-limit-object.js';
+import { DurableObjectSessionStore } from '../adapters/workers/session-partition-object.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -31,6 +32,8 @@ export interface WorkerEnv {
   REPLAY_RECORDS?: DurableNamespaceLike;
   /** Per-key rate limits and quotas (wrangler.toml); when absent, each isolate keeps its own. */
   KEY_LIMITS?: DurableNamespaceLike;
+  /** Session records and the issuance cache (wrangler.toml); when absent, SESSIONS (KV) keeps them. */
+  SESSION_RECORDS?: DurableNamespaceLike;
   [variable: string]: unknown;
 }
 
@@ -47,6 +50,7 @@ class WorkerSetupError extends Error {
 export { FailureCounterObject } from '../adapters/workers/failure-counter-object.js';
 export { ReplayRecordObject } from '../adapters/workers/replay-record-object.js';
 export { KeyLimitObject } from '../adapters/workers/key-limit-object.js';
+export { SessionPartitionObject } from '../adapters/workers/session-partition-object.js';
 
 const logger = createConsoleLogger();
 
@@ -91,16 +95,21 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
   if (!env.KEY_LIMITS) {
     logger.warn('the Durable Object binding KEY_LIMITS is missing: per-key rate limits and quotas are kept per isolate, not exact');
   }
+  if (!env.SESSION_RECORDS) {
+    logger.warn(
+      'the Durable Object binding SESSION_RECORDS is missing: sessions are kept in KV, so a revocation reaches other locations within about a minute',
+    );
+  }
   const database = openD1Database(env.DB!);
   const kv = { prefix: config.redisPrefix, clock: systemClock };
-  const sessions = new KvSessionStore(env.SESSIONS!, kv);
+  const kvStore = new KvSessionStore(env.SESSIONS!, kv);
   return createApp({
     config,
     keyStore: new SqlKeyStore(database),
     signingKeyStore: new SqlSigningKeyStore(database),
     // Webhooks are managed here, but no Worker sends their deliveries yet: the outbox keeps them (docs/workers.md).
     webhookStore: new SqlWebhookStore(database),
-    sessionStore: sessions,
+    sessionStore: env.SESSION_RECORDS ? new DurableObjectSessionStore(env.SESSION_RECORDS, kv) : kvStore,
     consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
     rateLimiter: env.FAILURE_COUNTERS
       ? new DurableObjectRateLimiter(env.FAILURE_COUNTERS, kv)
@@ -119,7 +128,7 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     secretPepper: config.secretPepper!,
     defer,
     clientIp,
-    readiness: { database: () => database.ping(), kv: () => sessions.ping() },
+    readiness: { database: () => database.ping(), kv: () => kvStore.ping() },
   });
 }
 

@@ -7,10 +7,12 @@ import { describeRateLimiterContract } from '../../src/ports/testing/rate-limite
 import { DurableObjectKeyLimiter } from '../../src/adapters/workers/key-limit-object.js';
 import { describeKeyLimiter } from '../../src/ports/testing/key-limiter.suite.js';
 import { createManualClock } from '../../src/ports/testing/manual-clock.js';
+import { DurableObjectSessionStore } from '../../src/adapters/workers/session-partition-object.js';
+import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 import { DurableObjectReplayStore } from '../../src/adapters/workers/replay-record-object.js';
 import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 
-type Binding = 'FAILURE_COUNTERS' | 'REPLAY_RECORDS' | 'KEY_LIMITS';
+type Binding = 'FAILURE_COUNTERS' | 'REPLAY_RECORDS' | 'KEY_LIMITS' | 'SESSION_RECORDS';
 
 /**
  * A binding under a prefix of its own (objects are named by prefix and key), failing on demand as a
@@ -59,3 +61,7 @@ describeKeyLimiter('DurableObjectKeyLimiter over four isolates', async () => {
   const prefix = nextId('t');
   return { limiters: Array.from({ length: 4 }, () => new DurableObjectKeyLimiter(namespace, { prefix, clock })), clock };
 });
+
+describeSessionStoreContract('DurableObjectSessionStore', () =>
+  objectFixture('SESSION_RECORDS', (namespace, options) => new DurableObjectSessionStore(namespace, options)),
+);

@@ -8,6 +8,7 @@ declare namespace Cloudflare {
     FAILURE_COUNTERS: DurableObjectNamespace;
     REPLAY_RECORDS: DurableObjectNamespace;
     KEY_LIMITS: DurableObjectNamespace;
+    SESSION_RECORDS: DurableObjectNamespace;
     KEYMINT_ADMIN_TOKEN: string;
     KEYMINT_SECRET_PEPPER: string;
     KEYMINT_KEK: string;
