@@ -3,8 +3,7 @@
 import { checkLimits } from '../../ports/key-limiter-arithmetic.js';
 import type { CallLimits, KeyLimiter, LimitDecision, RateLimit } from '../../ports/key-limiter.js';
 import type { KeyRef } from '../../ports/key-ref.js';
-import type { Clock } from '../../ports/runtime.js';
-import { callObject, type DurableNamespaceLike, type DurableStateLike } from './durable-object.js';
+import { DurableObjectClient, type DurableStateLike } from './durable-object.js';
 
 /** What the limiter asks a key's object; `now` is the caller's clock (ms). */
 interface AdmitOperation {
@@ -111,18 +110,7 @@ export class KeyLimitObject {
  * a key's budgets are in one place, created near the location that first counts on it; keys never queue behind
  * each other. A key with no limits costs no call.
  */
-export class DurableObjectKeyLimiter implements KeyLimiter {
-  private readonly prefix: string;
-  private readonly clock: Clock;
-
-  constructor(
-    private readonly namespace: DurableNamespaceLike,
-    options: { prefix?: string; clock: Clock },
-  ) {
-    this.prefix = options.prefix ?? 'km';
-    this.clock = options.clock;
-  }
-
+export class DurableObjectKeyLimiter extends DurableObjectClient implements KeyLimiter {
   admitCall(key: KeyRef, limits: CallLimits): Promise<LimitDecision> {
     return this.admit(key, 'rate', limits);
   }
@@ -134,6 +122,6 @@ export class DurableObjectKeyLimiter implements KeyLimiter {
   private async admit(key: KeyRef, ratePolicy: 'rate' | 'token-rate', limits: CallLimits): Promise<LimitDecision> {
     if (!limits.rateLimit && !limits.quota) return { allowed: true, policies: [] };
     const operation: AdmitOperation = { op: 'admit', ratePolicy, limits, now: this.clock.now() };
-    return callObject<LimitDecision>(this.namespace, `${this.prefix}:${key.environment}:limits:${key.keyId}`, operation);
+    return this.callObject<LimitDecision>(`${key.environment}:limits:${key.keyId}`, operation);
   }
 }

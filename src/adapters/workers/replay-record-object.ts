@@ -2,8 +2,7 @@
 // an identifier is one synchronous SQLite statement — single use, exactly, from every location (SPEC §8, §10).
 import type { Environment } from '../../shared/domain.js';
 import type { ReplayStore } from '../../ports/replay-store.js';
-import type { Clock } from '../../ports/runtime.js';
-import { callObject, type DurableNamespaceLike, type SqlDurableStateLike } from './durable-object.js';
+import { DurableObjectClient, type SqlDurableStateLike } from './durable-object.js';
 
 /** What the store asks a shard; `now` is the caller's clock (ms), `expiresAt` the record's deadline (ms). */
 interface FirstSeenOperation {
@@ -64,21 +63,9 @@ export class ReplayRecordObject {
 }
 
 /** The ReplayStore over ReplayRecordObject: a record's shard is named by environment and the id's first character. */
-export class DurableObjectReplayStore implements ReplayStore {
-  private readonly prefix: string;
-  private readonly clock: Clock;
-
-  constructor(
-    private readonly namespace: DurableNamespaceLike,
-    options: { prefix?: string; clock: Clock },
-  ) {
-    this.prefix = options.prefix ?? 'km';
-    this.clock = options.clock;
-  }
-
+export class DurableObjectReplayStore extends DurableObjectClient implements ReplayStore {
   firstSeen(environment: Environment, id: string, expiresAt: number): Promise<boolean> {
-    const shard = `${this.prefix}:${environment}:jti:${id.slice(0, SHARD_CHARACTERS)}`;
     const operation: FirstSeenOperation = { op: 'firstSeen', id, expiresAt: expiresAt * 1000, now: this.clock.now() };
-    return callObject<boolean>(this.namespace, shard, operation);
+    return this.callObject<boolean>(`${environment}:jti:${id.slice(0, SHARD_CHARACTERS)}`, operation);
   }
 }

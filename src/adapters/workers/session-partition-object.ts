@@ -2,10 +2,9 @@
 // the key's session records, its derived-session index and its issuance cache, so a revocation is one step of a
 // single-threaded object and is seen at once from every location (SPEC §10).
 import type { Environment } from '../../shared/domain.js';
-import type { Clock } from '../../ports/runtime.js';
 import { partitionForRecord, partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
-import { callObject, type DurableNamespaceLike, type SqlDurableStateLike } from './durable-object.js';
+import { DurableObjectClient, type SqlDurableStateLike } from './durable-object.js';
 
 /** What the store asks a partition's object; `now` is the caller's clock (s, as tokens count). */
 type SessionOperation =
@@ -150,24 +149,13 @@ export class SessionPartitionObject {
  * a record is found from its jti alone and revoke-sessions from the key id alone, each in one object. An id without
  * a partition (minted before partitions) is unknown here.
  */
-export class DurableObjectSessionStore implements SessionStore {
-  private readonly prefix: string;
-  private readonly clock: Clock;
-
-  constructor(
-    private readonly namespace: DurableNamespaceLike,
-    options: { prefix?: string; clock: Clock },
-  ) {
-    this.prefix = options.prefix ?? 'km';
-    this.clock = options.clock;
-  }
-
+export class DurableObjectSessionStore extends DurableObjectClient implements SessionStore {
   private nowSeconds(): number {
     return Math.floor(this.clock.now() / 1000);
   }
 
   private call<Answer>(environment: Environment, partition: string, operation: SessionOperation): Promise<Answer> {
-    return callObject<Answer>(this.namespace, `${this.prefix}:${environment}:sessions:${partition}`, operation);
+    return this.callObject<Answer>(`${environment}:sessions:${partition}`, operation);
   }
 
   async saveSession(
