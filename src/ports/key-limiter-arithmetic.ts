@@ -1,6 +1,6 @@
 // What a KeyLimiter's budgets mean, as arithmetic every adapter follows (the Redis script does the same steps in
 // Lua): GCRA for rate limits, counters per UTC calendar period for quotas. Times in µs for GCRA, ms otherwise.
-import type { LimitDecision, LimitPolicy, PolicyStatus, Quota, QuotaPeriod, RateLimit } from './key-limiter.js';
+import type { CallLimits, LimitDecision, LimitPolicy, PolicyStatus, Quota, QuotaPeriod, RateLimit } from './key-limiter.js';
 
 const MICROS_PER_SECOND = 1_000_000;
 
@@ -98,4 +98,42 @@ export function decideLimits(checks: readonly BudgetCheck[]): LimitDecision {
     retryAfterSeconds: Math.max(1, refusal.status.resetSeconds),
     policies,
   };
+}
+
+/** What one key's budgets hold before a check: its theoretical arrival time (µs), and the calls counted per period. */
+export interface StoredBudgets {
+  tat: number | undefined;
+  used(period: CalendarPeriod): number;
+}
+
+export interface LimitCheck {
+  decision: LimitDecision;
+  /** Only when the call is counted (`decision.allowed`): what to store — the new TAT, the period's new count. */
+  counted?: { tat?: number; quota?: { period: CalendarPeriod; used: number } };
+}
+
+/**
+ * One check-and-count of a key's rate limit (`ratePolicy`'s) and quota against what is stored, as a store that
+ * runs it in one atomic step (a process's synchronous code, a Durable Object) follows it: both budgets must
+ * conform for either to count. With neither limit, allowed and nothing to store.
+ */
+export function checkLimits(ratePolicy: 'rate' | 'token-rate', limits: CallLimits, nowMs: number, stored: StoredBudgets): LimitCheck {
+  const { rateLimit, quota } = limits;
+  if (!rateLimit && !quota) return { decision: { allowed: true, policies: [] } };
+  const nowUs = nowMs * 1000;
+  const rate = rateLimit && gcraStep(stored.tat, nowUs, rateLimit);
+  const period = quota && quotaPeriod(quota.period, nowMs);
+  let used = period ? stored.used(period) : 0;
+  const quotaConforms = quota ? used < quota.requests : true;
+  const admitted = (rate?.conforms ?? true) && quotaConforms;
+  if (admitted && period) used += 1;
+
+  const checks: BudgetCheck[] = [];
+  if (rateLimit && rate) {
+    checks.push({ status: rateStatus(ratePolicy, rateLimit, admitted ? rate.next : rate.current, nowUs), conforms: rate.conforms });
+  }
+  if (quota && period) checks.push({ status: quotaStatus(quota, period, used, nowMs), conforms: quotaConforms });
+  const decision = decideLimits(checks);
+  if (!admitted) return { decision };
+  return { decision, counted: { tat: rate?.next, quota: period && { period, used } } };
 }

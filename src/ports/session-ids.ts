@@ -28,6 +28,22 @@ export function newSessionId(keyId: string): string {
 }
 
 /**
+ * The partition of `keyId`'s sessions, where a store keeps `record` (and the token it may cache for reuse).
+ * Throws TypeError — a caller's mistake, not an outage — for a record that would land where neither its key
+ * nor its jti leads, or a cached token of another key.
+ */
+export function partitionForRecord(record: { jti: string; keyId: string }, issuedFor?: { keyId: string }): string {
+  const partition = sessionPartition(record.keyId);
+  if (partitionOfSessionId(record.jti) !== partition) {
+    throw new TypeError(`session id ${record.jti} was not made for key ${record.keyId} (use newSessionId)`);
+  }
+  if (issuedFor && issuedFor.keyId !== record.keyId) {
+    throw new TypeError(`the issuance slot of key ${issuedFor.keyId} cannot hold a session of key ${record.keyId}`);
+  }
+  return partition;
+}
+
+/**
  * The partition a session id names, or undefined for an id without one: tokens minted before partitions
  * (24 base62 characters), which a store finds under its older, unpartitioned names.
  */

@@ -9,6 +9,9 @@ import { MemoryKeyLimiter } from '../adapters/memory/memory-key-limiter.js';
 import { MemoryUsageMeter } from '../adapters/memory/memory-usage-meter.js';
 import { KvConsoleSessionStore } from '../adapters/workers/kv-console-session-store.js';
 import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
+import { DurableObjectReplayStore } from '../adapters/workers/replay-record-object.js';
+import { DurableObjectKeyLimiter } from '../adapters/workers/key-limit-object.js';
+import { DurableObjectSessionStore } from '../adapters/workers/session-partition-object.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -28,6 +31,12 @@ export interface WorkerEnv {
   SESSIONS?: KvNamespaceLike;
   /** Failure counters (wrangler.toml); when absent, the approximate ones in SESSIONS stand in. */
   FAILURE_COUNTERS?: DurableNamespaceLike;
+  /** jti replay records (wrangler.toml); when absent, the non-atomic ones in SESSIONS stand in. */
+  REPLAY_RECORDS?: DurableNamespaceLike;
+  /** Per-key rate limits and quotas (wrangler.toml); when absent, each isolate keeps its own. */
+  KEY_LIMITS?: DurableNamespaceLike;
+  /** Session records and the issuance cache (wrangler.toml); when absent, SESSIONS (KV) keeps them. */
+  SESSION_RECORDS?: DurableNamespaceLike;
   [variable: string]: unknown;
 }
 
@@ -42,6 +51,9 @@ class WorkerSetupError extends Error {
 }
 
 export { FailureCounterObject } from '../adapters/workers/failure-counter-object.js';
+export { ReplayRecordObject } from '../adapters/workers/replay-record-object.js';
+export { KeyLimitObject } from '../adapters/workers/key-limit-object.js';
+export { SessionPartitionObject } from '../adapters/workers/session-partition-object.js';
 
 const logger = createConsoleLogger();
 
@@ -87,9 +99,17 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
   if (!env.FAILURE_COUNTERS) {
     logger.warn('the Durable Object binding FAILURE_COUNTERS is missing: failure limits are approximate (counted in KV)');
   }
+  if (!env.KEY_LIMITS) {
+    logger.warn('the Durable Object binding KEY_LIMITS is missing: per-key rate limits and quotas are kept per isolate, not exact');
+  }
+  if (!env.SESSION_RECORDS) {
+    logger.warn(
+      'the Durable Object binding SESSION_RECORDS is missing: sessions are kept in KV, so a revocation reaches other locations within about a minute',
+    );
+  }
   const database = openD1Database(env.DB!);
   const kv = { prefix: config.redisPrefix, clock: systemClock };
-  const sessions = new KvSessionStore(env.SESSIONS!, kv);
+  const kvStore = new KvSessionStore(env.SESSIONS!, kv);
   return createApp({
     config,
     keyStore: new SqlKeyStore(database),
@@ -97,30 +117,33 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     // Deliveries wait in the outbox for the Cron Trigger (`scheduled` below).
     webhookStore: new SqlWebhookStore(database),
     webhookSender,
-    sessionStore: sessions,
+    sessionStore: env.SESSION_RECORDS ? new DurableObjectSessionStore(env.SESSION_RECORDS, kv) : kvStore,
     consoleSessionStore: new KvConsoleSessionStore(env.SESSIONS!, kv),
     rateLimiter: env.FAILURE_COUNTERS
       ? new DurableObjectRateLimiter(env.FAILURE_COUNTERS, kv)
       : new KvRateLimiter(env.SESSIONS!, kv),
-    replayStore: warnedKvReplayStore(new KvReplayStore(env.SESSIONS!, kv)),
+    replayStore: env.REPLAY_RECORDS
+      ? new DurableObjectReplayStore(env.REPLAY_RECORDS, kv)
+      : warnedKvReplayStore(new KvReplayStore(env.SESSIONS!, kv)),
     // Places in the store: exact with the Durable Object (approximate in KV). Never Node's in-process queue, whose
     // waiting requests workerd cancels as hung.
     failureAdmission: 'exact',
-    // Per isolate, so not exact across locations: KV cannot count atomically; SPEC §10 (Durable Objects) closes this.
-    keyLimiter: new MemoryKeyLimiter(systemClock),
+    // Without the binding, per isolate: not exact across isolates (KV cannot count atomically).
+    keyLimiter: env.KEY_LIMITS ? new DurableObjectKeyLimiter(env.KEY_LIMITS, kv) : new MemoryKeyLimiter(systemClock),
     usageMeter: new MemoryUsageMeter(systemClock),
     logger,
     rootAdminToken: config.adminToken!,
     secretPepper: config.secretPepper!,
     defer,
     clientIp,
-    readiness: { database: () => database.ping(), kv: () => sessions.ping() },
+    readiness: { database: () => database.ping(), kv: () => kvStore.ping() },
   });
 }
 
 /**
- * Workers KV as the replay store, saying once per isolate, when a jti is first checked (a private_key_jwt
- * client or a DPoP proof is in use), that replays are caught only approximately until Durable Objects.
+ * Workers KV as the replay store, for a deployment without the REPLAY_RECORDS binding: says once per isolate,
+ * when a jti is first checked (a private_key_jwt client or a DPoP proof is in use), that replays are caught
+ * only approximately.
  */
 function warnedKvReplayStore(store: ReplayStore): ReplayStore {
   let warned = false;
@@ -129,7 +152,7 @@ function warnedKvReplayStore(store: ReplayStore): ReplayStore {
       if (!warned) {
         warned = true;
         logger.warn(
-          'client assertion and DPoP proof jti replay records are in Workers KV, which is not atomic and is eventually consistent: a replay within about a minute may pass (docs/workers.md)',
+          'the Durable Object binding REPLAY_RECORDS is missing: client assertion and DPoP proof jti replay records are in Workers KV, which is not atomic and is eventually consistent, so a replay within about a minute may pass (docs/workers.md)',
         );
       }
       return store.firstSeen(environment, id, expiresAt);

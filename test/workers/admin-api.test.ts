@@ -190,7 +190,7 @@ describe('regenerate, disable, delete: the pair stops minting, earlier sessions 
     await expectProblem(await admin('GET', `/accounts/${accountId}/keys/${key.id}`), 404, 'not_found');
   });
 
-  it('revokes every live session of a key on revoke-sessions (listed from Workers KV)', async () => {
+  it("revokes every live session of a key on revoke-sessions (in the key's Durable Object)", async () => {
     const key = await createKey(accountId, { environment: 'production', scopes: ['a', 'b'] });
     const tokens = [await mint('production', key, { scope: 'a' }), await mint('production', key, { scope: 'b' })];
     const response = await admin('POST', `/accounts/${accountId}/keys/${key.id}/revoke-sessions`);

@@ -46,6 +46,14 @@ describe('the Worker bundle', () => {
       compatibilityFlags: [],
       d1Databases: ['DB'],
       kvNamespaces: ['SESSIONS'],
+      // Every Durable Object class wrangler.toml binds, SQLite-backed as its migrations declare: the bundle must
+      // export each, and run each without nodejs_compat.
+      durableObjects: Object.fromEntries(
+        [...readFileSync('wrangler.toml', 'utf8').matchAll(/^name = "(\w+)"\nclass_name = "(\w+)"/gm)].map(([, name, className]) => [
+          name!,
+          { className: className!, useSQLite: true },
+        ]),
+      ),
       bindings: { KEYMINT_ADMIN_TOKEN: ROOT_TOKEN, KEYMINT_SECRET_PEPPER: 'bundle_test_pepper_0123456789abcdefghijk' },
     });
     const db = await mf.getD1Database('DB');
@@ -94,5 +102,23 @@ describe('the Worker bundle', () => {
       body: new URLSearchParams({ token, ...credentials }).toString(),
     });
     expect(await introspected.json()).toMatchObject({ active: true, scope: 'a', iss: `${origin}/production` });
+    // The session is in its Durable Object: revoked there, it reads revoked at once.
+    const revoked = await mf.dispatchFetch(`${origin}/production/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, ...credentials }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    const after = await mf.dispatchFetch(`${origin}/production/oauth/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, ...credentials }).toString(),
+    });
+    expect(await after.json()).toEqual({ active: false });
+  });
+
+  it('binds every Durable Object class of wrangler.toml', async () => {
+    const bindings = Object.keys(await mf.getBindings());
+    expect(bindings).toEqual(expect.arrayContaining(['FAILURE_COUNTERS', 'REPLAY_RECORDS', 'KEY_LIMITS', 'SESSION_RECORDS']));
   });
 });

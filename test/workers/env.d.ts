@@ -6,6 +6,9 @@ declare namespace Cloudflare {
     DB: D1Database;
     SESSIONS: KVNamespace;
     FAILURE_COUNTERS: DurableObjectNamespace;
+    REPLAY_RECORDS: DurableObjectNamespace;
+    KEY_LIMITS: DurableObjectNamespace;
+    SESSION_RECORDS: DurableObjectNamespace;
     KEYMINT_ADMIN_TOKEN: string;
     KEYMINT_SECRET_PEPPER: string;
     KEYMINT_KEK: string;

@@ -115,6 +115,49 @@ describe('a configured Worker', () => {
     expect(response.headers.get('retry-after')).toBe('1');
   });
 
+  it('without the Durable Object bindings, warns once for each and keeps the contract in KV and per isolate', async () => {
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const account = await createAccount('No objects');
+    const key = await createKey(account.id, { environment: 'sandbox' });
+    const isolate = workerEnv(allSecrets);
+    const form = (path: string, body: string) =>
+      request(isolate, `https://keymint.example/sandbox/oauth/${path}`, {
+        method: 'POST',
+        headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+    const { access_token: token } = (await (await form('token', 'grant_type=client_credentials')).json()) as { access_token: string };
+    expect(await (await form('introspect', `token=${token}`)).json()).toMatchObject({ active: true });
+    expect((await form('revoke', `token=${token}`)).status).toBe(200);
+    expect(await (await form('introspect', `token=${token}`)).json()).toEqual({ active: false });
+    const warnings = warned.mock.calls.map(([line]) => String(line));
+    // (REPLAY_RECORDS is named when a jti is first checked, which a client secret never is.)
+    for (const binding of ['FAILURE_COUNTERS', 'KEY_LIMITS', 'SESSION_RECORDS']) {
+      expect(warnings.filter((line) => line.includes(`binding ${binding} is missing`))).toHaveLength(1);
+    }
+  });
+
+  it('answers 503 temporarily_unavailable at the token endpoint while the session objects cannot be reached', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const account = await createAccount('Object outage');
+    const key = await createKey(account.id, { environment: 'sandbox' });
+    const unreachable = {
+      idFromName: (name: string) => env.SESSION_RECORDS.idFromName(name),
+      get: () => ({
+        fetch: async () => {
+          throw new Error('Durable Object is overloaded');
+        },
+      }),
+    };
+    const response = await request(workerEnv({ ...allSecrets, SESSION_RECORDS: unreachable }), 'https://keymint.example/sandbox/oauth/token', {
+      method: 'POST',
+      headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    await expectOAuthError(response, 503, 'temporarily_unavailable');
+    expect(response.headers.get('retry-after')).toBe('1');
+  });
+
   it('hands deferred work (lastUsedAt) to waitUntil, so it completes after the response', async () => {
     const isolate = workerEnv(allSecrets);
     const adminCall = (method: string, path: string, body?: unknown) =>

@@ -1,12 +1,5 @@
 // KeyLimiter in process memory, for one process without Redis: each check-and-count runs without yielding, so it is atomic.
-import {
-  decideLimits,
-  gcraStep,
-  quotaPeriod,
-  quotaStatus,
-  rateStatus,
-  type BudgetCheck,
-} from '../../ports/key-limiter-arithmetic.js';
+import { checkLimits, type CalendarPeriod } from '../../ports/key-limiter-arithmetic.js';
 import type { CallLimits, KeyLimiter, LimitDecision, RateLimit } from '../../ports/key-limiter.js';
 import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
@@ -31,33 +24,20 @@ export class MemoryKeyLimiter implements KeyLimiter {
   }
 
   private admit(key: KeyRef, ratePolicy: 'rate' | 'token-rate', limits: CallLimits): LimitDecision {
-    const { rateLimit, quota } = limits;
-    if (!rateLimit && !quota) return { allowed: true, policies: [] };
     const nowMs = this.clock.now();
-    const nowUs = nowMs * 1000;
     const subject = `${key.environment}:${key.keyId}`;
-
     const rateName = `${subject}:${ratePolicy}`;
-    const rate = rateLimit && gcraStep(this.arrivals.get(rateName), nowUs, rateLimit);
-    const period = quota && quotaPeriod(quota.period, nowMs);
-    const quotaName = period && `${subject}:quota:${period.id}`;
-    const counter = quotaName ? this.counters.get(quotaName) : undefined;
-    let used = counter?.used ?? 0;
-    const quotaConforms = quota ? used < quota.requests : true;
-
-    const admitted = (rate?.conforms ?? true) && quotaConforms;
-    if (admitted) {
-      if (rate) this.arrivals.set(rateName, rate.next);
-      if (quotaName && period) this.counters.set(quotaName, { used: ++used, endMs: period.endMs });
+    const quotaName = (period: CalendarPeriod) => `${subject}:quota:${period.id}`;
+    const { decision, counted } = checkLimits(ratePolicy, limits, nowMs, {
+      tat: this.arrivals.get(rateName),
+      used: (period) => this.counters.get(quotaName(period))?.used ?? 0,
+    });
+    if (counted) {
+      if (counted.tat !== undefined) this.arrivals.set(rateName, counted.tat);
+      if (counted.quota) this.counters.set(quotaName(counted.quota.period), { used: counted.quota.used, endMs: counted.quota.period.endMs });
       this.sweep(nowMs);
     }
-
-    const checks: BudgetCheck[] = [];
-    if (rateLimit && rate) {
-      checks.push({ status: rateStatus(ratePolicy, rateLimit, admitted ? rate.next : rate.current, nowUs), conforms: rate.conforms });
-    }
-    if (quota && period) checks.push({ status: quotaStatus(quota, period, used, nowMs), conforms: quotaConforms });
-    return decideLimits(checks);
+    return decision;
   }
 
   // Entries whose budget is whole again (TAT passed) or whose period ended say nothing an absent entry would not.

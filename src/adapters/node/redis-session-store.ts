@@ -1,7 +1,7 @@
 // SessionStore on Redis (ioredis): every record of one API key in one hash slot, found by jti alone.
 import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
-import { partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
+import { partitionForRecord, partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { defineScript, guarded, type RedisClient } from './redis-client.js';
 
@@ -137,14 +137,7 @@ export class RedisSessionStore implements SessionStore {
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
   ): Promise<void> {
-    const partition = sessionPartition(record.keyId);
-    // A caller's mistake, not an outage: the record would land where neither its key nor its jti leads.
-    if (partitionOfSessionId(record.jti) !== partition) {
-      throw new TypeError(`session id ${record.jti} was not made for key ${record.keyId} (use newSessionId)`);
-    }
-    if (issued && issued.slot.keyId !== record.keyId) {
-      throw new TypeError(`the issuance slot of key ${issued.slot.keyId} cannot hold a session of key ${record.keyId}`);
-    }
+    const partition = partitionForRecord(record, issued?.slot);
     return guarded(async () => {
       // A derived session belongs to its subject's key (its jti is made with that key's id), so the derived set of
       // every ancestor lives in the same partition, and the one script keeps to one hash slot.

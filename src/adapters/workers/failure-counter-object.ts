@@ -1,7 +1,6 @@
 // RateLimiter on Durable Objects: one object per failure counter, so each counter's check-and-take and
 // release-and-count is one step of a single-threaded object — exact, from every location (SPEC §10).
 import { admitEach, type Admission, type AttemptPlace, type FailureCounter, type RateLimiter } from '../../ports/rate-limiter.js';
-import type { Clock } from '../../ports/runtime.js';
 import {
   countFailure,
   emptyCounter,
@@ -12,7 +11,7 @@ import {
   waitOf,
   type CounterState,
 } from '../memory/failure-window.js';
-import { callObject, type DurableNamespaceLike, type DurableStateLike } from './durable-object.js';
+import { DurableObjectClient, type DurableStateLike } from './durable-object.js';
 
 /** What the limiter asks a counter's object; `now` is the caller's clock (ms). */
 type CounterOperation =
@@ -90,20 +89,9 @@ export class FailureCounterObject {
  * The RateLimiter over FailureCounterObject: a counter's object is named by the counter's key (idFromName),
  * so it is created near the first location that counts on it, and no two counters queue behind each other.
  */
-export class DurableObjectRateLimiter implements RateLimiter {
-  private readonly prefix: string;
-  private readonly clock: Clock;
-
-  constructor(
-    private readonly namespace: DurableNamespaceLike,
-    options: { prefix?: string; clock: Clock },
-  ) {
-    this.prefix = options.prefix ?? 'km';
-    this.clock = options.clock;
-  }
-
+export class DurableObjectRateLimiter extends DurableObjectClient implements RateLimiter {
   private call<Answer>(key: string, operation: CounterOperation): Promise<Answer> {
-    return callObject<Answer>(this.namespace, `${this.prefix}:${key}`, operation);
+    return this.callObject<Answer>(key, operation);
   }
 
   async retryAfter(counters: readonly FailureCounter[]): Promise<number> {
