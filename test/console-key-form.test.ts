@@ -1,29 +1,15 @@
 // The console's key forms with limits and private_key_jwt (issues 15, 16, 17) over plain HTTP, each effect checked where
 // a user sees it: a rate limit set in the form refuses the call past it at the proxy, a pasted JWK's private key mints a
 // token, edits replace limits and public keys; bad limits and bad pastes come back beside their fields.
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { request } from 'node:http';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminToken } from './support/admin-auth-suite.js';
+import { CLIENT_ASSERTION_TYPE, createAssertionSigner as signer, requestWithAssertion, type AssertionSigner } from './support/client-assertion.js';
 import { ConsoleClient } from './support/console-client.js';
 import { redisUrl, startGateway, type Gateway } from './support/gateway.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
-
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
-interface Signer {
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-  privateJwk: JWK;
-  alg: 'ES256' | 'EdDSA' | 'RS256';
-  kid: string;
-}
-
-async function signer(alg: Signer['alg'], kid: string): Promise<Signer> {
-  const { privateKey, publicKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true });
-  return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid }, privateJwk: { ...(await exportJWK(privateKey)), kid }, alg, kid };
-}
 
 interface ApiKey {
   id: string;
@@ -113,21 +99,7 @@ describe.skipIf(!redisUrl())('console key forms: limits and private_key_jwt', ()
     });
   }
 
-  function assertion(applicationId: string, by: Signer) {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: applicationId, sub: applicationId, aud: gateway.issuer('sandbox'), iat: now, exp: now + 60, jti: crypto.randomUUID() })
-      .setProtectedHeader({ alg: by.alg, kid: by.kid })
-      .sign(by.privateKey);
-  }
-
-  async function mintWithAssertion(applicationId: string, by: Signer): Promise<number> {
-    const response = await gateway.fetch('/sandbox/oauth/token', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(applicationId, by) }),
-    });
-    return response.status;
-  }
+  const mintWithAssertion = async (applicationId: string, by: AssertionSigner) => (await requestWithAssertion(gateway, 'sandbox', applicationId, by)).status;
 
   describe('limits', () => {
     it('creates a key with a rate limit of 3: the 4th proxied call is refused with 429, and the key page shows every limit', async () => {
@@ -173,6 +145,9 @@ describe.skipIf(!redisUrl())('console key forms: limits and private_key_jwt', ()
       expect(form).toMatch(/<option value="day" selected/);
 
       const name = nameIn(form);
+      // A form without the limit boxes (a page from before them, a script) leaves the limits alone.
+      expect((await manager.post(`${keyPath(keyId!)}/edit`, { name, expiry: 'keep' })).status).toBe(303);
+      expect(await apiKey(keyId!)).toMatchObject({ rateLimit: { requests: 1, windowSeconds: 3600 }, quota: { requests: 5, period: 'day' } });
       const saved = await manager.post(`${keyPath(keyId!)}/edit`, { name, expiry: 'keep', quotaRequests: '5', quotaPeriod: 'month', rateLimitRequests: '', rateLimitWindow: '' });
       expect(saved.status).toBe(303);
       expect(await apiKey(keyId!)).toMatchObject({ rateLimit: null, quota: { requests: 5, period: 'month' }, tokenRateLimit: null });
@@ -248,7 +223,7 @@ describe.skipIf(!redisUrl())('console key forms: limits and private_key_jwt', ()
       expect(page).toContain(`<code class="thumbprint">${await calculateJwkThumbprint(by.publicJwk)}</code>`);
       expect(page).toContain('<code>laptop-2026</code>');
       expect(page).toContain('no secret: signs assertions with its own keys');
-      expect(page).toContain(`client_assertion_type=${ASSERTION_TYPE}`);
+      expect(page).toContain(`client_assertion_type=${CLIENT_ASSERTION_TYPE}`);
       expect(page).not.toContain('$APPLICATION_SECRET');
       // The secret page has nothing to show for it.
       expect((await manager.request('GET', `${keyPath(keyId!)}/secret`)).status).toBe(410);
@@ -311,6 +286,7 @@ describe.skipIf(!redisUrl())('console key forms: limits and private_key_jwt', ()
         ['alg none', JSON.stringify({ ...by.publicJwk, alg: 'none' }), /^Key 1: "alg" must be one of ES256/],
         ['an empty set', '{"keys": []}', /^A JWK Set needs at least one key\.$/],
         ['a JSON string', '"hello"', /^Expected a JWK/],
+        ['arrays nested 8,000 deep', `{"keys": ${'['.repeat(8_000)}${']'.repeat(8_000)}}`, /^Key 1: /],
         ['nothing', '', /^Paste the client’s public key/],
       ];
       const before = await keyCount();

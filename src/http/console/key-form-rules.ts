@@ -56,6 +56,8 @@ export interface KeyFormValues {
   /** The pasted JWK or JWK Set (private_key_jwt keys only). */
   jwks: string;
   limits: LimitValues;
+  /** Whether the form had limit boxes at all: a form without them (an older page, a script) leaves limits alone. */
+  limitsPosted: boolean;
 }
 
 export interface KeyFormState {
@@ -110,6 +112,7 @@ export function readKeyFormValues(form: FormBody, mode: KeyFormMode, current?: K
     authMethod: current?.authMethod ?? authMethodOf(form),
     jwks: formText(form, 'jwks').trim(),
     limits: Object.fromEntries(LIMIT_FIELDS.map((field) => [field, formText(form, field).trim()])) as LimitValues,
+    limitsPosted: LIMIT_FIELDS.some((field) => form[field] !== undefined),
   };
 }
 
@@ -218,7 +221,7 @@ function jwksError(detail: string | undefined, pastedPrivateKey: boolean): strin
 }
 
 /** What the form asks for; `expiresAt` undefined keeps the key's expiry (edit only), null means never. */
-export interface KeyFormInput extends Required<KeyLimitSettings> {
+export interface KeyFormInput extends KeyLimitSettings {
   name: string;
   scopes: string[];
   expiresAt: number | null | undefined;
@@ -256,9 +259,12 @@ export async function parseKeyForm(values: KeyFormValues, now: number): Promise<
   if (!scopes.success) errors.scopes = scopes.error.issues[0]!.message;
   const expiry = readExpiry(values, now);
   if (!expiry.ok) errors.expiresAt = expiry.message;
-  const rateLimit = readLimit(LIMIT_FORMS.rateLimit, values.limits, errors);
-  const quota = readLimit(LIMIT_FORMS.quota, values.limits, errors);
-  const tokenRateLimit = readLimit(LIMIT_FORMS.tokenRateLimit, values.limits, errors);
+  const limits: KeyLimitSettings = {};
+  if (values.limitsPosted) {
+    for (const [name, form] of Object.entries(LIMIT_FORMS) as [keyof KeyLimitSettings, LimitForm][]) {
+      Object.assign(limits, { [name]: readLimit(form, values.limits, errors) });
+    }
+  }
   if (!name.success || !scopes.success || !expiry.ok || Object.keys(errors).length > 0) return { ok: false, errors, values: shown };
   return {
     ok: true,
@@ -268,9 +274,7 @@ export async function parseKeyForm(values: KeyFormValues, now: number): Promise<
       expiresAt: expiry.expiresAt,
       authMethod: values.authMethod,
       jwks,
-      rateLimit: rateLimit as KeyFormInput['rateLimit'],
-      quota: quota as KeyFormInput['quota'],
-      tokenRateLimit: tokenRateLimit as KeyFormInput['tokenRateLimit'],
+      ...limits,
     },
   };
 }

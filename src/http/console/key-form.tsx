@@ -283,6 +283,7 @@ export function CreateKeyForm(props: {
       authMethod: 'client_secret',
       jwks: '',
       limits: NO_LIMITS,
+      limitsPosted: true,
     },
     errors: {},
   };
@@ -314,6 +315,7 @@ export function editFormValues(key: KeyRecord): KeyFormValues {
     authMethod: key.authMethod,
     jwks: key.jwks === null ? '' : JSON.stringify(key.jwks, null, 2),
     limits: limitValuesOf(key),
+    limitsPosted: true,
   };
 }
 
