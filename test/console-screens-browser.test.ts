@@ -4,11 +4,12 @@
 // with the header, a private_key_jwt key made from a pasted JWK with limits (its assertion mints), no horizontal overflow
 // at 1280 and 390 px with 100-character names, and an axe scan of each page (the key forms with errors included).
 import AxeBuilder from '@axe-core/playwright';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { calculateJwkThumbprint } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminToken } from './support/admin-auth-suite.js';
 import { browserAvailable, launchBrowser, screenshot } from './support/browser.js';
+import { createAssertionSigner, requestWithAssertion } from './support/client-assertion.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -297,8 +298,8 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
     await page.check('#auth-private_key_jwt');
     expect(await page.isVisible('#jwks')).toBe(true);
 
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const publicJwk = { ...(await exportJWK(publicKey)), kid: 'billing-2026' };
+    const by = await createAssertionSigner('ES256', 'billing-2026');
+    const publicJwk = by.publicJwk;
     await page.fill('#name', 'signed-billing');
     await page.fill('#jwks', JSON.stringify(publicJwk, null, 2));
     await page.fill('#rateLimitRequests', '0');
@@ -323,16 +324,7 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
     expect(await page.textContent('.quota')).toBe('1000 requests per month');
 
     const applicationId = (await page.textContent('#application-id'))!.trim();
-    const issuer = gateway.issuer('production');
-    const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ iss: applicationId, sub: applicationId, aud: issuer, iat: now, exp: now + 60, jti: crypto.randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', kid: 'billing-2026' })
-      .sign(privateKey);
-    const minted = await gateway.fetch('/production/oauth/token', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
-    });
+    const minted = await requestWithAssertion(gateway, 'production', applicationId, by);
     expect(minted.status).toBe(200);
   });
 
