@@ -1,12 +1,15 @@
 // The console's screens in a real headless Chromium (issue 17): editing a key (its effect checked at the token
 // endpoint), expiry presets in the viewer's time zone, the key page, production's look and typed-name delete, copy
 // buttons announced, search and filters, the empty state, the header's token name, notices shown once, error pages
-// with the header, no horizontal overflow at 1280 and 390 px with 100-character names, and an axe scan of each page.
+// with the header, a private_key_jwt key made from a pasted JWK with limits (its assertion mints), no horizontal overflow
+// at 1280 and 390 px with 100-character names, and an axe scan of each page (the key forms with errors included).
 import AxeBuilder from '@axe-core/playwright';
+import { calculateJwkThumbprint } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminToken } from './support/admin-auth-suite.js';
 import { browserAvailable, launchBrowser, screenshot } from './support/browser.js';
+import { createAssertionSigner, requestWithAssertion } from './support/client-assertion.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -286,6 +289,45 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
     expect(await page.textContent('.actor-name')).toBe('manager token (manager)');
   });
 
+  let jwtKeyId = '';
+
+  it('creates a private_key_jwt key from a pasted JWK with a rate limit: a bad limit comes back focused, its private key mints', async () => {
+    await page.goto(url(environmentPath('production')));
+    // The paste belongs to the private key JWT choice: hidden until it is made.
+    expect(await page.isVisible('#jwks')).toBe(false);
+    await page.check('#auth-private_key_jwt');
+    expect(await page.isVisible('#jwks')).toBe(true);
+
+    const by = await createAssertionSigner('ES256', 'billing-2026');
+    const publicJwk = by.publicJwk;
+    await page.fill('#name', 'signed-billing');
+    await page.fill('#jwks', JSON.stringify(publicJwk, null, 2));
+    await page.fill('#rateLimitRequests', '0');
+    await page.fill('#rateLimitWindow', '60');
+    await page.fill('#quotaRequests', '1000');
+    await page.selectOption('#quotaPeriod', 'month');
+    await submit(page.click('button:has-text("Create key")'));
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('rateLimitRequests');
+    expect(await page.getAttribute('#rateLimitRequests', 'aria-describedby')).toBe('rateLimitRequests-error');
+    expect(await page.textContent('#rateLimitRequests-error')).toBe('Enter a whole number from 1 to 1,000,000.');
+    // What was typed stays, the choice included (so the paste is still on screen).
+    expect(await page.isChecked('#auth-private_key_jwt')).toBe(true);
+    expect(await page.isVisible('#jwks')).toBe(true);
+    expect(await page.inputValue('#quotaRequests')).toBe('1000');
+
+    await page.fill('#rateLimitRequests', '2');
+    await Promise.all([page.waitForURL(/\/keys\/key_\w+$/), page.click('button:has-text("Create key")')]);
+    jwtKeyId = /\/keys\/(key_\w+)$/.exec(page.url())![1]!;
+    expect(await page.textContent('.notice')).toContain('It has no secret');
+    expect(await page.textContent('.thumbprint')).toBe(await calculateJwkThumbprint(publicJwk));
+    expect(await page.textContent('.rate-limit')).toBe('2 requests per 60 s');
+    expect(await page.textContent('.quota')).toBe('1000 requests per month');
+
+    const applicationId = (await page.textContent('#application-id'))!.trim();
+    const minted = await requestWithAssertion(gateway, 'production', applicationId, by);
+    expect(minted.status).toBe(200);
+  });
+
   /**
    * Elements that stick out of the viewport on either side: none may, at any width. What is clipped away to nothing
    * (text for screen readers only, a stacked table's header row) is not on screen, so it is not measured.
@@ -315,6 +357,7 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
 
   it('has a production key with a 100-character name and every scope, to lay out', async () => {
     await page.goto(url(environmentPath('production')));
+    expect(jwtKeyId).not.toBe('');
     const wide = await createKey({ name: LONG_NAME, scopes: ['orders:read', 'orders:write', 'reports:read'] });
     await page.goto(url(environmentPath('sandbox')));
     const sandboxKeyId = (await page.locator('tr[data-key-id]').last().getAttribute('data-key-id'))!;
@@ -326,6 +369,8 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
       ['key-edit', `${keyPath(wide.keyId)}/edit`],
       ['delete-production', `${keyPath(wide.keyId)}/delete`],
       ['regenerate', `${keyPath(sandboxKeyId)}/regenerate`],
+      ['key-jwt', keyPath(jwtKeyId)],
+      ['key-jwt-edit', `${keyPath(jwtKeyId)}/edit`],
       ['audit-log', `/console/accounts/${accountId}/operations`],
       ['not-found', keyPath('key_0000000000000000000000')],
     );
@@ -360,6 +405,16 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
         await page.goto(url(environmentPath('sandbox')));
         await createKey({ name: `shown-once-${width}`, scopes: [] });
         await check(page, 'secret-shown-once');
+        // The create form with an error on every kind of field: the paste, a limit, the name.
+        await page.goto(url(environmentPath('sandbox')));
+        await page.check('#auth-private_key_jwt');
+        await page.fill('#name', `${LONG_NAME.slice(0, 90)}\u0007`);
+        await page.fill('#jwks', '{"kty": "EC", "d": "private"}');
+        await page.fill('#rateLimitRequests', '0');
+        await page.fill('#tokenRateLimitWindow', '99999999');
+        await submit(page.click('button:has-text("Create key")'));
+        expect(await page.locator('.field-error').count()).toBe(6);
+        await check(page, 'key-form-errors');
       } finally {
         await page.setViewportSize({ width: 1280, height: 800 });
       }

@@ -1,5 +1,6 @@
 // A private_key_jwt client's JWK Set as an admin submits it (one JWK or a set of 1–5), and each key's thumbprint for display.
 import * as z from 'zod';
+import type { StoredJwks } from '../ports/key-store.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import {
   checkPublicJwk,
@@ -7,6 +8,7 @@ import {
   importPublicJwk,
   jwkMaterial,
   jwkThumbprint,
+  privateMemberOf,
   rsaKeyBits,
   type PublicJwk,
 } from './public-jwk.js';
@@ -93,19 +95,36 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** JSON text parsed, anything else as it is; undefined for text that is not JSON. */
+function parsedJson(input: unknown): unknown {
+  if (typeof input !== 'string') return input;
+  try {
+    return JSON.parse(input);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether what was submitted holds a private (or symmetric) key, whatever else is wrong with it: a form must not
+ * show it back, and whoever pasted it should treat it as exposed.
+ */
+export function holdsPrivateKey(input: unknown): boolean {
+  const value = parsedJson(input);
+  const candidates = isBareJwk(value) ? [value] : (value as { keys?: unknown } | undefined)?.keys;
+  return (
+    Array.isArray(candidates) &&
+    candidates.some((key) => typeof key === 'object' && key !== null && privateMemberOf(key as Record<string, unknown>) !== undefined)
+  );
+}
+
 /**
  * Reads a JWK Set as the admin API, the console and the CLI receive it (parsed JSON, or text to parse),
  * checks that WebCrypto accepts every key, and answers the set to store with the view to show.
  */
 export async function readClientJwks(input: unknown): Promise<Result<{ jwks: ClientJwks; keys: ClientKeyView[] }, 'invalid_jwks'>> {
-  let value = input;
-  if (typeof input === 'string') {
-    try {
-      value = JSON.parse(input);
-    } catch {
-      return fail('invalid_jwks', 'not valid JSON: paste a JWK or a JWK Set');
-    }
-  }
+  const value = parsedJson(input);
+  if (value === undefined) return fail('invalid_jwks', 'not valid JSON: paste a JWK or a JWK Set');
   const parsed = clientJwksSchema.safeParse(value);
   if (!parsed.success) return fail('invalid_jwks', describeIssues(parsed.error));
   const jwks: ClientJwks = { keys: parsed.data.keys };
@@ -128,3 +147,8 @@ export async function describeClientKey(key: PublicJwk): Promise<ClientKeyView> 
   return view;
 }
 
+
+/** The public keys a private_key_jwt key holds, as they are shown (none for a secret key). */
+export function describeStoredJwks(jwks: StoredJwks | null): Promise<ClientKeyView[]> {
+  return Promise.all(((jwks as unknown as ClientJwks | null)?.keys ?? []).map(describeClientKey));
+}

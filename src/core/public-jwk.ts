@@ -46,6 +46,11 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 // Visible ASCII and space: a kid is shown in the console and the CLI, so no control characters.
 const KID = /^[\x20-\x7e]{1,128}$/;
 
+/** The first member only a private (or symmetric) JWK has, if any. */
+export function privateMemberOf(jwk: Record<string, unknown>): string | undefined {
+  return PRIVATE_MEMBERS.find((name) => Object.hasOwn(jwk, name));
+}
+
 /** Whether `alg` signs with a key of this type and curve. */
 export function keyFitsAlgorithm(jwk: PublicJwk, alg: ClientSigningAlgorithm): boolean {
   switch (alg) {
@@ -131,7 +136,7 @@ function keyMaterial(jwk: Record<string, unknown>): Result<PublicJwk, PublicJwkP
 export function checkPublicJwk(value: unknown): Result<PublicJwk, PublicJwkProblem> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not_an_object', 'a JWK must be a JSON object');
   const jwk = value as Record<string, unknown>;
-  const privateMember = PRIVATE_MEMBERS.find((name) => Object.hasOwn(jwk, name));
+  const privateMember = privateMemberOf(jwk);
   if (privateMember !== undefined && jwk.kty !== 'oct') {
     return fail('private_key', `this is a private key (it has "${privateMember}"); submit only its public part`);
   }

@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../shared/domain.js';
 import type { AccountRecord, AdminTokenRecord, KeyRecord, OperationRecord } from '../../ports/key-store.js';
-import { describeClientKey, type ClientJwks } from '../../core/client-jwks.js';
+import { describeStoredJwks } from '../../core/client-jwks.js';
 import { keyLimitFields } from './limit-schemas.js';
 
 const time = z.iso.datetime();
@@ -167,7 +167,7 @@ export async function keyView(key: KeyRecord, now?: number): Promise<z.infer<typ
       lastUsedAt: iso(previous.lastUsedAt),
     },
   };
-  if (key.jwks) view.keys = await Promise.all((key.jwks as unknown as ClientJwks).keys.map(describeClientKey));
+  if (key.jwks) view.keys = await describeStoredJwks(key.jwks);
   return view;
 }
 

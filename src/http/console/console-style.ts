@@ -78,7 +78,23 @@ label .hint { font-weight: 400; color: var(--muted); }
 input[type="text"], input[type="password"], input[type="datetime-local"], input[type="search"], select {
   width: 100%; max-width: 32rem; padding: 0.45rem 0.6rem; font: inherit; border: 1px solid var(--control); border-radius: 6px; background: #fff; color: var(--ink);
 }
-input[aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
+textarea {
+  display: block; width: 100%; max-width: 40rem; padding: 0.45rem 0.6rem; border: 1px solid var(--control); border-radius: 6px; background: #fff; color: var(--ink);
+  font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.85em; resize: vertical;
+}
+input[aria-invalid="true"], select[aria-invalid="true"], textarea[aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
+.auth-method label.choice { display: flex; align-items: center; gap: 0.45rem; font-weight: 400; margin: 0.3rem 0; }
+.auth-method label.choice > span { min-width: 0; }
+/* The paste belongs to private_key_jwt: hidden while a client secret is chosen (no script needed). */
+.auth-method:has(#auth-client_secret:checked) .jwks-field { display: none; }
+fieldset.limit { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 0 1rem; }
+fieldset.limit > legend { font-weight: 400; margin: 0.5rem 0 0; width: 100%; }
+.limit-input { min-width: 0; }
+.limit-input label { font-weight: 400; font-size: 0.9em; margin: 0.25rem 0 0.15rem; }
+.limit-input input, .limit-input select { width: 11rem; max-width: 100%; }
+.public-key-list { list-style: none; margin: 0; padding: 0; }
+.public-key + .public-key { border-top: 1px solid var(--line); margin-top: 0.75rem; padding-top: 0.75rem; }
+.thumbprint { word-break: break-all; }
 input[type="checkbox"], input[type="radio"] { accent-color: var(--accent); width: 1.05rem; height: 1.05rem; }
 fieldset { border: 0; padding: 0; margin: 0; min-width: 0; }
 legend { font-weight: 600; padding: 0; margin: 0.75rem 0 0.25rem; }

@@ -30,6 +30,17 @@ export function describeDuration(seconds: number): string {
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
 
+const REGENERATE_SECRET = [
+  'The key gets a new application ID and a new application secret. The secret is shown once, on the next page.',
+  'Without an overlap, the current application ID and secret stop working at once. With one, they keep minting session tokens until it ends (or until you retire them on the key’s page).',
+];
+
+/** What the admin API's regenerate does to a private_key_jwt key: a new application ID, at once, and nothing else. */
+const REGENERATE_WITHOUT_SECRET = [
+  'The key has no secret to replace: it gets a new application ID, and its public keys stay as they are.',
+  'Assertions must name the new application ID as iss and sub: the current one stops minting session tokens at once (there is no overlap for a key without a secret).',
+];
+
 interface Confirmation {
   title: (key: KeyRecord) => string;
   consequences: (key: KeyRecord, sessionLifetime: string) => string[];
@@ -42,8 +53,7 @@ const CONFIRMATIONS: Record<ConfirmedAction, Confirmation> = {
   regenerate: {
     title: (key) => `Regenerate “${key.name}”?`,
     consequences: (key, lifetime) => [
-      'The key gets a new application ID and a new application secret. The secret is shown once, on the next page.',
-      'Without an overlap, the current application ID and secret stop working at once. With one, they keep minting session tokens until it ends (or until you retire them on the key’s page).',
+      ...(key.authMethod === 'private_key_jwt' ? REGENERATE_WITHOUT_SECRET : REGENERATE_SECRET),
       `Old sessions stay valid until they expire: session tokens already minted with the old pair keep working for up to ${lifetime} in ${key.environment}. Revoke the key’s sessions to end them sooner.`,
     ],
     button: 'Regenerate key',
@@ -129,7 +139,7 @@ function confirmationPage(
               required
             />
           )}
-          {action === 'regenerate' && key.authMethod !== 'private_key_jwt' && (
+          {action === 'regenerate' && key.authMethod === 'client_secret' && (
             <fieldset class="option">
               <legend>Keep the current pair working for</legend>
               {OVERLAP_CHOICES.map((choice, index) => (
@@ -197,7 +207,7 @@ export function keyActionRoutes(services: Services) {
       }
       const secretPath = paths.keySecret(account.id, key.id);
       // A private_key_jwt key gets a new application ID and no secret: nothing to show once.
-      if (regenerated.value.applicationSecret === undefined) return c.redirect(paths.key(account.id, key.id), 303);
+      if (regenerated.value.applicationSecret === undefined) return backTo(c, key, 'application-id-regenerated', { toKey: true });
       flashSecret(c, secretPath, 'regenerated', regenerated.value.applicationSecret);
       return c.redirect(secretPath, 303);
     })

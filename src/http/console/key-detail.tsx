@@ -4,10 +4,11 @@
 import { Hono, type Context } from 'hono';
 import type { Quota, RateLimit } from '../../ports/key-limiter.js';
 import type { KeyRecord, PreviousPair } from '../../ports/key-store.js';
+import { describeStoredJwks, type ClientKeyView } from '../../core/client-jwks.js';
 import type { Services } from '../services.js';
 import { chromeOf, openKey, renderPage, type ConsoleEnv, type OpenKey } from './context.js';
 import { EXPIRY_PRESET_DAYS } from './key-form-rules.js';
-import { ExpiryText, firstCurlCommand, KeyActionButtons, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
+import { ExpiryText, KeyActionButtons, keyCurlCommand, LastUsed, SecretHint, StatusBadge, TokenEndpoint } from './key-views.js';
 import { Copyable, ENVIRONMENT_LABELS, ForScreenReaders, Layout, PostButton, Time } from './layout.js';
 import { KeyUsagePanel, loadKeyUsage, usageGranularity } from './key-usage-panel.js';
 import { paths } from './paths.js';
@@ -39,6 +40,42 @@ function describeRate(limit: RateLimit | null): string {
 
 function describeQuota(quota: Quota | null): string {
   return quota === null ? 'none' : `${quota.requests} requests per ${quota.period}`;
+}
+
+function keyType(key: ClientKeyView): string {
+  return key.kty === 'RSA' ? `RSA ${key.bits} bits` : `${key.kty} ${key.crv}`;
+}
+
+/** A private_key_jwt key's public keys: each one's kid and RFC 7638 thumbprint, to match against the client's own. */
+function PublicKeysPanel({ keys }: { keys: ClientKeyView[] }) {
+  return (
+    <section class="panel public-keys" aria-labelledby="public-keys-heading">
+      <h2 id="public-keys-heading">Public keys</h2>
+      <p class="lead">
+        Assertions signed by the private key of any of these authenticate the key. Each thumbprint is the RFC 7638 SHA-256
+        thumbprint (base64url) of the public key: compare it with the client’s own.
+      </p>
+      <ul class="public-key-list">
+        {keys.map((key) => (
+          <li class="public-key">
+            <dl class="facts">
+              <dt>kid</dt>
+              <dd class="public-key-kid">{key.kid === undefined ? <span class="sub">none</span> : <code>{key.kid}</code>}</dd>
+              <dt>Type</dt>
+              <dd>
+                {keyType(key)}
+                {key.alg !== undefined && <span class="sub">alg {key.alg}</span>}
+              </dd>
+              <dt>Thumbprint</dt>
+              <dd>
+                <code class="thumbprint">{key.thumbprint}</code>
+              </dd>
+            </dl>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
 }
 
 /** The pair a regenerate with overlap replaced: it keeps working until its end, and when it was last used tells whether anything still does. */
@@ -82,6 +119,7 @@ export async function keyDetailPage(c: Context<ConsoleEnv>, services: Services, 
   const csrf = c.get('csrf');
   const now = services.clock.now();
   const usage = await loadKeyUsage(services, key, usageGranularity(c));
+  const publicKeys = await describeStoredJwks(key.jwks);
   return renderPage(
     c,
     <Layout title={key.name} chrome={chromeOf(c, { account, environment: key.environment })}>
@@ -114,7 +152,7 @@ export async function keyDetailPage(c: Context<ConsoleEnv>, services: Services, 
           </dd>
           <dt>Try it</dt>
           <dd>
-            <Copyable id="key-curl" value={firstCurlCommand(services, key.environment, key.applicationId)} what="curl command" />
+            <Copyable id="key-curl" value={keyCurlCommand(services, key)} what="curl command" />
           </dd>
           <dt>Key ID</dt>
           <dd>
@@ -122,6 +160,7 @@ export async function keyDetailPage(c: Context<ConsoleEnv>, services: Services, 
           </dd>
         </dl>
       </section>
+      {publicKeys.length > 0 && <PublicKeysPanel keys={publicKeys} />}
       {key.previous !== null && key.previous.expiresAt > now && <PreviousPairPanel keyRecord={key} previous={key.previous} csrf={canManage ? csrf : undefined} />}
       <section class="panel" aria-labelledby="access-heading">
         <h2 id="access-heading">Access</h2>

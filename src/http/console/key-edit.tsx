@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-// Changing a key: its name, scopes and expiry on a page of its own, and extending its expiry from its page. Both go
+// Changing a key: its name, scopes, expiry, limits and (private_key_jwt) public keys on a page of its own, and extending its expiry from its page. Both go
 // through key management's update, which token requests see at once.
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -49,11 +49,12 @@ export function keyEditRoutes(services: Services) {
     })
     .post('/accounts/:accountId/keys/:keyId/edit', async (c) => {
       const opened = await openKey(c, services, 'manage');
-      const values = readKeyFormValues(await readForm(c), 'edit');
-      const parsed = parseKeyForm(values, services.clock.now());
-      if (!parsed.ok) return editPage(c, services, opened, { values, errors: parsed.errors }, 400);
-      const { name, scopes, expiresAt } = parsed.input;
-      const patch: KeyPatch = { name, scopes, ...(expiresAt !== undefined && { expiresAt }) };
+      const values = readKeyFormValues(await readForm(c), 'edit', opened.key);
+      const parsed = await parseKeyForm(values, services.clock.now());
+      if (!parsed.ok) return editPage(c, services, opened, { values: parsed.values, errors: parsed.errors }, 400);
+      // Empty limit boxes remove a limit (null), as a PATCH with null does.
+      const { expiresAt, jwks, authMethod: _unchangeable, ...changes } = parsed.input;
+      const patch: KeyPatch = { ...changes, ...(expiresAt !== undefined && { expiresAt }), ...(jwks !== undefined && { jwks }) };
       const updated = await management.updateKey(c.get('actor'), opened.account.id, opened.key.id, patch);
       if (!updated.ok) {
         const { errors, status } = keyFormFailure(updated);

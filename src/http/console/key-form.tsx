@@ -1,18 +1,25 @@
 /** @jsxImportSource hono/jsx */
-// The key forms: create (in an environment's page) and edit (a page of its own), with the same fields — name,
-// scopes, and an expiry chosen from presets, never (with a warning) or a date in the viewer's time zone.
+// The key forms: create (in an environment's page) and edit (a page of its own), with the same fields — name, how the
+// key authenticates (a secret, or public keys pasted for private_key_jwt), scopes, an expiry chosen from presets, never
+// (with a warning) or a date in the viewer's time zone, and optional limits.
 import { NAME_MAX_LENGTH } from '../../core/key-rules.js';
 import type { Environment } from '../../shared/domain.js';
 import type { KeyRecord } from '../../ports/key-store.js';
+import { MAX_CLIENT_KEYS } from '../../core/client-jwks.js';
+import { LIMIT_BOUNDS } from '../../ports/key-limiter.js';
 import {
   DEFAULT_CREATE_EXPIRY,
   EXPIRY_PRESET_DAYS,
   firstErrorField,
   formTimeZone,
+  limitValuesOf,
+  NO_LIMITS,
+  type KeyField,
   type KeyFormErrors,
   type KeyFormMode,
   type KeyFormState,
   type KeyFormValues,
+  type LimitField,
 } from './key-form-rules.js';
 import { CsrfField, errorId, FieldError, Message, TextField, Time } from './layout.js';
 import { paths } from './paths.js';
@@ -118,6 +125,122 @@ function ExpiryField(props: { mode: KeyFormMode; values: KeyFormValues; current:
   );
 }
 
+/** A labelled control's error wiring: marked invalid, and described by its message. */
+function invalidIf(field: KeyField, errors: KeyFormErrors) {
+  return errors[field] ? { 'aria-invalid': 'true', 'aria-describedby': errorId(field) } : {};
+}
+
+/** A whole-number box of a limit, with its label and its error. */
+function LimitNumber(props: { field: LimitField; label: string; values: KeyFormValues; errors: KeyFormErrors; focus: KeyField | undefined }) {
+  const { field, values, errors } = props;
+  return (
+    <div class="limit-input">
+      <label for={field}>{props.label}</label>
+      <input
+        type="text"
+        inputmode="numeric"
+        id={field}
+        name={field}
+        value={values.limits[field]}
+        size={10}
+        autocomplete="off"
+        autofocus={props.focus === field}
+        {...invalidIf(field, errors)}
+      />
+      <FieldError field={field} error={errors[field]} />
+    </div>
+  );
+}
+
+const limitRange = (bounds: { min: number; max: number }) => `${bounds.min}–${bounds.max.toLocaleString('en')}`;
+
+/** The three limits of SPEC §7, each optional: empty boxes mean none (and, editing, remove the key's). */
+function LimitsField(props: { values: KeyFormValues; errors: KeyFormErrors; focus: KeyField | undefined }) {
+  const shared = { values: props.values, errors: props.errors, focus: props.focus };
+  const period = props.values.limits.quotaPeriod;
+  return (
+    <fieldset class="limits">
+      <legend>
+        Limits <span class="hint">(optional: leave a limit’s boxes empty for none)</span>
+      </legend>
+      <fieldset class="limit">
+        <legend>Rate limit on proxied calls</legend>
+        <LimitNumber field="rateLimitRequests" label={`Requests (${limitRange(LIMIT_BOUNDS.rateRequests)})`} {...shared} />
+        <LimitNumber field="rateLimitWindow" label={`Per seconds (${limitRange(LIMIT_BOUNDS.windowSeconds)})`} {...shared} />
+      </fieldset>
+      <fieldset class="limit">
+        <legend>Quota on proxied calls</legend>
+        <LimitNumber field="quotaRequests" label={`Requests (${limitRange(LIMIT_BOUNDS.quotaRequests)})`} {...shared} />
+        <div class="limit-input">
+          <label for="quotaPeriod">Per UTC</label>
+          <select id="quotaPeriod" name="quotaPeriod" autofocus={props.focus === 'quotaPeriod'} {...invalidIf('quotaPeriod', props.errors)}>
+            <option value="day" selected={period === 'day'}>
+              day
+            </option>
+            <option value="month" selected={period === 'month'}>
+              month
+            </option>
+          </select>
+          <FieldError field="quotaPeriod" error={props.errors.quotaPeriod} />
+        </div>
+      </fieldset>
+      <fieldset class="limit">
+        <legend>Rate limit on session tokens minted</legend>
+        <LimitNumber field="tokenRateLimitRequests" label={`Tokens (${limitRange(LIMIT_BOUNDS.rateRequests)})`} {...shared} />
+        <LimitNumber field="tokenRateLimitWindow" label={`Per seconds (${limitRange(LIMIT_BOUNDS.windowSeconds)})`} {...shared} />
+      </fieldset>
+    </fieldset>
+  );
+}
+
+/** The public keys of a private_key_jwt key: pasted as a JWK or a JWK Set. */
+function JwksField(props: { mode: KeyFormMode; values: KeyFormValues; errors: KeyFormErrors; focus: boolean }) {
+  const { errors } = props;
+  return (
+    <div class="jwks-field">
+      <label for="jwks">
+        {props.mode === 'edit' ? 'Public keys' : 'The client’s public keys'}{' '}
+        <span class="hint">
+          (a JWK or a JWK Set of up to {MAX_CLIENT_KEYS}: EC P-256, Ed25519 or RSA of 2048 bits or more; never the private key
+          {props.mode === 'edit' ? '; saving replaces the key’s public keys' : ''})
+        </span>
+      </label>
+      <textarea
+        id="jwks"
+        name="jwks"
+        rows={8}
+        spellcheck={false}
+        autocomplete="off"
+        placeholder='{"kty": "EC", "crv": "P-256", "x": "…", "y": "…", "kid": "…"}'
+        autofocus={props.focus}
+        {...invalidIf('jwks', errors)}
+      >
+        {props.values.jwks}
+      </textarea>
+      <FieldError field="jwks" error={errors.jwks} />
+    </div>
+  );
+}
+
+/** Creating: a secret keymint makes, or public keys the client signs assertions for (the paste shows with that choice). */
+function AuthMethodField(props: { values: KeyFormValues; errors: KeyFormErrors; focus: boolean }) {
+  const chosen = props.values.authMethod;
+  return (
+    <fieldset class="auth-method">
+      <legend>Authentication</legend>
+      <label class="choice" for="auth-client_secret">
+        <input type="radio" name="authMethod" id="auth-client_secret" value="client_secret" checked={chosen === 'client_secret'} />{' '}
+        <span>Client secret: keymint makes an application secret, shown once</span>
+      </label>
+      <label class="choice" for="auth-private_key_jwt">
+        <input type="radio" name="authMethod" id="auth-private_key_jwt" value="private_key_jwt" checked={chosen === 'private_key_jwt'} />{' '}
+        <span>Private key JWT: the client signs assertions with its own key pair; no secret (RFC 7523)</span>
+      </label>
+      <JwksField mode="create" values={props.values} errors={props.errors} focus={props.focus} />
+    </fieldset>
+  );
+}
+
 function KeyFields(props: {
   mode: KeyFormMode;
   allowedScopes: string[] | undefined;
@@ -131,8 +254,14 @@ function KeyFields(props: {
     <>
       <Message kind="error" text={errors.form} />
       <TextField name="name" label="Name" maxlength={NAME_MAX_LENGTH} value={values.name} error={errors.name} focus={focus === 'name'} required />
+      {props.mode === 'create' ? (
+        <AuthMethodField values={values} errors={errors} focus={focus === 'jwks'} />
+      ) : (
+        values.authMethod === 'private_key_jwt' && <JwksField mode="edit" values={values} errors={errors} focus={focus === 'jwks'} />
+      )}
       <ScopesField allowed={props.allowedScopes} chosen={values.scopes} error={errors.scopes} focus={focus === 'scopes'} />
       <ExpiryField mode={props.mode} values={values} current={props.current} error={errors.expiresAt} focus={focus === 'expiresAt'} />
+      <LimitsField values={values} errors={errors} focus={focus} />
     </>
   );
 }
@@ -145,7 +274,17 @@ export function CreateKeyForm(props: {
   state: KeyFormState | undefined;
 }) {
   const { values, errors } = props.state ?? {
-    values: { name: '', scopes: [], expiry: DEFAULT_CREATE_EXPIRY, expiresAt: '', timeZone: '' },
+    values: {
+      name: '',
+      scopes: [],
+      expiry: DEFAULT_CREATE_EXPIRY,
+      expiresAt: '',
+      timeZone: '',
+      authMethod: 'client_secret',
+      jwks: '',
+      limits: NO_LIMITS,
+      limitsPosted: true,
+    },
     errors: {},
   };
   return (
@@ -162,7 +301,10 @@ export function CreateKeyForm(props: {
   );
 }
 
-/** The edit form's starting values: the key as it is, its expiry kept (the date field shows it, in UTC until the script converts it). */
+/**
+ * The edit form's starting values: the key as it is, its expiry kept (the date field shows it, in UTC until the script
+ * converts it), its public keys as the JWK Set it holds, its limits in their boxes.
+ */
 export function editFormValues(key: KeyRecord): KeyFormValues {
   return {
     name: key.name,
@@ -170,6 +312,10 @@ export function editFormValues(key: KeyRecord): KeyFormValues {
     expiry: 'keep',
     expiresAt: key.expiresAt === null ? '' : wallClockOf(key.expiresAt, 'UTC'),
     timeZone: '',
+    authMethod: key.authMethod,
+    jwks: key.jwks === null ? '' : JSON.stringify(key.jwks, null, 2),
+    limits: limitValuesOf(key),
+    limitsPosted: true,
   };
 }
 

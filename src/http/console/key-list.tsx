@@ -11,6 +11,7 @@ import { CreateKeyForm } from './key-form.js';
 import { keyFormFailure, parseKeyForm, readKeyFormValues, type KeyFormState } from './key-form-rules.js';
 import { ExpiryText, firstCurlCommand, KeyActionButtons, LastUsed, SecretHint, shownStatus, StatusBadge, TokenEndpoint, type ShownStatus } from './key-views.js';
 import { Copyable, ENVIRONMENT_LABELS, Layout, Time } from './layout.js';
+import { announce } from './notices.js';
 import { paths } from './paths.js';
 import { flashSecret } from './session.js';
 
@@ -246,26 +247,30 @@ export function keyListRoutes(services: Services) {
       throw new ConsoleError(400, 'Bad request', 'Choose sandbox or production for the new key.');
     }
     const values = readKeyFormValues(form, 'create');
-    const rerender = (errors: KeyFormState['errors'], status: ContentfulStatusCode) =>
-      environmentPage(c, services, opened, environment as Environment, { values, errors }, status);
+    const rerender = (errors: KeyFormState['errors'], status: ContentfulStatusCode, shown = values) =>
+      environmentPage(c, services, opened, environment as Environment, { values: shown, errors }, status);
 
-    const parsed = parseKeyForm(values, services.clock.now());
-    if (!parsed.ok) return rerender(parsed.errors, 400);
-    const { name, scopes, expiresAt } = parsed.input;
+    const parsed = await parseKeyForm(values, services.clock.now());
+    if (!parsed.ok) return rerender(parsed.errors, 400, parsed.values);
+    const { expiresAt, jwks, ...input } = parsed.input;
     const created = await services.management.createKey(c.get('actor'), opened.account.id, {
+      ...input,
       environment: environment as Environment,
-      name,
-      scopes,
       expiresAt: expiresAt ?? null,
+      ...(jwks !== undefined && { jwks }),
     });
     if (!created.ok) {
       const { errors, status } = keyFormFailure(created);
       return rerender(errors, status);
     }
     const { key, applicationSecret } = created.value;
+    // A private_key_jwt key has no secret to show once: its own page shows its public keys' thumbprints.
+    if (applicationSecret === undefined) {
+      announce(c, 'key-created-without-secret');
+      return c.redirect(paths.key(key.accountId, key.id), 303);
+    }
     const secretPage = paths.keySecret(key.accountId, key.id);
-    // The console's form creates secret keys only, so one is always made.
-    flashSecret(c, secretPage, 'created', applicationSecret!);
+    flashSecret(c, secretPage, 'created', applicationSecret);
     return c.redirect(secretPage, 303);
   });
 }

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 // Small views of a key that its list and its own pages share: status, expiry, last use, the token endpoint.
+import { CLIENT_ASSERTION_TYPE } from '../../core/client-assertion.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
 import type { KeyRecord } from '../../ports/key-store.js';
@@ -48,6 +49,15 @@ export function TokenEndpoint({ services, environment }: { services: Services; e
 /** A first token request, for a key whose ID and secret are in the shell's variables (the secret never on the page). */
 export function firstCurlCommand(services: Services, environment: Environment, applicationId = '$APPLICATION_ID'): string {
   return `curl -u "${applicationId}:$APPLICATION_SECRET" -d grant_type=client_credentials ${tokenEndpointOf(services, environment)}`;
+}
+
+/**
+ * A first token request for this key: a secret key's with the secret from the shell; a private_key_jwt key's with an
+ * assertion the client signed (`iss` = `sub` = its application ID, `aud` the issuer) in `$CLIENT_ASSERTION`.
+ */
+export function keyCurlCommand(services: Services, key: KeyRecord): string {
+  if (key.authMethod === 'client_secret') return firstCurlCommand(services, key.environment, key.applicationId);
+  return `curl -d grant_type=client_credentials -d client_assertion_type=${CLIENT_ASSERTION_TYPE} -d "client_assertion=$CLIENT_ASSERTION" ${tokenEndpointOf(services, key.environment)}`;
 }
 
 /** The last characters of the application secret, or what stands in for it on a key that signs assertions instead. */

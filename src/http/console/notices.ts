@@ -16,6 +16,10 @@ const NOTICES = {
       ? 'Sessions revoked.'
       : `Sessions revoked: ${plural(count, 'live session', 'live sessions')} of the key can no longer be used.`,
   'previous-retired': () => 'Previous pair retired: its application ID and secret no longer mint session tokens.',
+  'key-created-without-secret': () =>
+    'Key created. It has no secret: the client authenticates with assertions signed by the private key of a public key below.',
+  'application-id-regenerated': () =>
+    'New application ID made: assertions must name it as iss and sub; the old one no longer mints session tokens. The public keys stay.',
   'key-saved': () => 'Key saved: token requests see the change at once.',
   'expiry-extended': () => 'Expiry extended: the key keeps minting session tokens until its new expiry.',
   'signing-key-rotated': () =>

@@ -17,8 +17,8 @@ import { consoleSession, signInRoutes } from './sign-in.js';
 import { signingKeyRoutes } from './signing-keys.js';
 import { consoleNavigationsOnly, consoleSecurityHeaders, sameOriginForms } from './security.js';
 
-/** A console form is a few short fields. */
-const MAX_FORM_BYTES = 16 * 1024;
+/** A console form is a few short fields, or a pasted JWK Set (five RSA keys with certificate chains): as the admin API's body. */
+const MAX_FORM_BYTES = 64 * 1024;
 
 export function consoleRoutes(services: Services) {
   const session = consoleSession(services);
