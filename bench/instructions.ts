@@ -57,7 +57,8 @@ try {
     const { entry } = await buildServer(cacheDir);
     measured = startChild('keymint (callgrind)', 'valgrind', [...VALGRIND, `--callgrind-out-file=${out}`, process.execPath, entry], {
       cwd: root,
-      env: keymintEnv({ ...base, port }),
+      // The set-up keymint's public URL: the issuer its tokens name (an issuer with another port is refused).
+      env: { ...keymintEnv({ ...base, port }), KEYMINT_PUBLIC_URL: helper.url },
     });
     await waitFor('keymint under valgrind', async () => ((await fetch(`${url}/sandbox/.well-known/jwks.json`).catch(() => undefined))?.ok ? true : undefined), {
       child: measured,

@@ -1,7 +1,7 @@
 // Client authentication for the OAuth endpoints: reads client_secret_basic, client_secret_post or private_key_jwt, words core's refusals.
 import type { Context } from 'hono';
 import { CLIENT_ASSERTION_TYPE } from '../../core/client-assertion.js';
-import type { ClientAuthRefusal, ClientCredential } from '../../core/client-auth.js';
+import type { ClientAuthContext, ClientAuthRefusal, ClientCredential } from '../../core/client-auth.js';
 import { assertNever } from '../../shared/result.js';
 import type { Environment } from '../../shared/domain.js';
 import type { KeyRecord } from '../../ports/key-store.js';
@@ -114,12 +114,15 @@ export async function authenticateClient(
   params: OAuthParams,
 ): Promise<KeyRecord> {
   const credential = readCredentials(c, params, environment);
-  // RFC 7523 §3: an assertion's aud names the issuer or the endpoint; clients using one audience for every
-  // endpoint name the token endpoint.
-  const issuer = services.tokens.issuer(environment);
-  const endpoint = `${issuer}${new URL(c.req.url).pathname.slice(`/${environment}`.length)}`;
-  const audiences = [issuer, endpoint, `${issuer}/oauth/token`];
-  const result = await services.clients.authenticate(environment, credential, { ip: services.clientIp(c), audiences });
+  const context: ClientAuthContext = { ip: services.clientIp(c) };
+  if (credential.method === 'private_key_jwt') {
+    // RFC 7523 §3: an assertion's aud names the issuer or the endpoint; clients using one audience for every
+    // endpoint name the token endpoint. Only an assertion has an audience: a secret's call parses no URL.
+    const issuer = services.tokens.issuer(environment);
+    const endpoint = `${issuer}${new URL(c.req.url).pathname.slice(`/${environment}`.length)}`;
+    context.audiences = [issuer, endpoint, `${issuer}/oauth/token`];
+  }
+  const result = await services.clients.authenticate(environment, credential, context);
   if (result.ok) return result.value;
   // An assertion sent without client_id names its key only inside the unverified JWT: not counted.
   if (namesKey(result) && credential.clientId !== undefined) services.usageCounts.countInvalidCredentials(environment, credential.clientId);

@@ -88,7 +88,7 @@ export async function admitProxyCall(c: Context, services: Services, environment
   }
   const match = routed.value;
 
-  const caller = await authenticateCaller(c, services, environment);
+  const caller = await authenticateCaller(c, services, environment, url.pathname);
   const key: KeyRef | undefined = caller.metered && { environment, keyId: caller.metered.keyId };
   const settle = (status: number) => {
     if (key) services.usageCounts.count(key, statusCounter(status));

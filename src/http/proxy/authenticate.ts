@@ -86,8 +86,11 @@ const API_KEY_WORDS: RefusalWords = {
   invalidAssertion: () => 'the API key is not valid',
 };
 
-/** The proxy's caller, or throws 401 (RFC 6750 `invalid_token`), 400 (two credentials at once) or 429 (Api-Key guessing). */
-export async function authenticateCaller(c: Context, services: Services, environment: Environment): Promise<ProxyCaller> {
+/**
+ * The proxy's caller, or throws 401 (RFC 6750 `invalid_token`), 400 (two credentials at once) or 429 (Api-Key guessing).
+ * `pathname` is the request's path as it arrived (the caller has parsed the URL already).
+ */
+export async function authenticateCaller(c: Context, services: Services, environment: Environment, pathname: string): Promise<ProxyCaller> {
   const credential = readCredential(c, environment);
   if (credential.kind === 'api-key') {
     if (!services.config.directKeyAuth) {
@@ -121,7 +124,7 @@ export async function authenticateCaller(c: Context, services: Services, environ
     cnf: session.value.cnf,
     proof: readDpopProof(c),
     method: c.req.method,
-    url: `${services.config.publicUrl}${new URL(c.req.url).pathname}`,
+    url: `${services.config.publicUrl}${pathname}`,
   });
   const caller: ProxyCaller = {
     clientId: session.value.client_id,

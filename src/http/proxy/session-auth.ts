@@ -215,14 +215,16 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
       claims = Object.freeze(read);
       remember(token, claims, generation);
     }
-    // RFC 9449 §7, every request (a proof is for one request only): the same check as keymint's own proxy.
+    // RFC 9449 §7, every request (a proof is for one request only): the same check as keymint's own proxy. Only a
+    // DPoP presentation reads the URL (its proof's `htu`): a Bearer call does not parse it.
+    const called = scheme === 'DPoP' ? new URL(c.req.url) : undefined;
     const presented = await verifyDpopPresentation({
       scheme,
       accessToken: token,
       cnf: claims.cnf,
       proof: readDpopProof(c),
       method: c.req.method,
-      url: `${settings.publicUrl ?? new URL(c.req.url).origin}${new URL(c.req.url).pathname}`,
+      url: called ? `${settings.publicUrl ?? called.origin}${called.pathname}` : c.req.url,
       now: Date.now(),
       replay: settings.dpopReplay,
     });
