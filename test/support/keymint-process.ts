@@ -24,6 +24,8 @@ export interface KeymintProcessOptions {
   env?: Record<string, string>;
   /** The node arguments that start keymint (default: tsx and src/runtime/node.ts). */
   entry?: string[];
+  /** Open an IPC channel to the process (child.send), for a preload that takes settings from the test. */
+  ipc?: boolean;
 }
 
 export function spawnKeymint(options: KeymintProcessOptions): KeymintProcess {
@@ -35,7 +37,7 @@ export function spawnKeymint(options: KeymintProcessOptions): KeymintProcess {
       REDIS_URL: '',
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
