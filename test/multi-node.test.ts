@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
-import { basic, redisUrl } from './support/gateway.js';
+import { redisUrl } from './support/gateway.js';
 import { spawnKeymint, type KeymintProcess } from './support/keymint-process.js';
+import { nodeCalls, until, type NodeKey } from './support/node-calls.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';
 import { freePort } from './support/redis-server.js';
 import { buildServerBundle, type ServerBundle } from './support/server-bundle.js';
@@ -16,12 +17,6 @@ import { startUpstream, type Upstream } from './support/upstream.js';
 const ROOT = `root_${randomBase62(40)}`;
 const PEPPER = `pepper_${randomBase62(40)}`;
 const KEYS_PER_ENVIRONMENT = 3;
-
-interface Key {
-  id: string;
-  applicationId: string;
-  applicationSecret: string;
-}
 
 // Whole processes (tsx compiles each at start): generous timeouts for a loaded machine.
 describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL and Redis', { timeout: 60_000 }, () => {
@@ -74,63 +69,10 @@ describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL 
     rmSync(directory, { recursive: true, force: true });
   });
 
-  async function admin(node: KeymintProcess, method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${node.url}/admin/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ROOT}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
-
-  async function created<T>(response: Response): Promise<T> {
-    expect(response.status, await response.clone().text()).toBe(201);
-    return (await response.json()) as T;
-  }
-
-  const mint = (node: KeymintProcess, key: Key) =>
-    fetch(`${node.url}/sandbox/oauth/token`, {
-      method: 'POST',
-      headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials',
-    });
-
-  const apiKeyCall = (node: KeymintProcess, key: Key) =>
-    fetch(`${node.url}/sandbox/api/orders`, { headers: { authorization: `Api-Key ${key.applicationSecret}` } });
-
-  /** How many change notices `node` heard from the other node so far (its /metrics). */
-  async function noticesHeard(node: KeymintProcess): Promise<number> {
-    const text = await (await fetch(`${node.url}/metrics`)).text();
-    const line = text.split('\n').find((row) => row.startsWith('keymint_change_notices_total{event="heard"}'));
-    return line ? Number(line.split(' ').pop()) : 0;
-  }
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const found = await probe();
-      if (found !== undefined) return found;
-      if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
-  async function newAccount(node: KeymintProcess): Promise<string> {
-    return (await created<{ id: string }>(await admin(node, 'POST', '/accounts', { name: `acme-${randomBase62(6)}` }))).id;
-  }
-
-  async function newKey(node: KeymintProcess, accountId: string): Promise<Key> {
-    return created<Key>(await admin(node, 'POST', `/accounts/${accountId}/keys`, { environment: 'sandbox', name: `k-${randomBase62(6)}` }));
-  }
-
-  /** Waits until B's change feed carries A's notices (its subscription is made in the background at start-up). */
-  async function feedCarries(accountId: string, keyId: string): Promise<void> {
-    const before = await noticesHeard(b);
-    await until('B hears a change made on A', async () => {
-      expect((await admin(a, 'PATCH', `/accounts/${accountId}/keys/${keyId}`, { name: `renamed-${randomBase62(4)}` })).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      return (await noticesHeard(b)) > before ? true : undefined;
-    }, 10_000);
-  }
+  const calls = nodeCalls(ROOT);
+  const { admin, mint, apiKeyCall, noticesHeard, newAccount, newKey } = calls;
+  /** Waits until B's change feed carries A's notices. */
+  const feedCarries = (accountId: string, keyId: string) => calls.feedCarries(a, b, accountId, keyId);
 
   it('a key disabled on A stops minting on B at once, and its Api-Key calls on B within 100 ms', async () => {
     const accountId = await newAccount(a);
@@ -172,7 +114,7 @@ describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL 
 
     const regenerated = await admin(b, 'POST', `/accounts/${accountId}/keys/${key.id}/regenerate`);
     expect(regenerated.status).toBe(200);
-    const fresh = { ...key, ...((await regenerated.json()) as Omit<Key, 'id'>) };
+    const fresh = { ...key, ...((await regenerated.json()) as Omit<NodeKey, 'id'>) };
 
     expect((await mint(a, key)).status).toBe(401);
     expect((await mint(a, fresh)).status).toBe(200);
