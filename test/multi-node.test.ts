@@ -1,12 +1,13 @@
-// Two gateway processes on one PostgreSQL and one Redis (SPEC §6): a change made through node A is honoured by node B's
-// token endpoint from the next request and by B's Api-Key look-up cache within 100 ms (through Redis pub/sub), and
-// key creates spread over both nodes hold the per-environment limit.
+// Two gateway processes on one PostgreSQL and one Redis, then on a Redis Cluster (SPEC §6): a change made through node A
+// is honoured by node B's token endpoint from the next request and by B's Api-Key look-up cache within 100 ms (through
+// Redis pub/sub; on a Cluster relayed between its nodes), and key creates spread over both nodes hold the limit.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBase62 } from '../src/shared/encoding.js';
 import { redisUrl } from './support/gateway.js';
+import { redisClusterDeployment } from './support/redis-deployments.js';
 import { spawnKeymint, type KeymintProcess } from './support/keymint-process.js';
 import { nodeCalls, until, type NodeKey } from './support/node-calls.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';
@@ -18,8 +19,13 @@ const ROOT = `root_${randomBase62(40)}`;
 const PEPPER = `pepper_${randomBase62(40)}`;
 const KEYS_PER_ENVIRONMENT = 3;
 
-// Whole processes (tsx compiles each at start): generous timeouts for a loaded machine.
-describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL and Redis', { timeout: 60_000 }, () => {
+const REDIS = [
+  ['one Redis', redisUrl() ? { REDIS_URL: redisUrl()! } : {}],
+  ['Redis Cluster', redisClusterDeployment().env],
+].filter((deployment): deployment is [string, Record<string, string>] => Object.keys(deployment[1]!).length > 0);
+
+// Whole processes: generous timeouts for a loaded machine.
+describe.skipIf(!postgresUrl() || !redisUrl()).each(REDIS)('two gateway nodes on PostgreSQL and %s', { timeout: 60_000 }, (redisName, redisEnv) => {
   const directory = mkdtempSync(join(tmpdir(), 'keymint-two-nodes-'));
   let upstream: Upstream;
   let bundle: ServerBundle | undefined;
@@ -48,7 +54,7 @@ describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL 
           KEYMINT_DATABASE: database,
           KEYMINT_ADMIN_TOKEN: ROOT,
           KEYMINT_SECRET_PEPPER: PEPPER,
-          REDIS_URL: redisUrl()!,
+          ...redisEnv,
           KEYMINT_REDIS_PREFIX: prefix,
           // The one address clients use (behind a load balancer): the issuer in every node's tokens.
           KEYMINT_PUBLIC_URL: 'https://keymint.example',
@@ -80,25 +86,23 @@ describe.skipIf(!postgresUrl() || !redisUrl())('two gateway nodes on PostgreSQL 
     await feedCarries(accountId, key.id);
     // B's Api-Key look-up cache holds the key (a healthy feed lets it keep it for a minute).
     expect((await apiKeyCall(b, key)).status).toBe(200);
-    expect((await apiKeyCall(b, key)).status).toBe(200);
     expect((await mint(b, key)).status).toBe(200);
     const heardBefore = await noticesHeard(b);
 
-    const disabled = await admin(a, 'POST', `/accounts/${accountId}/keys/${key.id}/disable`);
-    const changedAt = performance.now();
-    expect(disabled.status).toBe(200);
-
-    // The token endpoint reads the key store: refused from the very next request.
+    // The Api-Key path answers from B's cache until A's notice drops the entry.
+    const { refusedAfterMs, callMs, refusedCallMs, staleCalls } = await calls.disableSeenBy(a, b, accountId, key);
+    console.log(
+      `two nodes on ${redisName}: a key disabled on A refused on B's Api-Key path ${refusedAfterMs.toFixed(1)} ms after A answered; ` +
+        `${staleCalls} calls sent after that answer were served; a cached call takes ${callMs.toFixed(1)} ms, a refused one ${refusedCallMs.toFixed(1)} ms`,
+    );
+    // SPEC §6 asks for 100 ms; the bound is generous for a loaded machine, far below the minute the cache keeps an answer.
+    expect(refusedAfterMs).toBeLessThan(2_000);
+    // And it was B's feed that told it.
+    expect(await noticesHeard(b)).toBeGreaterThan(heardBefore);
+    // The token endpoint reads the key store: refused too.
     const refused = await mint(b, key);
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
-    // The Api-Key path answers from B's cache until A's notice drops the entry.
-    const tookMs = await until('the Api-Key call on B is refused', async () => ((await apiKeyCall(b, key)).status === 401 ? performance.now() - changedAt : undefined), 5_000);
-    console.log(`two nodes: a key disabled on A refused on B's Api-Key path after ${tookMs.toFixed(1)} ms`);
-    // SPEC §6 asks for 100 ms; the bound is generous for a loaded machine, far below the minute the cache keeps an answer.
-    expect(tookMs).toBeLessThan(2_000);
-    // And it was B's feed that told it.
-    expect(await noticesHeard(b)).toBeGreaterThan(heardBefore);
 
     // Enabled again on B: A mints and serves its Api-Key calls again.
     expect((await admin(b, 'POST', `/accounts/${accountId}/keys/${key.id}/enable`)).status).toBe(200);

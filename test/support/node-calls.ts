@@ -48,6 +48,51 @@ export function nodeCalls(rootToken: string) {
       return created<NodeKey>(await calls.admin(node, 'POST', `/accounts/${accountId}/keys`, { environment: 'sandbox', name: `k-${randomBase62(6)}` }));
     },
 
+    /**
+     * Disables `key` through `from` while `to`'s Api-Key path is asked back to back (nothing else asked of `to`, so
+     * only its change feed can drop the cached answer): how long after `from` answered the first refusal came back,
+     * what one call costs (the median of those served before), which bounds how finely that is measured, and how many
+     * calls sent after `from` answered were still served (stale answers a client saw). A refusal costs more than a
+     * cached answer (a key-store read, a failure counted), so what a refused call costs once settled is measured too.
+     */
+    async disableSeenBy(
+      from: Node,
+      to: Node,
+      accountId: string,
+      key: NodeKey,
+    ): Promise<{ refusedAfterMs: number; callMs: number; refusedCallMs: number; staleCalls: number }> {
+      const served: number[] = [];
+      let staleCalls = 0;
+      let answeredAt: number | undefined;
+      let refusedAt: number | undefined;
+      const probing = (async () => {
+        const deadline = performance.now() + 10_000;
+        while (refusedAt === undefined && performance.now() < deadline) {
+          const sentAt = performance.now();
+          const response = await calls.apiKeyCall(to, key);
+          const answered = performance.now();
+          await response.body?.cancel();
+          if (response.status === 200) {
+            served.push(answered - sentAt);
+            if (answeredAt !== undefined && sentAt > answeredAt) staleCalls++;
+          } else if (response.status === 401) refusedAt = answered;
+          else throw new Error(`the Api-Key call on the other node answered ${response.status}`);
+        }
+      })();
+      // A few calls served from the cache first.
+      await until('the Api-Key call is served a few times', async () => (served.length >= 3 ? true : undefined), 5_000);
+      const disabled = await calls.admin(from, 'POST', `/accounts/${accountId}/keys/${key.id}/disable`);
+      answeredAt = performance.now();
+      expect(disabled.status).toBe(200);
+      await probing;
+      if (refusedAt === undefined) throw new Error('the other node kept serving the disabled key for 10 s');
+      const sorted = [...served].sort((x, y) => x - y);
+      const again = performance.now();
+      expect((await calls.apiKeyCall(to, key)).status).toBe(401);
+      const refusedCallMs = performance.now() - again;
+      return { refusedAfterMs: Math.max(0, refusedAt - answeredAt), callMs: sorted[Math.floor(sorted.length / 2)]!, refusedCallMs, staleCalls };
+    },
+
     /** Waits until `to`'s change feed carries `from`'s notices (a subscription is made in the background at start-up). */
     async feedCarries(from: Node, to: Node, accountId: string, keyId: string): Promise<void> {
       const before = await calls.noticesHeard(to);
