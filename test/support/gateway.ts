@@ -1,5 +1,6 @@
 // Starts a real keymint on a loopback port: real SQLite file, real Redis (when available) or the in-process
-// session store (the `node-memory` vitest project), real HTTP.
+// session store (the `node-memory` vitest project), real HTTP; or, in the `node-two-nodes` project, two keymint
+// processes on PostgreSQL and Redis Cluster behind an alternating front (test/support/two-node-gateway.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +16,19 @@ import { createNodeDeps } from '../../src/runtime/node-deps.js';
 import { createNodeRequestListener } from '../../src/runtime/node-server.js';
 import type { Clock } from '../../src/ports/runtime.js';
 import type { ApiKeyWithSecret } from './api-key.js';
+import { startTwoNodeGateway } from './two-node-gateway.js';
 
 // Key names are unique per account and environment (SPEC §9): helpers number the default one.
 let keyNames = 0;
 
 export interface GatewayOptions {
-  /** Start the webhook delivery worker, polling this often (left out: deliveries stay in the outbox). */
+  /** Start the webhook delivery worker, polling this often (left out: deliveries stay in the outbox; two nodes always run it). */
   webhookPollMs?: number;
   /** Extra KEYMINT_* variables. */
   env?: Record<string, string>;
   /**
    * 'redis' needs redis-server (see test/support/redis-server.ts); default: what the vitest project provides
-   * as `sessionStore` (vitest.config.ts), else redis when available.
+   * as `sessionStore` (vitest.config.ts), else redis when available. Two nodes are always on Redis Cluster.
    */
   sessions?: 'redis' | 'memory';
   clock?: Clock;
@@ -50,6 +52,7 @@ export const SERVER_PATHS = [
 export interface Gateway {
   url: string;
   config: Config;
+  /** The in-process app (reading it throws for two nodes, which are other processes). */
   app: KeymintApp;
   rootToken: string;
   directory: string;
@@ -76,6 +79,12 @@ export type { ApiKeyWithSecret } from './api-key.js';
 
 export const redisUrl = (): string | null => inject('redisUrl') ?? null;
 
+/** Whether startGateway starts two keymint processes behind an alternating front (the `node-two-nodes` project). */
+export const runsTwoNodes = (): boolean => inject('gatewayTopology') === 'two-nodes';
+
+/** How many processes serve a test gateway (bounds that hold per process grow with it). */
+export const gatewayNodeCount = (): number => (runsTwoNodes() ? 2 : 1);
+
 /** The session store gateways of this vitest project use unless a test asks for one. */
 export function defaultSessionStore(): 'redis' | 'memory' {
   return inject('sessionStore') ?? (redisUrl() ? 'redis' : 'memory');
@@ -94,6 +103,20 @@ export function countStatuses(responses: Response[]): Record<number, number> {
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  if (runsTwoNodes()) {
+    const nodes = await startTwoNodeGateway(options);
+    return withHttpHelpers(
+      Object.defineProperty(nodes, 'app', {
+        get() {
+          throw new Error('this gateway is two keymint processes: there is no app in the test\'s process');
+        },
+      }) as typeof nodes & { app: KeymintApp },
+    );
+  }
+  return startInProcessGateway(options);
+}
+
+async function startInProcessGateway(options: GatewayOptions): Promise<Gateway> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'keymint-test-'));
   const useRedis = (options.sessions ?? defaultSessionStore()) === 'redis';
   if (useRedis && !redisUrl()) throw new Error('this test needs redis-server');
@@ -128,13 +151,28 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const serving = createNodeRequestListener(app, { fastPath: options.server !== 'fetch' });
   listener = serving.listener;
 
-  const gateway: Gateway = {
+  return withHttpHelpers({
     url,
     config,
     app,
     rootToken,
     directory,
     logs,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      serving.close();
+      await node.close();
+      if (!options.directory) rmSync(directory, { recursive: true, force: true });
+    },
+  });
+}
+
+type GatewayParts = Pick<Gateway, 'url' | 'config' | 'app' | 'rootToken' | 'directory' | 'logs' | 'close'>;
+
+/** Adds the HTTP helpers to a started gateway (the object itself, so its getters stay). */
+function withHttpHelpers(parts: GatewayParts): Gateway {
+  const { url, rootToken } = parts;
+  const helpers: Omit<Gateway, keyof GatewayParts> = {
     issuer: (environment) => `${url}/${environment}`,
     fetch: (path, init) => fetch(`${url}${path}`, init),
     admin(method, path, body, token = rootToken) {
@@ -169,12 +207,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       if (response.status !== 200) throw new Error(`mint: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { access_token: string }).access_token;
     },
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      serving.close();
-      await node.close();
-      if (!options.directory) rmSync(directory, { recursive: true, force: true });
-    },
   };
+  const gateway: Gateway = Object.assign(parts, helpers);
   return gateway;
 }

@@ -24,10 +24,15 @@ export interface KeymintProcessOptions {
   env?: Record<string, string>;
   /** The node arguments that start keymint (default: tsx and src/runtime/node.ts). */
   entry?: string[];
+  /** Open an IPC channel to the process (child.send), for a preload that takes settings from the test. */
+  ipc?: boolean;
+  /** A command node runs under (`ip netns exec <name>`: another host), and the address the test reaches it at. */
+  host?: { prefix: string[]; address: string };
 }
 
 export function spawnKeymint(options: KeymintProcessOptions): KeymintProcess {
-  const child = spawn(process.execPath, options.entry ?? ['--import', 'tsx', 'src/runtime/node.ts'], {
+  const args = [...(options.host?.prefix ?? []), process.execPath, ...(options.entry ?? ['--import', 'tsx', 'src/runtime/node.ts'])];
+  const child = spawn(args[0]!, args.slice(1), {
     env: {
       ...process.env,
       KEYMINT_PORT: String(options.port),
@@ -35,7 +40,7 @@ export function spawnKeymint(options: KeymintProcessOptions): KeymintProcess {
       REDIS_URL: '',
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -47,7 +52,7 @@ export function spawnKeymint(options: KeymintProcessOptions): KeymintProcess {
       resolve(code);
     }),
   );
-  const url = `http://127.0.0.1:${options.port}`;
+  const url = `http://${options.host?.address ?? '127.0.0.1'}:${options.port}`;
   return {
     child,
     port: options.port,

@@ -57,16 +57,24 @@ export function tokenInfo(gateway: Gateway, environment: Environment, token?: st
 export interface TestClock {
   now(): number;
   advance(seconds: number): void;
+  /** Where it stopped (`frozen`), or null when it runs with real time; a gateway in another process keeps it from these. */
+  readonly frozenAt: number | null;
+  /** How far the test advanced it, in milliseconds. */
+  readonly offsetMs: number;
 }
 
 /** Real time plus what the test advanced; `frozen` stops real time at the moment of creation (exact seconds). */
 export function createTestClock(options: { frozen?: boolean } = {}): TestClock {
-  const start = Date.now();
+  const frozenAt = options.frozen ? Date.now() : null;
   let offset = 0;
   return {
-    now: () => (options.frozen ? start : Date.now()) + offset,
+    now: () => (frozenAt ?? Date.now()) + offset,
     advance(seconds) {
       offset += seconds * 1000;
+    },
+    frozenAt,
+    get offsetMs() {
+      return offset;
     },
   };
 }

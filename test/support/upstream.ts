@@ -59,8 +59,9 @@ function deferred<T>() {
  * - `/reset-mid-body`: sends headers and part of a body, then destroys the socket.
  * - `/status/<code>`: that status with a few custom, duplicated and hop-by-hop headers.
  * - `/redirect`: 302 to `/elsewhere`.  `/gzip`: a gzip-encoded text body.
+ * It listens on `host` (loopback unless a test's gateways run on other hosts).
  */
-export async function startUpstream(): Promise<Upstream> {
+export async function startUpstream(host = '127.0.0.1'): Promise<Upstream> {
   const seen: SeenRequest[] = [];
   const waiting = new Map<string, (request: SeenRequest) => void>();
   const sockets = new Set<Socket>();
@@ -188,11 +189,11 @@ export async function startUpstream(): Promise<Upstream> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     seen,
     request(id) {
       const arrived = seen.find((entry) => entry.id === id);
