@@ -46,11 +46,11 @@ function TokenRow({ token }: { token: AdminTokenSummary }) {
         <span class="sub mono">{token.id}</span>
       </td>
       <td data-label="Role">{token.role}</td>
-      <td data-label="Created">
+      <td data-label="Created · last used">
         <Time at={token.createdAt} />
-      </td>
-      <td data-label="Last used">
-        <LastUsed at={token.lastUsedAt} />
+        <span class="sub">
+          <LastUsed at={token.lastUsedAt} />
+        </span>
       </td>
       <td data-label="Actions">
         <a class="button danger-outline" href={paths.adminTokenRevoke(token.accountId, token.id)}>
@@ -69,8 +69,7 @@ function TokenTable({ tokens }: { tokens: AdminTokenSummary[] }) {
         <tr>
           <th scope="col">Name</th>
           <th scope="col">Role</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last used</th>
+          <th scope="col">Created · last used</th>
           <th scope="col">Actions</th>
         </tr>
       </thead>

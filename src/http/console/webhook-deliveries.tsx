@@ -22,7 +22,7 @@ function DeliveryRow({ delivery }: { delivery: WebhookDeliveryRecord }) {
       </td>
       <td data-label="Status">
         <span class={`badge ${STATUS_BADGES[delivery.status]}`}>{delivery.status}</span>
-        <span class="sub">
+        <span class="sub attempts">
           {delivery.attempts} {delivery.attempts === 1 ? 'attempt' : 'attempts'}
         </span>
       </td>
