@@ -8,7 +8,7 @@ import { ConfirmPanel } from './confirm-panel.js';
 import { Layout, Time } from './layout.js';
 import { announce } from './notices.js';
 import { paths } from './paths.js';
-import { noSuchWebhook, openWebhook, WebhookEvents } from './webhooks.js';
+import { noSuchWebhook, openWebhook, WebhookFacts } from './webhooks.js';
 
 export function webhookDeleteRoutes(services: Services) {
   return new Hono<ConsoleEnv>()
@@ -22,14 +22,7 @@ export function webhookDeleteRoutes(services: Services) {
             title={title}
             facts={
               <>
-                <dt>URL</dt>
-                <dd>
-                  <code class="webhook-url">{webhook.url}</code>
-                </dd>
-                <dt>Events</dt>
-                <dd>
-                  <WebhookEvents webhook={webhook} />
-                </dd>
+                <WebhookFacts webhook={webhook} />
                 <dt>Created</dt>
                 <dd>
                   <Time at={webhook.createdAt} />

@@ -7,7 +7,7 @@ import type { Services } from '../services.js';
 import { chromeOf, renderPage, type ConsoleEnv } from './context.js';
 import { Layout, Time } from './layout.js';
 import { paths } from './paths.js';
-import { noSuchWebhook, openWebhook, WebhookEvents } from './webhooks.js';
+import { noSuchWebhook, openWebhook, WebhookFacts } from './webhooks.js';
 
 const PAGE_SIZE = 50;
 
@@ -75,14 +75,7 @@ export function webhookDeliveryRoutes(services: Services) {
         </p>
         <h1>Deliveries</h1>
         <dl class="facts lead">
-          <dt>URL</dt>
-          <dd>
-            <code class="webhook-url">{webhook.url}</code>
-          </dd>
-          <dt>Events</dt>
-          <dd>
-            <WebhookEvents webhook={webhook} />
-          </dd>
+          <WebhookFacts webhook={webhook} />
         </dl>
         <section class="panel table-panel" aria-label="Deliveries, newest first">
           {deliveries.items.length === 0 ? (

@@ -48,6 +48,22 @@ export function WebhookEvents({ webhook }: { webhook: WebhookSummary }) {
   );
 }
 
+/** The URL and events of a webhook, as dt/dd pairs of a page's facts. */
+export function WebhookFacts({ webhook }: { webhook: WebhookSummary }) {
+  return (
+    <>
+      <dt>URL</dt>
+      <dd>
+        <code class="webhook-url">{webhook.url}</code>
+      </dd>
+      <dt>Events</dt>
+      <dd>
+        <WebhookEvents webhook={webhook} />
+      </dd>
+    </>
+  );
+}
+
 function WebhookRow({ webhook, canManage }: { webhook: WebhookSummary; canManage: boolean }) {
   const forWebhook = <ForScreenReaders> of webhook {webhook.url}</ForScreenReaders>;
   return (
@@ -247,14 +263,7 @@ function secretPage(c: Context<ConsoleEnv>, account: AccountRecord, webhook: Web
           <code>webhook-signature</code> with it, for example with a Standard Webhooks library.
         </div>
         <dl class="facts">
-          <dt>URL</dt>
-          <dd>
-            <code class="webhook-url">{webhook.url}</code>
-          </dd>
-          <dt>Events</dt>
-          <dd>
-            <WebhookEvents webhook={webhook} />
-          </dd>
+          <WebhookFacts webhook={webhook} />
           <dt>Signing secret</dt>
           <dd>
             <Copyable id="webhook-secret" value={secret} what="signing secret" secret />
