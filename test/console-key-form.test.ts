@@ -334,7 +334,13 @@ describe.skipIf(!redisUrl())('console key forms: limits and private_key_jwt', ()
       expect(confirm).not.toContain('name="overlap"');
       expect(confirm).not.toContain('The secret is shown once');
 
-      const regenerated = await manager.post(`${keyPath(keyId!)}/regenerate`, { overlap: '3600' });
+      // An overlap (which the form does not offer) is refused as the API refuses it, changing nothing.
+      const forged = await manager.post(`${keyPath(keyId!)}/regenerate`, { overlap: '3600' });
+      expect(forged.status).toBe(400);
+      expect(await forged.text()).toContain('no secret to keep working');
+      expect((await apiKey(keyId!)).applicationId).toBe(before.applicationId);
+
+      const regenerated = await manager.post(`${keyPath(keyId!)}/regenerate`, {});
       expect(regenerated.status).toBe(303);
       expect(regenerated.headers.get('location')).toBe(keyPath(keyId!));
       const after = await apiKey(keyId!);

@@ -1,13 +1,14 @@
 // The console's screens in a real headless Chromium (issue 17): editing a key (its effect checked at the token
 // endpoint), expiry presets in the viewer's time zone, the key page, production's look and typed-name delete, copy
 // buttons announced, search and filters, the empty state, the header's token name, notices shown once, error pages
-// with the header, a private_key_jwt key made from a pasted JWK with limits (its assertion mints), no horizontal overflow
-// at 1280 and 390 px with 100-character names, and an axe scan of each page (the key forms with errors included).
+// with the header, a private_key_jwt key made from a pasted JWK with limits (its assertion mints), webhooks (added,
+// secret shown once, delivery log, deleted) and admin tokens revoked, no horizontal overflow at 1280 and 390 px with
+// 100-character names, and an axe scan of each page (the key forms with errors included).
 import AxeBuilder from '@axe-core/playwright';
 import { calculateJwkThumbprint } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminToken } from './support/admin-auth-suite.js';
+import { createAdminToken, createAdminTokenWithId } from './support/admin-auth-suite.js';
 import { browserAvailable, launchBrowser, screenshot } from './support/browser.js';
 import { createAssertionSigner, requestWithAssertion } from './support/client-assertion.js';
 import { startGateway, type Gateway } from './support/gateway.js';
@@ -17,6 +18,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const VIEWER_ZONE = 'Asia/Tokyo';
 const WIDTHS = [1280, 390] as const;
 const LONG_NAME = `${'integration-with-the-northern-warehouse-'.repeat(2)}billing-export-v2`.padEnd(100, 'x');
+/** A webhook URL on a public address (no DNS, and no delivery: this gateway runs no delivery worker) with a long path. */
+const LONG_URL = `https://93.184.215.14/hooks/${LONG_NAME}`;
 
 interface ApiKey {
   id: string;
@@ -280,7 +283,7 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
     const missing = await page.goto(url(keyPath('key_0000000000000000000000')));
     expect(missing?.status()).toBe(404);
     expect(await page.textContent('h1')).toBe('No such key');
-    expect(await page.locator('nav.tabs a').count()).toBe(3);
+    expect(await page.locator('nav.tabs a').count()).toBe(4);
     expect(await page.textContent('.actor-name')).toBe('manager token (manager)');
 
     const other = (await gateway.createAccount('Elsewhere')).id;
@@ -328,6 +331,77 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
     expect(minted.status).toBe(200);
   });
 
+  const webhooksPath = () => `/console/accounts/${accountId}/webhooks`;
+  let webhookId = '';
+
+  it('adds a webhook: a loopback URL refused beside the field with focus there, then its secret shown once and copied', async () => {
+    await page.goto(url(webhooksPath()));
+    expect(await page.textContent('.empty')).toContain('No webhooks yet');
+    await page.fill('#url', 'http://127.0.0.1:9/hook');
+    await page.check('input[name="events"][value="key.created"]');
+    await submit(page.click('button:has-text("Add webhook")'));
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('url');
+    expect(await page.getAttribute('#url', 'aria-describedby')).toBe('url-error');
+    expect(await page.textContent('#url-error')).toContain('loopback');
+    expect(await page.isChecked('input[name="events"][value="key.created"]')).toBe(true);
+
+    await page.fill('#url', LONG_URL);
+    await page.check('input[name="events"][value="key.deleted"]');
+    await Promise.all([page.waitForURL(/\/secret$/), page.click('button:has-text("Add webhook")')]);
+    webhookId = /\/webhooks\/(wh_\w+)\/secret$/.exec(page.url())![1]!;
+    const secret = (await page.textContent('#webhook-secret'))!.trim();
+    expect(secret).toMatch(/^whsec_/);
+    await page.click('button[data-copy-target="webhook-secret"]');
+    expect(await announced()).toBe('Signing secret copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+
+    const listed = (await (await gateway.admin('GET', `/accounts/${accountId}/webhooks/${webhookId}`)).json()) as { url: string; events: string[] };
+    expect(listed).toMatchObject({ url: LONG_URL, events: ['key.created', 'key.deleted'] });
+    await page.reload();
+    expect(await page.textContent('h1')).toBe('Secret no longer shown');
+  });
+
+  it('logs the deliveries a change queues, and deletes a webhook after a confirmation', async () => {
+    // Made and deleted again, so the key lists stay as the other tests expect them.
+    const key = await gateway.createKey(accountId, { environment: 'sandbox', name: 'queued-for-webhook' });
+    expect((await gateway.admin('DELETE', `/accounts/${accountId}/keys/${key.id}`)).status).toBe(204);
+    await page.goto(url(webhooksPath()));
+    await submit(page.click(`tr[data-webhook-id="${webhookId}"] a:has-text("Deliveries")`));
+    const pending = page.locator('tr[data-status="pending"]');
+    expect(await pending.locator('td:first-child code').allTextContents()).toEqual(['key.deleted', 'key.created']);
+    expect(await pending.first().textContent()).toContain('not tried yet');
+
+    const spare = (await (await gateway.admin('POST', `/accounts/${accountId}/webhooks`, { url: 'https://93.184.215.14/spare' })).json()) as { id: string };
+    await page.goto(url(webhooksPath()));
+    await submit(page.click(`tr[data-webhook-id="${spare.id}"] a:has-text("Delete")`));
+    expect(await page.textContent('h1')).toBe('Delete this webhook?');
+    await submit(page.click('button:has-text("Delete webhook")'));
+    expect(await page.textContent('.notice')).toContain('Webhook deleted');
+    expect(await page.locator(`tr[data-webhook-id="${spare.id}"]`).count()).toBe(0);
+    expect((await gateway.admin('GET', `/accounts/${accountId}/webhooks/${spare.id}`)).status).toBe(404);
+  });
+
+  it('lets root revoke an admin token after a confirmation: the admin API refuses it at once', async () => {
+    const doomed = await createAdminTokenWithId(gateway, accountId, 'viewer', 'leaked laptop');
+    const operator = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const rootPage = await operator.newPage();
+      await rootPage.goto(url('/console/sign-in'));
+      await rootPage.fill('#token', gateway.rootToken);
+      await Promise.all([rootPage.waitForURL(/\/accounts$/), rootPage.click('button:has-text("Sign in")')]);
+      await rootPage.goto(url(`/console/accounts/${accountId}/admin-tokens`));
+      expect(await rootPage.textContent(`tr[data-token-id="${doomed.id}"]`)).toContain('never used');
+      await Promise.all([rootPage.waitForEvent('load'), rootPage.click(`tr[data-token-id="${doomed.id}"] a:has-text("Revoke")`)]);
+      expect(await rootPage.textContent('h1')).toBe('Revoke the admin token “leaked laptop”?');
+      await Promise.all([rootPage.waitForEvent('load'), rootPage.click('button:has-text("Revoke admin token")')]);
+      expect(await rootPage.textContent('.notice')).toContain('Admin token revoked');
+      expect(await rootPage.locator(`tr[data-token-id="${doomed.id}"]`).count()).toBe(0);
+    } finally {
+      await operator.close();
+    }
+    expect((await gateway.admin('GET', `/accounts/${accountId}/keys`, undefined, doomed.token)).status).toBe(401);
+  });
+
   /**
    * Elements that stick out of the viewport on either side: none may, at any width. What is clipped away to nothing
    * (text for screen readers only, a stacked table's header row) is not on screen, so it is not measured.
@@ -353,7 +427,22 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
 
   const screens: [string, string][] = [];
   /** The screens that show the key with the 100-character name. */
-  const showingTheLongName = new Set(['keys', 'production-keys', 'key', 'key-edit', 'delete-production', 'regenerate']);
+  const showingTheLongName = new Set([
+    'keys',
+    'production-keys',
+    'key',
+    'key-edit',
+    'delete-production',
+    'regenerate',
+    'webhooks',
+    'webhook-deliveries',
+    'webhook-delete',
+    'accounts',
+    'admin-tokens',
+    'admin-token-revoke',
+  ]);
+  /** The operator's pages (signed in with the root token). */
+  const rootScreens: [string, string][] = [];
 
   it('has a production key with a 100-character name and every scope, to lay out', async () => {
     await page.goto(url(environmentPath('production')));
@@ -372,12 +461,23 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
       ['key-jwt', keyPath(jwtKeyId)],
       ['key-jwt-edit', `${keyPath(jwtKeyId)}/edit`],
       ['audit-log', `/console/accounts/${accountId}/operations`],
+      ['webhooks', webhooksPath()],
+      ['webhook-deliveries', `${webhooksPath()}/${webhookId}/deliveries`],
+      ['webhook-delete', `${webhooksPath()}/${webhookId}/delete`],
       ['not-found', keyPath('key_0000000000000000000000')],
+    );
+    // An account and an admin token with 100-character names, for the operator's pages.
+    await gateway.createAccount(LONG_NAME);
+    const token = await createAdminTokenWithId(gateway, accountId, 'viewer', LONG_NAME);
+    rootScreens.push(
+      ['signing-keys', '/console/signing-keys'],
+      ['admin-tokens', `/console/accounts/${accountId}/admin-tokens`],
+      ['admin-token-revoke', `/console/accounts/${accountId}/admin-tokens/${token.id}/revoke`],
     );
   });
 
   for (const width of WIDTHS) {
-    it(`lays every page out without horizontal overflow at ${width} px, and axe finds nothing serious`, { timeout: 300_000 }, async () => {
+    it(`lays every page out without horizontal overflow at ${width} px, and axe finds nothing serious`, { timeout: 600_000 }, async () => {
       expect(screens.length).toBeGreaterThan(0);
       await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
       const problems: string[] = [];
@@ -415,6 +515,12 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
         await submit(page.click('button:has-text("Create key")'));
         expect(await page.locator('.field-error').count()).toBe(6);
         await check(page, 'key-form-errors');
+        // A webhook's signing secret, shown once.
+        await page.goto(url(webhooksPath()));
+        await page.fill('#url', `${LONG_URL}-${width}`);
+        await Promise.all([page.waitForURL(/\/secret$/), page.click('button:has-text("Add webhook")')]);
+        expect(await page.textContent('main'), 'webhook-secret').toContain(LONG_NAME);
+        await check(page, 'webhook-secret-shown-once');
       } finally {
         await page.setViewportSize({ width: 1280, height: 800 });
       }
@@ -426,12 +532,11 @@ describe.skipIf(!browserAvailable())('console screens in Chromium', { timeout: 1
         await check(rootPage, 'sign-in');
         await rootPage.fill('#token', gateway.rootToken);
         await Promise.all([rootPage.waitForURL(/\/accounts$/), rootPage.click('button:has-text("Sign in")')]);
+        expect(await rootPage.textContent('main'), 'accounts').toContain(LONG_NAME);
         await check(rootPage, 'accounts');
-        for (const [name, path] of [
-          ['signing-keys', '/console/signing-keys'],
-          ['admin-tokens', `/console/accounts/${accountId}/admin-tokens`],
-        ] as const) {
+        for (const [name, path] of rootScreens) {
           await rootPage.goto(url(path));
+          if (showingTheLongName.has(name)) expect(await rootPage.textContent('main'), name).toContain(LONG_NAME);
           await check(rootPage, name);
         }
       } finally {

@@ -116,6 +116,10 @@ describe('checkWebhookUrl', () => {
     ['https://example.com/#frag', 'fragment'],
     ['https://example.com/#', 'fragment'],
     [`https://example.com/${'a'.repeat(2048)}`, '2048'],
+    // URL parsing would drop these silently and keep another URL than the one written.
+    ['https://example.com/ho\nok', 'U+000A'],
+    ['https://exam\tple.com/', 'U+0009'],
+    ['https://example.com/\u202Ekoob', 'U+202E'],
   ])('refuses %s as invalid', (url, words) => {
     const checked = checkWebhookUrl(url, true);
     expect(checked).toMatchObject({ ok: false, reason: 'invalid_url' });

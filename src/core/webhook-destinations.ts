@@ -2,6 +2,7 @@
 // allows private ones (KEYMINT_WEBHOOKS_ALLOW_PRIVATE). Checked when a webhook is created, and on every address a
 // delivery connects to (the sender calls `isAddressAllowed` after its own DNS look-up: DNS rebinding gains nothing).
 import { fail, ok, type Result } from '../shared/result.js';
+import { unsafeNameCharacter } from './names.js';
 
 /** Why an address is not public; `public` is the only class a webhook goes to by default. */
 export type AddressClass =
@@ -156,6 +157,10 @@ export function checkWebhookUrl(
   allowPrivate: boolean,
 ): Result<{ url: URL; hostToResolve: string | null }, WebhookUrlFailure> {
   if (text.length > WEBHOOK_URL_MAX_LENGTH) return fail('invalid_url', `must be at most ${WEBHOOK_URL_MAX_LENGTH} characters`);
+  // URL parsing silently drops tabs and line breaks (and trims controls): the URL kept would not be the one written;
+  // bidirectional controls would show it in another order than it is.
+  const unsafe = unsafeNameCharacter(text);
+  if (unsafe !== undefined) return fail('invalid_url', `must not hold control or bidirectional formatting characters (${unsafe})`);
   let url: URL;
   try {
     url = new URL(text);

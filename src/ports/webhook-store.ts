@@ -14,6 +14,9 @@ export interface WebhookRecord {
   createdAt: number;
 }
 
+/** The shape of a delivery id (see WebhookDeliveryRecord.id): a cursor of the delivery log must have it. */
+export const DELIVERY_ID_SHAPE = /^msg_[0-9A-Za-z]{22}_[0-9A-Za-z]{22}$/;
+
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
 export interface WebhookDeliveryRecord {

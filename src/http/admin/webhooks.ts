@@ -8,7 +8,7 @@ import { isId } from '../../core/ids.js';
 import type { WebhookSummary } from '../../core/webhook-management.js';
 import { WEBHOOK_URL_MAX_LENGTH } from '../../core/webhook-destinations.js';
 import { OPERATION_ACTIONS } from '../../ports/key-store.js';
-import type { WebhookDeliveryRecord } from '../../ports/webhook-store.js';
+import { DELIVERY_ID_SHAPE, type WebhookDeliveryRecord } from '../../ports/webhook-store.js';
 import { adminSecurity, accountParams, json, problems } from '../openapi/shared.js';
 import { pageQuery, permitted, permittedAccount, readJsonBody, readQuery } from './request.js';
 import { iso, pageSchema } from './views.js';
@@ -56,8 +56,7 @@ const deliverySchema = z
   })
   .meta({ id: 'WebhookDelivery' });
 
-const DELIVERY_ID = /^msg_[0-9A-Za-z]{22}_[0-9A-Za-z]{22}$/;
-const listDeliveriesQuery = z.strictObject(pageQuery(DELIVERY_ID));
+const listDeliveriesQuery = z.strictObject(pageQuery(DELIVERY_ID_SHAPE));
 
 const webhookParams = accountParams.extend({ webhookId: z.string().meta({ description: 'A webhook id (`wh_…`)' }) });
 

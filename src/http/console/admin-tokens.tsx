@@ -1,13 +1,16 @@
 /** @jsxImportSource hono/jsx */
-// An account's admin tokens (root): create one, manager or viewer, and see it once on the page after.
+// An account's admin tokens (root): the list (never the tokens), create one, manager or viewer, and see it once on the
+// page after. Revoking one is admin-token-revoke.tsx.
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isId } from '../../core/ids.js';
 import { createNameSchema, NAME_MAX_LENGTH } from '../../core/key-rules.js';
+import type { AdminTokenSummary } from '../../core/key-management.js';
 import type { AccountRecord, AdminRole } from '../../ports/key-store.js';
 import type { Services } from '../services.js';
 import { chromeOf, ConsoleError, formText, openAccount, readForm, renderPage, type ConsoleEnv } from './context.js';
-import { CONSOLE_UNSAFE_NAME, Copyable, CsrfField, errorId, FieldError, Layout, TextField } from './layout.js';
+import { LastUsed } from './key-views.js';
+import { CONSOLE_UNSAFE_NAME, Copyable, CsrfField, errorId, FieldError, ForScreenReaders, Layout, TextField, Time } from './layout.js';
 import { paths } from './paths.js';
 import { flashSecret, takeFlashedSecret } from './session.js';
 
@@ -28,7 +31,64 @@ interface TokenForm {
   errors: { name?: string; role?: string };
 }
 
-function adminTokensPage(c: Context<ConsoleEnv>, account: AccountRecord, form?: TokenForm, status: ContentfulStatusCode = 200) {
+/** The account's admin tokens, or a 404 page when the account went away meanwhile. */
+async function listTokens(services: Services, account: AccountRecord): Promise<AdminTokenSummary[]> {
+  const listed = await services.management.listAdminTokens(account.id);
+  if (!listed.ok) throw new ConsoleError(404, 'No such account', `there is no account ${account.id}`);
+  return listed.value;
+}
+
+function TokenRow({ token }: { token: AdminTokenSummary }) {
+  return (
+    <tr data-token-id={token.id}>
+      <td data-label="Name">
+        <span class="key-name token-name">{token.name}</span>
+        <span class="sub mono">{token.id}</span>
+      </td>
+      <td data-label="Role">{token.role}</td>
+      <td data-label="Created · last used">
+        <Time at={token.createdAt} />
+        <span class="sub">
+          <LastUsed at={token.lastUsedAt} />
+        </span>
+      </td>
+      <td data-label="Actions">
+        <a class="button danger-outline" href={paths.adminTokenRevoke(token.accountId, token.id)}>
+          Revoke<ForScreenReaders> admin token {token.name}</ForScreenReaders>
+        </a>
+      </td>
+    </tr>
+  );
+}
+
+function TokenTable({ tokens }: { tokens: AdminTokenSummary[] }) {
+  if (tokens.length === 0) return <p class="empty">No admin tokens yet: only the operator's root token can open this account.</p>;
+  return (
+    <table class="admin-tokens stack">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Role</th>
+          <th scope="col">Created · last used</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.map((token) => (
+          <TokenRow token={token} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function adminTokensPage(
+  c: Context<ConsoleEnv>,
+  account: AccountRecord,
+  tokens: AdminTokenSummary[],
+  form?: TokenForm,
+  status: ContentfulStatusCode = 200,
+) {
   const values = form ?? { name: '', role: 'viewer' as AdminRole, errors: {} };
   return renderPage(
     c,
@@ -38,6 +98,9 @@ function adminTokensPage(c: Context<ConsoleEnv>, account: AccountRecord, form?: 
         An admin token signs in to this console and calls the admin API for this account alone. It is shown once, when
         it is made; keymint keeps only a keyed hash of it.
       </p>
+      <section class="panel table-panel" aria-label="Admin tokens of this account">
+        <TokenTable tokens={tokens} />
+      </section>
       <section class="panel narrow" aria-labelledby="create-token-heading">
         <h2 id="create-token-heading">Create an admin token</h2>
         <form method="post" action={paths.adminTokens(account.id)} class="create-token" novalidate>
@@ -106,7 +169,7 @@ export function adminTokenRoutes(services: Services) {
   return new Hono<ConsoleEnv>()
     .get('/accounts/:accountId/admin-tokens', async (c) => {
       const { account } = await openAccount(c, services, 'root');
-      return adminTokensPage(c, account);
+      return adminTokensPage(c, account, await listTokens(services, account));
     })
     .post('/accounts/:accountId/admin-tokens', async (c) => {
       const { account } = await openAccount(c, services, 'root');
@@ -117,7 +180,9 @@ export function adminTokenRoutes(services: Services) {
       const errors: TokenForm['errors'] = {};
       if (!name.success) errors.name = name.error.issues[0]!.message;
       if (!Object.hasOwn(ROLES, rawRole)) errors.role = 'Choose manager or viewer.';
-      if (!name.success || errors.role) return adminTokensPage(c, account, { name: formText(form, 'name'), role, errors }, 400);
+      if (!name.success || errors.role) {
+        return adminTokensPage(c, account, await listTokens(services, account), { name: formText(form, 'name'), role, errors }, 400);
+      }
       const created = await services.management.createAdminToken(c.get('actor'), account.id, { name: name.data, role });
       if (!created.ok) throw new ConsoleError(404, 'No such account', `there is no account ${account.id}`);
       const shownPath = paths.adminTokenShown(account.id, created.value.id);

@@ -120,7 +120,8 @@ button:disabled { opacity: 0.55; cursor: not-allowed; }
 .filter-buttons { display: flex; gap: 0.4rem; flex: 0 0 auto; }
 .filter-result { margin: 0 0 0.5rem; color: var(--muted); }
 
-.badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 999px; font-size: 0.82em; font-weight: 600; }
+.badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 999px; font-size: 0.82em; font-weight: 600; white-space: nowrap; }
+.attempts { white-space: nowrap; }
 .badge.active { background: #e3f4e8; color: var(--ok); }
 .badge.disabled { background: #eceef2; color: var(--muted); }
 .badge.expired, .badge.revoked { background: #fde8e6; color: var(--danger); }

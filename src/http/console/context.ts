@@ -60,10 +60,12 @@ export async function openAccount(c: Context<ConsoleEnv>, services: Services, pe
   const accountId = c.req.param('accountId') ?? '';
   const actor = c.get('actor');
   const allowed = authorize(actor, permission, accountId);
+  const readable = allowed.ok || authorize(actor, 'read', accountId).ok;
+  const account = readable && isId('acct', accountId) ? await services.management.getAccount(accountId) : null;
+  // A page of its own account the token may not open (a viewer's write page, a manager's root page) keeps the tabs.
+  if (account?.ok) c.set('account', account.value);
   if (!allowed.ok) throw new ConsoleError(403, 'Not allowed', allowed.detail ?? 'this admin token may not do that');
-  const account = isId('acct', accountId) ? await services.management.getAccount(accountId) : null;
   if (!account?.ok) throw new ConsoleError(404, 'No such account', `there is no account ${accountId}`);
-  c.set('account', account.value);
   return { account: account.value, canManage: authorize(actor, 'manage', accountId).ok };
 }
 

@@ -9,7 +9,7 @@ import { ASSET_PATHS } from './assets.js';
 import { paths } from './paths.js';
 import { CSRF_FIELD } from './session.js';
 
-export type Section = Environment | 'operations' | 'admin-tokens';
+export type Section = Environment | 'operations' | 'webhooks' | 'admin-tokens';
 
 /** What the header needs to know about who is looking at what. */
 export interface Chrome {
@@ -184,6 +184,9 @@ const Tabs: FC<{ account: AccountRecord; section: Section | undefined; actor: Ac
     ))}
     <a href={paths.operations(account.id)} aria-current={section === 'operations' ? 'page' : undefined}>
       Audit log
+    </a>
+    <a href={paths.webhooks(account.id)} aria-current={section === 'webhooks' ? 'page' : undefined}>
+      Webhooks
     </a>
     {actor?.kind === 'root' && (
       <a href={paths.adminTokens(account.id)} aria-current={section === 'admin-tokens' ? 'page' : undefined}>

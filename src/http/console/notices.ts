@@ -22,6 +22,8 @@ const NOTICES = {
     'New application ID made: assertions must name it as iss and sub; the old one no longer mints session tokens. The public keys stay.',
   'key-saved': () => 'Key saved: token requests see the change at once.',
   'expiry-extended': () => 'Expiry extended: the key keeps minting session tokens until its new expiry.',
+  'admin-token-revoked': () => 'Admin token revoked: it no longer signs in or calls the admin API, and its console sessions have ended.',
+  'webhook-deleted': () => 'Webhook deleted: it receives no more events, and its pending deliveries are dropped.',
   'signing-key-rotated': () =>
     'Signing key rotated: new session tokens are signed with the new key; the old public key stays in the JWKS until the tokens it signed expire.',
 } satisfies Record<string, (count?: number) => string>;

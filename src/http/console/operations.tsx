@@ -16,7 +16,7 @@ const PAGE_SIZE = 50;
 const SCAN_LIMIT = 2000;
 
 /** A Record, so a new action fails the build until it has a label here. */
-const ACTION_LABELS: Record<OperationAction, string> = {
+export const ACTION_LABELS: Record<OperationAction, string> = {
   'account.created': 'Account created',
   'admin_token.created': 'Admin token created',
   'admin_token.revoked': 'Admin token revoked',

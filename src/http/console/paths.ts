@@ -3,6 +3,9 @@ import type { Environment } from '../../shared/domain.js';
 
 const account = (accountId: string) => `/console/accounts/${accountId}`;
 const key = (accountId: string, keyId: string) => `${account(accountId)}/keys/${keyId}`;
+const adminToken = (accountId: string, tokenId: string) => `${account(accountId)}/admin-tokens/${tokenId}`;
+const webhooks = (accountId: string) => `${account(accountId)}/webhooks`;
+const webhook = (accountId: string, webhookId: string) => `${webhooks(accountId)}/${webhookId}`;
 
 export type KeyAction = 'regenerate' | 'delete' | 'revoke-sessions' | 'disable' | 'enable' | 'edit' | 'extend' | 'retire-previous';
 
@@ -21,5 +24,10 @@ export const paths = {
   keySecret: (accountId: string, keyId: string) => `${key(accountId, keyId)}/secret`,
   operations: (accountId: string) => `${account(accountId)}/operations`,
   adminTokens: (accountId: string) => `${account(accountId)}/admin-tokens`,
-  adminTokenShown: (accountId: string, tokenId: string) => `${account(accountId)}/admin-tokens/${tokenId}/token`,
+  adminTokenShown: (accountId: string, tokenId: string) => `${adminToken(accountId, tokenId)}/token`,
+  adminTokenRevoke: (accountId: string, tokenId: string) => `${adminToken(accountId, tokenId)}/revoke`,
+  webhooks,
+  webhookSecret: (accountId: string, webhookId: string) => `${webhook(accountId, webhookId)}/secret`,
+  webhookDelete: (accountId: string, webhookId: string) => `${webhook(accountId, webhookId)}/delete`,
+  webhookDeliveries: (accountId: string, webhookId: string) => `${webhook(accountId, webhookId)}/deliveries`,
 };

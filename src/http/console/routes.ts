@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Services } from '../services.js';
 import { accountRoutes } from './accounts.js';
+import { adminTokenRevokeRoutes } from './admin-token-revoke.js';
 import { adminTokenRoutes } from './admin-tokens.js';
 import { serveAsset } from './assets.js';
 import { ConsoleError, type ConsoleEnv } from './context.js';
@@ -15,6 +16,9 @@ import { keySecretRoutes } from './key-secret.js';
 import { operationRoutes } from './operations.js';
 import { consoleSession, signInRoutes } from './sign-in.js';
 import { signingKeyRoutes } from './signing-keys.js';
+import { webhookDeleteRoutes } from './webhook-delete.js';
+import { webhookDeliveryRoutes } from './webhook-deliveries.js';
+import { webhookRoutes } from './webhooks.js';
 import { consoleNavigationsOnly, consoleSecurityHeaders, sameOriginForms } from './security.js';
 
 /** A console form is a few short fields, or a pasted JWK Set (five RSA keys with certificate chains): as the admin API's body. */
@@ -50,7 +54,11 @@ export function consoleRoutes(services: Services) {
   app.route('/', keyActionRoutes(services));
   app.route('/', keySecretRoutes(services));
   app.route('/', operationRoutes(services));
+  app.route('/', webhookRoutes(services));
+  app.route('/', webhookDeleteRoutes(services));
+  app.route('/', webhookDeliveryRoutes(services));
   app.route('/', adminTokenRoutes(services));
+  app.route('/', adminTokenRevokeRoutes(services));
   app.route('/', signingKeyRoutes(services));
   app.all('*', () => {
     throw new ConsoleError(404, 'Not found', 'The console has no such page.');
