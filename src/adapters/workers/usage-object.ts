@@ -5,7 +5,7 @@ import {
   DAY_MS,
   emptyCounts,
   USAGE_COUNTERS,
-  USAGE_RETENTION_DAYS,
+  USAGE_KEEP_MS,
   type HourlyUsage,
   type UsageCounter,
   type UsageMeter,
@@ -18,8 +18,6 @@ type UsageOperation =
   | { op: 'count'; counter: UsageCounter; now: number }
   | { op: 'read'; fromMs: number; toMs: number };
 
-// As long as the Redis and in-process meters keep an hour: the 90 days, a day for the day itself, a day's grace.
-const KEEP_MS = (USAGE_RETENTION_DAYS + 2) * DAY_MS;
 const KNOWN_COUNTERS: ReadonlySet<string> = new Set(USAGE_COUNTERS);
 
 /**
@@ -77,7 +75,7 @@ export class UsageObject {
   /** Once a day while the key has counts: deletes the hours past the retention, and stops when none are left. */
   async alarm(): Promise<void> {
     const sql = this.ctx.storage.sql;
-    sql.exec('DELETE FROM hours WHERE hour_start < ?', Date.now() - KEEP_MS);
+    sql.exec('DELETE FROM hours WHERE hour_start < ?', Date.now() - USAGE_KEEP_MS);
     const [left] = sql.exec('SELECT count(*) AS n FROM hours').toArray() as { n: number }[];
     // An empty table stays: dropping it (deleteAll) would leave this instance without one.
     if ((left?.n ?? 0) > 0) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
