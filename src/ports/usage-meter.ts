@@ -51,3 +51,9 @@ export function statusCounter(status: number): UsageCounter {
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * How long a meter keeps what it counted, from the start of the UTC day it counted in: a day's counts live their
+ * 90 days after the day ends, and a day's grace for lagging clocks: 92 days.
+ */
+export const USAGE_KEEP_MS = (USAGE_RETENTION_DAYS + 2) * DAY_MS;

@@ -12,6 +12,7 @@ import { KvReplayStore } from '../adapters/workers/kv-replay-store.js';
 import { DurableObjectReplayStore } from '../adapters/workers/replay-record-object.js';
 import { DurableObjectKeyLimiter } from '../adapters/workers/key-limit-object.js';
 import { DurableObjectSessionStore } from '../adapters/workers/session-partition-object.js';
+import { DurableObjectUsageMeter } from '../adapters/workers/usage-object.js';
 import { KvSessionStore, type KvNamespaceLike } from '../adapters/workers/kv-session-store.js';
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
@@ -37,6 +38,8 @@ export interface WorkerEnv {
   KEY_LIMITS?: DurableNamespaceLike;
   /** Session records and the issuance cache (wrangler.toml); when absent, SESSIONS (KV) keeps them. */
   SESSION_RECORDS?: DurableNamespaceLike;
+  /** Usage counts per key and UTC hour (wrangler.toml); when absent, each isolate keeps its own. */
+  USAGE_COUNTS?: DurableNamespaceLike;
   [variable: string]: unknown;
 }
 
@@ -54,6 +57,7 @@ export { FailureCounterObject } from '../adapters/workers/failure-counter-object
 export { ReplayRecordObject } from '../adapters/workers/replay-record-object.js';
 export { KeyLimitObject } from '../adapters/workers/key-limit-object.js';
 export { SessionPartitionObject } from '../adapters/workers/session-partition-object.js';
+export { UsageObject } from '../adapters/workers/usage-object.js';
 
 const logger = createConsoleLogger();
 
@@ -107,6 +111,11 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
       'the Durable Object binding SESSION_RECORDS is missing: sessions are kept in KV, so a revocation reaches other locations within about a minute',
     );
   }
+  if (!env.USAGE_COUNTS) {
+    logger.warn(
+      'the Durable Object binding USAGE_COUNTS is missing: usage counts are kept per isolate, so the usage API shows only what one isolate counted since it started',
+    );
+  }
   const database = openD1Database(env.DB!);
   const kv = { prefix: config.redisPrefix, clock: systemClock };
   const kvStore = new KvSessionStore(env.SESSIONS!, kv);
@@ -130,7 +139,8 @@ async function buildApp(env: WorkerEnv, origin: string): Promise<KeymintApp> {
     failureAdmission: 'exact',
     // Without the binding, per isolate: not exact across isolates (KV cannot count atomically).
     keyLimiter: env.KEY_LIMITS ? new DurableObjectKeyLimiter(env.KEY_LIMITS, kv) : new MemoryKeyLimiter(systemClock),
-    usageMeter: new MemoryUsageMeter(systemClock),
+    // Counted after the response (ctx.waitUntil), one object request per count.
+    usageMeter: env.USAGE_COUNTS ? new DurableObjectUsageMeter(env.USAGE_COUNTS, kv) : new MemoryUsageMeter(systemClock),
     logger,
     rootAdminToken: config.adminToken!,
     secretPepper: config.secretPepper!,

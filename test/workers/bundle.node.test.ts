@@ -119,6 +119,6 @@ describe('the Worker bundle', () => {
 
   it('binds every Durable Object class of wrangler.toml', async () => {
     const bindings = Object.keys(await mf.getBindings());
-    expect(bindings).toEqual(expect.arrayContaining(['FAILURE_COUNTERS', 'REPLAY_RECORDS', 'KEY_LIMITS', 'SESSION_RECORDS']));
+    expect(bindings).toEqual(expect.arrayContaining(['FAILURE_COUNTERS', 'REPLAY_RECORDS', 'KEY_LIMITS', 'SESSION_RECORDS', 'USAGE_COUNTS']));
   });
 });

@@ -11,8 +11,10 @@ import { DurableObjectSessionStore } from '../../src/adapters/workers/session-pa
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 import { DurableObjectReplayStore } from '../../src/adapters/workers/replay-record-object.js';
 import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
+import { DurableObjectUsageMeter } from '../../src/adapters/workers/usage-object.js';
+import { describeUsageMeter } from '../../src/ports/testing/usage-meter.suite.js';
 
-type Binding = 'FAILURE_COUNTERS' | 'REPLAY_RECORDS' | 'KEY_LIMITS' | 'SESSION_RECORDS';
+type Binding = 'FAILURE_COUNTERS' | 'REPLAY_RECORDS' | 'KEY_LIMITS' | 'SESSION_RECORDS' | 'USAGE_COUNTS';
 
 /**
  * A binding under a prefix of its own (objects are named by prefix and key), failing on demand as a
@@ -65,3 +67,12 @@ describeKeyLimiter('DurableObjectKeyLimiter over four isolates', async () => {
 describeSessionStoreContract('DurableObjectSessionStore', () =>
   objectFixture('SESSION_RECORDS', (namespace, options) => new DurableObjectSessionStore(namespace, options)),
 );
+
+// Two meters, as two isolates (or locations) of one Worker, over each key's one object: 400 concurrent counts spread
+// over both read back as one total, exactly.
+describeUsageMeter('DurableObjectUsageMeter over two isolates', async () => {
+  const clock = createManualClock('2026-12-02T10:00:00Z');
+  const namespace = env.USAGE_COUNTS as unknown as DurableNamespaceLike;
+  const prefix = nextId('t');
+  return { meters: [new DurableObjectUsageMeter(namespace, { prefix, clock }), new DurableObjectUsageMeter(namespace, { prefix, clock })], clock };
+});

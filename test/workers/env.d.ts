@@ -9,6 +9,7 @@ declare namespace Cloudflare {
     REPLAY_RECORDS: DurableObjectNamespace;
     KEY_LIMITS: DurableObjectNamespace;
     SESSION_RECORDS: DurableObjectNamespace;
+    USAGE_COUNTS: DurableObjectNamespace;
     KEYMINT_ADMIN_TOKEN: string;
     KEYMINT_SECRET_PEPPER: string;
     KEYMINT_KEK: string;

@@ -132,7 +132,7 @@ describe('a configured Worker', () => {
     expect(await (await form('introspect', `token=${token}`)).json()).toEqual({ active: false });
     const warnings = warned.mock.calls.map(([line]) => String(line));
     // (REPLAY_RECORDS is named when a jti is first checked, which a client secret never is.)
-    for (const binding of ['FAILURE_COUNTERS', 'KEY_LIMITS', 'SESSION_RECORDS']) {
+    for (const binding of ['FAILURE_COUNTERS', 'KEY_LIMITS', 'SESSION_RECORDS', 'USAGE_COUNTS']) {
       expect(warnings.filter((line) => line.includes(`binding ${binding} is missing`))).toHaveLength(1);
     }
   });

@@ -2,10 +2,9 @@
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import type { KeyRef } from '../../ports/key-ref.js';
 import {
-  DAY_MS,
   emptyCounts,
   HOUR_MS,
-  USAGE_RETENTION_DAYS,
+  USAGE_KEEP_MS,
   type HourlyUsage,
   type UsageCounter,
   type UsageCounts,
@@ -13,8 +12,6 @@ import {
 } from '../../ports/usage-meter.js';
 
 const SWEEP_EVERY_WRITES = 10_000;
-// As long as the Redis adapter keeps a day: its 90 days, a day for the day itself, and a day's grace.
-const KEEP_MS = (USAGE_RETENTION_DAYS + 2) * DAY_MS;
 
 export class MemoryUsageMeter implements UsageMeter {
   /** By `env:keyId`, then by hour start. */
@@ -45,7 +42,7 @@ export class MemoryUsageMeter implements UsageMeter {
 
   private sweep(now: number): void {
     for (const [name, hours] of this.keys) {
-      for (const hourStartMs of hours.keys()) if (hourStartMs < now - KEEP_MS) hours.delete(hourStartMs);
+      for (const hourStartMs of hours.keys()) if (hourStartMs < now - USAGE_KEEP_MS) hours.delete(hourStartMs);
       if (hours.size === 0) this.keys.delete(name);
     }
   }

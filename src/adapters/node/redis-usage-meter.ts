@@ -7,16 +7,13 @@ import {
   emptyCounts,
   HOUR_MS,
   USAGE_COUNTERS,
-  USAGE_RETENTION_DAYS,
+  USAGE_KEEP_MS,
   type HourlyUsage,
   type UsageCounter,
   type UsageCounts,
   type UsageMeter,
 } from '../../ports/usage-meter.js';
 import { guardStore } from '../../ports/store-errors.js';
-
-// A day's hash lives its 90 days after the day ends, and a day's grace for lagging clocks: 92 days from its start.
-const KEEP_MS = (USAGE_RETENTION_DAYS + 2) * DAY_MS;
 
 const EXPIRY_REFRESH_MS = 60_000;
 const MAX_TRACKED_HASHES = 100_000;
@@ -58,7 +55,7 @@ export class RedisUsageMeter implements UsageMeter {
       // to the injected clock, so a test's clock gives the lifetime a real one would; each setting names the
       // same end (92 days from the day's start), which needs no `EXPIRE … NX` (Redis 7) to be idempotent.
       try {
-        await Promise.all([this.redis.hincrby(name, field, 1), this.redis.pexpire(name, dayStartMs + KEEP_MS - now)]);
+        await Promise.all([this.redis.hincrby(name, field, 1), this.redis.pexpire(name, dayStartMs + USAGE_KEEP_MS - now)]);
       } catch (error) {
         this.expirySetAt.delete(name);
         throw error;
