@@ -289,8 +289,10 @@ export function createSigningKeyring(deps: {
         .map((view) => view.publicJwk);
       return { keys };
     },
+    // The admin API's view reads the store: a rotation made on another node a moment ago is listed before its
+    // notice reaches this one (a rare call, so the read costs nothing that matters).
     async list(environment) {
-      return (await ring(environment)).views;
+      return (await orLastGood(environment, reload(environment))).views;
     },
     async rotate(environment, actor) {
       const current = await reload(environment);
