@@ -750,6 +750,14 @@ async function main(): Promise<void> {
       upstream: undefined,
       extraEnv: { KEYMINT_SERVICES_SANDBOX: JSON.stringify(services) },
     });
+    // Row 18's peer is a process started the same way with one service, so that the two differ in the table alone
+    // (row 1's keymint has served every earlier row: its JIT and heap are not a fresh process's).
+    const oneService = await startKeymint('keymint (one service)', {
+      ...mainOptions,
+      port: await freePort(),
+      upstream: undefined,
+      extraEnv: { KEYMINT_SERVICES_SANDBOX: JSON.stringify([{ name: 'everything', path: '/', upstream: upstream.url }]) },
+    });
     try {
       const bearer = async (label: string, base: string, credential: Credential) => ({
         authorization: `Bearer ${await checkTokenEndpoint(label, `${base}/sandbox/oauth/token`, credential)}`,
@@ -760,7 +768,11 @@ async function main(): Promise<void> {
         { id: 'plain-k', label: 'keymint proxy, `Api-Key`, key without limits', load: { url: proxied(keymint.url), headers: { 'api-key': plain.applicationSecret } } },
         { id: 'limited-k', label: 'keymint proxy, `Api-Key`, key with a rate limit', load: { url: proxied(keymint.url), headers: { 'api-key': limited!.applicationSecret } } },
         { id: 'services', label: 'keymint proxy, bearer token, three services', load: { url: proxied(threeServices.url), headers: await bearer('keymint (three services)', threeServices.url, plain) } },
-      ].map((contender) => ({ ...contender, pid: (contender.id === 'services' ? threeServices : keymint).child.pid }));
+        { id: 'service', label: 'keymint proxy, bearer token, one service', load: { url: proxied(oneService.url), headers: await bearer('keymint (one service)', oneService.url, plain) } },
+      ].map((contender) => ({
+        ...contender,
+        pid: (contender.id === 'services' ? threeServices : contender.id === 'service' ? oneService : keymint).child.pid,
+      }));
       // Before measuring: every contender is served, and the limited key's answers carry its RateLimit fields.
       for (const contender of contenders) {
         await checkProxy(contender.label, contender.load.url, contender.load.headers!, contender.id.startsWith('limited') ? 'ratelimit-policy' : undefined);
@@ -771,12 +783,12 @@ async function main(): Promise<void> {
       for (const [id, scenario, k, p] of [
         ['17', '17. Proxy GET, bearer token, key with a rate limit (peer: a key without limits)', 'limited', 'plain'],
         ['17k', '17k. Proxy GET, `Api-Key` header, key with a rate limit (peer: a key without limits)', 'limited-k', 'plain-k'],
-        ['18', '18. Proxy GET, bearer token, three services configured (peer: one upstream)', 'services', 'plain'],
+        ['18', '18. Proxy GET, bearer token, three services configured (peer: one service, a process started alike)', 'services', 'service'],
       ] as const) {
         if (wantsRow(id)) rows.push({ scenario, keymint: side(k), peer: side(p), ratio: rateChange });
       }
     } finally {
-      await threeServices.stop();
+      await Promise.all([threeServices.stop(), oneService.stop()]);
     }
   }
 
