@@ -16,6 +16,9 @@ const WORKER_BUNDLE_TESTS = 'test/workers/**/*.node.test.ts';
 
 export default defineConfig({
   test: {
+    // Most files wait on servers, processes and sockets rather than the CPU: on a 2-core machine vitest's default
+    // (cores − 1) ran them one at a time.
+    maxWorkers: 3,
     projects: [
       {
         test: {
