@@ -1,9 +1,8 @@
 // RateLimiter on Workers KV: approximate fixed-window failure counters (KV has no atomic increment). The
 // Worker uses it only when the FAILURE_COUNTERS Durable Object binding is absent (docs/workers.md).
 import { admitEach, type Admission, type AttemptPlace, type FailureCounter, type RateLimiter } from '../../ports/rate-limiter.js';
-import type { Clock } from '../../ports/runtime.js';
 import { countFailure, emptyCounter, givePlaceBack, settle, takePlace, type CounterState } from '../memory/failure-window.js';
-import { guarded, kvExpirationTtl, parse, type KvNamespaceLike } from './kv-session-store.js';
+import { guarded, KvClient, kvExpirationTtl, parse } from './kv-session-store.js';
 
 /** A failure counter's fixed window: how many failures, and when the window closes (ms). */
 interface FailureWindow {
@@ -13,18 +12,7 @@ interface FailureWindow {
   places?: Record<string, number>;
 }
 
-export class KvRateLimiter implements RateLimiter {
-  private readonly clock: Clock;
-  private readonly prefix: string;
-
-  constructor(
-    private readonly kv: KvNamespaceLike,
-    options: { prefix?: string; clock: Clock },
-  ) {
-    this.prefix = options.prefix ?? 'km';
-    this.clock = options.clock;
-  }
-
+export class KvRateLimiter extends KvClient implements RateLimiter {
   retryAfter(counters: readonly FailureCounter[]): Promise<number> {
     return guarded(async () => {
       const waits = await Promise.all(

@@ -1,27 +1,15 @@
 // ReplayStore on Workers KV: a read, then a write — NOT atomic, and eventually consistent across locations.
 import type { Environment } from '../../shared/domain.js';
 import type { ReplayStore } from '../../ports/replay-store.js';
-import type { Clock } from '../../ports/runtime.js';
-import { guarded, kvExpirationTtl, type KvNamespaceLike } from './kv-session-store.js';
+import { guarded, KvClient, kvExpirationTtl } from './kv-session-store.js';
 
 /**
  * KV has no conditional write: two requests carrying the same `jti` at the same moment can both read
  * "unseen", and another location may not see a record for up to a minute. So a replay inside that window
- * can pass on Workers until the Durable Objects issue (SPEC §10) gives a strongly consistent store;
- * docs/workers.md says so. A replay after it is refused, as everywhere.
+ * can pass. It serves only a Worker without the REPLAY_RECORDS binding, whose Durable Objects
+ * (`replay-record-object.ts`) are exact (SPEC §10); docs/workers.md says so. A replay after it is refused, as everywhere.
  */
-export class KvReplayStore implements ReplayStore {
-  private readonly clock: Clock;
-  private readonly prefix: string;
-
-  constructor(
-    private readonly kv: KvNamespaceLike,
-    options: { prefix?: string; clock: Clock },
-  ) {
-    this.prefix = options.prefix ?? 'km';
-    this.clock = options.clock;
-  }
-
+export class KvReplayStore extends KvClient implements ReplayStore {
   firstSeen(environment: Environment, id: string, expiresAt: number): Promise<boolean> {
     return guarded(async () => {
       const name = `${this.prefix}:${environment}:jti:${id}`;

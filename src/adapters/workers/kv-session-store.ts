@@ -53,18 +53,24 @@ async function slotDigest(slot: string): Promise<string> {
   return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(slot))));
 }
 
-export class KvSessionStore implements SessionStore {
-  private readonly clock: Clock;
-  private readonly prefix: string;
+/**
+ * What every store over Workers KV shares: the namespace, the key prefix (`KEYMINT_REDIS_PREFIX`) and the clock its
+ * deadlines are read against (tests move it).
+ */
+export abstract class KvClient {
+  protected readonly prefix: string;
+  protected readonly clock: Clock;
 
   constructor(
-    private readonly kv: KvNamespaceLike,
+    protected readonly kv: KvNamespaceLike,
     options: { prefix?: string; clock: Clock },
   ) {
     this.prefix = options.prefix ?? 'km';
     this.clock = options.clock;
   }
+}
 
+export class KvSessionStore extends KvClient implements SessionStore {
   private nowSeconds(): number {
     return Math.floor(this.clock.now() / 1000);
   }
