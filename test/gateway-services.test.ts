@@ -2,7 +2,7 @@
 // upstream services by longest prefix, stripPrefix, per-service timeouts and rules, 404 where no service serves,
 // and audiences (RFC 8707) — `resource` at the token endpoint, a named-audience token only on its own service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVER_PATHS, startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
+import { SERVER_PATHS, startGateway, startOrdersAndRestGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { introspect, postForm } from './support/oauth-calls.js';
 import { startUpstream, type Echo, type Upstream } from './support/upstream.js';
 
@@ -139,17 +139,7 @@ describe('resource at the token endpoint (RFC 8707)', () => {
   let key: ApiKeyWithSecret;
 
   beforeAll(async () => {
-    upstream = await startUpstream();
-    gateway = await startGateway({
-      env: {
-        KEYMINT_SERVICES_SANDBOX: JSON.stringify([
-          { name: 'orders', path: '/orders', upstream: upstream.url, audience: ORDERS_AUDIENCE },
-          { name: 'rest', path: '/', upstream: upstream.url },
-        ]),
-      },
-    });
-    const account = await gateway.createAccount();
-    key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read'] });
+    ({ upstream, gateway, key } = await startOrdersAndRestGateway(ORDERS_AUDIENCE));
   });
   afterAll(async () => {
     await gateway?.close();

@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
+import { basic, startGateway, startOrdersAndRestGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
 import { proofKey, signProof } from './support/dpop.js';
 import { startUpstream } from './support/upstream.js';
 
@@ -242,17 +242,7 @@ describe('token exchange with several services (SPEC §7, §8)', () => {
   let key: ApiKeyWithSecret;
 
   beforeAll(async () => {
-    upstream = await startUpstream();
-    gateway = await startGateway({
-      env: {
-        KEYMINT_SERVICES_SANDBOX: JSON.stringify([
-          { name: 'orders', path: '/orders', upstream: upstream.url, audience: ORDERS },
-          { name: 'rest', path: '/', upstream: upstream.url },
-        ]),
-      },
-    });
-    const account = await gateway.createAccount();
-    key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read'] });
+    ({ upstream, gateway, key } = await startOrdersAndRestGateway(ORDERS));
   });
   afterAll(async () => {
     await gateway.close();

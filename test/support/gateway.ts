@@ -17,6 +17,7 @@ import { createNodeRequestListener } from '../../src/runtime/node-server.js';
 import type { Clock } from '../../src/ports/runtime.js';
 import type { ApiKeyWithSecret } from './api-key.js';
 import { startTwoNodeGateway } from './two-node-gateway.js';
+import { startUpstream, type Upstream } from './upstream.js';
 
 // Key names are unique per account and environment (SPEC §9): helpers number the default one.
 let keyNames = 0;
@@ -210,4 +211,23 @@ function withHttpHelpers(parts: GatewayParts): Gateway {
   };
   const gateway: Gateway = Object.assign(parts, helpers);
   return gateway;
+}
+
+/**
+ * A gateway whose sandbox has two services on one upstream (SPEC §7): `orders` at `/orders` with its own audience,
+ * the rest at `/` with the default one; and a sandbox key with the scope `orders:read`.
+ */
+export async function startOrdersAndRestGateway(ordersAudience: string): Promise<{ upstream: Upstream; gateway: Gateway; key: ApiKeyWithSecret }> {
+  const upstream = await startUpstream();
+  const gateway = await startGateway({
+    env: {
+      KEYMINT_SERVICES_SANDBOX: JSON.stringify([
+        { name: 'orders', path: '/orders', upstream: upstream.url, audience: ordersAudience },
+        { name: 'rest', path: '/', upstream: upstream.url },
+      ]),
+    },
+  });
+  const account = await gateway.createAccount();
+  const key = await gateway.createKey(account.id, { environment: 'sandbox', scopes: ['orders:read'] });
+  return { upstream, gateway, key };
 }
