@@ -131,7 +131,11 @@ export async function setupPostgres(project: TestProject): Promise<(() => Promis
     project.provide('postgresUrl', null);
     return undefined;
   }
-  const server = await startPostgresServer(bin);
+  // Its port is picked free before the server binds it; another process may take it in between.
+  const server = await startPostgresServer(bin).catch((error: Error) => {
+    console.warn(`PostgreSQL did not start (${error.message.split('\n')[0]}); trying again on another port`);
+    return startPostgresServer(bin);
+  });
   project.provide('postgresUrl', server.url);
   return () => server.destroy();
 }

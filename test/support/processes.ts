@@ -64,3 +64,29 @@ export async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]>
   if (failed) throw failed.reason;
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
+
+/**
+ * Resolves once the Redis server (or sentinel) on `port` is `child` itself: its INFO names the child's pid. A port
+ * picked free can be taken by another process before the child binds it; the child then exits, and a PING alone
+ * would have been answered by the other server. Rejects at once when the child exits, and after `timeoutMs`.
+ */
+export async function waitForOwnRedis(child: ChildProcess, port: number, name: string, timeoutMs = 10_000): Promise<void> {
+  let exited: string | undefined;
+  const onExit = (code: number | null, signal: NodeJS.Signals | null) => (exited = String(signal ?? code));
+  child.once('exit', onExit);
+  try {
+    await waitUntil(
+      async () => {
+        if (exited !== undefined) return true;
+        const info = await runCommand('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'info', 'server']);
+        return new RegExp(`process_id:${child.pid}\\b`).test(info);
+      },
+      timeoutMs,
+      `${name} on port ${port}`,
+      25,
+    );
+  } finally {
+    child.off('exit', onExit);
+  }
+  if (exited !== undefined) throw new Error(`${name} on port ${port} exited (${exited}) before it answered: is the port taken?`);
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePorts } from './redis-server.js';
-import { allSettledOrThrow, runCommand, waitUntil } from './processes.js';
+import { allSettledOrThrow, runCommand, waitForOwnRedis, waitUntil } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,7 +33,7 @@ export async function startRedisNode(port: number, directory: string, extra: str
     { stdio: 'ignore' },
   );
   try {
-    await waitUntil(async () => (await redisCli(port, 'ping')) === 'PONG', 10_000, `redis-server on port ${port}`, 25);
+    await waitForOwnRedis(child, port, 'redis-server');
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -138,7 +138,11 @@ export async function setupRedisCluster(project: TestProject): Promise<(() => Pr
     project.provide('redisClusterNodes', null);
     return undefined;
   }
-  const cluster = await startRedisCluster();
+  // Its twelve ports are picked free before the nodes bind them; another process may take one in between.
+  const cluster = await startRedisCluster().catch((error: Error) => {
+    console.warn(`Redis Cluster did not start (${error.message.split('\n')[0]}); trying again on other ports`);
+    return startRedisCluster();
+  });
   project.provide('redisClusterNodes', cluster.nodes.join(','));
   return cluster.stop;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePorts } from './redis-server.js';
 import { redisCli, startRedisNode } from './redis-cluster.js';
-import { allSettledOrThrow, waitUntil } from './processes.js';
+import { allSettledOrThrow, waitForOwnRedis, waitUntil } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -74,7 +74,7 @@ export async function startRedisSentinelGroup(options: { downAfterMs?: number } 
       );
       const child = spawn('redis-sentinel', [config], { stdio: 'ignore' });
       processes.push(child);
-      await waitUntil(async () => (await redisCli(port, 'ping')) === 'PONG', 10_000, `redis-sentinel on port ${port}`, 25);
+      await waitForOwnRedis(child, port, 'redis-sentinel');
     };
     await allSettledOrThrow<unknown>([
       startRedisNode(primaryPort!, directory).then((child) => processes.push(child)),
@@ -128,7 +128,11 @@ export async function setupRedisSentinel(project: TestProject): Promise<(() => P
     project.provide('redisSentinelName', null);
     return undefined;
   }
-  const group = await startRedisSentinelGroup();
+  // Its five ports are picked free before the servers bind them; another process may take one in between.
+  const group = await startRedisSentinelGroup().catch((error: Error) => {
+    console.warn(`Redis Sentinel did not start (${error.message.split('\n')[0]}); trying again on other ports`);
+    return startRedisSentinelGroup();
+  });
   project.provide('redisSentinels', group.sentinels.join(','));
   project.provide('redisSentinelName', group.name);
   return group.stop;

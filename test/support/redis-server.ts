@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
+import { waitForOwnRedis } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,7 +13,20 @@ declare module 'vitest' {
   }
 }
 
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: concurrent set-ups (the global setup starts four servers at once) never share one. */
+const handedOut = new Set<number>();
+
+/** A loopback port no server listens on, and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await unusedPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -26,10 +40,7 @@ export function freePort(): Promise<number> {
 /** `count` different free loopback ports. */
 export async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
+  while (ports.length < count) ports.push(await freePort());
   return ports;
 }
 
@@ -38,13 +49,13 @@ export async function startRedisServer(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
-    if (ping.stdout?.trim() === 'PONG') return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await waitForOwnRedis(child, port, 'redis-server');
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not start on port ${port}`);
+  return child;
 }
 
 export function hasRedisServer(): boolean {
@@ -60,8 +71,12 @@ export default async function setup(project: TestProject) {
     project.provide('redisUrl', null);
     return;
   }
-  const port = await freePort();
-  const redis = await startRedisServer(port);
+  let port = await freePort();
+  const redis = await startRedisServer(port).catch(async (error: Error) => {
+    console.warn(`redis-server did not start (${error.message}); trying again on another port`);
+    port = await freePort();
+    return startRedisServer(port);
+  });
   project.provide('redisUrl', `redis://127.0.0.1:${port}`);
   return () => {
     redis.kill('SIGTERM');
