@@ -664,11 +664,34 @@ async function main(): Promise<void> {
         if (wants('15')) {
           await checkTokenEndpoint(sharedLabel, sharedToken, sharedCredentials[0]!);
           await flushRedis();
-          const [k, p] = await measureGroup([
-            { label: sharedLabel, load: { url: sharedToken, requests: tokenRequests(sharedCredentials, '/sandbox/oauth/token') }, pid: shared.child.pid },
-            { ...keymintContender, label: singleLabel },
-          ]);
-          rows.push({ scenario: '15. Token issuance, cache off, on PostgreSQL + Redis Cluster (peer: SQLite + one Redis)', keymint: k!, peer: p!, ratio: shareOf('SQLite + one Redis') });
+          // Each engine alone, to tell their costs apart: PostgreSQL with one Redis (the keys made on the shared
+          // database), SQLite with the Cluster (row 1's database and keys).
+          const pgOne = await startKeymint('keymint (PostgreSQL + one Redis)', { ...mainOptions, port: await freePort(), database: engines.postgresUrl });
+          const sqliteCluster = await startKeymint('keymint (SQLite + Redis Cluster)', {
+            ...mainOptions,
+            port: await freePort(),
+            redisUrl: '',
+            extraEnv: { REDIS_CLUSTER_NODES: engines.clusterNodes },
+          });
+          try {
+            const tokenContender = (label: string, server: Keymint, keys: Credential[]): Contender => ({
+              label,
+              load: { url: `${server.url}/sandbox/oauth/token`, requests: tokenRequests(keys, '/sandbox/oauth/token') },
+              pid: server.child.pid,
+            });
+            const [k, p, pg, cluster] = await measureGroup([
+              tokenContender(sharedLabel, shared, sharedCredentials),
+              { ...keymintContender, label: singleLabel },
+              tokenContender('keymint, PostgreSQL + one Redis', pgOne, sharedCredentials),
+              tokenContender('keymint, SQLite + Redis Cluster', sqliteCluster, credentials),
+            ]);
+            const scenario = (id: string, engines: string) => `${id}. Token issuance, cache off, on ${engines} (peer: SQLite + one Redis)`;
+            rows.push({ scenario: scenario('15', 'PostgreSQL + Redis Cluster'), keymint: k!, peer: p!, ratio: shareOf('SQLite + one Redis') });
+            rows.push({ scenario: scenario('15p', 'PostgreSQL + one Redis'), keymint: pg!, peer: p!, ratio: shareOf('SQLite + one Redis') });
+            rows.push({ scenario: scenario('15c', 'SQLite + Redis Cluster'), keymint: cluster!, peer: p!, ratio: shareOf('SQLite + one Redis') });
+          } finally {
+            await Promise.all([pgOne.stop(), sqliteCluster.stop()]);
+          }
         }
         for (const [id, how] of [['16', 'bearer token'], ['16k', '`Api-Key` header']] as const) {
           if (!wants(id)) continue;
