@@ -3,6 +3,7 @@
 // under valgrind), so it takes a fixed number of requests at a few connections. Usage:
 //   npx tsx bench/instructions.ts proxy-bearer|proxy-api-key|token|introspect|bare-proxy|raw-limit|bare-limit
 //     [--requests 2000] [--warmup 3000] [--connections 4] [--keymint-root DIR] [--env NAME=VALUE …]
+//   ({upstream} in a VALUE is replaced by the upstream's URL)
 // The server runs under `valgrind --tool=callgrind` with instrumentation off; after the warm-up it is switched on
 // for the measured requests (callgrind_control), and the instruction count over them is divided by their number.
 import { execFileSync } from 'node:child_process';
@@ -36,7 +37,9 @@ try {
   const peers = await startPeers();
 
   // Keys and a token come from a keymint outside valgrind; the measured server shares its database and Redis.
-  const base = profiledKeymint(run.workDir, peers, envPairs(flags.env));
+  // `{upstream}` in an --env value is the upstream's URL (for KEYMINT_SERVICES_SANDBOX, say).
+  const env = Object.fromEntries(Object.entries(envPairs(flags.env)).map(([name, value]) => [name, value.replaceAll('{upstream}', peers.upstreamUrl)]));
+  const base = profiledKeymint(run.workDir, peers, env);
   const helper = await startKeymint('keymint (set-up)', { ...base, port: await freePort() });
   const { key, requests: loads } = await scenarioRequests(helper.url, base.adminToken);
   const credentialsFile = join(run.workDir, 'credentials.json');
