@@ -15,16 +15,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const EXTERNAL = ['better-sqlite3', 'pino', 'pino-pretty', 'thread-stream'];
 
 /**
- * Builds into `outDir` (default dist/server); returns the entry file and its size. The bundle is written
+ * Builds into `outDir` (default dist/server); returns the entry file and its size. `source` is the entry module
+ * (the server; the tests also bundle the CLI, src/cli/main.ts, this way), `name` the bundle's file name. The bundle is written
  * beside it and swapped in whole, so a process starting from `outDir` meanwhile (another `npm start`, a
  * KEYMINT_WORKERS primary replacing a worker) never finds it half-written or missing.
  */
-export async function buildServer(outDir = join(root, 'dist', 'server')) {
+export async function buildServer(outDir = join(root, 'dist', 'server'), { source = 'src/runtime/node.ts', name = 'keymint.mjs' } = {}) {
   const staging = `${outDir}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
-  const stagedEntry = join(staging, 'keymint.mjs');
+  const stagedEntry = join(staging, name);
   const result = await esbuild.build({
-    entryPoints: [join(root, 'src', 'runtime', 'node.ts')],
+    entryPoints: [join(root, source)],
     absWorkingDir: root,
     bundle: true,
     platform: 'node',
@@ -52,7 +53,7 @@ export async function buildServer(outDir = join(root, 'dist', 'server')) {
   if (existsSync(outDir)) renameSync(outDir, retired);
   renameSync(staging, outDir);
   rmSync(retired, { recursive: true, force: true });
-  const entry = join(outDir, 'keymint.mjs');
+  const entry = join(outDir, name);
   const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs).find((file) => file.endsWith('.mjs'))].bytes;
   return { entry, kib: Math.round(bytes / 1024) };
 }

@@ -33,7 +33,8 @@ describe('keymint CLI', () => {
 
   it('--help lists every command, keys --help every key command; usage errors exit 2 with the usage', { timeout: SLOW }, async () => {
     const [help, keysHelp, badEnv, unknown, missing, noSessions, emptyEdit] = await Promise.all([
-      keymint(['--help']),
+      // bin/keymint.js itself, as `npx keymint` runs it (the other runs use the same sources, bundled).
+      keymint(['--help'], {}, { bin: true }),
       keymint(['keys', '--help']),
       keymint(['keys', 'create', '--account', 'acct_x', '--env', 'prod', '--name', 'x'], local),
       keymint(['keys', 'frobnicate'], local),
