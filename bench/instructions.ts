@@ -39,7 +39,11 @@ try {
   // Keys and a token come from a keymint outside valgrind; the measured server shares its database and Redis.
   // `{upstream}` in an --env value is the upstream's URL (for KEYMINT_SERVICES_SANDBOX, say).
   const env = Object.fromEntries(Object.entries(envPairs(flags.env)).map(([name, value]) => [name, value.replaceAll('{upstream}', peers.upstreamUrl)]));
-  const base = profiledKeymint(run.workDir, peers, env);
+  const base = {
+    ...profiledKeymint(run.workDir, peers, env),
+    // Services replace the single upstream (the two cannot be combined).
+    ...(env.KEYMINT_SERVICES_SANDBOX !== undefined && { upstream: undefined }),
+  };
   const helper = await startKeymint('keymint (set-up)', { ...base, port: await freePort() });
   const { key, requests: loads } = await scenarioRequests(helper.url, base.adminToken);
   const credentialsFile = join(run.workDir, 'credentials.json');
