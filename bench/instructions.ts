@@ -3,6 +3,7 @@
 // under valgrind), so it takes a fixed number of requests at a few connections. Usage:
 //   npx tsx bench/instructions.ts proxy-bearer|proxy-api-key|token|introspect|bare-proxy|raw-limit|bare-limit
 //     [--requests 2000] [--warmup 3000] [--connections 4] [--keymint-root DIR] [--env NAME=VALUE …]
+//     [--key JSON]   (fields of the measured key, e.g. '{"rateLimit":{"requests":1000000,"windowSeconds":60}}')
 //   ({upstream} in a VALUE is replaced by the upstream's URL)
 // The server runs under `valgrind --tool=callgrind` with instrumentation off; after the warm-up it is switched on
 // for the measured requests (callgrind_control), and the instruction count over them is divided by their number.
@@ -23,6 +24,7 @@ const { values: flags, positionals } = parseArgs({
     connections: { type: 'string', default: '4' },
     'keymint-root': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
+    key: { type: 'string', default: '{}' },
   },
 });
 const scenario = positionals[0] ?? 'proxy-bearer';
@@ -45,7 +47,7 @@ try {
     ...(env.KEYMINT_SERVICES_SANDBOX !== undefined && { upstream: undefined }),
   };
   const helper = await startKeymint('keymint (set-up)', { ...base, port: await freePort() });
-  const { key, requests: loads } = await scenarioRequests(helper.url, base.adminToken);
+  const { key, requests: loads } = await scenarioRequests(helper.url, base.adminToken, JSON.parse(flags.key) as Record<string, unknown>);
   const credentialsFile = join(run.workDir, 'credentials.json');
   writeFileSync(credentialsFile, JSON.stringify([key]));
   await helper.stop();

@@ -68,9 +68,13 @@ export interface ScenarioRequest {
   body?: string;
 }
 
-/** A fresh key of the keymint at `url`, a token minted with it, and the request each scenario sends. */
-export async function scenarioRequests(url: string, adminToken: string): Promise<{ key: Credential; requests: Record<string, ScenarioRequest> }> {
-  const [key] = (await createKeys(url, adminToken, 1)) as [Credential];
+/** A fresh key of the keymint at `url` (with `keyFields`, such as limits), a token minted with it, and the request each scenario sends. */
+export async function scenarioRequests(
+  url: string,
+  adminToken: string,
+  keyFields: Record<string, unknown> = {},
+): Promise<{ key: Credential; requests: Record<string, ScenarioRequest> }> {
+  const [key] = (await createKeys(url, adminToken, 1, keyFields)) as [Credential];
   const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(key.applicationId, key.applicationSecret) };
   const minted = await fetch(`${url}/sandbox/oauth/token`, { method: 'POST', headers: form, body: 'grant_type=client_credentials' });
   const token = ((await minted.json()) as { access_token: string }).access_token;
