@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionPartition } from '../src/ports/session-ids.js';
 import { startGateway, type ApiKeyWithSecret, type Gateway } from './support/gateway.js';
-import { hasRedisCluster, killRedisNode, primaryServingKey, startRedisCluster } from './support/redis-cluster.js';
+import { hasRedisCluster, killRedisNode, primaryServingKey, redisCli, startRedisCluster } from './support/redis-cluster.js';
 import { hasRedisSentinel, startRedisSentinelGroup } from './support/redis-sentinel.js';
 
 /** A request that has not answered by then counts as a hang (Redis commands time out after 1.5 s, one retry). */
@@ -168,7 +168,11 @@ describe.skipIf(!hasRedisSentinel())('a Redis Sentinel primary killed while mint
         `slowest answer ${Math.max(...outcomes.map((outcome) => outcome.tookMs))} ms`,
     );
     expectOnly503WhileDown(outcomes);
-    expect(recoveredAfterMs).toBeDefined();
+    // When minting never came back, say whether the sentinels had promoted the replica at all.
+    const named = await Promise.all(
+      group.sentinels.map((sentinel) => redisCli(Number(sentinel.split(':')[1]), 'sentinel', 'get-master-addr-by-name', group.name).catch(String)),
+    );
+    expect(recoveredAfterMs, `the sentinels name as primary: ${named.map((reply) => reply.replace('\n', ':')).join(', ')}`).toBeDefined();
     expect(recoveredAfterMs!).toBeLessThan(10_000);
     // The sessions now live on the replica that was promoted.
     const token = await gateway.mint('sandbox', key);

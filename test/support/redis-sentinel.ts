@@ -67,7 +67,8 @@ export async function startRedisSentinelGroup(options: { downAfterMs?: number } 
           `dir ${directory}`,
           `sentinel monitor ${SENTINEL_NAME} ${HOST} ${primaryPort} 2`,
           `sentinel down-after-milliseconds ${SENTINEL_NAME} ${options.downAfterMs ?? 1000}`,
-          `sentinel failover-timeout ${SENTINEL_NAME} 5000`,
+          // A failover whose election fails (votes late on a loaded machine) is tried again after twice this.
+          `sentinel failover-timeout ${SENTINEL_NAME} 2000`,
           `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
           '',
         ].join('\n'),
