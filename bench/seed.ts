@@ -84,7 +84,7 @@ export function seedDatabase(path: string, keys: number): SeedResult {
       const id = `key_${time}${counter}${base62(random.subarray(offset + 6, offset + 12), 6)}`;
       const applicationId = `app_${production ? 'prd' : 'sbx'}_${base62(random.subarray(offset + 12, offset + 36), 24)}`;
       const secretHash = random.subarray(offset + 36, offset + 68).toString('base64url');
-      insertKey.run(id, accountId, production ? 'production' : 'sandbox', 'filler', applicationId, secretHash, 'fill', scopes, createdAt, createdAt);
+      insertKey.run(id, accountId, production ? 'production' : 'sandbox', `filler ${i}`, applicationId, secretHash, 'fill', scopes, createdAt, createdAt);
       offset += ROW_RANDOM_BYTES;
     }
   });
