@@ -1,11 +1,11 @@
 // A real 6-process Redis Cluster (3 primaries, 3 replicas) on free loopback ports, and helpers a fault test needs.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePorts } from './redis-server.js';
-import { allSettledOrThrow, runCommand, waitForOwnRedis, waitUntil } from './processes.js';
+import { freePorts, startRedisServer } from './redis-server.js';
+import { allSettledOrThrow, runCommand, waitUntil } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,20 +25,9 @@ export function hasRedisCluster(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0 && spawnSync('redis-cli', ['--version']).status === 0;
 }
 
-/** Starts one redis-server with the given extra arguments and resolves once it answers PING. */
-export async function startRedisNode(port: number, directory: string, extra: string[] = []): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', HOST, '--dir', directory, '--save', '', '--appendonly', 'no', ...extra],
-    { stdio: 'ignore' },
-  );
-  try {
-    await waitForOwnRedis(child, port, 'redis-server');
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return child;
+/** Starts one redis-server with its files in `directory` and the given extra arguments. */
+export function startRedisNode(port: number, directory: string, extra: string[] = []): Promise<ChildProcess> {
+  return startRedisServer(port, ['--dir', directory, ...extra]);
 }
 
 export interface RedisCluster {

@@ -44,9 +44,9 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** Starts `redis-server` on `port` (no persistence) and resolves once it accepts commands. */
-export async function startRedisServer(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+/** Starts `redis-server` on `port` (no persistence, `extra` arguments besides) and resolves once it is the server there. */
+export async function startRedisServer(port: number, extra: string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {
     stdio: 'ignore',
   });
   try {
