@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort } from './redis-server.js';
-import { runCommand, waitForOutput } from './processes.js';
+import { runCommand, startOnFreePorts, waitForOutput } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -131,11 +131,7 @@ export async function setupPostgres(project: TestProject): Promise<(() => Promis
     project.provide('postgresUrl', null);
     return undefined;
   }
-  // Its port is picked free before the server binds it; another process may take it in between.
-  const server = await startPostgresServer(bin).catch((error: Error) => {
-    console.warn(`PostgreSQL did not start (${error.message.split('\n')[0]}); trying again on another port`);
-    return startPostgresServer(bin);
-  });
+  const server = await startOnFreePorts('PostgreSQL', () => startPostgresServer(bin));
   project.provide('postgresUrl', server.url);
   return () => server.destroy();
 }

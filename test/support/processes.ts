@@ -90,3 +90,14 @@ export async function waitForOwnRedis(child: ChildProcess, port: number, name: s
   }
   if (exited !== undefined) throw new Error(`${name} on port ${port} exited (${exited}) before it answered: is the port taken?`);
 }
+
+/**
+ * A test server started on ports picked free, once more on fresh ports if the first start fails: another process
+ * may take such a port between the pick and the bind. `start` picks its own ports each time.
+ */
+export function startOnFreePorts<T>(what: string, start: () => Promise<T>): Promise<T> {
+  return start().catch((error: Error) => {
+    console.warn(`${what} did not start (${error.message.split('\n')[0]}); trying again on other ports`);
+    return start();
+  });
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePorts, startRedisServer } from './redis-server.js';
-import { allSettledOrThrow, runCommand, waitUntil } from './processes.js';
+import { allSettledOrThrow, runCommand, startOnFreePorts, waitUntil } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -127,11 +127,7 @@ export async function setupRedisCluster(project: TestProject): Promise<(() => Pr
     project.provide('redisClusterNodes', null);
     return undefined;
   }
-  // Its twelve ports are picked free before the nodes bind them; another process may take one in between.
-  const cluster = await startRedisCluster().catch((error: Error) => {
-    console.warn(`Redis Cluster did not start (${error.message.split('\n')[0]}); trying again on other ports`);
-    return startRedisCluster();
-  });
+  const cluster = await startOnFreePorts('Redis Cluster', () => startRedisCluster());
   project.provide('redisClusterNodes', cluster.nodes.join(','));
   return cluster.stop;
 }

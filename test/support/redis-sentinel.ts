@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePorts } from './redis-server.js';
 import { redisCli, startRedisNode } from './redis-cluster.js';
-import { allSettledOrThrow, waitForOwnRedis, waitUntil } from './processes.js';
+import { allSettledOrThrow, startOnFreePorts, waitForOwnRedis, waitUntil } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -129,11 +129,7 @@ export async function setupRedisSentinel(project: TestProject): Promise<(() => P
     project.provide('redisSentinelName', null);
     return undefined;
   }
-  // Its five ports are picked free before the servers bind them; another process may take one in between.
-  const group = await startRedisSentinelGroup().catch((error: Error) => {
-    console.warn(`Redis Sentinel did not start (${error.message.split('\n')[0]}); trying again on other ports`);
-    return startRedisSentinelGroup();
-  });
+  const group = await startOnFreePorts('Redis Sentinel', () => startRedisSentinelGroup());
   project.provide('redisSentinels', group.sentinels.join(','));
   project.provide('redisSentinelName', group.name);
   return group.stop;

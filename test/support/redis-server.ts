@@ -2,7 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import { waitForOwnRedis } from './processes.js';
+import { startOnFreePorts, waitForOwnRedis } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -71,11 +71,9 @@ export default async function setup(project: TestProject) {
     project.provide('redisUrl', null);
     return;
   }
-  let port = await freePort();
-  const redis = await startRedisServer(port).catch(async (error: Error) => {
-    console.warn(`redis-server did not start (${error.message}); trying again on another port`);
-    port = await freePort();
-    return startRedisServer(port);
+  const { port, redis } = await startOnFreePorts('redis-server', async () => {
+    const port = await freePort();
+    return { port, redis: await startRedisServer(port) };
   });
   project.provide('redisUrl', `redis://127.0.0.1:${port}`);
   return () => {
