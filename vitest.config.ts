@@ -26,10 +26,6 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, WORKER_TESTS],
           globalSetup: ['test/support/servers.ts'],
-          // Files in one worker share its module graph: importing the app's ~300 modules once per worker rather than
-          // once per file took the run from 680 s to 500 s. Every file starts its own gateways, servers and clocks
-          // and restores what it changes (environment variables, timers), so none depends on a fresh graph.
-          isolate: false,
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -40,7 +36,6 @@ export default defineConfig({
           include: CONTRACT_TESTS,
           // No redis-server here: test gateways keep sessions, the issuance cache and failure counters in process.
           provide: { sessionStore: 'memory' },
-          isolate: false,
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -54,7 +49,6 @@ export default defineConfig({
                 // The servers are the node project's (started once for both), plus the bundle the nodes run.
                 globalSetup: ['test/support/servers.ts', 'test/support/two-node-setup.ts'],
                 provide: { gatewayTopology: 'two-nodes' as const },
-                isolate: false,
                 testTimeout: 30_000,
                 hookTimeout: 90_000,
               },
