@@ -6,6 +6,7 @@ import { openSqliteDatabase, type SqliteHandle } from '../adapters/node/sqlite-d
 import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
+import type { SigningKeyStore } from '../ports/signing-key-store.js';
 import type { Logger } from '../ports/runtime.js';
 import { announceKeyChanges, createChangeNotices, UNTRUSTED_CACHE_MS, type ChangeNotices } from './change-notices.js';
 import { createKeyCache } from './key-cache.js';
@@ -199,7 +200,11 @@ describe('the keyring across nodes', () => {
     for (const database of databases.splice(0)) database.close();
   });
 
-  async function ringsOnOneDatabase(clock: ReturnType<typeof frozenClock>, rotationDays = 0) {
+  async function ringsOnOneDatabase(
+    clock: ReturnType<typeof frozenClock>,
+    rotationDays = 0,
+    storeOf: (store: SqlSigningKeyStore) => SigningKeyStore = (store) => store,
+  ) {
     const database = openSqliteDatabase(':memory:');
     databases.push(database);
     const bus = new MemoryChangeBus();
@@ -207,7 +212,7 @@ describe('the keyring across nodes', () => {
     const ring = (feedOf: MemoryChangeFeed): { keyring: SigningKeyring; notices: ChangeNotices; feed: MemoryChangeFeed } => {
       const notices = createChangeNotices({ feed: feedOf, logger: quiet });
       const keyring = createSigningKeyring({
-        store: new SqlSigningKeyStore(database),
+        store: storeOf(new SqlSigningKeyStore(database)),
         audit: new SqlKeyStore(database),
         sealer,
         clock,
@@ -239,6 +244,40 @@ describe('the keyring across nodes', () => {
     expect((await b.keyring.jwks('sandbox')).keys.map((jwk) => jwk.kid)).toEqual(expect.arrayContaining([before, rotated.kid]));
     // The other environment was left alone.
     expect((await b.keyring.jwks('production')).keys).toHaveLength(1);
+  });
+
+  it('publishes a key another node rotated to before the notice arrives, so a verifier never caches a set without it', async () => {
+    const clock = frozenClock();
+    const [a, b] = await ringsOnOneDatabase(clock);
+    const before = (await b.keyring.jwks('sandbox')).keys.map((jwk) => jwk.kid);
+    b.feed.disconnect();
+    await settle();
+    const rotated = await a.keyring.rotate('sandbox', { kind: 'root' });
+    expect((await b.keyring.jwks('sandbox')).keys.map((jwk) => jwk.kid).sort()).toEqual([...before, rotated.kid].sort());
+  });
+
+  it('answers the JWKS from its last read within a moment while the store hangs, and reads it again once it answers', async () => {
+    const clock = frozenClock();
+    let hang = false;
+    const hanging = (store: SqlSigningKeyStore): SigningKeyStore =>
+      new Proxy(store, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => (hang ? new Promise(() => undefined) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        },
+      });
+    const [a, b] = await ringsOnOneDatabase(clock, 0, hanging);
+    const before = (await b.keyring.jwks('sandbox')).keys;
+    hang = true;
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => b.keyring.jwks('sandbox')));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    for (const answer of answers) expect(answer.keys).toEqual(before);
+    hang = false;
+    const rotated = await a.keyring.rotate('sandbox', { kind: 'root' });
+    b.feed.disconnect();
+    expect((await b.keyring.jwks('sandbox')).keys.map((jwk) => jwk.kid)).toContain(rotated.kid);
   });
 
   it('while its feed is down, reads the keys again after at most 1 s', async () => {

@@ -63,6 +63,21 @@ const RELOAD_AFTER_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 // While the store is down, the last ring read stays in use and the store is tried again this often.
 const STORE_DOWN_RETRY_MS = 1_000;
+// The JWKS waits this long for its own read of the store before answering from the last ring read, and a read for
+// it waits at most QUEUE_WAIT_MS for the read under way before starting anyway.
+const JWKS_READ_WAIT_MS = 250;
+const QUEUE_WAIT_MS = 100;
+
+/** What `promise` gives, or `fallback()` when it has not settled within `ms`. */
+async function within<T, F>(promise: Promise<T>, ms: number, fallback: () => F): Promise<T | F> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback()), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /**
  * How long a scheduled rotation's next key is published before any node signs with it. SPEC §6 asks for the JWKS
  * max-age plus 5 s in every node's JWKS; a node that misses the notice still reloads within RELOAD_AFTER_MS, so
@@ -225,12 +240,26 @@ export function createSigningKeyring(deps: {
     };
   }
 
+  // Reads of the store under way, and when the last one failed (the JWKS then answers from memory for a while).
+  const reading = new Map<Environment, Promise<LoadedRing>>();
+  const failedAt = new Map<Environment, number>();
+
   function reload(environment: Environment): Promise<LoadedRing> {
     const loading = load(environment);
     rings.set(environment, loading);
+    reading.set(environment, loading);
+    const settled = () => {
+      if (reading.get(environment) === loading) reading.delete(environment);
+    };
     loading.then(
-      (loaded) => void lastGood.set(environment, loaded),
+      (loaded) => {
+        settled();
+        failedAt.delete(environment);
+        lastGood.set(environment, loaded);
+      },
       () => {
+        settled();
+        failedAt.set(environment, clock.now());
         if (rings.get(environment) !== loading) return;
         const kept = lastGood.get(environment);
         if (!kept) return void rings.delete(environment);
@@ -258,6 +287,37 @@ export function createSigningKeyring(deps: {
     return loaded;
   }
 
+  // A read of the store that starts after the caller asked: the one queued behind the read under way (waited for at
+  // most QUEUE_WAIT_MS, in case that one hangs), shared by everyone who asks meanwhile, so a flood of requests makes
+  // one read at a time.
+  const queued = new Map<Environment, Promise<LoadedRing>>();
+  function readAfterNow(environment: Environment): Promise<LoadedRing> {
+    const waiting = queued.get(environment);
+    if (waiting) return waiting;
+    const inFlight: Promise<unknown> = reading.get(environment) ?? Promise.resolve();
+    const next = within(inFlight, QUEUE_WAIT_MS, () => undefined)
+      .catch(() => undefined)
+      .then(() => {
+        queued.delete(environment);
+        return reload(environment);
+      });
+    queued.set(environment, next);
+    return next;
+  }
+
+  /**
+   * The published keys as the store has them now: a key another node rotated to a moment ago is in this node's JWKS
+   * before its notice arrives, so no verifier caches a set without a key some node signs with. While the store is
+   * down or slow, the last ring read answers (SPEC §6: the JWKS goes on from memory).
+   */
+  async function publishedNow(environment: Environment): Promise<LoadedRing> {
+    const kept = lastGood.get(environment);
+    const failed = failedAt.get(environment);
+    if (kept && failed !== undefined && clock.now() - failed < STORE_DOWN_RETRY_MS) return kept;
+    const fresh = orLastGood(environment, readAfterNow(environment));
+    return kept ? within(fresh, JWKS_READ_WAIT_MS, () => kept) : fresh;
+  }
+
   // Drops the environment's ring and starts reading it again, so the next request does not wait for the read.
   function refresh(environment: Environment) {
     if (!rings.has(environment)) return;
@@ -282,7 +342,7 @@ export function createSigningKeyring(deps: {
       return { alg: found.alg, key: found.key };
     },
     async jwks(environment) {
-      const loaded = await ring(environment);
+      const loaded = await publishedNow(environment);
       const now = clock.now();
       const keys = loaded.views
         .filter((view) => view.publishUntil === null || view.publishUntil > now)
