@@ -8,8 +8,9 @@ import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createDpopProofs } from './core/dpop-proofs.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS, type FailureAdmission } from './core/failure-limit.js';
-import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
+import { announceKeyChanges, announceSessionChanges, createChangeNotices, type ChangeNotices } from './core/change-notices.js';
 import { createKeyCache } from './core/key-cache.js';
+import { createKeyRows, type KeyRows } from './core/key-rows.js';
 import { createKeyLimitsCache } from './core/key-limits.js';
 import { createKeyUsageReader } from './core/key-usage.js';
 import { createGatewayRouting, createGatewayRoutes } from './core/gateway.js';
@@ -32,6 +33,7 @@ import type { ConsoleSessionStore } from './ports/console-session-store.js';
 import type { CryptoProvider } from './ports/crypto.js';
 import type { KeyLimiter } from './ports/key-limiter.js';
 import type { KeyStore } from './ports/key-store.js';
+import type { KeyVersions } from './ports/key-versions.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import type { ReplayStore } from './ports/replay-store.js';
 import { noMetrics, systemClock, type Clock, type Defer, type Logger, type Metrics, type ReadinessChecks } from './ports/runtime.js';
@@ -88,6 +90,11 @@ export interface AppDeps {
   apiReferenceScript?: ApiReferenceScriptSource;
   /** How the nodes sharing the database tell each other about changes (Redis pub/sub); none for one process alone. */
   changeFeed?: ChangeFeed;
+  /**
+   * Each key's mark, replaced by every change (Redis): with it the token endpoint keeps key rows in memory and checks
+   * them against the mark at each request; without it, each request reads the key store.
+   */
+  keyVersions?: KeyVersions;
 }
 
 // How long caches keep an answer while other nodes' changes reach them (the feed is healthy), and in a process alone
@@ -133,6 +140,13 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   // Session-token calls on the proxy find their key's limits the same way, by the token's key id.
   const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
   notices.listen(keyLimits.hear);
+  // The token endpoint's key rows, checked against each key's mark at every request (SPEC §6: the next request).
+  let keyRows: KeyRows | undefined;
+  if (deps.keyVersions) {
+    keyRows = createKeyRows({ keys: deps.keyStore, versions: deps.keyVersions, clock, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
+    notices.listen(keyRows.hear);
+  }
+  const keyChanges = deps.keyVersions ? markingKeyChanges(notices, deps.keyVersions, logger) : notices;
   const failureLimit = createFailureLimit({
     limiter: deps.rateLimiter,
     windowSeconds: FAILURE_WINDOW_SECONDS,
@@ -180,9 +194,10 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       limits: { perClient: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
       findKeyBySecretHash: keyCache.findKeyBySecretHash,
       replay,
+      keyRows,
     }),
     management: createKeyManagement({
-      keys: announceKeyChanges(deps.keyStore, notices),
+      keys: announceKeyChanges(deps.keyStore, keyChanges),
       sessions: announceSessionChanges(deps.sessionStore, notices),
       hasher,
       clock,
@@ -213,3 +228,24 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   };
 }
 
+
+/**
+ * Announces a key's change after replacing its mark, so every node's token endpoint drops the row it kept from the next
+ * request on. A mark that cannot be replaced (Redis unreachable) is logged: the change is committed, the notice still
+ * goes out, and while the marks cannot be read no node answers from a kept row.
+ */
+function markingKeyChanges(notices: Pick<ChangeNotices, 'announce'>, versions: KeyVersions, logger: Logger): Pick<ChangeNotices, 'announce'> {
+  return {
+    async announce(change) {
+      if (change.kind === 'key') {
+        await versions.change(change.keyId).catch((error: unknown) => {
+          logger.error('could not mark a key changed; other nodes may answer from its old row until its notice arrives', {
+            keyId: change.keyId,
+            error: String(error),
+          });
+        });
+      }
+      await notices.announce(change);
+    },
+  };
+}

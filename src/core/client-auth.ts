@@ -10,6 +10,7 @@ import { fail, ok, type Result } from '../shared/result.js';
 import { describeClientAssertionFailure, readAssertionClientId, verifyClientAssertion } from './client-assertion.js';
 import type { ClientJwks } from './client-jwks.js';
 import type { FailureLimit, RateLimited, WhenCountersUnavailable } from './failure-limit.js';
+import type { KeyRows } from './key-rows.js';
 import type { PublicJwk } from './public-jwk.js';
 import type { ReplayGuards } from './replay.js';
 import { environmentOfApplicationId, parseApplicationSecret, type SecretHasher } from './secrets.js';
@@ -59,6 +60,9 @@ export interface ClientAuthContext {
 
 
 
+/** How a method finds the key an application ID names (the store, or the token endpoint's kept rows). */
+export type KeyLookup = (applicationId: string) => Promise<KeyMatch | null>;
+
 /** The shape every method has. */
 export interface ClientAuthMethod<C extends ClientCredential> {
   /**
@@ -67,7 +71,7 @@ export interface ClientAuthMethod<C extends ClientCredential> {
    */
   claimedClientId(credential: C): string | undefined;
   /** The key the credential proves, or why it proves none. */
-  verify(environment: Environment, credential: C, context: ClientAuthContext): Promise<Result<KeyRecord, ClientAuthFailure>>;
+  verify(environment: Environment, credential: C, context: ClientAuthContext, lookup: KeyLookup): Promise<Result<KeyRecord, ClientAuthFailure>>;
   /**
    * While the failure counters cannot be reached: `refuse` (the outage goes up; the OAuth endpoints need that
    * store anyway and answer 503), or `proceed` unlimited (the proxy's Api-Key needs no store otherwise).
@@ -100,6 +104,8 @@ export function createClientAuthenticator(deps: {
   findKeyBySecretHash?: (secretHash: string) => Promise<KeyMatch | null>;
   /** Assertion `jti`s, remembered across nodes (without it, no assertion is accepted). */
   replay?: ReplayGuards;
+  /** Key rows kept in memory and checked against each key's mark (key-rows.ts); without them, the store answers. */
+  keyRows?: KeyRows;
 }): ClientAuthenticator {
   const { keys, hasher, clock, failures, limits } = deps;
   const findKeyBySecretHash = deps.findKeyBySecretHash ?? ((secretHash: string) => keys.findKeyBySecretHash(secretHash));
@@ -133,14 +139,14 @@ export function createClientAuthenticator(deps: {
   }
 
   // Does the same hashing work whether or not the application ID exists, so timing tells nothing.
-  async function verifyIdAndSecret(environment: Environment, applicationId: string, secret: string) {
+  async function verifyIdAndSecret(environment: Environment, applicationId: string, secret: string, lookup: KeyLookup) {
     const shape = parseApplicationSecret(secret);
     if (!shape.ok) return fail('malformed_secret');
     // Both checks below are answered from the credential's own prefix, without a database read.
     if (shape.value !== environment) return fail('other_environment', shape.value);
     const idEnvironment = environmentOfApplicationId(applicationId);
     if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
-    const match = idEnvironment === undefined ? null : live(await keys.findKeyByApplicationId(applicationId));
+    const match = idEnvironment === undefined ? null : live(await lookup(applicationId));
     const found = match !== null && match.key.environment === environment ? match : null;
     // A key without a secret (private_key_jwt) is compared against no hash, as an unknown one is: same work.
     if (!(await hasher.verify(secret, (found && secretHashOf(found)) ?? undefined))) {
@@ -153,6 +159,7 @@ export function createClientAuthenticator(deps: {
     environment: Environment,
     credential: Extract<ClientCredential, { method: 'private_key_jwt' }>,
     context: ClientAuthContext,
+    lookup: KeyLookup,
   ): Promise<Result<KeyRecord, ClientAuthFailure>> {
     const claimed = readAssertionClientId(credential.assertion);
     if (!claimed.ok) return fail('invalid_assertion', describeClientAssertionFailure(claimed.reason));
@@ -162,7 +169,7 @@ export function createClientAuthenticator(deps: {
     }
     const idEnvironment = environmentOfApplicationId(applicationId);
     if (idEnvironment !== undefined && idEnvironment !== environment) return fail('other_environment', idEnvironment);
-    const match = idEnvironment === undefined ? null : live(await keys.findKeyByApplicationId(applicationId));
+    const match = idEnvironment === undefined ? null : live(await lookup(applicationId));
     const found = match !== null && match.key.environment === environment ? match.key : null;
     const jwks = found?.authMethod === 'private_key_jwt' ? (found.jwks as ClientJwks | null) ?? undefined : undefined;
     const verified = await verifyClientAssertion({
@@ -181,7 +188,7 @@ export function createClientAuthenticator(deps: {
 
   const clientSecret: ClientAuthMethod<Extract<ClientCredential, { clientId: string; secret: string }>> = {
     claimedClientId: (credential) => credential.clientId,
-    verify: (environment, credential) => verifyIdAndSecret(environment, credential.clientId, credential.secret),
+    verify: (environment, credential, _context, lookup) => verifyIdAndSecret(environment, credential.clientId, credential.secret, lookup),
     whenCountersUnavailable: 'refuse',
   };
 
@@ -232,7 +239,10 @@ export function createClientAuthenticator(deps: {
       if (clientId !== undefined && (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) {
         return fail('unknown_client');
       }
-      return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context), {
+      // The kept row's mark is asked for now, so its read and the failure counters' are under way together.
+      const begun = clientId !== undefined && deps.keyRows && environmentOfApplicationId(clientId) === environment ? deps.keyRows.begin(clientId) : undefined;
+      const lookup: KeyLookup = (applicationId) => (begun && applicationId === clientId ? begun() : keys.findKeyByApplicationId(applicationId));
+      return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context, lookup), {
         whenUnavailable: method.whenCountersUnavailable,
       });
     },

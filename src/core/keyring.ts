@@ -75,9 +75,10 @@ async function within<T, F>(promise: Promise<T>, ms: number, fallback: () => F):
   try {
     return await Promise.race([promise, late]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
+
 /**
  * How long a scheduled rotation's next key is published before any node signs with it. SPEC §6 asks for the JWKS
  * max-age plus 5 s in every node's JWKS; a node that misses the notice still reloads within RELOAD_AFTER_MS, so

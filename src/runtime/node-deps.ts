@@ -13,6 +13,7 @@ import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { RedisConsoleSessionStore } from '../adapters/node/redis-console-session-store.js';
 import { resolveLocalSecret } from '../adapters/node/local-secrets.js';
 import { RedisKeyLimiter } from '../adapters/node/redis-key-limiter.js';
+import { RedisKeyVersions } from '../adapters/node/redis-key-versions.js';
 import { RedisRateLimiter } from '../adapters/node/redis-rate-limiter.js';
 import { RedisReplayStore } from '../adapters/node/redis-replay-store.js';
 import { createRedisConnection, type RedisClient, type RedisEndpoint } from '../adapters/node/redis-client.js';
@@ -26,6 +27,7 @@ import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import { SqlWebhookStore } from '../adapters/sql/sql-webhook-store.js';
 import { createHttpWebhookSender } from '../adapters/node/http-webhook-sender.js';
 import type { KeyLimiter } from '../ports/key-limiter.js';
+import type { KeyVersions } from '../ports/key-versions.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import type { UsageMeter } from '../ports/usage-meter.js';
@@ -146,6 +148,7 @@ export async function createNodeDeps(
   let consoleSessions: ConsoleSessionStore;
   let keyLimiter: KeyLimiter;
   let usageMeter: UsageMeter;
+  let keyVersions: KeyVersions | undefined;
   let closeRedis = async () => {};
   if (config.redis) {
     const redis = createRedisConnection(config.redis);
@@ -167,6 +170,7 @@ export async function createNodeDeps(
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
     changeFeed = new RedisChangeFeed(redis, changeSubscribers(config.redis, redis), { prefix: config.redisPrefix, logger, metrics });
     keyLimiter = new RedisKeyLimiter(redis, clock, config.redisPrefix);
+    keyVersions = new RedisKeyVersions(redis, { prefix: config.redisPrefix });
     usageMeter = new RedisUsageMeter(redis, clock, config.redisPrefix);
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
@@ -227,6 +231,7 @@ export async function createNodeDeps(
       keyLimiter,
       usageMeter,
       usageMeterShared: config.redis !== undefined,
+      keyVersions,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

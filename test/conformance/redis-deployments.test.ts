@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { RedisClient } from '../../src/adapters/node/redis-client.js';
 import { RedisConsoleSessionStore } from '../../src/adapters/node/redis-console-session-store.js';
 import { RedisKeyLimiter } from '../../src/adapters/node/redis-key-limiter.js';
+import { RedisKeyVersions } from '../../src/adapters/node/redis-key-versions.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
 import { RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { RedisUsageMeter } from '../../src/adapters/node/redis-usage-meter.js';
 import { nextId, realClock, type ContractClock, type StoreFixture } from '../../src/ports/testing/fixtures.js';
 import { describeKeyLimiter } from '../../src/ports/testing/key-limiter.suite.js';
+import { describeKeyVersionsContract } from '../../src/ports/testing/key-versions.suite.js';
 import { createManualClock } from '../../src/ports/testing/manual-clock.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
@@ -45,6 +47,19 @@ for (const deployment of [redisClusterDeployment(), redisSentinelDeployment()]) 
       fixture((client, prefix, clock) => new RedisSessionStore(client, { prefix, clock })),
     );
     describeRateLimiterContract(`RedisRateLimiter on ${deployment.name}`, () => fixture((client, prefix) => new RedisRateLimiter(client, { prefix })));
+    describeKeyVersionsContract(`RedisKeyVersions on ${deployment.name}`, async () => {
+      const other = await connectRedis(endpoint!);
+      const opened = await fixture((client, prefix) => ({ store: new RedisKeyVersions(client, { prefix }), prefix }));
+      return {
+        ...opened,
+        store: opened.store.store,
+        other: new RedisKeyVersions(other, { prefix: opened.store.prefix }),
+        dispose: async () => {
+          await opened.dispose?.();
+          other.disconnect();
+        },
+      };
+    });
 
     describe(`RedisConsoleSessionStore on ${deployment.name}`, () => {
       // The suite opens its stores synchronously, inside its tests: one client, connected before them.

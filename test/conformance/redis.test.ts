@@ -5,11 +5,13 @@ import { describe, inject } from 'vitest';
 import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed } from '../../src/adapters/node/redis-change-feed.js';
 import { describeChangeFeedContract } from '../../src/ports/testing/change-feed.suite.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { RedisKeyVersions } from '../../src/adapters/node/redis-key-versions.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
 import { RedisReplayStore } from '../../src/adapters/node/redis-replay-store.js';
 import { createRedisClient } from '../../src/adapters/node/redis-client.js';
 import { RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { nextId, realClock, type StoreFixture } from '../../src/ports/testing/fixtures.js';
+import { describeKeyVersionsContract } from '../../src/ports/testing/key-versions.suite.js';
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
 import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
@@ -46,6 +48,20 @@ describe.skipIf(!url)('Redis', () => {
   );
   describeRateLimiterContract('RedisRateLimiter', () => redisFixture((client, prefix) => new RedisRateLimiter(client, { prefix })));
   describeReplayStoreContract('RedisReplayStore', () => redisFixture((client, prefix) => new RedisReplayStore(client, { prefix })));
+  describeKeyVersionsContract('RedisKeyVersions', async () => {
+    const other = createRedisClient(url!);
+    await other.connect();
+    const opened = await redisFixture((client, prefix) => ({ store: new RedisKeyVersions(client, { prefix }), prefix }));
+    return {
+      ...opened,
+      store: opened.store.store,
+      other: new RedisKeyVersions(other, { prefix: opened.store.prefix }),
+      dispose: async () => {
+        await opened.dispose?.();
+        other.disconnect();
+      },
+    };
+  });
 });
 
 describe.skipIf(!url)('Redis pub/sub', () => {
