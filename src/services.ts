@@ -8,9 +8,9 @@ import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createDpopProofs } from './core/dpop-proofs.js';
 import { createFailureLimit, FAILURE_WINDOW_SECONDS, type FailureAdmission } from './core/failure-limit.js';
-import { announceKeyChanges, announceSessionChanges, createChangeNotices, type ChangeNotices } from './core/change-notices.js';
+import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
 import { createKeyCache } from './core/key-cache.js';
-import { createKeyRows, type KeyRows } from './core/key-rows.js';
+import { createKeyRows, markingKeyWrites, type KeyRows } from './core/key-rows.js';
 import { createKeyLimitsCache } from './core/key-limits.js';
 import { createKeyUsageReader } from './core/key-usage.js';
 import { createGatewayRouting, createGatewayRoutes } from './core/gateway.js';
@@ -146,7 +146,8 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     keyRows = createKeyRows({ keys: deps.keyStore, versions: deps.keyVersions, clock, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
     notices.listen(keyRows.hear);
   }
-  const keyChanges = deps.keyVersions ? markingKeyChanges(notices, deps.keyVersions, logger) : notices;
+  // Key changes are marked for the other nodes' kept rows, then announced for their caches.
+  const changedKeys = announceKeyChanges(deps.keyVersions ? markingKeyWrites(deps.keyStore, deps.keyVersions, logger) : deps.keyStore, notices);
   const failureLimit = createFailureLimit({
     limiter: deps.rateLimiter,
     windowSeconds: FAILURE_WINDOW_SECONDS,
@@ -197,7 +198,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
       keyRows,
     }),
     management: createKeyManagement({
-      keys: announceKeyChanges(deps.keyStore, keyChanges),
+      keys: changedKeys,
       sessions: announceSessionChanges(deps.sessionStore, notices),
       hasher,
       clock,
@@ -229,23 +230,3 @@ export async function createServices(deps: AppDeps): Promise<Services> {
 }
 
 
-/**
- * Announces a key's change after replacing its mark, so every node's token endpoint drops the row it kept from the next
- * request on. A mark that cannot be replaced (Redis unreachable) is logged: the change is committed, the notice still
- * goes out, and while the marks cannot be read no node answers from a kept row.
- */
-function markingKeyChanges(notices: Pick<ChangeNotices, 'announce'>, versions: KeyVersions, logger: Logger): Pick<ChangeNotices, 'announce'> {
-  return {
-    async announce(change) {
-      if (change.kind === 'key') {
-        await versions.change(change.keyId).catch((error: unknown) => {
-          logger.error('could not mark a key changed; other nodes may answer from its old row until its notice arrives', {
-            keyId: change.keyId,
-            error: String(error),
-          });
-        });
-      }
-      await notices.announce(change);
-    },
-  };
-}

@@ -1,6 +1,6 @@
 // The token endpoint's kept key rows (core/key-rows.ts) on the real stores: two gateways on one database and one Redis,
 // the second without the change feed, so only the key's mark in Redis can tell it of a change made through the first.
-// It must honour every change from the next request (SPEC §6) while reading the database once per key, not per token.
+// It must honour every change from the next request (SPEC §6) while reading PostgreSQL once per key, not per token.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import type { KeyStore } from '../src/ports/key-store.js';
 import { createNodeDeps } from '../src/runtime/node-deps.js';
 import { nextId } from '../src/ports/testing/fixtures.js';
 import { basic, redisUrl } from './support/gateway.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
+import { until } from './support/node-calls.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';
 
 const ROOT = 'root_key_rows_test_token_0123456789abcdef';
@@ -27,36 +29,41 @@ interface Node {
   reads(): number;
 }
 
-async function startNodes(database: string): Promise<[Node, Node]> {
+interface NodeOptions {
+  /** This node's Redis: the run's (default), one reached through a relay a test can cut, or none. */
+  redis?: string | null;
+  /** Whether it hears the other nodes' change notices (default true). */
+  feed?: boolean;
+}
+
+async function startNode(database: string, prefix: string, options: NodeOptions = {}): Promise<Node> {
+  const redis = options.redis === undefined ? redisUrl()! : options.redis;
   const env = {
     KEYMINT_DATABASE: database,
     KEYMINT_PUBLIC_URL: 'http://keymint.test',
     KEYMINT_ADMIN_TOKEN: ROOT,
     KEYMINT_SECRET_PEPPER: 'key-rows-test-pepper-0123456789abcdef',
-    REDIS_URL: redisUrl()!,
-    KEYMINT_REDIS_PREFIX: nextId('rows'),
+    KEYMINT_REDIS_PREFIX: prefix,
+    ...(redis !== null && { REDIS_URL: redis }),
   };
-  const node = async (withFeed: boolean): Promise<Node> => {
-    const opened = await createNodeDeps(loadConfig(env), quiet);
-    cleanups.push(() => opened.close());
-    let reads = 0;
-    const counted = new Proxy(opened.deps.keyStore, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        if (name === 'findKeyByApplicationId') {
-          return (applicationId: string) => {
-            reads++;
-            return target.findKeyByApplicationId(applicationId);
-          };
-        }
-        return (value as (...args: unknown[]) => unknown).bind(target);
-      },
-    }) as KeyStore;
-    const app = await createApp({ ...opened.deps, keyStore: counted, ...(withFeed ? {} : { changeFeed: undefined }) });
-    return { app, reads: () => reads };
-  };
-  return [await node(true), await node(false)];
+  const opened = await createNodeDeps(loadConfig(env), quiet);
+  cleanups.push(() => opened.close());
+  let reads = 0;
+  const counted = new Proxy(opened.deps.keyStore, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (name === 'findKeyByApplicationId') {
+        return (applicationId: string) => {
+          reads++;
+          return target.findKeyByApplicationId(applicationId);
+        };
+      }
+      return (value as (...args: unknown[]) => unknown).bind(target);
+    },
+  }) as KeyStore;
+  const app = await createApp({ ...opened.deps, keyStore: counted, ...(options.feed === false && { changeFeed: undefined }) });
+  return { app, reads: () => reads };
 }
 
 const admin = (node: Node, method: string, path: string, body?: unknown) =>
@@ -73,35 +80,33 @@ const mint = (node: Node, key: { applicationId: string; applicationSecret: strin
     body: `grant_type=client_credentials${scope ? `&scope=${scope}` : ''}`,
   });
 
-const databases: [string, () => Promise<string> | string][] = [
-  ['SQLite', () => {
-    const directory = mkdtempSync(join(tmpdir(), 'keymint-key-rows-'));
-    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
-    return join(directory, 'keymint.db');
-  }],
-  ...(postgresUrl() ? [['PostgreSQL', createTestDatabase] as [string, () => Promise<string>]] : []),
-];
+async function newKey(node: Node) {
+  const account = (await (await admin(node, 'POST', '/accounts', { name: 'Acme' })).json()) as { id: string };
+  const created = await admin(node, 'POST', `/accounts/${account.id}/keys`, { environment: 'sandbox', name: 'partner', scopes: ['read', 'write'] });
+  expect(created.status).toBe(201);
+  const key = (await created.json()) as { id: string; applicationId: string; applicationSecret: string };
+  return { accountId: account.id, key, path: `/accounts/${account.id}/keys/${key.id}` };
+}
 
-describe.skipIf(!redisUrl()).each(databases)('the token endpoint on %s with Redis', (_name, database) => {
-  async function keyOnA() {
-    const [a, b] = await startNodes(await database());
-    const account = (await (await admin(a, 'POST', '/accounts', { name: 'Acme' })).json()) as { id: string };
-    const created = await admin(a, 'POST', `/accounts/${account.id}/keys`, { environment: 'sandbox', name: 'partner', scopes: ['read', 'write'] });
-    expect(created.status).toBe(201);
-    const key = (await created.json()) as { id: string; applicationId: string; applicationSecret: string };
-    return { a, b, accountId: account.id, key };
+describe.skipIf(!redisUrl() || !postgresUrl())('the token endpoint on PostgreSQL with Redis', () => {
+  /** Node A as configured; node B without the change feed, so only the key's mark can tell it of A's changes. */
+  async function twoNodes(a: NodeOptions = {}) {
+    const database = await createTestDatabase();
+    const prefix = nextId('rows');
+    return [await startNode(database, prefix, a), await startNode(database, prefix, { feed: false })] as const;
   }
 
   it('mints from a kept row: one database read per key on a node, however many tokens', async () => {
-    const { b, key } = await keyOnA();
+    const [a, b] = await twoNodes();
+    const { key } = await newKey(a);
     for (let token = 0; token < 20; token++) expect((await mint(b, key)).status).toBe(200);
     // The first request learns the key's id; the second reads the row after its mark and keeps it.
     expect(b.reads()).toBe(2);
   });
 
   it('honours a disable, a PATCH, a regenerate and a delete made through another node from the next request', async () => {
-    const { a, b, accountId, key } = await keyOnA();
-    const path = `/accounts/${accountId}/keys/${key.id}`;
+    const [a, b] = await twoNodes();
+    const { key, path } = await newKey(a);
     for (let token = 0; token < 3; token++) expect((await mint(b, key)).status).toBe(200);
 
     expect((await admin(a, 'POST', `${path}/disable`)).status).toBe(200);
@@ -123,5 +128,40 @@ describe.skipIf(!redisUrl()).each(databases)('the token endpoint on %s with Redi
 
     expect((await admin(a, 'DELETE', path)).status).toBe(204);
     expect((await mint(b, fresh)).status).toBe(401);
+  });
+
+  it('refuses a change, nothing written, through a node that cannot reach Redis to mark it', async () => {
+    const target = new URL(redisUrl()!);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    cleanups.push(() => relay.close());
+    const [a, b] = await twoNodes({ redis: `redis://${relay.host}:${relay.port}` });
+    const { key, path } = await newKey(a);
+    for (let token = 0; token < 3; token++) expect((await mint(b, key)).status).toBe(200);
+
+    relay.cut();
+    const refused = await admin(a, 'POST', `${path}/disable`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    // Not disabled: B mints, and the key reads as active.
+    expect((await mint(b, key)).status).toBe(200);
+    expect(((await (await admin(b, 'GET', path)).json()) as { status: string }).status).toBe('active');
+
+    relay.restore();
+    await until('A reaches Redis again', async () => ((await admin(a, 'POST', `${path}/disable`)).status === 200 ? true : undefined), 10_000);
+    expect((await mint(b, key)).status).toBe(401);
+  });
+});
+
+describe.skipIf(!redisUrl())('the token endpoint on SQLite with Redis', () => {
+  it('honours at the next request a change made to the file by a process without Redis (the CLI without REDIS_URL)', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'keymint-key-rows-'));
+    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    const database = join(directory, 'keymint.db');
+    const gateway = await startNode(database, nextId('rows'));
+    const cli = await startNode(database, nextId('rows'), { redis: null });
+    const { key, path } = await newKey(gateway);
+    for (let token = 0; token < 3; token++) expect((await mint(gateway, key)).status).toBe(200);
+    expect((await admin(cli, 'POST', `${path}/disable`)).status).toBe(200);
+    expect((await mint(gateway, key)).status).toBe(401);
   });
 });

@@ -239,9 +239,11 @@ export function createClientAuthenticator(deps: {
       if (clientId !== undefined && (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) {
         return fail('unknown_client');
       }
-      // The kept row's mark is asked for now, so its read and the failure counters' are under way together.
-      const begun = clientId !== undefined && deps.keyRows && environmentOfApplicationId(clientId) === environment ? deps.keyRows.begin(clientId) : undefined;
-      const lookup: KeyLookup = (applicationId) => (begun && applicationId === clientId ? begun() : keys.findKeyByApplicationId(applicationId));
+      // Kept rows answer the application ID the counters were checked for. The key's mark is read once the attempt
+      // is admitted, not before: an attempt queued behind others (failure-limit.ts) must see a change answered meanwhile.
+      const keyRows = deps.keyRows;
+      const lookup: KeyLookup = (applicationId) =>
+        keyRows && applicationId === clientId ? keyRows.find(applicationId) : keys.findKeyByApplicationId(applicationId);
       return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context, lookup), {
         whenUnavailable: method.whenCountersUnavailable,
       });

@@ -44,6 +44,9 @@ function world() {
       if (marksDown) throw new StoreUnavailableError('redis', 'down');
       return mark;
     },
+    async beginChange() {
+      mark = `~v${++marks}`;
+    },
     async change() {
       mark = `v${++marks}`;
     },
@@ -53,10 +56,11 @@ function world() {
   return {
     rows,
     reads,
-    /** A change as key management makes it: committed, then the key's mark replaced. */
-    async change(next: KeyRecord | null) {
+    /** A change as markingKeyWrites makes it: marked changing, committed, then marked settled. */
+    async change(next: KeyRecord | null, settle = true) {
+      await versions.beginChange('key_1');
       row = next;
-      await versions.change('key_1');
+      if (settle) await versions.change('key_1');
     },
     hold(until: Promise<void>) {
       holdRead = until;
@@ -70,7 +74,7 @@ function world() {
   };
 }
 
-const lookUp = (rows: ReturnType<ReturnType<typeof world>['rows']>) => rows.begin('app_sandbox_1')();
+const lookUp = (rows: ReturnType<ReturnType<typeof world>['rows']>) => rows.find('app_sandbox_1');
 
 describe('key rows for the token endpoint', () => {
   it('reads the store for the first two requests on a node, then answers from the kept row while the mark is unchanged', async () => {
@@ -109,6 +113,17 @@ describe('key rows for the token endpoint', () => {
     expect((await slow)?.key.status).toBe('active');
     // The row it kept has the mark from before the change: the next request reads again.
     expect((await lookUp(rows))?.key.status).toBe('disabled');
+  });
+
+  it('keeps no row while a change is under way, nor after one whose settled mark could not be set', async () => {
+    const w = world();
+    const rows = w.rows();
+    await lookUp(rows);
+    await lookUp(rows);
+    await w.change(keyRecord('disabled'), false);
+    const before = w.reads.length;
+    for (let request = 0; request < 3; request++) expect((await lookUp(rows))?.key.status).toBe('disabled');
+    expect(w.reads.length - before).toBe(3);
   });
 
   it('reads the store at every request while the marks cannot be read', async () => {

@@ -2,15 +2,12 @@
 // request, so a change made through any node is honoured from the next request without a key-store read per token.
 import type { ChangeNotice } from '../ports/change-feed.js';
 import type { KeyMatch, KeyStore } from '../ports/key-store.js';
-import type { KeyVersions } from '../ports/key-versions.js';
-import type { Clock } from '../ports/runtime.js';
+import { CHANGING_MARK, type KeyVersions } from '../ports/key-versions.js';
+import type { Clock, Logger } from '../ports/runtime.js';
 
 export interface KeyRows {
-  /**
-   * Starts the look-up of the key an application ID names: the key's mark is asked for now (beside the failure
-   * counters' read), the row when the answer is awaited. Resolves to what the key store would answer.
-   */
-  begin(applicationId: string): () => Promise<KeyMatch | null>;
+  /** The key an application ID names, as the key store would answer now. */
+  find(applicationId: string): Promise<KeyMatch | null>;
   /** Applies a change notice (change-notices.ts): drops what it made stale. */
   hear(notice: ChangeNotice): void;
 }
@@ -24,7 +21,8 @@ interface Entry {
 
 /**
  * A row is kept with the mark read before it, and answers while the mark read at a request is the same: every change
- * replaces the mark after it is committed and before it is answered, so a row read before a change has an older mark.
+ * sets a "changing" mark before it is written (under which no row is kept) and a new settled one after it is committed
+ * and before it is answered (markingKeyWrites), so a row read before a change is kept under an older mark, if at all.
  * A row is never kept longer than `maxAgeMs()` (a mark lost in a Redis failover costs at most that), and change
  * notices drop rows as they do the other caches. The first request for an application ID on a node reads the store
  * (its key id, and so its mark, is not known yet); while the marks cannot be read, every request reads the store.
@@ -50,31 +48,26 @@ export function createKeyRows(deps: {
   }
 
   return {
-    begin(applicationId) {
+    async find(applicationId) {
       const keyId = keyIds.get(applicationId);
       const startedAt = generation;
       // A mark that cannot be read is no mark: the row is read from the store, and not kept.
-      const marked = keyId === undefined ? undefined : deps.versions.read(keyId).catch(() => undefined);
-      return async () => {
-        const version = await marked;
-        const now = deps.clock.now();
-        const cached = entries.get(applicationId);
-        if (version !== undefined && cached?.version === version && now - cached.loadedAt < deps.maxAgeMs()) return cached.match;
-        // The mark was read before this read starts: a change committed after it gives the key a newer one.
-        const match = await deps.keys.findKeyByApplicationId(applicationId);
-        if (!match) {
-          entries.delete(applicationId);
-          keyIds.delete(applicationId);
-          return null;
-        }
-        remember(keyIds, applicationId, match.key.id);
-        if (version !== undefined && match.key.id === keyId && startedAt === generation) {
-          remember(entries, applicationId, { match, version, loadedAt: now });
-        } else {
-          entries.delete(applicationId);
-        }
-        return match;
-      };
+      const version = keyId === undefined ? undefined : await deps.versions.read(keyId).catch(() => undefined);
+      const now = deps.clock.now();
+      const cached = entries.get(applicationId);
+      if (version !== undefined && cached?.version === version && now - cached.loadedAt < deps.maxAgeMs()) return cached.match;
+      // The mark was read before this read starts: a change committed after it gives the key a newer one.
+      const match = await deps.keys.findKeyByApplicationId(applicationId);
+      if (!match) {
+        entries.delete(applicationId);
+        keyIds.delete(applicationId);
+        return null;
+      }
+      remember(keyIds, applicationId, match.key.id);
+      const settled = version !== undefined && !version.startsWith(CHANGING_MARK);
+      if (settled && match.key.id === keyId && startedAt === generation) remember(entries, applicationId, { match, version, loadedAt: now });
+      else entries.delete(applicationId);
+      return match;
     },
     hear(notice) {
       if (notice.kind !== 'key' && notice.kind !== 'everything') return;
@@ -83,4 +76,35 @@ export function createKeyRows(deps: {
       else for (const [applicationId, entry] of entries) if (entry.match.key.id === notice.keyId) entries.delete(applicationId);
     },
   };
+}
+
+/**
+ * `store` with every change to a key's row marked (ports/key-versions.ts): a "changing" mark before the write, so no
+ * node keeps a row read while it is under way, and a settled one after it, before the change is answered, so every
+ * node's next request reads the row again. A node that cannot set the first mark refuses the change (the store's
+ * outage error: 503), nothing written, since it could not promise the other nodes would see it; one that cannot set
+ * the second logs it, and the key stays marked changing (read from the store at every request) until the mark lapses.
+ */
+export function markingKeyWrites(store: KeyStore, versions: KeyVersions, logger: Logger): KeyStore {
+  async function marked<T>(keyId: string, write: () => Promise<T>): Promise<T> {
+    await versions.beginChange(keyId);
+    try {
+      return await write();
+    } finally {
+      await versions.change(keyId).catch((error: unknown) => {
+        logger.warn('could not settle a key change mark; the key is read from the database until it lapses', { keyId, error: String(error) });
+      });
+    }
+  }
+  const updateKey: KeyStore['updateKey'] = (accountId, keyId, changes, operation) =>
+    marked(keyId, () => store.updateKey(accountId, keyId, changes, operation));
+  const deleteKey: KeyStore['deleteKey'] = (accountId, keyId, operation) => marked(keyId, () => store.deleteKey(accountId, keyId, operation));
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'updateKey') return updateKey;
+      if (property === 'deleteKey') return deleteKey;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

@@ -63,10 +63,8 @@ const RELOAD_AFTER_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 // While the store is down, the last ring read stays in use and the store is tried again this often.
 const STORE_DOWN_RETRY_MS = 1_000;
-// The JWKS waits this long for its own read of the store before answering from the last ring read, and a read for
-// it waits at most QUEUE_WAIT_MS for the read under way before starting anyway.
+// The JWKS waits this long for its own read of the store before answering from the ring in memory.
 const JWKS_READ_WAIT_MS = 250;
-const QUEUE_WAIT_MS = 100;
 
 /** What `promise` gives, or `fallback()` when it has not settled within `ms`. */
 async function within<T, F>(promise: Promise<T>, ms: number, fallback: () => F): Promise<T | F> {
@@ -241,26 +239,12 @@ export function createSigningKeyring(deps: {
     };
   }
 
-  // Reads of the store under way, and when the last one failed (the JWKS then answers from memory for a while).
-  const reading = new Map<Environment, Promise<LoadedRing>>();
-  const failedAt = new Map<Environment, number>();
-
   function reload(environment: Environment): Promise<LoadedRing> {
     const loading = load(environment);
     rings.set(environment, loading);
-    reading.set(environment, loading);
-    const settled = () => {
-      if (reading.get(environment) === loading) reading.delete(environment);
-    };
     loading.then(
-      (loaded) => {
-        settled();
-        failedAt.delete(environment);
-        lastGood.set(environment, loaded);
-      },
+      (loaded) => void lastGood.set(environment, loaded),
       () => {
-        settled();
-        failedAt.set(environment, clock.now());
         if (rings.get(environment) !== loading) return;
         const kept = lastGood.get(environment);
         if (!kept) return void rings.delete(environment);
@@ -288,35 +272,51 @@ export function createSigningKeyring(deps: {
     return loaded;
   }
 
-  // A read of the store that starts after the caller asked: the one queued behind the read under way (waited for at
-  // most QUEUE_WAIT_MS, in case that one hangs), shared by everyone who asks meanwhile, so a flood of requests makes
-  // one read at a time.
-  const queued = new Map<Environment, Promise<LoadedRing>>();
-  function readAfterNow(environment: Environment): Promise<LoadedRing> {
-    const waiting = queued.get(environment);
-    if (waiting) return waiting;
-    const inFlight: Promise<unknown> = reading.get(environment) ?? Promise.resolve();
-    const next = within(inFlight, QUEUE_WAIT_MS, () => undefined)
-      .catch(() => undefined)
-      .then(() => {
-        queued.delete(environment);
-        return reload(environment);
+  /**
+   * The JWKS's own read of the store: the published keys as they are now, so a key another node rotated to a moment
+   * ago is in this node's JWKS before its notice arrives, and no verifier caches a set without a key some node signs
+   * with. Read only (the ring's loads apply the schedule), and apart from the ring, so signing and verification never
+   * wait for it. One read at a time per environment: requests that come while one is under way share the next, which
+   * starts when that one ends, however long it hangs. A request waits for its read at most JWKS_READ_WAIT_MS, and
+   * after a read failed the ring answers for STORE_DOWN_RETRY_MS: SPEC §6, the JWKS goes on from memory.
+   */
+  const jwksReads = new Map<Environment, { running?: Promise<SigningKeyRecord[]>; next?: Promise<SigningKeyRecord[]>; failedAt?: number }>();
+  function readPublished(environment: Environment): Promise<SigningKeyRecord[]> {
+    let state = jwksReads.get(environment);
+    if (!state) jwksReads.set(environment, (state = {}));
+    const reads = state;
+    if (reads.next) return reads.next;
+    const start = (): Promise<SigningKeyRecord[]> => {
+      reads.next = undefined;
+      const running = store.listSigningKeys(environment);
+      reads.running = running;
+      running.then(
+        () => void (reads.failedAt = undefined),
+        () => void (reads.failedAt = clock.now()),
+      ).finally(() => {
+        if (reads.running === running) reads.running = undefined;
       });
-    queued.set(environment, next);
-    return next;
+      return running;
+    };
+    if (!reads.running) return start();
+    reads.next = reads.running.then(start, start);
+    return reads.next;
   }
 
-  /**
-   * The published keys as the store has them now: a key another node rotated to a moment ago is in this node's JWKS
-   * before its notice arrives, so no verifier caches a set without a key some node signs with. While the store is
-   * down or slow, the last ring read answers (SPEC §6: the JWKS goes on from memory).
-   */
-  async function publishedNow(environment: Environment): Promise<LoadedRing> {
-    const kept = lastGood.get(environment);
-    const failed = failedAt.get(environment);
-    if (kept && failed !== undefined && clock.now() - failed < STORE_DOWN_RETRY_MS) return kept;
-    const fresh = orLastGood(environment, readAfterNow(environment));
-    return kept ? within(fresh, JWKS_READ_WAIT_MS, () => kept) : fresh;
+  async function publishedKeys(environment: Environment): Promise<Array<Pick<SigningKeyView, 'publicJwk' | 'publishUntil'>>> {
+    // The ring's own reads go on as for every use (the first key made, the schedule applied), without waiting for
+    // them once a ring was read.
+    const ringRead = ring(environment);
+    if (!lastGood.has(environment)) await ringRead;
+    else ringRead.catch(() => undefined);
+    const fromRing = async () => (lastGood.get(environment) ?? (await ring(environment))).views;
+    const failedAt = jwksReads.get(environment)?.failedAt;
+    if (failedAt !== undefined && clock.now() - failedAt < STORE_DOWN_RETRY_MS) return fromRing();
+    const fresh = readPublished(environment).then(
+      (records) => records.map((record) => ({ publicJwk: JSON.parse(record.publicJwk) as JWK, publishUntil: record.publishUntil })),
+      fromRing,
+    );
+    return within(fresh, JWKS_READ_WAIT_MS, fromRing);
   }
 
   // Drops the environment's ring and starts reading it again, so the next request does not wait for the read.
@@ -343,9 +343,9 @@ export function createSigningKeyring(deps: {
       return { alg: found.alg, key: found.key };
     },
     async jwks(environment) {
-      const loaded = await publishedNow(environment);
+      const views = await publishedKeys(environment);
       const now = clock.now();
-      const keys = loaded.views
+      const keys = views
         .filter((view) => view.publishUntil === null || view.publishUntil > now)
         .map((view) => view.publicJwk);
       return { keys };

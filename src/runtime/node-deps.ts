@@ -170,7 +170,9 @@ export async function createNodeDeps(
     consoleSessions = new RedisConsoleSessionStore(redis, config.redisPrefix, clock);
     changeFeed = new RedisChangeFeed(redis, changeSubscribers(config.redis, redis), { prefix: config.redisPrefix, logger, metrics });
     keyLimiter = new RedisKeyLimiter(redis, clock, config.redisPrefix);
-    keyVersions = new RedisKeyVersions(redis, { prefix: config.redisPrefix });
+    // Kept key rows pay off where a key read is a network round trip. On SQLite it is a function call, and a change
+    // made to the file by a process without Redis (the CLI run without REDIS_URL) would go unmarked.
+    if (isPostgresUrl(config.database)) keyVersions = new RedisKeyVersions(redis, { prefix: config.redisPrefix });
     usageMeter = new RedisUsageMeter(redis, clock, config.redisPrefix);
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).

@@ -1,6 +1,6 @@
-// KeyVersions on Redis (ioredis): one string per key, `km:{key:<keyId>}:version`, replaced by a random mark.
+// KeyVersions on Redis (ioredis): one string per key, `km:{key:<keyId>}:version`, set to a random mark.
 import { randomUUID } from 'node:crypto';
-import { KEY_VERSION_TTL_SECONDS, type KeyVersions } from '../../ports/key-versions.js';
+import { CHANGING_MARK, KEY_VERSION_TTL_SECONDS, type KeyVersions } from '../../ports/key-versions.js';
 import { guarded, type RedisClient } from './redis-client.js';
 
 export class RedisKeyVersions implements KeyVersions {
@@ -21,7 +21,15 @@ export class RedisKeyVersions implements KeyVersions {
     return guarded(async () => (await this.redis.get(this.name(keyId))) ?? '');
   }
 
+  beginChange(keyId: string): Promise<void> {
+    return this.set(keyId, `${CHANGING_MARK}${randomUUID()}`);
+  }
+
   change(keyId: string): Promise<void> {
-    return guarded(async () => void (await this.redis.set(this.name(keyId), randomUUID(), 'EX', KEY_VERSION_TTL_SECONDS)));
+    return this.set(keyId, randomUUID());
+  }
+
+  private set(keyId: string, mark: string): Promise<void> {
+    return guarded(async () => void (await this.redis.set(this.name(keyId), mark, 'EX', KEY_VERSION_TTL_SECONDS)));
   }
 }

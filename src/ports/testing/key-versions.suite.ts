@@ -1,6 +1,6 @@
 // The KeyVersions contract: a change gives a mark never seen before, every reader sees it, and outages raise.
 import { describe, expect, it } from 'vitest';
-import type { KeyVersions } from '../key-versions.js';
+import { CHANGING_MARK, type KeyVersions } from '../key-versions.js';
 import { expectUnavailable, nextId, openFixtures, type StoreFixture } from './fixtures.js';
 
 export type KeyVersionsFixture = StoreFixture<KeyVersions> & {
@@ -31,6 +31,21 @@ export function describeKeyVersionsContract(name: string, factory: () => KeyVers
       }
     });
 
+    it('marks a change under way apart from a settled one, and both are new', async () => {
+      const { store, other } = await open();
+      const keyId = nextId('key_');
+      await store.change(keyId);
+      const settled = await other.read(keyId);
+      expect(settled.startsWith(CHANGING_MARK)).toBe(false);
+      await store.beginChange(keyId);
+      const changing = await other.read(keyId);
+      expect(changing.startsWith(CHANGING_MARK)).toBe(true);
+      await store.change(keyId);
+      const after = await other.read(keyId);
+      expect(after.startsWith(CHANGING_MARK)).toBe(false);
+      expect(new Set([settled, changing, after]).size).toBe(3);
+    });
+
     it('keeps keys apart', async () => {
       const { store } = await open();
       const [a, b] = [nextId('key_'), nextId('key_')];
@@ -44,6 +59,7 @@ export function describeKeyVersionsContract(name: string, factory: () => KeyVers
       if (!fixture.outage) return skip('this backend cannot be down');
       await fixture.outage.begin();
       await expectUnavailable(fixture.store.read(nextId('key_')), fixture.outage.store);
+      await expectUnavailable(fixture.store.beginChange(nextId('key_')), fixture.outage.store);
       await expectUnavailable(fixture.store.change(nextId('key_')), fixture.outage.store);
     });
   });
