@@ -239,13 +239,15 @@ export function createClientAuthenticator(deps: {
       if (clientId !== undefined && (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) {
         return fail('unknown_client');
       }
-      // Kept rows answer the application ID the counters were checked for. The key's mark is read once the attempt
-      // is admitted, not before: an attempt queued behind others (failure-limit.ts) must see a change answered meanwhile.
-      const keyRows = deps.keyRows;
-      const lookup: KeyLookup = (applicationId) =>
-        keyRows && applicationId === clientId ? keyRows.find(applicationId) : keys.findKeyByApplicationId(applicationId);
+      // Kept rows answer the application ID the counters are checked for. Its key's mark is asked for when the
+      // attempt has its turn, with the counters: not on arrival, as an attempt queued behind others (failure-limit.ts)
+      // must see a change answered meanwhile.
+      const keyRows = clientId !== undefined && environmentOfApplicationId(clientId) === environment ? deps.keyRows : undefined;
+      let begun: (() => Promise<KeyMatch | null>) | undefined;
+      const lookup: KeyLookup = (applicationId) => (begun && applicationId === clientId ? begun() : keys.findKeyByApplicationId(applicationId));
       return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context, lookup), {
         whenUnavailable: method.whenCountersUnavailable,
+        ...(keyRows && { admitted: () => void (begun = keyRows.begin(clientId!)) }),
       });
     },
   };

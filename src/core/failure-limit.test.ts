@@ -102,3 +102,24 @@ describe('the failure limit under concurrent attempts', () => {
     expect(results).toHaveLength(20);
   });
 });
+
+describe('an attempt’s turn', () => {
+  // A read the attempt needs (the token endpoint's key mark) starts at its turn: one queued behind others must not
+  // use what it would have read on arrival.
+  it.each(['bounded', 'exact'] as const)('calls `admitted` when the attempt has its turn, not on arrival (%s)', async (admission) => {
+    const limit = createFailureLimit({ limiter: remoteLimiter(), windowSeconds: 60, admission });
+    const one = [{ key: 'sandbox:authfail:client:app_turns', limit: 1 }];
+    const events: string[] = [];
+    const attempt = (name: string) => async () => {
+      events.push(`${name} runs`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      events.push(`${name} ends`);
+      return ok(name);
+    };
+    await Promise.all(
+      ['first', 'second'].map((name) => limit.guard(one, attempt(name), { admitted: () => void events.push(`${name} admitted`) })),
+    );
+    expect(events.indexOf('second admitted')).toBeGreaterThan(events.indexOf('first ends'));
+    expect(events.filter((event) => event.endsWith('admitted'))).toHaveLength(2);
+  });
+});

@@ -23,8 +23,17 @@ export interface FailureLimit {
   guard<T, R extends string>(
     counters: readonly FailureCounter[],
     attempt: () => Promise<Result<T, R>>,
-    options?: { whenUnavailable?: WhenCountersUnavailable },
+    options?: GuardOptions,
   ): Promise<Result<T, R> | RateLimited>;
+}
+
+export interface GuardOptions {
+  whenUnavailable?: WhenCountersUnavailable;
+  /**
+   * Called once the attempt has its turn, as its counters are read: reads the attempt will need can start here and
+   * travel with the counters' read, and see nothing older than the attempt's turn.
+   */
+  admitted?: () => void;
 }
 
 /** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
@@ -134,9 +143,10 @@ export function createFailureLimit(deps: {
   async function guardBounded<T, R extends string>(
     counters: readonly FailureCounter[],
     attempt: () => Promise<Result<T, R>>,
-    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
+    { whenUnavailable = 'refuse', admitted }: GuardOptions,
   ): Promise<Result<T, R> | RateLimited> {
     const tolerant = tolerantOf(counters, whenUnavailable);
+    admitted?.();
     const retryAfter = await tolerant(check(counters), 0);
     if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
     const result = await attempt();
@@ -147,10 +157,13 @@ export function createFailureLimit(deps: {
   async function guardExact<T, R extends string>(
     counters: readonly FailureCounter[],
     attempt: () => Promise<Result<T, R>>,
-    { whenUnavailable = 'refuse' }: { whenUnavailable?: WhenCountersUnavailable },
+    { whenUnavailable = 'refuse', admitted }: GuardOptions,
   ): Promise<Result<T, R> | RateLimited> {
     const tolerant = tolerantOf(counters, whenUnavailable);
-    if (counters.length === 0) return attempt();
+    if (counters.length === 0) {
+      admitted?.();
+      return attempt();
+    }
     const unlimited: Admission = { admitted: false, retryAfter: -1 };
     const admit = () => tolerant(limiter.admit(counters, { windowSeconds, leaseSeconds: ATTEMPT_LEASE_SECONDS }), unlimited);
     let admission = await admit();
@@ -162,8 +175,12 @@ export function createFailureLimit(deps: {
       admission = await admit();
     }
     // The counters could not be reached and the caller goes on without them.
-    if (!admission.admitted && admission.retryAfter < 0) return attempt();
+    if (!admission.admitted && admission.retryAfter < 0) {
+      admitted?.();
+      return attempt();
+    }
     if (!admission.admitted) return { ok: false, reason: 'rate_limited', retryAfter: admission.retryAfter };
+    admitted?.();
     const { place } = admission;
     let result: Result<T, R>;
     try {

@@ -74,7 +74,7 @@ function world() {
   };
 }
 
-const lookUp = (rows: ReturnType<ReturnType<typeof world>['rows']>) => rows.find('app_sandbox_1');
+const lookUp = (rows: ReturnType<ReturnType<typeof world>['rows']>) => rows.begin('app_sandbox_1')();
 
 describe('key rows for the token endpoint', () => {
   it('reads the store for the first two requests on a node, then answers from the kept row while the mark is unchanged', async () => {

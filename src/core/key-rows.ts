@@ -6,8 +6,12 @@ import { CHANGING_MARK, type KeyVersions } from '../ports/key-versions.js';
 import type { Clock, Logger } from '../ports/runtime.js';
 
 export interface KeyRows {
-  /** The key an application ID names, as the key store would answer now. */
-  find(applicationId: string): Promise<KeyMatch | null>;
+  /**
+   * Starts the look-up of the key an application ID names: the key's mark is asked for now (with the failure
+   * counters' read, once the attempt is admitted), the row when the answer is awaited. Resolves to what the key
+   * store would answer.
+   */
+  begin(applicationId: string): () => Promise<KeyMatch | null>;
   /** Applies a change notice (change-notices.ts): drops what it made stale. */
   hear(notice: ChangeNotice): void;
 }
@@ -48,26 +52,12 @@ export function createKeyRows(deps: {
   }
 
   return {
-    async find(applicationId) {
+    begin(applicationId) {
       const keyId = keyIds.get(applicationId);
       const startedAt = generation;
       // A mark that cannot be read is no mark: the row is read from the store, and not kept.
-      const version = keyId === undefined ? undefined : await deps.versions.read(keyId).catch(() => undefined);
-      const now = deps.clock.now();
-      const cached = entries.get(applicationId);
-      if (version !== undefined && cached?.version === version && now - cached.loadedAt < deps.maxAgeMs()) return cached.match;
-      // The mark was read before this read starts: a change committed after it gives the key a newer one.
-      const match = await deps.keys.findKeyByApplicationId(applicationId);
-      if (!match) {
-        entries.delete(applicationId);
-        keyIds.delete(applicationId);
-        return null;
-      }
-      remember(keyIds, applicationId, match.key.id);
-      const settled = version !== undefined && !version.startsWith(CHANGING_MARK);
-      if (settled && match.key.id === keyId && startedAt === generation) remember(entries, applicationId, { match, version, loadedAt: now });
-      else entries.delete(applicationId);
-      return match;
+      const marked = keyId === undefined ? undefined : deps.versions.read(keyId).catch(() => undefined);
+      return () => lookUp(applicationId, keyId, startedAt, marked);
     },
     hear(notice) {
       if (notice.kind !== 'key' && notice.kind !== 'everything') return;
@@ -76,6 +66,32 @@ export function createKeyRows(deps: {
       else for (const [applicationId, entry] of entries) if (entry.match.key.id === notice.keyId) entries.delete(applicationId);
     },
   };
+
+  // The row the application ID names: the kept one while the mark read is its own, else the store's (kept when the
+  // mark was settled and no notice came meanwhile).
+  async function lookUp(
+    applicationId: string,
+    keyId: string | undefined,
+    startedAt: number,
+    marked: Promise<string | undefined> | undefined,
+  ): Promise<KeyMatch | null> {
+    const version = await marked;
+    const now = deps.clock.now();
+    const cached = entries.get(applicationId);
+    if (version !== undefined && cached?.version === version && now - cached.loadedAt < deps.maxAgeMs()) return cached.match;
+    // The mark was read before this read starts: a change committed after it gives the key a newer one.
+    const match = await deps.keys.findKeyByApplicationId(applicationId);
+    if (!match) {
+      entries.delete(applicationId);
+      keyIds.delete(applicationId);
+      return null;
+    }
+    remember(keyIds, applicationId, match.key.id);
+    const settled = version !== undefined && !version.startsWith(CHANGING_MARK);
+    if (settled && match.key.id === keyId && startedAt === generation) remember(entries, applicationId, { match, version, loadedAt: now });
+    else entries.delete(applicationId);
+    return match;
+  }
 }
 
 /**
