@@ -247,7 +247,7 @@ export function createClientAuthenticator(deps: {
       const lookup: KeyLookup = (applicationId) => (begun && applicationId === clientId ? begun() : keys.findKeyByApplicationId(applicationId));
       return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context, lookup), {
         whenUnavailable: method.whenCountersUnavailable,
-        ...(keyRows && { admitted: () => void (begun = keyRows.begin(clientId!)) }),
+        ...(keyRows && { admitted: () => void (begun = keyRows.begin(environment, clientId!)) }),
       });
     },
   };

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyMatch, KeyRecord } from '../ports/key-store.js';
+import type { KeyChanges, KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { KeyVersions } from '../ports/key-versions.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
 import { SECRET_KEY_DEFAULTS } from '../ports/testing/fixtures.js';
-import { createKeyRows } from './key-rows.js';
+import { ok } from '../shared/result.js';
+import { createKeyRows, markingKeyWrites } from './key-rows.js';
 
-function keyRecord(status: KeyRecord['status'] = 'active'): KeyRecord {
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function keyRecord(): KeyRecord {
   return {
     ...SECRET_KEY_DEFAULTS,
     id: 'key_1',
@@ -15,7 +18,7 @@ function keyRecord(status: KeyRecord['status'] = 'active'): KeyRecord {
     applicationId: 'app_sandbox_1',
     secretHash: 'h',
     scopes: ['read'],
-    status,
+    status: 'active',
     createdAt: 1,
     updatedAt: 1,
     lastUsedAt: null,
@@ -23,50 +26,72 @@ function keyRecord(status: KeyRecord['status'] = 'active'): KeyRecord {
   } as KeyRecord;
 }
 
-/** Two nodes' view of one key store and one set of marks, as PostgreSQL and Redis give them. */
+/** One key in a key store and the marks in a shared store, as PostgreSQL and Redis give every node. */
 function world() {
   let row: KeyRecord | null = keyRecord();
-  let mark = '';
-  let marks = 0;
+  const marks = new Map<string, string>();
+  let sequence = 0;
   let marksDown = false;
+  let settleFails = false;
   const reads: string[] = [];
   let holdRead: Promise<void> | undefined;
-  const keys = {
+  const store = {
     async findKeyByApplicationId(applicationId: string): Promise<KeyMatch | null> {
       reads.push(applicationId);
-      const seen = row && { key: row, pair: 'current' as const };
+      const current = row;
+      const seen: KeyMatch | null =
+        current?.applicationId === applicationId
+          ? { key: current, pair: 'current' }
+          : current?.previous?.applicationId === applicationId
+            ? { key: current, pair: 'previous' }
+            : null;
       await holdRead;
       return seen;
     },
-  };
+    async getKey() {
+      return row;
+    },
+    async updateKey(_accountId: string, _keyId: string, changes: KeyChanges) {
+      row = { ...row!, ...changes };
+      return ok(row);
+    },
+    async deleteKey() {
+      row = null;
+      return true;
+    },
+  } as unknown as KeyStore;
   const versions: KeyVersions = {
-    async read() {
+    async read(environment, applicationId) {
       if (marksDown) throw new StoreUnavailableError('redis', 'down');
-      return mark;
+      return marks.get(`${environment} ${applicationId}`) ?? '';
     },
-    async beginChange() {
-      mark = `~v${++marks}`;
+    async beginChange(environment, applicationIds) {
+      if (marksDown) throw new StoreUnavailableError('redis', 'down');
+      for (const id of applicationIds) marks.set(`${environment} ${id}`, `~${++sequence}`);
     },
-    async change() {
-      mark = `v${++marks}`;
+    async change(environment, applicationIds) {
+      if (marksDown || settleFails) throw new StoreUnavailableError('redis', 'down');
+      for (const id of applicationIds) marks.set(`${environment} ${id}`, `${++sequence}`);
     },
   };
+  const writes = markingKeyWrites(store, versions, quiet);
   let now = 1_800_000_000_000;
-  const rows = (maxAgeMs = 60_000) => createKeyRows({ keys, versions, clock: { now: () => now }, maxAgeMs: () => maxAgeMs, maxEntries: 100 });
+  const rows = (maxAgeMs = 60_000) => createKeyRows({ keys: store, versions, clock: { now: () => now }, maxAgeMs: () => maxAgeMs, maxEntries: 100 });
   return {
     rows,
     reads,
-    /** A change as markingKeyWrites makes it: marked changing, committed, then marked settled. */
-    async change(next: KeyRecord | null, settle = true) {
-      await versions.beginChange('key_1');
-      row = next;
-      if (settle) await versions.change('key_1');
-    },
+    /** A change as key management makes it, through markingKeyWrites. */
+    update: (changes: Partial<KeyChanges>) => writes.updateKey('acct_1', 'key_1', { updatedAt: 2, ...changes }, undefined as never),
+    remove: () => writes.deleteKey('acct_1', 'key_1', undefined as never),
+    row: () => row,
     hold(until: Promise<void>) {
       holdRead = until;
     },
     marksDown(down: boolean) {
       marksDown = down;
+    },
+    settleFails(fails: boolean) {
+      settleFails = fails;
     },
     advance(ms: number) {
       now += ms;
@@ -74,53 +99,78 @@ function world() {
   };
 }
 
-const lookUp = (rows: ReturnType<ReturnType<typeof world>['rows']>) => rows.begin('app_sandbox_1')();
+type Rows = ReturnType<ReturnType<typeof world>['rows']>;
+const lookUp = (rows: Rows, applicationId = 'app_sandbox_1') => rows.begin('sandbox', applicationId)();
 
 describe('key rows for the token endpoint', () => {
-  it('reads the store for the first two requests on a node, then answers from the kept row while the mark is unchanged', async () => {
+  it('reads the store for the first request on a node, then answers from the kept row while the mark is unchanged', async () => {
     const w = world();
     const rows = w.rows();
     for (let request = 0; request < 10; request++) expect((await lookUp(rows))?.key.status).toBe('active');
-    // The first read learns the key id; the second reads the mark first and keeps the row.
-    expect(w.reads).toHaveLength(2);
+    expect(w.reads).toHaveLength(1);
   });
 
   it('honours a change made through another node from the next request', async () => {
     const w = world();
     const [a, b] = [w.rows(), w.rows()];
     for (let request = 0; request < 3; request++) await lookUp(b);
-    await w.change(keyRecord('disabled'));
+    await w.update({ status: 'disabled' });
     expect((await lookUp(b))?.key.status).toBe('disabled');
     expect((await lookUp(a))?.key.status).toBe('disabled');
-    // Deleted: unknown from the next request, and forgotten.
-    await w.change(null);
+    await w.remove();
     expect(await lookUp(b)).toBeNull();
     expect(await lookUp(b)).toBeNull();
+  });
+
+  it('marks the application IDs a regenerate moves away from, and the ones it moves to', async () => {
+    const w = world();
+    const rows = w.rows();
+    await lookUp(rows);
+    // Rolled with overlap: the old ID is the previous pair's now.
+    await w.update({ applicationId: 'app_sandbox_2', previous: { applicationId: 'app_sandbox_1', secretHash: 'h', expiresAt: 2e12 } as never });
+    expect((await lookUp(rows))?.pair).toBe('previous');
+    expect((await lookUp(rows, 'app_sandbox_2'))?.pair).toBe('current');
+    // Disabled: both IDs refuse at once, from rows kept under either.
+    await lookUp(rows, 'app_sandbox_2');
+    await w.update({ status: 'disabled' });
+    expect((await lookUp(rows))?.key.status).toBe('disabled');
+    expect((await lookUp(rows, 'app_sandbox_2'))?.key.status).toBe('disabled');
+    // Regenerated without overlap: the old IDs name nothing.
+    await w.update({ applicationId: 'app_sandbox_3', previous: null });
+    expect(await lookUp(rows)).toBeNull();
+    expect(await lookUp(rows, 'app_sandbox_2')).toBeNull();
   });
 
   it('never keeps a row read before a change that was committed while the read was under way', async () => {
     const w = world();
     const rows = w.rows();
     await lookUp(rows);
-    // This request reads the mark, then its store read sees the old row and is slow to come back.
+    await w.update({ name: 'renamed' });
+    // This request reads the mark, then its store read sees the row before the next change and is slow to come back.
     let release!: () => void;
     w.hold(new Promise<void>((resolve) => (release = resolve)));
     const slow = lookUp(rows);
     await new Promise((resolve) => setTimeout(resolve, 5));
     w.hold(Promise.resolve());
-    await w.change(keyRecord('disabled'));
+    await w.update({ status: 'disabled' });
     release();
     expect((await slow)?.key.status).toBe('active');
-    // The row it kept has the mark from before the change: the next request reads again.
     expect((await lookUp(rows))?.key.status).toBe('disabled');
   });
 
-  it('keeps no row while a change is under way, nor after one whose settled mark could not be set', async () => {
+  it('refuses a change, nothing written, when the marks cannot be set first', async () => {
+    const w = world();
+    w.marksDown(true);
+    await expect(w.update({ status: 'disabled' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(w.row()?.status).toBe('active');
+  });
+
+  it('keeps no row for a key whose change could not settle its marks', async () => {
     const w = world();
     const rows = w.rows();
     await lookUp(rows);
-    await lookUp(rows);
-    await w.change(keyRecord('disabled'), false);
+    w.settleFails(true);
+    await w.update({ status: 'disabled' });
     const before = w.reads.length;
     for (let request = 0; request < 3; request++) expect((await lookUp(rows))?.key.status).toBe('disabled');
     expect(w.reads.length - before).toBe(3);
@@ -129,7 +179,6 @@ describe('key rows for the token endpoint', () => {
   it('reads the store at every request while the marks cannot be read', async () => {
     const w = world();
     const rows = w.rows();
-    await lookUp(rows);
     await lookUp(rows);
     const before = w.reads.length;
     w.marksDown(true);
@@ -141,11 +190,9 @@ describe('key rows for the token endpoint', () => {
     const w = world();
     const rows = w.rows(5_000);
     await lookUp(rows);
-    await lookUp(rows);
     let before = w.reads.length;
     rows.hear({ kind: 'key', keyId: 'key_1' });
     await lookUp(rows);
-    expect(w.reads.length - before).toBe(1);
     await lookUp(rows);
     expect(w.reads.length - before).toBe(1);
     before = w.reads.length;

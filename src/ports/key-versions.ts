@@ -1,7 +1,8 @@
-// KeyVersions: a mark per key, shared by every node (Redis). Before a change to a key's row the mark is set to one that
-// says a change is under way; after it, to a new settled one. A node that read a key row after reading a settled mark
-// may answer the token endpoint from that row for as long as the mark is unchanged, and still honours a change made
-// through any node from the next request (SPEC §6) without reading the key store each time.
+// KeyVersions: a mark per application ID, shared by every node (Redis). Before a change to a key's row, the marks of
+// its application IDs are set to ones that say a change is under way; after it, to new settled ones. A node that read
+// a key row after reading a settled mark may answer the token endpoint from that row for as long as the mark is
+// unchanged, and still honours a change made through any node from the next request (SPEC §6) without reading the
+// key store each time.
 
 /** How long a mark is kept after it was set; a node keeps a key row far shorter than this (core/key-rows.ts). */
 export const KEY_VERSION_TTL_SECONDS = 86_400;
@@ -10,10 +11,10 @@ export const KEY_VERSION_TTL_SECONDS = 86_400;
 export const CHANGING_MARK = '~';
 
 export interface KeyVersions {
-  /** The key's mark now: `''` when it has none (never changed, or the mark lapsed). Raises the store's outage error. */
-  read(keyId: string): Promise<string>;
-  /** Sets a mark never used before that starts with CHANGING_MARK: a change is under way. Raises the outage error. */
-  beginChange(keyId: string): Promise<void>;
-  /** Sets a settled mark never used before: the change is done. Raises the store's outage error. */
-  change(keyId: string): Promise<void>;
+  /** The application ID's mark now: `''` when it has none (never changed, or lapsed). Raises the store's outage error. */
+  read(environment: string, applicationId: string): Promise<string>;
+  /** Sets marks never used before, starting with CHANGING_MARK: a change is under way. Raises the outage error. */
+  beginChange(environment: string, applicationIds: readonly string[]): Promise<void>;
+  /** Sets settled marks never used before: the change is done. Raises the store's outage error. */
+  change(environment: string, applicationIds: readonly string[]): Promise<void>;
 }

@@ -1,4 +1,6 @@
-// KeyVersions on Redis (ioredis): one string per key, `km:{key:<keyId>}:version`, set to a random mark.
+// KeyVersions on Redis (ioredis): one string per application ID, `km:{<env>:authfail:client:<applicationId>}:key-mark`.
+// Its hash tag is the application ID's failure counter's (redis-rate-limiter.ts, core/client-auth.ts countersFor), so
+// on a Redis Cluster the token endpoint's two reads of a request, sent together, go to one node in one write.
 import { randomUUID } from 'node:crypto';
 import { CHANGING_MARK, KEY_VERSION_TTL_SECONDS, type KeyVersions } from '../../ports/key-versions.js';
 import { guarded, type RedisClient } from './redis-client.js';
@@ -13,23 +15,28 @@ export class RedisKeyVersions implements KeyVersions {
     this.prefix = options.prefix ?? 'km';
   }
 
-  private name(keyId: string): string {
-    return `${this.prefix}:{key:${keyId}}:version`;
+  private name(environment: string, applicationId: string): string {
+    return `${this.prefix}:{${environment}:authfail:client:${applicationId}}:key-mark`;
   }
 
-  read(keyId: string): Promise<string> {
-    return guarded(async () => (await this.redis.get(this.name(keyId))) ?? '');
+  read(environment: string, applicationId: string): Promise<string> {
+    return guarded(async () => (await this.redis.get(this.name(environment, applicationId))) ?? '');
   }
 
-  beginChange(keyId: string): Promise<void> {
-    return this.set(keyId, `${CHANGING_MARK}${randomUUID()}`);
+  beginChange(environment: string, applicationIds: readonly string[]): Promise<void> {
+    return this.set(environment, applicationIds, CHANGING_MARK);
   }
 
-  change(keyId: string): Promise<void> {
-    return this.set(keyId, randomUUID());
+  change(environment: string, applicationIds: readonly string[]): Promise<void> {
+    return this.set(environment, applicationIds, '');
   }
 
-  private set(keyId: string, mark: string): Promise<void> {
-    return guarded(async () => void (await this.redis.set(this.name(keyId), mark, 'EX', KEY_VERSION_TTL_SECONDS)));
+  // One SET per ID (each its own slot on a Cluster), sent together.
+  private set(environment: string, applicationIds: readonly string[], lead: string): Promise<void> {
+    return guarded(async () => {
+      await Promise.all(
+        applicationIds.map((id) => this.redis.set(this.name(environment, id), `${lead}${randomUUID()}`, 'EX', KEY_VERSION_TTL_SECONDS)),
+      );
+    });
   }
 }

@@ -13,54 +13,55 @@ export function describeKeyVersionsContract(name: string, factory: () => KeyVers
   describe(`KeyVersions contract: ${name}`, () => {
     const open = openFixtures(factory);
 
-    it('gives a key that never changed the empty mark', async () => {
+    it('gives an application ID that never changed the empty mark', async () => {
       const { store } = await open();
-      expect(await store.read(nextId('key_'))).toBe('');
+      expect(await store.read('sandbox', nextId('app_'))).toBe('');
     });
 
     it('gives every change a mark not seen before, and another node reads it at once', async () => {
       const { store, other } = await open();
-      const keyId = nextId('key_');
-      const seen = new Set([await store.read(keyId)]);
+      const id = nextId('app_');
+      const seen = new Set([await store.read('sandbox', id)]);
       for (let change = 0; change < 5; change++) {
-        await store.change(keyId);
-        const mark = await other.read(keyId);
+        await store.change('sandbox', [id]);
+        const mark = await other.read('sandbox', id);
         expect(seen.has(mark)).toBe(false);
-        expect(await store.read(keyId)).toBe(mark);
+        expect(await store.read('sandbox', id)).toBe(mark);
         seen.add(mark);
       }
     });
 
-    it('marks a change under way apart from a settled one, and both are new', async () => {
+    it('marks a change under way apart from a settled one, every ID named at once, and each mark is new', async () => {
       const { store, other } = await open();
-      const keyId = nextId('key_');
-      await store.change(keyId);
-      const settled = await other.read(keyId);
-      expect(settled.startsWith(CHANGING_MARK)).toBe(false);
-      await store.beginChange(keyId);
-      const changing = await other.read(keyId);
-      expect(changing.startsWith(CHANGING_MARK)).toBe(true);
-      await store.change(keyId);
-      const after = await other.read(keyId);
-      expect(after.startsWith(CHANGING_MARK)).toBe(false);
-      expect(new Set([settled, changing, after]).size).toBe(3);
+      const ids = [nextId('app_'), nextId('app_')];
+      await store.change('sandbox', ids);
+      const settled = await Promise.all(ids.map((id) => other.read('sandbox', id)));
+      for (const mark of settled) expect(mark.startsWith(CHANGING_MARK)).toBe(false);
+      await store.beginChange('sandbox', ids);
+      const changing = await Promise.all(ids.map((id) => other.read('sandbox', id)));
+      for (const mark of changing) expect(mark.startsWith(CHANGING_MARK)).toBe(true);
+      await store.change('sandbox', ids);
+      const after = await Promise.all(ids.map((id) => other.read('sandbox', id)));
+      for (const mark of after) expect(mark.startsWith(CHANGING_MARK)).toBe(false);
+      expect(new Set([...settled, ...changing, ...after]).size).toBe(6);
     });
 
-    it('keeps keys apart', async () => {
+    it('keeps application IDs and environments apart', async () => {
       const { store } = await open();
-      const [a, b] = [nextId('key_'), nextId('key_')];
-      await store.change(a);
-      expect(await store.read(a)).not.toBe('');
-      expect(await store.read(b)).toBe('');
+      const [a, b] = [nextId('app_'), nextId('app_')];
+      await store.change('sandbox', [a]);
+      expect(await store.read('sandbox', a)).not.toBe('');
+      expect(await store.read('sandbox', b)).toBe('');
+      expect(await store.read('production', a)).toBe('');
     });
 
     it('raises the outage error when its backend is down', async ({ skip }) => {
       const fixture = await open();
       if (!fixture.outage) return skip('this backend cannot be down');
       await fixture.outage.begin();
-      await expectUnavailable(fixture.store.read(nextId('key_')), fixture.outage.store);
-      await expectUnavailable(fixture.store.beginChange(nextId('key_')), fixture.outage.store);
-      await expectUnavailable(fixture.store.change(nextId('key_')), fixture.outage.store);
+      await expectUnavailable(fixture.store.read('sandbox', nextId('app_')), fixture.outage.store);
+      await expectUnavailable(fixture.store.beginChange('sandbox', [nextId('app_')]), fixture.outage.store);
+      await expectUnavailable(fixture.store.change('sandbox', [nextId('app_')]), fixture.outage.store);
     });
   });
 }
