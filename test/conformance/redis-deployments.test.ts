@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { RedisClient } from '../../src/adapters/node/redis-client.js';
 import { RedisConsoleSessionStore } from '../../src/adapters/node/redis-console-session-store.js';
 import { RedisKeyLimiter } from '../../src/adapters/node/redis-key-limiter.js';
-import { RedisKeyVersions } from '../../src/adapters/node/redis-key-versions.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
 import { RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { RedisUsageMeter } from '../../src/adapters/node/redis-usage-meter.js';
@@ -16,6 +15,7 @@ import { describeRateLimiterContract } from '../../src/ports/testing/rate-limite
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
 import { describeUsageMeter } from '../../src/ports/testing/usage-meter.suite.js';
 import { describeConsoleSessionStore, movableClock } from '../support/console-session-store-suite.js';
+import { redisKeyVersionsFixture } from '../support/key-versions-fixture.js';
 import { connectRedis, redisClusterDeployment, redisSentinelDeployment } from '../support/redis-deployments.js';
 
 for (const deployment of [redisClusterDeployment(), redisSentinelDeployment()]) {
@@ -47,19 +47,7 @@ for (const deployment of [redisClusterDeployment(), redisSentinelDeployment()]) 
       fixture((client, prefix, clock) => new RedisSessionStore(client, { prefix, clock })),
     );
     describeRateLimiterContract(`RedisRateLimiter on ${deployment.name}`, () => fixture((client, prefix) => new RedisRateLimiter(client, { prefix })));
-    describeKeyVersionsContract(`RedisKeyVersions on ${deployment.name}`, async () => {
-      const other = await connectRedis(endpoint!);
-      const opened = await fixture((client, prefix) => ({ store: new RedisKeyVersions(client, { prefix }), prefix }));
-      return {
-        ...opened,
-        store: opened.store.store,
-        other: new RedisKeyVersions(other, { prefix: opened.store.prefix }),
-        dispose: async () => {
-          await opened.dispose?.();
-          other.disconnect();
-        },
-      };
-    });
+    describeKeyVersionsContract(`RedisKeyVersions on ${deployment.name}`, () => redisKeyVersionsFixture(fixture, () => connectRedis(endpoint!)));
 
     describe(`RedisConsoleSessionStore on ${deployment.name}`, () => {
       // The suite opens its stores synchronously, inside its tests: one client, connected before them.

@@ -4,8 +4,8 @@ import { Cluster } from 'ioredis';
 import { describe, inject } from 'vitest';
 import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed } from '../../src/adapters/node/redis-change-feed.js';
 import { describeChangeFeedContract } from '../../src/ports/testing/change-feed.suite.js';
+import { redisKeyVersionsFixture } from '../support/key-versions-fixture.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { RedisKeyVersions } from '../../src/adapters/node/redis-key-versions.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
 import { RedisReplayStore } from '../../src/adapters/node/redis-replay-store.js';
 import { createRedisClient } from '../../src/adapters/node/redis-client.js';
@@ -48,20 +48,13 @@ describe.skipIf(!url)('Redis', () => {
   );
   describeRateLimiterContract('RedisRateLimiter', () => redisFixture((client, prefix) => new RedisRateLimiter(client, { prefix })));
   describeReplayStoreContract('RedisReplayStore', () => redisFixture((client, prefix) => new RedisReplayStore(client, { prefix })));
-  describeKeyVersionsContract('RedisKeyVersions', async () => {
-    const other = createRedisClient(url!);
-    await other.connect();
-    const opened = await redisFixture((client, prefix) => ({ store: new RedisKeyVersions(client, { prefix }), prefix }));
-    return {
-      ...opened,
-      store: opened.store.store,
-      other: new RedisKeyVersions(other, { prefix: opened.store.prefix }),
-      dispose: async () => {
-        await opened.dispose?.();
-        other.disconnect();
-      },
-    };
-  });
+  describeKeyVersionsContract('RedisKeyVersions', () =>
+    redisKeyVersionsFixture(redisFixture, async () => {
+      const other = createRedisClient(url!);
+      await other.connect();
+      return other;
+    }),
+  );
 });
 
 describe.skipIf(!url)('Redis pub/sub', () => {
