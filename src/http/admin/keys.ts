@@ -126,7 +126,7 @@ const keyAction = (action: string, summary: string, response: ReturnType<typeof 
     summary,
     security: adminSecurity('manage'),
     request: { params: keyParams },
-    responses: { [status]: response, ...problems(401, 403, 404) },
+    responses: { [status]: response, ...problems(401, 403, 404, 503) },
   });
 
 const regenerateRoute = createRoute({
@@ -137,7 +137,7 @@ const regenerateRoute = createRoute({
     'New application ID and secret, same id; the old pair stops minting at once, or after `overlapSeconds` (root, manager)',
   security: adminSecurity('manage'),
   request: { params: keyParams, body: { required: false, content: { 'application/json': { schema: regenerateBody } } } },
-  responses: { 200: json(keyWithSecretSchema, 'The key (with `previous` during an overlap) and its new secret'), ...problems(400, 401, 403, 404, 413, 415) },
+  responses: { 200: json(keyWithSecretSchema, 'The key (with `previous` during an overlap) and its new secret'), ...problems(400, 401, 403, 404, 413, 415, 503) },
 });
 
 export const keyRouteDocs = [
@@ -175,7 +175,7 @@ export const keyRouteDocs = [
     summary: "Change name, scopes, expiry or limits (null removes a limit); minting and the proxy see it at once; 409 name_taken for another key's name (root, manager)",
     security: adminSecurity('manage'),
     request: { params: keyParams, body: { required: true, content: { 'application/json': { schema: updateKeyBody } } } },
-    responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 409, 413, 415) },
+    responses: { 200: json(keySchema, 'The updated key'), ...problems(400, 401, 403, 404, 409, 413, 415, 503) },
   }),
   createRoute({
     method: 'delete',
@@ -184,7 +184,7 @@ export const keyRouteDocs = [
     summary: 'Delete a key; its pair stops minting, its sessions stay valid until they expire (root, manager)',
     security: adminSecurity('manage'),
     request: { params: keyParams, query: deleteKeyQuery },
-    responses: { 204: { description: 'Deleted' }, ...problems(400, 401, 403, 404) },
+    responses: { 204: { description: 'Deleted' }, ...problems(400, 401, 403, 404, 503) },
   }),
   regenerateRoute,
   keyAction('retire-previous', "End a roll's overlap now: the previous pair stops minting (root, manager)", json(keySchema, 'The key, without `previous`')),

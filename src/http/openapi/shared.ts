@@ -27,6 +27,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   413: 'Body too large',
   415: 'Body is not JSON',
   429: 'Too many failed admin tokens from this address (rate_limited, Retry-After)',
+  503: 'A store is unreachable (unavailable): the database, or for a key change on PostgreSQL, Redis, where every node must see it marked first; nothing written',
 };
 
 const OAUTH_TEXT: Record<number, string> = {
