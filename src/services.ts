@@ -95,6 +95,11 @@ export interface AppDeps {
    * them against the mark at each request; without it, each request reads the key store.
    */
   keyVersions?: KeyVersions;
+  /**
+   * Whether the key store's database answers now (PostgreSQL): kept key rows answer only while it does, so minting
+   * answers 503 from the moment it goes away, as SPEC §6 says, not only once a row is read again.
+   */
+  databaseReachable?: () => boolean;
 }
 
 // How long caches keep an answer while other nodes' changes reach them (the feed is healthy), and in a process alone
@@ -143,7 +148,14 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   // The token endpoint's key rows, checked against each key's mark at every request (SPEC §6: the next request).
   let keyRows: KeyRows | undefined;
   if (deps.keyVersions) {
-    keyRows = createKeyRows({ keys: deps.keyStore, versions: deps.keyVersions, clock, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
+    keyRows = createKeyRows({
+      keys: deps.keyStore,
+      versions: deps.keyVersions,
+      clock,
+      maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS),
+      maxEntries: 10_000,
+      storeReachable: deps.databaseReachable,
+    });
     notices.listen(keyRows.hear);
   }
   // Key changes are marked for the other nodes' kept rows, then announced for their caches.

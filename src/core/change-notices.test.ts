@@ -271,7 +271,7 @@ describe('the keyring across nodes', () => {
           };
         },
       });
-    const [, b] = await ringsOnOneDatabase(clock, 0, hanging);
+    const [a, b] = await ringsOnOneDatabase(clock, 0, hanging);
     const before = (await b.keyring.jwks('sandbox')).keys;
     const active = await b.keyring.activeKey('sandbox');
     // Healthy: concurrent JWKS requests share reads.
@@ -291,6 +291,12 @@ describe('the keyring across nodes', () => {
     const soon = <T>(work: Promise<T>) => Promise.race([work, new Promise((_, reject) => setTimeout(() => reject(new Error('hung')), 1_000))]);
     expect(((await soon(b.keyring.activeKey('sandbox'))) as { kid: string }).kid).toBe(active.kid);
     expect(await soon(b.keyring.verificationKey('sandbox', active.kid))).toBeDefined();
+
+    // The store answers again, and the read that hung is given up on after 5 s: a key rotated meanwhile is published.
+    hang = false;
+    const rotated = await a.keyring.rotate('sandbox', { kind: 'root' });
+    clock.advance(5_000);
+    expect((await b.keyring.jwks('sandbox')).keys.map((jwk) => jwk.kid)).toContain(rotated.kid);
   });
 
   it('while its feed is down, reads the keys again after at most 1 s', async () => {

@@ -35,6 +35,8 @@ function world() {
   let settleFails = false;
   const reads: string[] = [];
   let holdRead: Promise<void> | undefined;
+  let holdWrite: Promise<void> | undefined;
+  const holds = new Map<string, string>();
   const store = {
     async findKeyByApplicationId(applicationId: string): Promise<KeyMatch | null> {
       reads.push(applicationId);
@@ -52,15 +54,27 @@ function world() {
       return row;
     },
     async updateKey(_accountId: string, _keyId: string, changes: KeyChanges) {
+      await holdWrite;
       row = { ...row!, ...changes };
       return ok(row);
     },
     async deleteKey() {
+      await holdWrite;
       row = null;
       return true;
     },
   } as unknown as KeyStore;
   const versions: KeyVersions = {
+    async holdKey(keyId) {
+      if (marksDown) throw new StoreUnavailableError('redis', 'down');
+      if (holds.has(keyId)) return null;
+      const token = `hold${++sequence}`;
+      holds.set(keyId, token);
+      return token;
+    },
+    async releaseKey(keyId, token) {
+      if (holds.get(keyId) === token) holds.delete(keyId);
+    },
     async read(environment, applicationId) {
       if (marksDown) throw new StoreUnavailableError('redis', 'down');
       return marks.get(`${environment} ${applicationId}`) ?? '';
@@ -76,7 +90,9 @@ function world() {
   };
   const writes = markingKeyWrites(store, versions, quiet);
   let now = 1_800_000_000_000;
-  const rows = (maxAgeMs = 60_000) => createKeyRows({ keys: store, versions, clock: { now: () => now }, maxAgeMs: () => maxAgeMs, maxEntries: 100 });
+  let reachable = true;
+  const rows = (maxAgeMs = 60_000) =>
+    createKeyRows({ keys: store, versions, clock: { now: () => now }, maxAgeMs: () => maxAgeMs, maxEntries: 100, storeReachable: () => reachable });
   return {
     rows,
     reads,
@@ -87,8 +103,14 @@ function world() {
     hold(until: Promise<void>) {
       holdRead = until;
     },
+    holdWrites(until: Promise<void> | undefined) {
+      holdWrite = until;
+    },
     marksDown(down: boolean) {
       marksDown = down;
+    },
+    storeReachable(is: boolean) {
+      reachable = is;
     },
     settleFails(fails: boolean) {
       settleFails = fails;
@@ -141,6 +163,28 @@ describe('key rows for the token endpoint', () => {
     expect(await lookUp(rows, 'app_sandbox_2')).toBeNull();
   });
 
+  // Hostile review: a delete that read the key before a regenerate moved its ID marked only the old ID, and a node
+  // kept accepting the new one after the delete was answered.
+  it('takes changes to one key in turns, so a delete during a regenerate marks the ID the regenerate made', async () => {
+    const w = world();
+    const rows = w.rows();
+    await lookUp(rows);
+    let release!: () => void;
+    w.holdWrites(new Promise<void>((resolve) => (release = resolve)));
+    const regenerated = w.update({ applicationId: 'app_sandbox_2' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const deleted = w.remove();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    w.holdWrites(undefined);
+    release();
+    await regenerated;
+    // Between the two changes a node keeps the regenerated row.
+    expect((await lookUp(rows, 'app_sandbox_2'))?.key.applicationId).toBe('app_sandbox_2');
+    expect(await deleted).toBe(true);
+    expect(w.row()).toBeNull();
+    expect(await lookUp(rows, 'app_sandbox_2')).toBeNull();
+  });
+
   it('never keeps a row read before a change that was committed while the read was under way', async () => {
     const w = world();
     const rows = w.rows();
@@ -174,6 +218,21 @@ describe('key rows for the token endpoint', () => {
     const before = w.reads.length;
     for (let request = 0; request < 3; request++) expect((await lookUp(rows))?.key.status).toBe('disabled');
     expect(w.reads.length - before).toBe(3);
+  });
+
+  // SPEC §6: PostgreSQL down gives 503 on minting; a kept row must not hide that.
+  it('reads the store at every request while the store is unreachable, so minting fails as without kept rows', async () => {
+    const w = world();
+    const rows = w.rows();
+    await lookUp(rows);
+    const before = w.reads.length;
+    w.storeReachable(false);
+    await lookUp(rows);
+    await lookUp(rows);
+    expect(w.reads.length - before).toBe(2);
+    w.storeReachable(true);
+    await lookUp(rows);
+    expect(w.reads.length - before).toBe(2);
   });
 
   it('reads the store at every request while the marks cannot be read', async () => {

@@ -63,8 +63,10 @@ const RELOAD_AFTER_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 // While the store is down, the last ring read stays in use and the store is tried again this often.
 const STORE_DOWN_RETRY_MS = 1_000;
-// The JWKS waits this long for its own read of the store before answering from the ring in memory.
+// The JWKS waits this long for its own read of the store before answering from the ring in memory; a read that has
+// not come back after JWKS_READ_ABANDON_MS is given up on, and the next request starts another.
 const JWKS_READ_WAIT_MS = 250;
+const JWKS_READ_ABANDON_MS = 5_000;
 
 /** What `promise` gives, or `fallback()` when it has not settled within `ms`. */
 async function within<T, F>(promise: Promise<T>, ms: number, fallback: () => F): Promise<T | F> {
@@ -277,19 +279,24 @@ export function createSigningKeyring(deps: {
    * ago is in this node's JWKS before its notice arrives, and no verifier caches a set without a key some node signs
    * with. Read only (the ring's loads apply the schedule), and apart from the ring, so signing and verification never
    * wait for it. One read at a time per environment: requests that come while one is under way share the next, which
-   * starts when that one ends, however long it hangs. A request waits for its read at most JWKS_READ_WAIT_MS, and
+   * starts when that one ends, or once it is JWKS_READ_ABANDON_MS old. A request waits for its read at most JWKS_READ_WAIT_MS, and
    * after a read failed the ring answers for STORE_DOWN_RETRY_MS: SPEC §6, the JWKS goes on from memory.
    */
-  const jwksReads = new Map<Environment, { running?: Promise<SigningKeyRecord[]>; next?: Promise<SigningKeyRecord[]>; failedAt?: number }>();
+  const jwksReads = new Map<
+    Environment,
+    { running?: Promise<SigningKeyRecord[]>; startedAt?: number; next?: Promise<SigningKeyRecord[]>; failedAt?: number }
+  >();
   function readPublished(environment: Environment): Promise<SigningKeyRecord[]> {
     let state = jwksReads.get(environment);
     if (!state) jwksReads.set(environment, (state = {}));
     const reads = state;
-    if (reads.next) return reads.next;
+    const abandoned = reads.running !== undefined && clock.now() - reads.startedAt! >= JWKS_READ_ABANDON_MS;
+    if (reads.next && !abandoned) return reads.next;
     const start = (): Promise<SigningKeyRecord[]> => {
       reads.next = undefined;
       const running = store.listSigningKeys(environment);
       reads.running = running;
+      reads.startedAt = clock.now();
       running.then(
         () => void (reads.failedAt = undefined),
         () => void (reads.failedAt = clock.now()),
@@ -298,17 +305,17 @@ export function createSigningKeyring(deps: {
       });
       return running;
     };
-    if (!reads.running) return start();
+    if (!reads.running || abandoned) return start();
     reads.next = reads.running.then(start, start);
     return reads.next;
   }
 
   async function publishedKeys(environment: Environment): Promise<Array<Pick<SigningKeyView, 'publicJwk' | 'publishUntil'>>> {
-    // The ring's own reads go on as for every use (the first key made, the schedule applied), without waiting for
-    // them once a ring was read.
+    // The ring's own read goes first as for every use (the first key made, the schedule applied: a key past its time
+    // retired in the store), waited for at most JWKS_READ_WAIT_MS once a ring was read.
     const ringRead = ring(environment);
     if (!lastGood.has(environment)) await ringRead;
-    else ringRead.catch(() => undefined);
+    else await within(ringRead.catch(() => undefined), JWKS_READ_WAIT_MS, () => undefined);
     const fromRing = async () => (lastGood.get(environment) ?? (await ring(environment))).views;
     const failedAt = jwksReads.get(environment)?.failedAt;
     if (failedAt !== undefined && clock.now() - failedAt < STORE_DOWN_RETRY_MS) return fromRing();

@@ -10,7 +10,17 @@ export const KEY_VERSION_TTL_SECONDS = 86_400;
 /** How a mark set by `beginChange` starts: no row is kept under it. */
 export const CHANGING_MARK = '~';
 
+/** How long a change may hold its key before another may go ahead anyway (a node that died holding it). */
+export const KEY_CHANGE_LEASE_MS = 30_000;
+
 export interface KeyVersions {
+  /**
+   * Takes the key for one change, so changes to one key through any nodes never overlap: the token to give back, or
+   * null while another change holds it (for at most KEY_CHANGE_LEASE_MS). Raises the store's outage error.
+   */
+  holdKey(keyId: string): Promise<string | null>;
+  /** Gives the key back, if `token` still holds it. Raises the store's outage error. */
+  releaseKey(keyId: string, token: string): Promise<void>;
   /** The application ID's mark now: `''` when it has none (never changed, or lapsed). Raises the store's outage error. */
   read(environment: string, applicationId: string): Promise<string>;
   /** Sets marks never used before, starting with CHANGING_MARK: a change is under way. Raises the outage error. */

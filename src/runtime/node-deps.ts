@@ -78,6 +78,8 @@ interface KeyStores {
   signingKeyStore: SigningKeyStore;
   webhookStore: WebhookStore;
   ping(): Promise<void>;
+  /** PostgreSQL: whether it answers now (postgres-database.ts); a SQLite file is always there. */
+  reachable?: () => boolean;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ async function openKeyStores(config: Config, logger: Logger): Promise<KeyStores>
       signingKeyStore: new PgSigningKeyStore(database.db),
       webhookStore: new PgWebhookStore(database.db),
       ping: database.ping,
+      reachable: database.reachable,
       close: database.close,
     };
   }
@@ -234,6 +237,7 @@ export async function createNodeDeps(
       usageMeter,
       usageMeterShared: config.redis !== undefined,
       keyVersions,
+      databaseReachable: stores.reachable,
       logger,
       rootAdminToken: adminToken.value,
       secretPepper: pepper.value,

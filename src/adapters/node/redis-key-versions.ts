@@ -2,8 +2,17 @@
 // Its hash tag is the application ID's failure counter's (redis-rate-limiter.ts, core/client-auth.ts countersFor), so
 // on a Redis Cluster the token endpoint's two reads of a request, sent together, go to one node in one write.
 import { randomUUID } from 'node:crypto';
-import { CHANGING_MARK, KEY_VERSION_TTL_SECONDS, type KeyVersions } from '../../ports/key-versions.js';
-import { guarded, type RedisClient } from './redis-client.js';
+import { CHANGING_MARK, KEY_CHANGE_LEASE_MS, KEY_VERSION_TTL_SECONDS, type KeyVersions } from '../../ports/key-versions.js';
+import { defineScript, guarded, type RedisClient } from './redis-client.js';
+
+// KEYS: the key's hold. ARGV: the token that took it. Deletes the hold only if that token still has it.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+interface HoldScripts {
+  kmReleaseKeyHold(keys: 1, hold: string, token: string): Promise<number>;
+}
 
 export class RedisKeyVersions implements KeyVersions {
   private readonly prefix: string;
@@ -13,6 +22,23 @@ export class RedisKeyVersions implements KeyVersions {
     options: { prefix?: string } = {},
   ) {
     this.prefix = options.prefix ?? 'km';
+    defineScript(redis, 'kmReleaseKeyHold', RELEASE);
+  }
+
+  /** `km:{key:<keyId>}:change`: held by the change under way (SET NX PX), a slot of its own. */
+  private holdName(keyId: string): string {
+    return `${this.prefix}:{key:${keyId}}:change`;
+  }
+
+  holdKey(keyId: string): Promise<string | null> {
+    return guarded(async () => {
+      const token = randomUUID();
+      return (await this.redis.set(this.holdName(keyId), token, 'PX', KEY_CHANGE_LEASE_MS, 'NX')) === 'OK' ? token : null;
+    });
+  }
+
+  releaseKey(keyId: string, token: string): Promise<void> {
+    return guarded(async () => void (await (this.redis as unknown as HoldScripts).kmReleaseKeyHold(1, this.holdName(keyId), token)));
   }
 
   private name(environment: string, applicationId: string): string {

@@ -18,12 +18,22 @@ export interface PostgresHandle {
   db: PgDatabase;
   /** Rejects (StoreUnavailableError) when PostgreSQL cannot answer (behind /readyz). */
   ping(): Promise<void>;
+  /**
+   * Whether PostgreSQL answered the last probe (one a second) and no connection of the pool has closed since: false
+   * from the moment the server goes away, without waiting for a query to fail.
+   */
+  reachable(): boolean;
   close(): Promise<void>;
 }
 
-function connect(url: string, max: number): Sql {
+// How often the pool is probed, and how old the last answer may be while PostgreSQL counts as reachable.
+const PROBE_EVERY_MS = 1_000;
+const PROBE_FRESH_MS = 3_000;
+
+function connect(url: string, max: number, onclose?: () => void): Sql {
   return postgres(url, {
     max,
+    ...(onclose && { onclose }),
     // Fail a request within seconds, not the driver's 30, when the server cannot be reached at all.
     connect_timeout: 5,
     // NOTICEs such as "schema drizzle already exists, skipping" are not worth a line on stderr.
@@ -35,11 +45,27 @@ function connect(url: string, max: number): Sql {
 /** A pool of `pool` connections (KEYMINT_DATABASE_POOL); migrates first unless `migrate` is false. */
 export async function openPostgresDatabase(url: string, options: { pool?: number; migrate?: boolean } = {}): Promise<PostgresHandle> {
   if (options.migrate ?? true) await migratePostgres(url);
-  const client = connect(url, options.pool ?? 10);
+  let answeredAt = 0;
+  let closedAt = 0;
+  const client = connect(url, options.pool ?? 10, () => void (closedAt = Date.now()));
+  const probe = () => {
+    const sentAt = Date.now();
+    client`select 1`.then(
+      () => void (answeredAt = Math.max(answeredAt, sentAt)),
+      () => undefined,
+    );
+  };
+  probe();
+  const probing = setInterval(probe, PROBE_EVERY_MS);
+  probing.unref();
   return {
     db: drizzle(client, { schema }),
     ping: () => reachPostgres(async () => void (await client`select 1`)),
-    close: () => client.end({ timeout: 5 }),
+    reachable: () => answeredAt > closedAt && Date.now() - answeredAt < PROBE_FRESH_MS,
+    close: () => {
+      clearInterval(probing);
+      return client.end({ timeout: 5 });
+    },
   };
 }
 

@@ -46,6 +46,21 @@ export function describeKeyVersionsContract(name: string, factory: () => KeyVers
       expect(new Set([...settled, ...changing, ...after]).size).toBe(6);
     });
 
+    it('lets one change at a time hold a key, across nodes, until it gives it back', async () => {
+      const { store, other } = await open();
+      const keyId = nextId('key_');
+      const held = await Promise.all([store.holdKey(keyId), other.holdKey(keyId), store.holdKey(keyId), other.holdKey(keyId)]);
+      expect(held.filter((token) => token !== null)).toHaveLength(1);
+      const token = held.find((given) => given !== null)!;
+      // Another key is free.
+      expect(await other.holdKey(nextId('key_'))).not.toBeNull();
+      // A token that does not hold it gives nothing back.
+      await other.releaseKey(keyId, 'not-the-token');
+      expect(await other.holdKey(keyId)).toBeNull();
+      await other.releaseKey(keyId, token);
+      expect(await other.holdKey(keyId)).not.toBeNull();
+    });
+
     it('keeps application IDs and environments apart', async () => {
       const { store } = await open();
       const [a, b] = [nextId('app_'), nextId('app_')];
@@ -62,6 +77,7 @@ export function describeKeyVersionsContract(name: string, factory: () => KeyVers
       await expectUnavailable(fixture.store.read('sandbox', nextId('app_')), fixture.outage.store);
       await expectUnavailable(fixture.store.beginChange('sandbox', [nextId('app_')]), fixture.outage.store);
       await expectUnavailable(fixture.store.change('sandbox', [nextId('app_')]), fixture.outage.store);
+      await expectUnavailable(fixture.store.holdKey(nextId('key_')), fixture.outage.store);
     });
   });
 }
