@@ -19,8 +19,8 @@ export interface PostgresHandle {
   /** Rejects (StoreUnavailableError) when PostgreSQL cannot answer (behind /readyz). */
   ping(): Promise<void>;
   /**
-   * Whether PostgreSQL answered the last probe (one a second) and no connection of the pool has closed since: false
-   * from the moment the server goes away, without waiting for a query to fail.
+   * Whether PostgreSQL answered a probe (one a second, on a connection of its own) in the last 3 s and no connection
+   * of the pool has closed since: false from the moment the server goes away, without waiting for a query to fail.
    */
   reachable(): boolean;
   close(): Promise<void>;
@@ -48,23 +48,31 @@ export async function openPostgresDatabase(url: string, options: { pool?: number
   let answeredAt = 0;
   let closedAt = 0;
   const client = connect(url, options.pool ?? 10, () => void (closedAt = Date.now()));
+  // The probe has a connection of its own, so it never hands the pool a connection it saw die, and one probe at a
+  // time: while PostgreSQL does not answer, probes do not queue up behind the one waiting.
+  const prober = connect(url, 1);
+  let probing = false;
   const probe = () => {
+    if (probing) return;
+    probing = true;
     const sentAt = Date.now();
-    client`select 1`.then(
-      () => void (answeredAt = Math.max(answeredAt, sentAt)),
-      () => undefined,
-    );
+    prober`select 1`
+      .then(
+        () => void (answeredAt = Math.max(answeredAt, sentAt)),
+        () => undefined,
+      )
+      .finally(() => (probing = false));
   };
   probe();
-  const probing = setInterval(probe, PROBE_EVERY_MS);
-  probing.unref();
+  const probes = setInterval(probe, PROBE_EVERY_MS);
+  probes.unref();
   return {
     db: drizzle(client, { schema }),
     ping: () => reachPostgres(async () => void (await client`select 1`)),
     reachable: () => answeredAt > closedAt && Date.now() - answeredAt < PROBE_FRESH_MS,
-    close: () => {
-      clearInterval(probing);
-      return client.end({ timeout: 5 });
+    close: async () => {
+      clearInterval(probes);
+      await Promise.all([client.end({ timeout: 5 }), prober.end({ timeout: 5 })]);
     },
   };
 }
