@@ -11,6 +11,7 @@ import { newId } from './ids.js';
 import type { Sealer } from './sealing.js';
 import type { CryptoProvider, JwtSigner } from '../ports/crypto.js';
 import { webCrypto } from './web-crypto.js';
+import { within } from '../shared/within.js';
 
 export interface ActiveSigningKey {
   kid: string;
@@ -67,17 +68,6 @@ const STORE_DOWN_RETRY_MS = 1_000;
 // not come back after JWKS_READ_ABANDON_MS is given up on, and the next request starts another.
 const JWKS_READ_WAIT_MS = 250;
 const JWKS_READ_ABANDON_MS = 5_000;
-
-/** What `promise` gives, or `fallback()` when it has not settled within `ms`. */
-async function within<T, F>(promise: Promise<T>, ms: number, fallback: () => F): Promise<T | F> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback()), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
 
 /**
  * How long a scheduled rotation's next key is published before any node signs with it. SPEC §6 asks for the JWKS

@@ -1,6 +1,7 @@
 // An account's webhooks (SPEC §9): created with a `whsec_` secret shown once and kept sealed, listed, deleted (both
 // audited), and their delivery logs. The URL is checked by the destination policy here as well as at delivery time.
 import { fail, ok, type Result } from '../shared/result.js';
+import { within } from '../shared/within.js';
 import type { KeyStore, OperationAction, OperationRecord, Page } from '../ports/key-store.js';
 import type { Clock } from '../ports/runtime.js';
 import type { WebhookDeliveryRecord, WebhookRecord, WebhookStore } from '../ports/webhook-store.js';
@@ -67,18 +68,11 @@ export function createWebhookManagement(deps: {
     if (!checked.ok) return checked;
     const host = checked.value.hostToResolve;
     if (host !== null && !allowPrivate) {
-      let addresses: string[] | null;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), deps.resolveTimeoutMs ?? WEBHOOK_RESOLVE_TIMEOUT_MS);
-      });
-      try {
-        addresses = await Promise.race([deps.resolve(host), deadline]);
-      } catch {
-        return fail('invalid_url', `the host ${host} does not resolve`);
-      } finally {
-        if (timer !== undefined) clearTimeout(timer);
-      }
+      // A look-up that fails or outlives its deadline leaves `undefined`: the host does not resolve.
+      const addresses = await within(deps.resolve(host), deps.resolveTimeoutMs ?? WEBHOOK_RESOLVE_TIMEOUT_MS, () => undefined).catch(
+        () => undefined,
+      );
+      if (addresses === undefined) return fail('invalid_url', `the host ${host} does not resolve`);
       const refused = addresses?.find((address) => !isAddressAllowed(address, false));
       // The kind of address, never the address: the caller may not learn what internal names resolve to.
       if (refused !== undefined) {
