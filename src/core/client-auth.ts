@@ -3,7 +3,7 @@
 import { addressBucket } from './address-bucket.js';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { KeyMatch, KeyPair, KeyRecord, KeyStore } from '../ports/key-store.js';
-import type { FailureCounter } from '../ports/rate-limiter.js';
+import { clientFailureCounter, type FailureCounter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/runtime.js';
 import type { Environment } from '../shared/domain.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -227,7 +227,7 @@ export function createClientAuthenticator(deps: {
   // The counter names are the Redis keys of docs/storage.md (after the prefix): keep them stable.
   function countersFor(environment: Environment, clientId: string | undefined, ip: string | undefined): FailureCounter[] {
     const counters: FailureCounter[] = [];
-    if (clientId !== undefined) counters.push({ key: `${environment}:authfail:client:${clientId}`, limit: limits.perClient });
+    if (clientId !== undefined) counters.push({ key: clientFailureCounter(environment, clientId), limit: limits.perClient });
     if (ip) counters.push({ key: `${environment}:authfail:ip:${addressBucket(ip)}`, limit: limits.perIp });
     return counters;
   }

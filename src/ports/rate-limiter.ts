@@ -1,4 +1,13 @@
 // RateLimiter: fixed-window failure counters (per client_id, per IP) shared by every gateway process.
+
+/**
+ * The name of an application ID's failure counter (a Redis key after the prefix, docs/storage.md: keep it stable).
+ * KeyVersions keeps the ID's mark in the same hash slot, so one name serves both.
+ */
+export function clientFailureCounter(environment: string, clientId: string): string {
+  return `${environment}:authfail:client:${clientId}`;
+}
+
 export interface FailureCounter {
   key: string;
   limit: number;

@@ -1,8 +1,9 @@
 // KeyVersions on Redis (ioredis): one string per application ID, `km:{<env>:authfail:client:<applicationId>}:key-mark`.
-// Its hash tag is the application ID's failure counter's (redis-rate-limiter.ts, core/client-auth.ts countersFor), so
+// Its hash tag is the name of the ID's failure counter (clientFailureCounter, tagged as redis-rate-limiter.ts does), so
 // on a Redis Cluster the token endpoint's two reads of a request, sent together, go to one node in one write.
 import { randomUUID } from 'node:crypto';
 import { CHANGING_MARK, KEY_CHANGE_LEASE_MS, KEY_VERSION_TTL_SECONDS, type KeyVersions } from '../../ports/key-versions.js';
+import { clientFailureCounter } from '../../ports/rate-limiter.js';
 import { defineScript, guarded, type RedisClient } from './redis-client.js';
 
 // KEYS: the key's hold. ARGV: the token that took it. Deletes the hold only if that token still has it.
@@ -42,7 +43,7 @@ export class RedisKeyVersions implements KeyVersions {
   }
 
   private name(environment: string, applicationId: string): string {
-    return `${this.prefix}:{${environment}:authfail:client:${applicationId}}:key-mark`;
+    return `${this.prefix}:{${clientFailureCounter(environment, applicationId)}}:key-mark`;
   }
 
   read(environment: string, applicationId: string): Promise<string> {
