@@ -160,10 +160,12 @@ export function createFailureLimit(deps: {
     { whenUnavailable = 'refuse', admitted }: GuardOptions,
   ): Promise<Result<T, R> | RateLimited> {
     const tolerant = tolerantOf(counters, whenUnavailable);
-    if (counters.length === 0) {
+    // Every way to the attempt goes through its turn.
+    const run = () => {
       admitted?.();
       return attempt();
-    }
+    };
+    if (counters.length === 0) return run();
     const unlimited: Admission = { admitted: false, retryAfter: -1 };
     const admit = () => tolerant(limiter.admit(counters, { windowSeconds, leaseSeconds: ATTEMPT_LEASE_SECONDS }), unlimited);
     let admission = await admit();
@@ -175,16 +177,12 @@ export function createFailureLimit(deps: {
       admission = await admit();
     }
     // The counters could not be reached and the caller goes on without them.
-    if (!admission.admitted && admission.retryAfter < 0) {
-      admitted?.();
-      return attempt();
-    }
+    if (!admission.admitted && admission.retryAfter < 0) return run();
     if (!admission.admitted) return { ok: false, reason: 'rate_limited', retryAfter: admission.retryAfter };
-    admitted?.();
     const { place } = admission;
     let result: Result<T, R>;
     try {
-      result = await attempt();
+      result = await run();
     } catch (error) {
       await limiter.release(place, false).catch(() => undefined);
       throw error;
