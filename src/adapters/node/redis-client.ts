@@ -1,5 +1,6 @@
 // Clients of the shared session store (ioredis): one Redis, a Redis Cluster, or the primary of a Sentinel group,
 // each tuned to fail fast so that a Redis that cannot answer costs a request 503 within seconds, never a hang.
+import { createHash } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { guardStore } from '../../ports/store-errors.js';
 
@@ -94,19 +95,26 @@ function clusterOptions(endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>): 
 }
 
 /**
- * Defines a Lua script as command `name` of `redis` (EVALSHA, falling back to EVAL), once per client. A script's
- * calls take the number of keys first, and ioredis's auto-pipelining on a Cluster sorts a command it does not know
- * by its first argument — that number, not a key (redis/ioredis#2109) — so concurrent calls for keys on different
- * nodes would share one pipeline, refused whole ("All keys in the pipeline should belong to the same slots
- * allocation group"). On a Cluster, scripts therefore bypass auto-pipelining and ioredis routes each by its keys.
+ * Defines a Lua script as command `name` of `redis`: EVALSHA, and EVAL when the server answers NOSCRIPT (a new or
+ * promoted node). Calls take the number of keys first, then the keys, then the arguments.
+ *
+ * On a Cluster, ioredis's own script commands cannot be auto-pipelined: it sorts a command it does not know by its
+ * first argument, the number of keys (redis/ioredis#2109). EVALSHA is a command it knows, sorted by its first key,
+ * so concurrent scripts leave in one write per node with the other commands of their tick, as on one Redis.
  */
 export function defineScript(redis: RedisClient, name: string, lua: string): void {
   if (name in redis) return;
-  redis.defineCommand(name, { lua });
-  if (redis instanceof Cluster) {
-    // A new array: the default one is shared by every client.
-    redis.options.autoPipeliningIgnoredCommands = [...(redis.options.autoPipeliningIgnoredCommands ?? []), name];
+  if (!(redis instanceof Cluster)) {
+    redis.defineCommand(name, { lua });
+    return;
   }
+  const sha = createHash('sha1').update(lua).digest('hex');
+  const run = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) =>
+    redis.evalsha(sha, numberOfKeys, ...keysThenArgs).catch((error: unknown) => {
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      return redis.eval(lua, numberOfKeys, ...keysThenArgs);
+    });
+  Object.defineProperty(redis, name, { value: run });
 }
 
 /** One Redis at `url` (redis:// or rediss://), tuned as above. */

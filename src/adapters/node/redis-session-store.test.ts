@@ -1,5 +1,6 @@
 // What only Redis shows of the session store: the key names, one hash slot per API key on a Cluster (and keys
 // spread over its primaries), and sessions minted before that layout still found and revoked after an upgrade.
+import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { SessionRecord } from '../../ports/session-store.js';
@@ -170,5 +171,14 @@ describe.skipIf(!cluster.endpoint)('RedisSessionStore on a Redis Cluster', () =>
     await Promise.all(sessions.map((session) => store.saveSession('sandbox', session, issue(session))));
     expect(await Promise.all(sessions.map((session) => store.getSession('sandbox', session.jti)))).toEqual(sessions);
     expect(await Promise.all(sessions.map((session) => store.revokeKeySessions('sandbox', session.keyId)))).toEqual(sessions.map(() => 1));
+  });
+
+  it('saves on primaries that have never run its script (a new or promoted node), in the same tick', async () => {
+    const store = new RedisSessionStore(redis, { prefix, clock });
+    // Scripts go as EVALSHA so that they share each node's pipeline; a node without the script answers NOSCRIPT.
+    await Promise.all((redis as Cluster).nodes('master').map((node) => node.script('FLUSH')));
+    const sessions = Array.from({ length: 30 }, (_, i) => record(`key_noscript${String(i).padStart(2, '0')}`));
+    await Promise.all(sessions.map((session) => store.saveSession('sandbox', session, issue(session))));
+    expect(await Promise.all(sessions.map((session) => store.getSession('sandbox', session.jti)))).toEqual(sessions);
   });
 });
