@@ -17,6 +17,9 @@ export type Defer = (work: Promise<unknown>) => void;
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** A logger that says nothing (tests, and tools that report otherwise). */
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
 /** Operational counters and timings; the Node runtime backs it with prom-client, elsewhere it is a no-op. */
 export interface Metrics {
   /** `cache` says whether the issuance cache answered (`hit`), was asked in vain (`miss`) or is turned off. */

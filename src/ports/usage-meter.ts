@@ -30,11 +30,36 @@ export interface HourlyUsage {
 export interface UsageMeter {
   /**
    * Adds one to the counter in the current UTC hour (by the injected clock). One pipelined write at most;
-   * callers run it after the response (Defer) and log a failure rather than fail the request.
+   * callers run it after the response (Defer) and log a failure rather than fail the request. A batching meter
+   * resolves at once and writes the count with others later (`flush`).
    */
   count(key: KeyRef, counter: UsageCounter): Promise<void>;
-  /** The key's hours in [fromMs, toMs) that counted anything, oldest first. */
+  /**
+   * The key's hours in [fromMs, toMs) that counted anything, oldest first: what every meter of the store has
+   * written, and what this meter holds back.
+   */
   readHours(key: KeyRef, fromMs: number, toMs: number): Promise<HourlyUsage[]>;
+  /** A batching meter: writes the counts it holds back now. */
+  flush?(): Promise<void>;
+}
+
+/** Counts gathered elsewhere: `amount` added to `counter` in the UTC hour that starts at `hourStartMs`. */
+export interface UsageIncrement {
+  key: KeyRef;
+  counter: UsageCounter;
+  hourStartMs: number;
+  amount: number;
+}
+
+/** What a meter could not write of a batch of increments, and the first reason. */
+export interface UsageWriteOutcome {
+  unwritten: UsageIncrement[];
+  error?: unknown;
+}
+
+/** A meter that takes increments in batches (the store under a batching meter). */
+export interface UsageWriter {
+  add(increments: readonly UsageIncrement[]): Promise<UsageWriteOutcome>;
 }
 
 export function emptyCounts(): UsageCounts {

@@ -19,6 +19,7 @@ import { RedisReplayStore } from '../adapters/node/redis-replay-store.js';
 import { createRedisConnection, type RedisClient, type RedisEndpoint } from '../adapters/node/redis-client.js';
 import type { Redis } from 'ioredis';
 import { RedisUsageMeter } from '../adapters/node/redis-usage-meter.js';
+import { BatchedUsageMeter } from '../adapters/node/batched-usage-meter.js';
 import { RedisSessionStore } from '../adapters/node/redis-session-store.js';
 import { clusterNodeSubscribers, duplicateSubscribers, RedisChangeFeed, type SubscriberConnection } from '../adapters/node/redis-change-feed.js';
 import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
@@ -176,13 +177,16 @@ export async function createNodeDeps(
     // Kept key rows pay off where a key read is a network round trip. On SQLite it is a function call, and a change
     // made to the file by a process without Redis (the CLI run without REDIS_URL) would go unmarked.
     if (isPostgresUrl(config.database)) keyVersions = new RedisKeyVersions(redis, { prefix: config.redisPrefix });
-    usageMeter = new RedisUsageMeter(redis, clock, config.redisPrefix);
+    // Counts are held in memory and written 4 times a second: no Redis command per token or proxied call.
+    const usage = new BatchedUsageMeter(new RedisUsageMeter(redis, clock, config.redisPrefix), { clock, logger, metrics });
+    usageMeter = usage;
     readiness.redis = async () => {
       // Fails at once while disconnected (no offline queue).
       await redis.ping();
     };
     const feed = changeFeed;
     closeRedis = async () => {
+      await usage.close();
       await feed.close();
       await redis.quit().catch(() => redis.disconnect());
     };

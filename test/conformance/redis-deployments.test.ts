@@ -7,6 +7,8 @@ import { RedisKeyLimiter } from '../../src/adapters/node/redis-key-limiter.js';
 import { RedisRateLimiter } from '../../src/adapters/node/redis-rate-limiter.js';
 import { RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import { RedisUsageMeter } from '../../src/adapters/node/redis-usage-meter.js';
+import { BatchedUsageMeter } from '../../src/adapters/node/batched-usage-meter.js';
+import { noMetrics, silentLogger } from '../../src/ports/runtime.js';
 import { nextId, realClock, type ContractClock, type StoreFixture } from '../../src/ports/testing/fixtures.js';
 import { describeKeyLimiter } from '../../src/ports/testing/key-limiter.suite.js';
 import { describeKeyVersionsContract } from '../../src/ports/testing/key-versions.suite.js';
@@ -73,6 +75,22 @@ for (const deployment of [redisClusterDeployment(), redisSentinelDeployment()]) 
       const { opened, close } = await clients(3);
       const prefix = nextId('t');
       return { meters: opened.map((client) => new RedisUsageMeter(client, clock, prefix)), clock, close };
+    });
+
+    describeUsageMeter(`BatchedUsageMeter over three connections to ${deployment.name} (writes only when flushed or read)`, async () => {
+      const clock = createManualClock('2026-12-02T10:00:00Z');
+      const { opened, close } = await clients(3);
+      const prefix = nextId('t');
+      const options = { clock, logger: silentLogger, metrics: noMetrics, intervalMs: 3_600_000 };
+      const meters = opened.map((client) => new BatchedUsageMeter(new RedisUsageMeter(client, clock, prefix), options));
+      return {
+        meters,
+        clock,
+        close: async () => {
+          await Promise.all(meters.map((meter) => meter.close()));
+          await close();
+        },
+      };
     });
   });
 }

@@ -6,6 +6,8 @@ import { describeUsageMeter } from '../../ports/testing/usage-meter.suite.js';
 import { DAY_MS } from '../../ports/usage-meter.js';
 import { createRedisClient } from './redis-client.js';
 import { RedisUsageMeter } from './redis-usage-meter.js';
+import { BatchedUsageMeter } from './batched-usage-meter.js';
+import { noMetrics, silentLogger } from '../../ports/runtime.js';
 
 const redisUrl = inject('redisUrl');
 
@@ -18,6 +20,23 @@ describe.skipIf(!redisUrl)('RedisUsageMeter', () => {
       meters: clients.map((client) => new RedisUsageMeter(client, clock, 'kmtest')),
       clock,
       close: async () => {
+        await Promise.all(clients.map((client) => client.quit()));
+      },
+    };
+  });
+
+  describeUsageMeter('BatchedUsageMeter over RedisUsageMeter, three connections (writes only when flushed or read)', async () => {
+    const clock = createManualClock('2026-12-02T10:00:00Z');
+    const clients = Array.from({ length: 3 }, () => createRedisClient(redisUrl!));
+    await Promise.all(clients.map((client) => client.connect()));
+    const meters = clients.map(
+      (client) => new BatchedUsageMeter(new RedisUsageMeter(client, clock, 'kmbatch'), { clock, logger: silentLogger, metrics: noMetrics, intervalMs: 3_600_000 }),
+    );
+    return {
+      meters,
+      clock,
+      close: async () => {
+        await Promise.all(meters.map((meter) => meter.close()));
         await Promise.all(clients.map((client) => client.quit()));
       },
     };

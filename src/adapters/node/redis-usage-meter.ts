@@ -11,7 +11,10 @@ import {
   type HourlyUsage,
   type UsageCounter,
   type UsageCounts,
+  type UsageIncrement,
   type UsageMeter,
+  type UsageWriteOutcome,
+  type UsageWriter,
 } from '../../ports/usage-meter.js';
 import { guardStore } from '../../ports/store-errors.js';
 
@@ -25,7 +28,7 @@ const pad = (value: number) => String(value).padStart(2, '0');
  * `km:{sandbox:key_…}:usage:20261202` → `{"03:2xx": "17", "03:tokens": "2", …}`. A day rather than an hour per
  * hash: a key active all day costs one Redis key instead of 24, and a 90-day read is 90 HGETALLs, not 2160.
  */
-export class RedisUsageMeter implements UsageMeter {
+export class RedisUsageMeter implements UsageMeter, UsageWriter {
   /** When this process last set each day hash's TTL. */
   private readonly expirySetAt = new Map<string, number>();
 
@@ -42,25 +45,35 @@ export class RedisUsageMeter implements UsageMeter {
   }
 
   count(key: KeyRef, counter: UsageCounter): Promise<void> {
-    return guardStore('redis', async () => {
-      const now = this.clock.now();
-      const dayStartMs = now - (now % DAY_MS);
-      const name = this.dayKey(key, dayStartMs);
-      const field = `${pad(new Date(now).getUTCHours())}:${counter}`;
-      if (!this.expiryDue(name, now)) {
-        await this.redis.hincrby(name, field, 1);
-        return;
-      }
-      // Issued in the same tick, the two go out in one write (the client auto-pipelines). The TTL is relative
-      // to the injected clock, so a test's clock gives the lifetime a real one would; each setting names the
-      // same end (92 days from the day's start), which needs no `EXPIRE … NX` (Redis 7) to be idempotent.
-      try {
-        await Promise.all([this.redis.hincrby(name, field, 1), this.redis.pexpire(name, dayStartMs + USAGE_KEEP_MS - now)]);
-      } catch (error) {
-        this.expirySetAt.delete(name);
-        throw error;
-      }
-    });
+    const now = this.clock.now();
+    return this.write({ key, counter, hourStartMs: now - (now % HOUR_MS), amount: 1 }, now).then(() => undefined);
+  }
+
+  /**
+   * Adds every increment to its hour's field. Issued in one tick, they go out in one write per Redis node (the
+   * client auto-pipelines); each stands alone, so those a failing node did not take are named, and the rest count.
+   */
+  async add(increments: readonly UsageIncrement[]): Promise<UsageWriteOutcome> {
+    const now = this.clock.now();
+    const settled = await Promise.allSettled(increments.map((increment) => this.write(increment, now)));
+    const unwritten = increments.filter((_, index) => settled[index]!.status === 'rejected');
+    const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    return { unwritten, ...(failure && { error: failure.reason }) };
+  }
+
+  private write(increment: UsageIncrement, now: number): Promise<number> {
+    const dayStartMs = increment.hourStartMs - (increment.hourStartMs % DAY_MS);
+    const name = this.dayKey(increment.key, dayStartMs);
+    const field = `${pad(new Date(increment.hourStartMs).getUTCHours())}:${increment.counter}`;
+    // The TTL is relative to the injected clock, so a test's clock gives the lifetime a real one would; each
+    // setting names the same end (92 days from the day's start), which needs no `EXPIRE … NX` (Redis 7) to be
+    // idempotent. A failed setting is tried again by the next write.
+    const counted = guardStore('redis', () => this.redis.hincrby(name, field, increment.amount));
+    // After the HINCRBY (same pipeline): a PEXPIRE before it would find no hash to set on a day's first count.
+    if (this.expiryDue(name, now)) {
+      this.redis.pexpire(name, dayStartMs + USAGE_KEEP_MS - now).catch(() => this.expirySetAt.delete(name));
+    }
+    return counted;
   }
 
   /**
