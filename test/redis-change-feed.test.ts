@@ -8,8 +8,8 @@ import { nextId } from '../src/ports/testing/fixtures.js';
 import { redisUrl } from './support/gateway.js';
 import { waitUntil } from './support/processes.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { silentLogger } from '../src/ports/runtime.js';
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe.skipIf(!redisUrl())('RedisChangeFeed', () => {
   const cleanup: Array<() => unknown> = [];
@@ -21,7 +21,7 @@ describe.skipIf(!redisUrl())('RedisChangeFeed', () => {
     const client = createRedisClient(address);
     client.on('error', () => undefined);
     await client.connect();
-    const feed = new RedisChangeFeed(client, duplicateSubscribers(client), { prefix, logger: quiet });
+    const feed = new RedisChangeFeed(client, duplicateSubscribers(client), { prefix, logger: silentLogger });
     cleanup.push(() => client.disconnect(), () => feed.close());
     const heard: ChangeNotice[] = [];
     feed.subscribe((notice) => heard.push(notice));

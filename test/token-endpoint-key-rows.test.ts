@@ -14,9 +14,9 @@ import { basic, redisUrl } from './support/gateway.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 import { until } from './support/node-calls.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';
+import { silentLogger } from '../src/ports/runtime.js';
 
 const ROOT = 'root_key_rows_test_token_0123456789abcdef';
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -46,7 +46,7 @@ async function startNode(database: string, prefix: string, options: NodeOptions 
     KEYMINT_REDIS_PREFIX: prefix,
     ...(redis !== null && { REDIS_URL: redis }),
   };
-  const opened = await createNodeDeps(loadConfig(env), quiet);
+  const opened = await createNodeDeps(loadConfig(env), silentLogger);
   cleanups.push(() => opened.close());
   let reads = 0;
   const counted = new Proxy(opened.deps.keyStore, {

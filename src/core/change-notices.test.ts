@@ -7,13 +7,12 @@ import { SqlSigningKeyStore } from '../adapters/sql/sql-signing-key-store.js';
 import { SqlKeyStore } from '../adapters/sql/sql-store.js';
 import type { KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { SigningKeyStore } from '../ports/signing-key-store.js';
-import type { Logger } from '../ports/runtime.js';
+import { silentLogger } from '../ports/runtime.js';
 import { announceKeyChanges, createChangeNotices, UNTRUSTED_CACHE_MS, type ChangeNotices } from './change-notices.js';
 import { createKeyCache } from './key-cache.js';
 import { createSigningKeyring, JWKS_MAX_AGE_SECONDS, PUBLISH_AHEAD_MS, type SigningKeyring } from './keyring.js';
 import { createSealer } from './sealing.js';
 
-const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const HEALTHY_MS = 60_000;
 
 function frozenClock(start = 1_800_000_000_000) {
@@ -65,7 +64,7 @@ function countingKeys() {
 /** One node: its notices over its feed on the shared bus, and an Api-Key look-up cache listening to them. */
 function node(bus: MemoryChangeBus, keys: ReturnType<typeof countingKeys>, clock: ReturnType<typeof frozenClock>) {
   const feed = bus.feed();
-  const notices = createChangeNotices({ feed, logger: quiet });
+  const notices = createChangeNotices({ feed, logger: silentLogger });
   const cache = createKeyCache({
     keys: keys as unknown as KeyStore,
     clock,
@@ -151,7 +150,7 @@ describe('the Api-Key look-up cache across nodes', () => {
   it('in a process alone (no feed) keeps answers for the lifetime it is given', async () => {
     const keys = countingKeys();
     const clock = frozenClock();
-    const notices = createChangeNotices({ logger: quiet });
+    const notices = createChangeNotices({ logger: silentLogger });
     const cache = createKeyCache({
       keys: keys as unknown as KeyStore,
       clock,
@@ -210,7 +209,7 @@ describe('the keyring across nodes', () => {
     const bus = new MemoryChangeBus();
     const sealer = await createSealer(undefined);
     const ring = (feedOf: MemoryChangeFeed): { keyring: SigningKeyring; notices: ChangeNotices; feed: MemoryChangeFeed } => {
-      const notices = createChangeNotices({ feed: feedOf, logger: quiet });
+      const notices = createChangeNotices({ feed: feedOf, logger: silentLogger });
       const keyring = createSigningKeyring({
         store: storeOf(new SqlSigningKeyStore(database)),
         audit: new SqlKeyStore(database),

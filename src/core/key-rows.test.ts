@@ -5,8 +5,8 @@ import { StoreUnavailableError } from '../ports/store-errors.js';
 import { SECRET_KEY_DEFAULTS } from '../ports/testing/fixtures.js';
 import { ok } from '../shared/result.js';
 import { createKeyRows, markingKeyWrites } from './key-rows.js';
+import { silentLogger } from '../ports/runtime.js';
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function keyRecord(): KeyRecord {
   return {
@@ -88,7 +88,7 @@ function world() {
       for (const id of applicationIds) marks.set(`${environment} ${id}`, `${++sequence}`);
     },
   };
-  const writes = markingKeyWrites(store, versions, quiet);
+  const writes = markingKeyWrites(store, versions, silentLogger);
   let now = 1_800_000_000_000;
   let reachable = true;
   const rows = (maxAgeMs = 60_000) =>

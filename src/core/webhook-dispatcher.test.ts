@@ -9,8 +9,8 @@ import { createSealer } from './sealing.js';
 import { createWebhookDispatcher, startWebhookWorker } from './webhook-dispatcher.js';
 import { WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_MS } from './webhook-schedule.js';
 import { generateWebhookSecret } from './webhook-signing.js';
+import { silentLogger } from '../ports/runtime.js';
 
-const silent = { info() {}, warn() {}, error() {} };
 
 /** The outbox's promises, in a few lines: due deliveries are leased to one claimer, attempts recorded on pending ones. */
 function stubOutbox(webhook: WebhookRecord) {
@@ -71,7 +71,7 @@ async function setUp(answer: (post: WebhookPost) => WebhookPostResult | Promise<
   const outbox = stubOutbox(webhook);
   const { posts, sender } = recordingSender(answer);
   const dispatcher = createWebhookDispatcher({
-    store: outbox, sender, sealer, clock, logger: silent, allowPrivate: options.allowPrivate ?? false, timeoutMs: 5000, random: () => 0.5,
+    store: outbox, sender, sealer, clock, logger: silentLogger, allowPrivate: options.allowPrivate ?? false, timeoutMs: 5000, random: () => 0.5,
   });
   return { secret, outbox, posts, dispatcher, clock, advance: (ms: number) => (now += ms), at: () => now };
 }
@@ -170,7 +170,7 @@ describe('the webhook dispatcher', () => {
     const sending = first.dispatcher.deliverDue();
     const other = createWebhookDispatcher({
       store: first.outbox, sender: { post: async () => ({ outcome: 'answered', status: 200 }), resolve: async () => null },
-      sealer: { open: async (s) => s }, clock: first.clock, logger: silent, allowPrivate: false, timeoutMs: 5000,
+      sealer: { open: async (s) => s }, clock: first.clock, logger: silentLogger, allowPrivate: false, timeoutMs: 5000,
     });
     expect(await other.deliverDue()).toBe(0);
     release();
@@ -203,7 +203,7 @@ describe('the webhook worker loop', () => {
       },
     };
     const warnings: string[] = [];
-    const worker = startWebhookWorker({ dispatcher, logger: { ...silent, warn: (m) => warnings.push(m) }, intervalMs: 5 });
+    const worker = startWebhookWorker({ dispatcher, logger: { ...silentLogger, warn: (m) => warnings.push(m) }, intervalMs: 5 });
     await expect.poll(() => calls).toBeGreaterThanOrEqual(3);
     await worker.stop();
     const stoppedAt = calls;

@@ -15,10 +15,10 @@ import { describeKeyVersionsContract } from '../../src/ports/testing/key-version
 import { describeRateLimiterContract } from '../../src/ports/testing/rate-limiter.suite.js';
 import { describeReplayStoreContract } from '../../src/ports/testing/replay-store.suite.js';
 import { describeSessionStoreContract } from '../../src/ports/testing/session-store.suite.js';
+import { silentLogger } from '../../src/ports/runtime.js';
 
 const url = inject('redisUrl');
 const clusterNodes = inject('redisClusterNodes');
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function hostPort(address: string): { host: string; port: number } {
   const [host, port] = address.split(':');
@@ -67,7 +67,7 @@ describe.skipIf(!url)('Redis pub/sub', () => {
       const client = createRedisClient(address);
       client.on('error', () => undefined);
       await client.connect();
-      return { client, feed: new RedisChangeFeed(client, duplicateSubscribers(client), { prefix, logger: quiet }) };
+      return { client, feed: new RedisChangeFeed(client, duplicateSubscribers(client), { prefix, logger: silentLogger }) };
     };
     const [a, b] = await Promise.all([node(`redis://${relay.host}:${relay.port}`), node(url!)]);
     return {
@@ -93,7 +93,7 @@ describe.skipIf(!clusterNodes)('Redis Cluster pub/sub', () => {
       const client = new Cluster(nodes, { lazyConnect: true, enableOfflineQueue: false });
       client.on('error', () => undefined);
       await client.connect();
-      return { client, feed: new RedisChangeFeed(client, clusterNodeSubscribers(subscribeVia), { prefix, logger: quiet }) };
+      return { client, feed: new RedisChangeFeed(client, clusterNodeSubscribers(subscribeVia), { prefix, logger: silentLogger }) };
     };
     const [a, b] = await Promise.all([node(relays), node(nodes)]);
     return {
