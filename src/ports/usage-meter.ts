@@ -36,7 +36,7 @@ export interface UsageMeter {
   count(key: KeyRef, counter: UsageCounter): Promise<void>;
   /**
    * The key's hours in [fromMs, toMs) that counted anything, oldest first: what every meter of the store has
-   * written, and what this meter holds back.
+   * written (a batching meter writes what it holds first).
    */
   readHours(key: KeyRef, fromMs: number, toMs: number): Promise<HourlyUsage[]>;
   /** A batching meter: writes the counts it holds back now. */
@@ -51,9 +51,12 @@ export interface UsageIncrement {
   amount: number;
 }
 
-/** What a meter could not write of a batch of increments, and the first reason. */
+/** What a meter did not write of a batch of increments, and the first reason. */
 export interface UsageWriteOutcome {
+  /** Refused for sure (never applied): safe to send again. */
   unwritten: UsageIncrement[];
+  /** Counts whose write may or may not have been applied (a timeout, a connection lost after sending). */
+  lost: number;
   error?: unknown;
 }
 

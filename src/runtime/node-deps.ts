@@ -53,6 +53,8 @@ export interface NodeDeps {
   deps: AppDeps;
   /** Where a generated root admin token was written, to tell the operator. */
   adminTokenFile: string | undefined;
+  /** Writes what the process holds back (usage counts): a stop starts with it, before requests drain. */
+  flushHeld(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -248,6 +250,7 @@ export async function createNodeDeps(
       clientIp: clientIpReader(config.trustedProxies),
     },
     adminTokenFile: adminToken.path,
+    flushHeld: () => usageMeter.flush?.() ?? Promise.resolve(),
     async close() {
       await webhookWorker?.stop();
       forwarder.close();

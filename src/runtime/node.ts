@@ -9,6 +9,7 @@ import { createJsonLogger } from './logger.js';
 import { createNodeDeps, WEBHOOK_POLL_MS } from './node-deps.js';
 import { serveNode } from './node-server.js';
 import { reloadServices } from './reload-services.js';
+import { within } from '../shared/within.js';
 
 let config: Config;
 try {
@@ -65,9 +66,14 @@ async function serveHttp(config: Config, logger: Logger) {
     }
   });
 
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= node.close());
   function shutdown() {
-    server.close(() => void node.close().then(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 5000).unref();
+    // Usage counts held in memory are written at once, not after the requests drain (which may outlast 5 s).
+    void node.flushHeld();
+    server.close(() => void close().then(() => process.exit(0)));
+    // Requests still running after 5 s are cut off; what they counted is still written, within a second.
+    setTimeout(() => void within(close().catch(() => {}), 1000, () => {}).finally(() => process.exit(0)), 5000).unref();
   }
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../ports/testing/manual-clock.js';
 import { StoreUnavailableError } from '../../ports/store-errors.js';
 import type { KeyRef } from '../../ports/key-ref.js';
-import { emptyCounts, type HourlyUsage, type UsageCounts, type UsageIncrement, type UsageWriteOutcome } from '../../ports/usage-meter.js';
+import { emptyCounts, type HourlyUsage, type UsageCounter, type UsageCounts, type UsageIncrement, type UsageWriteOutcome } from '../../ports/usage-meter.js';
 import { BatchedUsageMeter } from './batched-usage-meter.js';
 
 const sandboxKey = { environment: 'sandbox' as const, keyId: 'key_a' };
@@ -16,13 +16,26 @@ const at = (iso: string) => Date.parse(iso);
 function recordingStore() {
   const batches: UsageIncrement[][] = [];
   const written: UsageIncrement[] = [];
+  const direct: UsageIncrement[] = [];
   let failing: ((increment: UsageIncrement) => boolean) | undefined;
+  let maybeWritten: ((increment: UsageIncrement) => boolean) | undefined;
+  let throwing = false;
   return {
     batches,
+    direct,
     failWhere(predicate: ((increment: UsageIncrement) => boolean) | undefined) {
       failing = predicate;
     },
-    count: () => Promise.reject(new Error('a batching meter never counts one by one')),
+    /** Increments whose write times out: applied, but the store cannot say so. */
+    timeOutWhere(predicate: ((increment: UsageIncrement) => boolean) | undefined) {
+      maybeWritten = predicate;
+    },
+    throwOnAdd(value: boolean) {
+      throwing = value;
+    },
+    async count(key: KeyRef, counter: UsageCounter) {
+      direct.push({ key, counter, hourStartMs: 0, amount: 1 });
+    },
     async readHours(key: KeyRef, fromMs: number, toMs: number): Promise<HourlyUsage[]> {
       const hours = new Map<number, UsageCounts>();
       for (const increment of written) {
@@ -35,10 +48,14 @@ function recordingStore() {
       return [...hours].sort(([a], [b]) => a - b).map(([hourStartMs, counts]) => ({ hourStartMs, counts }));
     },
     async add(increments: readonly UsageIncrement[]): Promise<UsageWriteOutcome> {
+      if (throwing) throw new StoreUnavailableError('redis', 'the client is closed');
       batches.push(increments.map((increment) => ({ ...increment })));
       const unwritten = increments.filter((increment) => failing?.(increment));
+      const timedOut = increments.filter((increment) => !unwritten.includes(increment) && maybeWritten?.(increment));
       written.push(...increments.filter((increment) => !unwritten.includes(increment)).map((increment) => ({ ...increment })));
-      return unwritten.length ? { unwritten, error: new StoreUnavailableError('redis', 'node down') } : { unwritten };
+      const lost = timedOut.reduce((sum, increment) => sum + increment.amount, 0);
+      if (unwritten.length === 0 && lost === 0) return { unwritten, lost };
+      return { unwritten, lost, error: new StoreUnavailableError('redis', unwritten.length ? 'node down' : 'Command timed out') };
     },
   };
 }
@@ -109,7 +126,7 @@ describe('BatchedUsageMeter', () => {
     await meter.count(productionKey, '2xx');
     await meter.count(productionKey, '2xx');
     await meter.flush();
-    expect(warnings).toEqual([expect.objectContaining({ message: 'could not write usage counts; holding them for the next try', entries: 1 })]);
+    expect(warnings).toEqual([expect.objectContaining({ message: 'could not write usage counts', held: 1, lost: 0 })]);
     expect(storeErrors).toEqual(['redis']);
 
     store.failWhere(undefined);
@@ -145,10 +162,73 @@ describe('BatchedUsageMeter', () => {
     expect(warnings).toEqual([expect.objectContaining({ message: expect.stringContaining('dropped'), dropped: 2 })]);
   });
 
+  it('does not send again what may have been written (a timeout): no count is added twice', async () => {
+    const { store, meter, warnings } = setUp();
+    store.timeOutWhere(() => true);
+    await meter.count(sandboxKey, '2xx');
+    await meter.count(sandboxKey, '2xx');
+    await meter.flush();
+    expect(warnings).toEqual([expect.objectContaining({ message: 'could not write usage counts', held: 0, lost: 2 })]);
+    store.timeOutWhere(undefined);
+    await meter.flush();
+    expect(store.batches).toHaveLength(1);
+    expect((await meter.readHours(sandboxKey, at('2026-12-02T00:00:00Z'), at('2026-12-03T00:00:00Z')))[0]?.counts['2xx']).toBe(2);
+  });
+
+  it('holds everything when the store throws, and keeps writing after a failure it did not expect', async () => {
+    const { store, meter } = setUp();
+    store.throwOnAdd(true);
+    await meter.count(sandboxKey, 'tokens');
+    await meter.flush();
+    expect(store.batches).toEqual([]);
+    store.throwOnAdd(false);
+    await meter.count(sandboxKey, 'tokens');
+    await meter.flush();
+    expect(store.batches).toEqual([[{ key: sandboxKey, counter: 'tokens', hourStartMs: at('2026-12-02T10:00:00Z'), amount: 2 }]]);
+  });
+
+  it('survives a logger that throws: later flushes still write', async () => {
+    const clock = createManualClock('2026-12-02T10:15:00Z');
+    const store = recordingStore();
+    let loud = true;
+    const meter = new BatchedUsageMeter(store, {
+      clock,
+      intervalMs: 3_600_000,
+      logger: {
+        info: () => {},
+        error: () => {},
+        warn: () => {
+          if (loud) throw new Error('the log pipe is gone');
+        },
+      },
+      metrics: { storeError: () => {} },
+    });
+    opened.push(meter);
+    store.failWhere(() => true);
+    await meter.count(sandboxKey, '5xx');
+    await expect(meter.flush()).resolves.toBeUndefined();
+    loud = false;
+    store.failWhere(undefined);
+    await meter.flush();
+    expect(store.batches.at(-1)).toEqual([{ key: sandboxKey, counter: '5xx', hourStartMs: at('2026-12-02T10:00:00Z'), amount: 1 }]);
+  });
+
+  it('writes each count once when flushes overlap', async () => {
+    const { store, meter } = setUp();
+    await meter.count(sandboxKey, '2xx');
+    const first = meter.flush();
+    await meter.count(sandboxKey, '2xx');
+    await Promise.all([first, meter.flush(), meter.flush()]);
+    expect(store.batches.flat().reduce((sum, increment) => sum + increment.amount, 0)).toBe(2);
+  });
+
   it('writes what it holds when closed (shutdown)', async () => {
     const { store, meter } = setUp();
     await meter.count(sandboxKey, 'quota_exceeded');
     await meter.close();
     expect(store.batches).toEqual([[{ key: sandboxKey, counter: 'quota_exceeded', hourStartMs: at('2026-12-02T10:00:00Z'), amount: 1 }]]);
+    // Nothing would write what it held after this: a later count goes to the store at once.
+    await meter.count(sandboxKey, 'tokens');
+    expect(store.direct.map((increment) => increment.counter)).toEqual(['tokens']);
   });
 });

@@ -2,7 +2,7 @@
 // each tuned to fail fast so that a Redis that cannot answer costs a request 503 within seconds, never a hang.
 import { createHash } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { guardStore } from '../../ports/store-errors.js';
+import { guardStore, StoreUnavailableError } from '../../ports/store-errors.js';
 
 /** What every Redis adapter is given: commands, scripts and pipelines, whichever kind of deployment serves them. */
 export type RedisClient = Redis | Cluster;
@@ -100,7 +100,10 @@ function clusterOptions(endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>): 
  *
  * On a Cluster, ioredis's own script commands cannot be auto-pipelined: it sorts a command it does not know by its
  * first argument, the number of keys (redis/ioredis#2109). EVALSHA is a command it knows, sorted by its first key,
- * so concurrent scripts leave in one write per node with the other commands of their tick, as on one Redis.
+ * so concurrent scripts leave in one write per node with the other commands of their tick, as on one Redis. A
+ * redirection inside an auto-pipeline reaches the command as an error (MOVED, ASK: a slot moved or moving) rather
+ * than being followed; the script then goes once more as EVAL, outside auto-pipelining, where the client follows
+ * redirections and refreshes its slot map. Both answers mean the script did not run, so sending it again is safe.
  */
 export function defineScript(redis: RedisClient, name: string, lua: string): void {
   if (name in redis) return;
@@ -108,13 +111,33 @@ export function defineScript(redis: RedisClient, name: string, lua: string): voi
     redis.defineCommand(name, { lua });
     return;
   }
+  if (!redis.options.autoPipeliningIgnoredCommands?.includes('eval')) {
+    // A new array: the default one is shared by every client.
+    redis.options.autoPipeliningIgnoredCommands = [...(redis.options.autoPipeliningIgnoredCommands ?? []), 'eval'];
+  }
   const sha = createHash('sha1').update(lua).digest('hex');
   const run = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) =>
     redis.evalsha(sha, numberOfKeys, ...keysThenArgs).catch((error: unknown) => {
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      if (!(error instanceof Error && SEND_AS_EVAL.test(error.message))) throw error;
       return redis.eval(lua, numberOfKeys, ...keysThenArgs);
     });
   Object.defineProperty(redis, name, { value: run });
+}
+
+/** EVALSHA answers after which the script goes again as EVAL: unknown to the node, or its slot elsewhere. */
+const SEND_AS_EVAL = /^(NOSCRIPT|MOVED|ASK|TRYAGAIN) /;
+
+/**
+ * Errors that prove Redis never ran the command: the client did not send it (no connection, no offline queue),
+ * or the server refused it before running it. After any other error (a timeout, a connection lost after sending)
+ * the command may have run, so sending a counter's increment again could count it twice.
+ */
+const NEVER_RAN =
+  /isn't writeable|isn't ready|enableOfflineQueue|^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|OOM|READONLY|MASTERDOWN|NOSCRIPT|BUSY|NOAUTH|WRONGPASS|NOPERM)\b/;
+
+export function commandNeverRan(error: unknown): boolean {
+  const original = error instanceof StoreUnavailableError && error.cause !== undefined ? error.cause : error;
+  return original instanceof Error && NEVER_RAN.test(original.message);
 }
 
 /** One Redis at `url` (redis:// or rediss://), tuned as above. */

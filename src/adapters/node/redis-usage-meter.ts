@@ -1,5 +1,5 @@
 // UsageMeter on Redis: one hash per key and UTC day, a field per hour and counter, in the key's own hash slot.
-import type { RedisClient } from './redis-client.js';
+import { commandNeverRan, type RedisClient } from './redis-client.js';
 import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import {
@@ -51,14 +51,19 @@ export class RedisUsageMeter implements UsageMeter, UsageWriter {
 
   /**
    * Adds every increment to its hour's field. Issued in one tick, they go out in one write per Redis node (the
-   * client auto-pipelines); each stands alone, so those a failing node did not take are named, and the rest count.
+   * client auto-pipelines); each stands alone, so those a failing node refused are named, and the rest count.
    */
   async add(increments: readonly UsageIncrement[]): Promise<UsageWriteOutcome> {
     const now = this.clock.now();
     const settled = await Promise.allSettled(increments.map((increment) => this.write(increment, now)));
-    const unwritten = increments.filter((_, index) => settled[index]!.status === 'rejected');
-    const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    return { unwritten, ...(failure && { error: failure.reason }) };
+    const outcome: UsageWriteOutcome = { unwritten: [], lost: 0 };
+    settled.forEach((result, index) => {
+      if (result.status === 'fulfilled') return;
+      outcome.error ??= result.reason;
+      if (commandNeverRan(result.reason)) outcome.unwritten.push(increments[index]!);
+      else outcome.lost += increments[index]!.amount;
+    });
+    return outcome;
   }
 
   private write(increment: UsageIncrement, now: number): Promise<number> {
