@@ -1,6 +1,7 @@
 // The address a per-IP failure counter is kept under: an IPv4 address as it is, an IPv6 one by its /64 network.
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const MAPPED_PREFIX = '::ffff:';
 
 /** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included); undefined when `text` is not one. */
 function ipv6Groups(text: string): number[] | undefined {
@@ -30,8 +31,13 @@ function ipv6Groups(text: string): number[] | undefined {
  * client) is counted as that IPv4 address. Anything else (a zone id is dropped first) is kept as it is.
  */
 export function addressBucket(ip: string): string {
-  const address = ip.replace(/%.*$/, '');
+  const address = ip.includes('%') ? ip.replace(/%.*$/, '') : ip;
   if (IPV4.test(address)) return address;
+  // How a dual-stack socket shows every IPv4 client: answered without taking the address apart.
+  if (address.startsWith(MAPPED_PREFIX)) {
+    const mapped = address.slice(MAPPED_PREFIX.length);
+    if (IPV4.test(mapped) && mapped.split('.').every((byte) => Number(byte) <= 255)) return mapped;
+  }
   const groups = ipv6Groups(address);
   if (!groups) return ip;
   if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
