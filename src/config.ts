@@ -226,8 +226,6 @@ export interface Config {
   database: string;
   /** Connections to PostgreSQL per process. */
   databasePool: number;
-  /** REDIS_URL; see `redis` for every kind of shared session store. */
-  redisUrl: string | undefined;
   /** The shared session store (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); undefined: in process. */
   redis: RedisConnection | undefined;
   redisPrefix: string;
@@ -240,8 +238,6 @@ export interface Config {
   webhooksAllowPrivate: boolean;
   /** How long one webhook delivery attempt waits for the receiver's status line. */
   webhookTimeoutMs: number;
-  /** KEYMINT_UPSTREAM_{ENV} as set: the older way to name an environment's one upstream (now a service at `/`). */
-  upstreams: Record<Environment, string | undefined>;
   /** How long the proxy waits for any progress from an upstream before answering 504, unless a service sets its own. */
   upstreamTimeoutMs: number;
   /**
@@ -305,7 +301,6 @@ export function loadConfig(record: Record<string, unknown>): Config {
     publicUrl,
     database: env.KEYMINT_DATABASE,
     databasePool: env.KEYMINT_DATABASE_POOL,
-    redisUrl: env.REDIS_URL,
     redis: redisConnection(env),
     redisPrefix: env.KEYMINT_REDIS_PREFIX,
     adminToken: env.KEYMINT_ADMIN_TOKEN,
@@ -317,7 +312,6 @@ export function loadConfig(record: Record<string, unknown>): Config {
     keysPerAccount: env.KEYMINT_KEYS_PER_ACCOUNT,
     webhooksAllowPrivate: env.KEYMINT_WEBHOOKS_ALLOW_PRIVATE,
     webhookTimeoutMs: env.KEYMINT_WEBHOOK_TIMEOUT_MS,
-    upstreams: { sandbox: env.KEYMINT_UPSTREAM_SANDBOX, production: env.KEYMINT_UPSTREAM_PRODUCTION },
     upstreamTimeoutMs: env.KEYMINT_UPSTREAM_TIMEOUT_MS,
     services: services.value,
     secretPepper: env.KEYMINT_SECRET_PEPPER,

@@ -31,7 +31,6 @@ describe('proxy configuration', () => {
     const config = loadConfig({});
     expect(config.services).toEqual({ sandbox: [], production: [] });
     expect(config.upstreamTimeoutMs).toBe(30_000);
-    expect(config.upstreams).toEqual({ sandbox: undefined, production: undefined });
   });
 
   it('reads route rules per environment, normalizing methods and paths, as one service at /', () => {

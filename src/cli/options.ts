@@ -32,7 +32,7 @@ export const OPTIONS = {
   to: { type: 'string', value: '<date-time>', help: 'end, ISO 8601 (default: now); at most 90 days after --from' },
   url: { type: 'string', value: '<url>', help: 'a running gateway’s base URL (or KEYMINT_URL)' },
   'admin-token': { type: 'string', value: '<token>', help: 'admin token for --url (or KEYMINT_ADMIN_TOKEN)' },
-  database: { type: 'string', value: '<path>', help: 'the SQLite file (default: KEYMINT_DATABASE, ./data/keymint.db)' },
+  database: { type: 'string', value: '<path or url>', help: 'a SQLite file or a postgres:// URL (default: KEYMINT_DATABASE, ./data/keymint.db)' },
   json: { type: 'boolean', help: 'print JSON, for scripts' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const satisfies Record<string, OptionSpec>;

@@ -9,14 +9,13 @@ describe('loadConfig', () => {
       port: 8787,
       publicUrl: 'http://localhost:8787',
       database: './data/keymint.db',
-      redisUrl: undefined,
+      redis: undefined,
       adminToken: undefined,
       sessionTtl: { sandbox: 3600, production: 3600 },
       keysPerEnvironment: 3,
       keysPerAccount: undefined,
       webhooksAllowPrivate: false,
       webhookTimeoutMs: 15_000,
-      upstreams: { sandbox: undefined, production: undefined },
       secretPepper: undefined,
       kek: undefined,
       authFailuresPerClient: 10,
@@ -51,7 +50,7 @@ describe('loadConfig', () => {
       webhooksAllowPrivate: true,
       webhookTimeoutMs: 5000,
       publicUrl: 'https://auth.example.com',
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { kind: 'single', url: 'redis://127.0.0.1:6379' },
       sessionTtl: { sandbox: 600, production: 600 },
       keysPerEnvironment: 5,
       authFailuresPerClient: 4,
@@ -164,7 +163,6 @@ describe('loadConfig', () => {
         password: 's3cret',
         tls: true,
       });
-      expect(config.redisUrl).toBeUndefined();
     });
 
     it('reads Sentinels with the name of the primary they watch; without the name it names REDIS_SENTINEL_NAME', () => {
