@@ -3,7 +3,7 @@
 import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../ports/store-errors.js';
-import { commandNeverRan, defineScript } from './redis-client.js';
+import { commandNeverRan, defineScript, guarded } from './redis-client.js';
 
 type Call = [command: string, ...args: unknown[]];
 
@@ -80,5 +80,31 @@ describe('commandNeverRan', () => {
     for (const message of ['Command timed out', 'Connection is closed.', 'read ECONNRESET']) {
       expect([message, commandNeverRan(wrapped(message))]).toEqual([message, false]);
     }
+  });
+});
+
+describe('guarded on a Cluster', () => {
+  function countingRefreshes() {
+    const { cluster } = recordingCluster(undefined);
+    let refreshes = 0;
+    Object.assign(cluster, { refreshSlotsCache: () => void refreshes++ });
+    return { cluster, refreshes: () => refreshes };
+  }
+
+  it('refreshes the slot map at once when a command comes back MOVED or ASK (inside an auto-pipeline)', async () => {
+    const { cluster, refreshes } = countingRefreshes();
+    for (const answer of ['MOVED 3999 127.0.0.1:7001', 'ASK 3999 127.0.0.1:7001']) {
+      const error = await guarded(cluster, () => Promise.reject(new Error(answer))).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).message).toBe(`redis: ${answer}`);
+    }
+    expect(refreshes()).toBe(2);
+  });
+
+  it('leaves the slot map alone for any other failure, and passes answers through', async () => {
+    const { cluster, refreshes } = countingRefreshes();
+    await expect(guarded(cluster, () => Promise.reject(new Error('Command timed out')))).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await guarded(cluster, async () => 'OK')).toBe('OK');
+    expect(refreshes()).toBe(0);
   });
 });

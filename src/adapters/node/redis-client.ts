@@ -150,7 +150,20 @@ export function createRedisClient(url: string): Redis {
   });
 }
 
-/** Every ioredis error is a connection, timeout or server fault: the store is unavailable. */
-export function guarded<T>(work: () => Promise<T>): Promise<T> {
-  return guardStore('redis', work);
+/**
+ * Runs a Redis operation; every ioredis error is a connection, timeout or server fault, raised as the store being
+ * unavailable. On a Cluster, a command answered MOVED or ASK inside an auto-pipeline comes back as that error
+ * (ioredis follows redirections only for commands sent alone, and retries a pipeline only when every command in it
+ * failed alike), and the client's slot map stays stale until its next refresh (2 s): a slot moved (resharding) or
+ * a manual failover. The map is refreshed at once instead, so the next request goes to the right node.
+ */
+export function guarded<T>(redis: RedisClient, work: () => Promise<T>): Promise<T> {
+  return guardStore('redis', () =>
+    work().catch((error: unknown) => {
+      if (redis instanceof Cluster && error instanceof Error && REDIRECTED.test(error.message)) redis.refreshSlotsCache();
+      throw error;
+    }),
+  );
 }
+
+const REDIRECTED = /^(MOVED|ASK) /;

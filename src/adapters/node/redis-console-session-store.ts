@@ -26,7 +26,7 @@ export class RedisConsoleSessionStore implements ConsoleSessionStore {
   }
 
   create(idHash: string, record: ConsoleSessionRecord): Promise<void> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       const ttl = record.expiresAt - this.clock.now();
       if (ttl <= 0) return;
       const key = this.key(idHash);
@@ -35,7 +35,7 @@ export class RedisConsoleSessionStore implements ConsoleSessionStore {
   }
 
   get(idHash: string): Promise<ConsoleSessionRecord | null> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       const [record, seen] = await this.redis.hmget(this.key(idHash), 'record', 'seen');
       if (!record) return null;
       const parsed = JSON.parse(record) as ConsoleSessionRecord;
@@ -46,10 +46,10 @@ export class RedisConsoleSessionStore implements ConsoleSessionStore {
   }
 
   touch(idHash: string, lastSeenAt: number): Promise<void> {
-    return guarded(async () => void (await this.redis.eval(TOUCH, 1, this.key(idHash), lastSeenAt)));
+    return guarded(this.redis, async () => void (await this.redis.eval(TOUCH, 1, this.key(idHash), lastSeenAt)));
   }
 
   delete(idHash: string): Promise<void> {
-    return guarded(async () => void (await this.redis.del(this.key(idHash))));
+    return guarded(this.redis, async () => void (await this.redis.del(this.key(idHash))));
   }
 }

@@ -1,6 +1,6 @@
 // KeyLimiter on Redis: one Lua script checks and counts a key's budgets atomically; all of a key's limit keys share
 // one hash slot (`{env:keyId}`), so the script runs on Redis Cluster too.
-import { defineScript, type RedisClient } from './redis-client.js';
+import { defineScript, guarded, type RedisClient } from './redis-client.js';
 import {
   decideLimits,
   emissionInterval,
@@ -12,7 +12,6 @@ import {
 import type { CallLimits, KeyLimiter, LimitDecision, RateLimit } from '../../ports/key-limiter.js';
 import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
-import { guardStore } from '../../ports/store-errors.js';
 
 // The arithmetic of ports/key-limiter-arithmetic.ts (gcraStep, then counting only when every budget conforms),
 // with the time passed in rather than read from Redis, so that tests can move it.
@@ -62,7 +61,7 @@ export class RedisKeyLimiter implements KeyLimiter {
   private readonly scripts: LimiterScripts;
 
   constructor(
-    redis: RedisClient,
+    private readonly redis: RedisClient,
     private readonly clock: Clock = systemClock,
     private readonly prefix = 'km',
   ) {
@@ -91,7 +90,7 @@ export class RedisKeyLimiter implements KeyLimiter {
     const period = quota && quotaPeriod(quota.period, nowMs);
     const keys = [this.name(key, ratePolicy)];
     if (period) keys.push(this.name(key, `quota:${period.id}`));
-    const [rateConforms, quotaConforms, tat, used] = await guardStore('redis', () =>
+    const [rateConforms, quotaConforms, tat, used] = await guarded(this.redis, () =>
       this.scripts.kmAdmitKey(
         keys.length,
         ...keys,

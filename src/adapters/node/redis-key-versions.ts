@@ -32,14 +32,14 @@ export class RedisKeyVersions implements KeyVersions {
   }
 
   holdKey(keyId: string): Promise<string | null> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       const token = randomUUID();
       return (await this.redis.set(this.holdName(keyId), token, 'PX', KEY_CHANGE_LEASE_MS, 'NX')) === 'OK' ? token : null;
     });
   }
 
   releaseKey(keyId: string, token: string): Promise<void> {
-    return guarded(async () => void (await (this.redis as unknown as HoldScripts).kmReleaseKeyHold(1, this.holdName(keyId), token)));
+    return guarded(this.redis, async () => void (await (this.redis as unknown as HoldScripts).kmReleaseKeyHold(1, this.holdName(keyId), token)));
   }
 
   private name(environment: string, applicationId: string): string {
@@ -47,7 +47,7 @@ export class RedisKeyVersions implements KeyVersions {
   }
 
   read(environment: string, applicationId: string): Promise<string> {
-    return guarded(async () => (await this.redis.get(this.name(environment, applicationId))) ?? '');
+    return guarded(this.redis, async () => (await this.redis.get(this.name(environment, applicationId))) ?? '');
   }
 
   beginChange(environment: string, applicationIds: readonly string[]): Promise<void> {
@@ -60,7 +60,7 @@ export class RedisKeyVersions implements KeyVersions {
 
   // One SET per ID (each its own slot on a Cluster), sent together.
   private set(environment: string, applicationIds: readonly string[], lead: string): Promise<void> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       await Promise.all(
         applicationIds.map((id) => this.redis.set(this.name(environment, id), `${lead}${randomUUID()}`, 'EX', KEY_VERSION_TTL_SECONDS)),
       );

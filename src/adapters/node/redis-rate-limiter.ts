@@ -62,7 +62,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   retryAfter(counters: readonly FailureCounter[]): Promise<number> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       if (counters.length === 0) return 0;
       const names = counters.map(({ key }) => this.name(key));
       // Nearly every call is under the limits: one GET per counter, and a TTL only for a counter that reached its limit.
@@ -75,7 +75,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   recordFailure(keys: string[], windowSeconds: number): Promise<void> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       // One transaction per counter: SET NX EX opens the window on the first failure (any Redis since 2.6.12;
       // EXPIRE NX needs 7.0), INCR counts it.
       await Promise.all(
@@ -90,7 +90,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   admit(counters: readonly FailureCounter[], options: { windowSeconds: number; leaseSeconds: number }): Promise<Admission> {
-    return guarded(() =>
+    return guarded(this.redis, () =>
       admitEach(
         counters,
         async ({ key, limit }, id) => {
@@ -105,7 +105,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   release(place: AttemptPlace, failed: boolean): Promise<void> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       await Promise.all(place.keys.map((key) => this.releaseOne(key, place.id, failed, place.windowSeconds)));
     });
   }

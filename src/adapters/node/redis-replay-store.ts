@@ -19,7 +19,7 @@ export class RedisReplayStore implements ReplayStore {
   }
 
   firstSeen(environment: Environment, id: string, expiresAt: number): Promise<boolean> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       // PXAT (Redis 6.2, SPEC §6): the record ends at the deadline on Redis's clock; this adapter computes no time.
       const set = await this.redis.set(`${this.prefix}:${environment}:jti:${id}`, '1', 'PXAT', expiresAt * 1000, 'NX');
       return set === 'OK';

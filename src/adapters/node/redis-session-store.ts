@@ -138,7 +138,7 @@ export class RedisSessionStore implements SessionStore {
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
   ): Promise<void> {
     const partition = partitionForRecord(record, issued?.slot);
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       // A derived session belongs to its subject's key (its jti is made with that key's id), so the derived set of
       // every ancestor lives in the same partition, and the one script keeps to one hash slot.
       const ancestors = record.ancestors ?? [];
@@ -157,14 +157,14 @@ export class RedisSessionStore implements SessionStore {
   }
 
   getSession(environment: Environment, jti: string): Promise<SessionRecord | null> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       const value = await this.redis.get(this.sessionKey(environment, jti).name);
       return value ? (JSON.parse(value) as SessionRecord) : null;
     });
   }
 
   revokeSession(environment: Environment, jti: string): Promise<boolean> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       const { name, partition } = this.sessionKey(environment, jti);
       const now = this.nowSeconds();
       if (partition) {
@@ -197,7 +197,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   revokeKeySessions(environment: Environment, keyId: string): Promise<number> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       const partition = sessionPartition(keyId);
       const now = this.nowSeconds();
       const revoked = [
@@ -229,7 +229,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null> {
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       const value = await this.redis.hget(this.issuedKey(environment, slot.keyId), slot.slot);
       return value ? (JSON.parse(value) as IssuedToken) : null;
     });

@@ -1,5 +1,5 @@
 // UsageMeter on Redis: one hash per key and UTC day, a field per hour and counter, in the key's own hash slot.
-import { commandNeverRan, type RedisClient } from './redis-client.js';
+import { commandNeverRan, guarded, type RedisClient } from './redis-client.js';
 import type { KeyRef } from '../../ports/key-ref.js';
 import { systemClock, type Clock } from '../../ports/runtime.js';
 import {
@@ -16,7 +16,6 @@ import {
   type UsageWriteOutcome,
   type UsageWriter,
 } from '../../ports/usage-meter.js';
-import { guardStore } from '../../ports/store-errors.js';
 
 const EXPIRY_REFRESH_MS = 60_000;
 const MAX_TRACKED_HASHES = 100_000;
@@ -73,7 +72,7 @@ export class RedisUsageMeter implements UsageMeter, UsageWriter {
     // The TTL is relative to the injected clock, so a test's clock gives the lifetime a real one would; each
     // setting names the same end (92 days from the day's start), which needs no `EXPIRE … NX` (Redis 7) to be
     // idempotent. A failed setting is tried again by the next write.
-    const counted = guardStore('redis', () => this.redis.hincrby(name, field, increment.amount));
+    const counted = guarded(this.redis, () => this.redis.hincrby(name, field, increment.amount));
     // After the HINCRBY (same pipeline): a PEXPIRE before it would find no hash to set on a day's first count.
     if (this.expiryDue(name, now)) {
       this.redis.pexpire(name, dayStartMs + USAGE_KEEP_MS - now).catch(() => this.expirySetAt.delete(name));
@@ -95,7 +94,7 @@ export class RedisUsageMeter implements UsageMeter, UsageWriter {
   }
 
   readHours(key: KeyRef, fromMs: number, toMs: number): Promise<HourlyUsage[]> {
-    return guardStore('redis', async () => {
+    return guarded(this.redis, async () => {
       const firstDay = fromMs - (fromMs % DAY_MS);
       const days: number[] = [];
       for (let day = firstDay; day < toMs; day += DAY_MS) days.push(day);
