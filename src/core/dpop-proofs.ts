@@ -5,7 +5,6 @@ import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
 import { ok, type Result } from '../shared/result.js';
 import { createDpopNonces, type DpopNonces } from './dpop-nonce.js';
 import {
-  checkDpopBinding,
   verifyDpopPresentation,
   verifyDpopProof,
   type DpopPresentation,
@@ -34,8 +33,6 @@ export interface DpopProofs {
   /** A nonce for a `DPoP-Nonce` header now; undefined while nonces are off. */
   issueNonce(environment: Environment): Promise<string | undefined>;
 }
-
-const BEARER_ACCEPTED: Result<AcceptedPresentation, DpopRefusal> = Object.freeze(ok(Object.freeze({ proof: undefined })));
 
 export function createDpopProofs(deps: {
   replay: ReplayGuards;
@@ -66,12 +63,6 @@ export function createDpopProofs(deps: {
       });
     },
     async verifyPresentation(environment, presented) {
-      // A Bearer presentation carries no proof to check, only its binding (a DPoP-bound token may not come as
-      // Bearer): answered here, without the proof check's context, on every proxied call with a plain token.
-      if (presented.scheme === 'Bearer') {
-        const binding = checkDpopBinding({ scheme: 'Bearer', cnf: presented.cnf });
-        return binding.ok ? BEARER_ACCEPTED : binding;
-      }
       const verified = await verifyDpopPresentation({
         ...presented,
         now: clock.now(),

@@ -1,6 +1,6 @@
 // Single-use identifiers (`jti` of client assertions and DPoP proofs): the guard the verifiers call, the record name stores use, and the guards bound to a store.
 import type { ReplayStore } from '../ports/replay-store.js';
-import type { Environment } from '../shared/domain.js';
+import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
 import { sha256Base64Url } from './digest.js';
 
 /**
@@ -32,9 +32,13 @@ export interface ReplayGuards {
 export function createReplayGuards(store: ReplayStore): ReplayGuards {
   const bound = (environment: Environment, kind: ReplayKind, namespace: string): ReplayGuard =>
     async (jti, expiresAt) => store.firstSeen(environment, await replayRecordId(kind, namespace, jti), expiresAt);
+  // A proof's namespace is its environment: one guard each, made once rather than at every presentation.
+  const dpopGuards = Object.fromEntries(
+    ENVIRONMENTS.map((environment) => [environment, bound(environment, 'dpop_proof', environment)]),
+  ) as Record<Environment, ReplayGuard>;
   return {
     clientAssertion: (environment, applicationId) => bound(environment, 'client_assertion', applicationId),
-    dpopProof: (environment) => bound(environment, 'dpop_proof', environment),
+    dpopProof: (environment) => dpopGuards[environment],
   };
 }
 
