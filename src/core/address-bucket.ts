@@ -3,13 +3,20 @@
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const MAPPED_PREFIX = '::ffff:';
 
+/** The four bytes of a dotted IPv4 address; undefined when `text` is not one (or a part is over 255). */
+function ipv4Bytes(text: string): number[] | undefined {
+  if (!IPV4.test(text)) return undefined;
+  const bytes = text.split('.').map(Number);
+  return bytes.every((byte) => byte <= 255) ? bytes : undefined;
+}
+
 /** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included); undefined when `text` is not one. */
 function ipv6Groups(text: string): number[] | undefined {
   let address = text.toLowerCase();
   const tail = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
   if (tail) {
-    const bytes = tail[1]!.split('.').map(Number);
-    if (bytes.some((byte) => byte > 255)) return undefined;
+    const bytes = ipv4Bytes(tail[1]!);
+    if (!bytes) return undefined;
     address = `${address.slice(0, tail.index + 1)}${((bytes[0]! << 8) | bytes[1]!).toString(16)}:${((bytes[2]! << 8) | bytes[3]!).toString(16)}`;
   }
   const halves = address.split('::');
@@ -36,7 +43,7 @@ export function addressBucket(ip: string): string {
   // How a dual-stack socket shows every IPv4 client: answered without taking the address apart.
   if (address.startsWith(MAPPED_PREFIX)) {
     const mapped = address.slice(MAPPED_PREFIX.length);
-    if (IPV4.test(mapped) && mapped.split('.').every((byte) => Number(byte) <= 255)) return mapped;
+    if (ipv4Bytes(mapped)) return mapped;
   }
   const groups = ipv6Groups(address);
   if (!groups) return ip;
