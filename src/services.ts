@@ -7,7 +7,7 @@ import { createAdminTokenGuard } from './core/admin-token-guard.js';
 import { createConsoleSessions } from './core/console-sessions.js';
 import { createClientAuthenticator } from './core/client-auth.js';
 import { createDpopProofs } from './core/dpop-proofs.js';
-import { createFailureLimit, FAILURE_WINDOW_SECONDS, type FailureAdmission } from './core/failure-limit.js';
+import { createFailureLimit, FAILURE_WINDOW_SECONDS, UNDER_LIMIT_MEMO_MS, type FailureAdmission } from './core/failure-limit.js';
 import { announceKeyChanges, announceSessionChanges, createChangeNotices } from './core/change-notices.js';
 import { createKeyCache } from './core/key-cache.js';
 import { createKeyRows, markingKeyWrites, type KeyRows } from './core/key-rows.js';
@@ -164,6 +164,7 @@ export async function createServices(deps: AppDeps): Promise<Services> {
     limiter: deps.rateLimiter,
     windowSeconds: FAILURE_WINDOW_SECONDS,
     admission: deps.failureAdmission ?? 'bounded',
+    underLimitMemoMs: UNDER_LIMIT_MEMO_MS,
     logger,
   });
   const adminAccess = await createAdminAccess({

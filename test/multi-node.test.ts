@@ -127,6 +127,24 @@ describe.skipIf(!postgresUrl() || !redisUrl()).each(REDIS)('two gateway nodes on
     expect((await apiKeyCall(a, fresh)).status).toBe(200);
   });
 
+  // A node remembers a failure counter read under its limit for 100 ms (core/failure-limit.ts): failures counted on
+  // the other node are seen by then.
+  it("a client_id's failures on A refuse its right secret on B within 100 ms", async () => {
+    const accountId = await newAccount(a);
+    const key = await newKey(a, accountId);
+    expect((await mint(b, key)).status).toBe(200);
+    const readOnB = performance.now();
+    // KEYMINT_AUTH_FAILURES_PER_CLIENT's default: 10 a minute.
+    for (let guess = 0; guess < 10; guess++) expect((await mint(a, { ...key, applicationSecret: `${key.applicationSecret}x` })).status).toBe(401);
+    const counted = performance.now();
+    let served = 0;
+    while (performance.now() - readOnB < 100) if ((await mint(b, key)).status === 200) served++;
+    const refused = await mint(b, key);
+    console.log(`two nodes on ${redisName}: B served ${served} right mints in the ${Math.max(0, 100 - (counted - readOnB)).toFixed(0)} ms left of its read's 100 ms after A counted the 10th failure`);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: string }).error).toBe('slow_down');
+  });
+
   it('a signing key rotated on A is what B signs with, and both publish it', async () => {
     const accountId = await newAccount(a);
     const key = await newKey(a, accountId);

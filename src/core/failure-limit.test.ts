@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptPlace, FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
 import { fail, ok } from '../shared/result.js';
+import { StoreUnavailableError } from '../ports/store-errors.js';
 import { createFailureLimit } from './failure-limit.js';
 
 /** Counters in a Map behind a round trip, as Redis or KV are: every call yields to the event loop first. */
@@ -45,9 +46,10 @@ const counters = [
 
 describe('the failure limit under concurrent attempts', () => {
   // Hostile review, round 2: 400 concurrent guesses read the same count before any was written, and 346 were checked.
-  it('checks fewer than twice the limit of a burst of wrong guesses, and refuses the rest unseen', async () => {
+  // With counters read under their limit remembered for a while (the gateway's wiring), the bound is the same.
+  it.each([0, 100])('checks fewer than twice the limit of a burst of wrong guesses, and refuses the rest unseen (memo %i ms)', async (underLimitMemoMs) => {
     const limiter = remoteLimiter();
-    const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'bounded' });
+    const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'bounded', underLimitMemoMs });
     let checked = 0;
     const wrongGuess = async () => {
       checked++;
@@ -121,5 +123,99 @@ describe('an attempt’s turn', () => {
     );
     expect(events.indexOf('second admitted')).toBeGreaterThan(events.indexOf('first ends'));
     expect(events.filter((event) => event.endsWith('admitted'))).toHaveLength(2);
+  });
+});
+
+describe('counters read under their limit, remembered for a while (bounded)', () => {
+  const MEMO_MS = 100;
+  function setUp() {
+    const limiter = remoteLimiter();
+    let reads = 0;
+    const retryAfter = limiter.retryAfter.bind(limiter);
+    limiter.retryAfter = (asked) => {
+      reads++;
+      return retryAfter(asked);
+    };
+    let time = 0;
+    const process = () => createFailureLimit({ limiter, windowSeconds: 60, admission: 'bounded', underLimitMemoMs: MEMO_MS, now: () => time });
+    return { limiter, process, reads: () => reads, advance: (ms: number) => void (time += ms) };
+  }
+  const right = async () => ok('key_1');
+  const wrong = async () => fail('wrong_secret' as const);
+
+  it('reads the counters once for the attempts of the next 100 ms, then again', async () => {
+    const { process, reads, advance } = setUp();
+    const limit = process();
+    for (let call = 0; call < 10; call++) expect(await limit.guard(counters, right)).toMatchObject({ ok: true });
+    expect(reads()).toBe(1);
+    advance(MEMO_MS);
+    expect(await limit.guard(counters, right)).toMatchObject({ ok: true });
+    expect(reads()).toBe(2);
+  });
+
+  it('refuses the attempt after the limit-th failure of this process at once, memo or not', async () => {
+    const { limiter, process } = setUp();
+    const limit = process();
+    expect(await limit.guard(counters, right)).toMatchObject({ ok: true });
+    for (let guess = 0; guess < LIMIT; guess++) expect(await limit.guard(counters, wrong)).toMatchObject({ reason: 'wrong_secret' });
+    expect(await limit.guard(counters, right)).toMatchObject({ ok: false, reason: 'rate_limited' });
+    expect(limiter.counts.get(counters[0]!.key)).toBe(LIMIT);
+  });
+
+  it("sees another process's failures within 100 ms", async () => {
+    const { process, advance } = setUp();
+    const [here, elsewhere] = [process(), process()];
+    expect(await here.guard(counters, right)).toMatchObject({ ok: true });
+    for (let guess = 0; guess < LIMIT; guess++) await elsewhere.guard(counters, wrong);
+    advance(MEMO_MS - 1);
+    // Within the memo's time, this process has not read the counter since the failures elsewhere.
+    expect(await here.guard(counters, right)).toMatchObject({ ok: true });
+    advance(1);
+    expect(await here.guard(counters, right)).toMatchObject({ ok: false, reason: 'rate_limited' });
+  });
+
+  it('does not remember a read made while a failure of this process was being counted', async () => {
+    const { limiter, process } = setUp();
+    const limit = process();
+    const shared = { key: 'sandbox:authfail:ip:192.0.2.9', limit: 2 };
+    limiter.counts.set(shared.key, 1);
+    // The wrong guess's write is held until the other attempt has read the shared counter.
+    let letWriteGo!: () => void;
+    const held = new Promise<void>((resolve) => (letWriteGo = resolve));
+    const recordFailure = limiter.recordFailure.bind(limiter);
+    limiter.recordFailure = async (keys, windowSeconds) => {
+      await held;
+      return recordFailure(keys, windowSeconds);
+    };
+    let failing!: () => void;
+    const failed = new Promise<void>((resolve) => (failing = resolve));
+    const guess = limit.guard([{ key: 'sandbox:authfail:client:app_a', limit: LIMIT }, shared], async () => {
+      failing();
+      return fail('wrong_secret' as const);
+    });
+    await failed;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Read under the limit (1 of 2) while the guess's failure is under way: right for itself, stale a moment later.
+    expect(await limit.guard([{ key: 'sandbox:authfail:client:app_b', limit: LIMIT }, shared], right)).toMatchObject({ ok: true });
+    letWriteGo();
+    await guess;
+    expect(limiter.counts.get(shared.key)).toBe(2);
+    expect(await limit.guard([{ key: 'sandbox:authfail:client:app_c', limit: LIMIT }, shared], right)).toMatchObject({
+      ok: false,
+      reason: 'rate_limited',
+    });
+  });
+
+  it('does not remember counters it could not read', async () => {
+    const { limiter, process } = setUp();
+    const limit = process();
+    const retryAfter = limiter.retryAfter;
+    limiter.retryAfter = async () => {
+      throw new StoreUnavailableError('redis down');
+    };
+    expect(await limit.guard(counters, right, { whenUnavailable: 'proceed' })).toMatchObject({ ok: true });
+    limiter.retryAfter = retryAfter;
+    limiter.counts.set(counters[0]!.key, LIMIT);
+    expect(await limit.guard(counters, right)).toMatchObject({ ok: false, reason: 'rate_limited' });
   });
 });

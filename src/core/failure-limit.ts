@@ -36,6 +36,12 @@ export interface GuardOptions {
   admitted?: () => void;
 }
 
+/**
+ * How long a counter read under its limit answers this process's later attempts (`bounded`): the staleness SPEC §6
+ * allows a node's caches, so another node's failures are seen within it, as its key changes are.
+ */
+export const UNDER_LIMIT_MEMO_MS = 100;
+
 /** The counters' window: a counter opens with its first failure and is gone this many seconds later. */
 export const FAILURE_WINDOW_SECONDS = 60;
 
@@ -92,10 +98,68 @@ function createTurnstile() {
   };
 }
 
+/**
+ * Counters this process read under their limits, and for how long that answer stands in for a read (`bounded` only).
+ *
+ * A counter read under its limit is not read again for `forMs`, unless this process counts a failure on it first:
+ * every failure here makes the next attempt read, and a read that overlapped a failure of this process (counted or
+ * being counted) answers only its own attempt. So failures counted by other processes are seen within `forMs`, and
+ * a burst at one process still gets fewer than twice the limit checked in a window: the attempts that pass on a
+ * remembered answer are the ones under way (at most `limit`, the turnstile) when the first of them fails.
+ */
+function createUnderLimitMemo(forMs: number, now: () => number, maxEntries: number) {
+  // Insertion order is expiry order: every entry lives `forMs` from when it was set.
+  const until = new Map<string, number>();
+  // Failures begun and ended here, and those whose write is under way.
+  let changes = 0;
+  let counting = 0;
+  return {
+    /** The counters an attempt must read: those with no answer standing. */
+    unread(counters: readonly FailureCounter[]): readonly FailureCounter[] {
+      if (until.size === 0) return counters;
+      const at = now();
+      return counters.filter(({ key }) => !((until.get(key) ?? 0) > at));
+    },
+    /** Taken before a read: `remember` keeps its answer only if no failure was being counted here meanwhile. */
+    stamp: () => changes,
+    remember(counters: readonly FailureCounter[], stamp: number): void {
+      if (forMs <= 0 || stamp !== changes || counting > 0) return;
+      const at = now();
+      for (const [key, end] of until) {
+        if (end > at && until.size < maxEntries) break;
+        until.delete(key);
+      }
+      for (const { key } of counters) {
+        until.delete(key);
+        until.set(key, at + forMs);
+      }
+    },
+    /** Counts a failure through `write`: its counters are read again from now on, and no read meanwhile is kept. */
+    async failing(counters: readonly FailureCounter[], write: () => Promise<void>): Promise<void> {
+      changes++;
+      counting++;
+      for (const { key } of counters) until.delete(key);
+      try {
+        await write();
+      } finally {
+        counting--;
+        changes++;
+      }
+    },
+  };
+}
+
 export function createFailureLimit(deps: {
   limiter: RateLimiter;
   windowSeconds: number;
   admission: FailureAdmission;
+  /**
+   * `bounded` only: how long a counter read under its limit stands for this process's later attempts (default 0, every
+   * attempt reads). Failures counted by other processes are seen this much later at most.
+   */
+  underLimitMemoMs?: number;
+  /** Milliseconds on a monotonic clock, for the memo: real time, whatever clock the gateway's rules run on. */
+  now?: () => number;
   logger?: Logger;
 }): FailureLimit {
   const { limiter, windowSeconds } = deps;
@@ -113,6 +177,7 @@ export function createFailureLimit(deps: {
   }
 
   const turnstile = createTurnstile();
+  const memo = createUnderLimitMemo(deps.underLimitMemoMs ?? 0, deps.now ?? (() => performance.now()), 100_000);
   return {
     check,
     recordFailure,
@@ -147,10 +212,16 @@ export function createFailureLimit(deps: {
   ): Promise<Result<T, R> | RateLimited> {
     const tolerant = tolerantOf(counters, whenUnavailable);
     admitted?.();
-    const retryAfter = await tolerant(check(counters), 0);
-    if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
+    const unread = memo.unread(counters);
+    if (unread.length > 0) {
+      const stamp = memo.stamp();
+      // -1: the counters could not be read, and the attempt goes on without them (and without remembering them).
+      const retryAfter = await tolerant(check(unread), -1);
+      if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
+      if (retryAfter === 0) memo.remember(unread, stamp);
+    }
     const result = await attempt();
-    if (!result.ok) await tolerant(recordFailure(counters), undefined);
+    if (!result.ok) await memo.failing(counters, () => tolerant(recordFailure(counters), undefined));
     return result;
   }
 
