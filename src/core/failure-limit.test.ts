@@ -206,12 +206,76 @@ describe('counters read under their limit, remembered for a while (bounded)', ()
     });
   });
 
+  // Hostile review of the memo: its time ran from the read's answer, so a slow answer stretched it.
+  it('lets a read stand for 100 ms from when it was sent, however late its answer', async () => {
+    const { limiter, process, advance } = setUp();
+    const limit = process();
+    let answer!: () => void;
+    const late = new Promise<void>((resolve) => (answer = resolve));
+    const retryAfter = limiter.retryAfter;
+    limiter.retryAfter = async (asked) => {
+      const count = await retryAfter(asked);
+      await late;
+      return count;
+    };
+    const first = limit.guard(counters, right);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    advance(80);
+    answer();
+    expect(await first).toMatchObject({ ok: true });
+    limiter.retryAfter = retryAfter;
+    // Another process counted the limit meanwhile; 100 ms after the read was sent, it is read again.
+    limiter.counts.set(counters[0]!.key, LIMIT);
+    advance(MEMO_MS - 80);
+    expect(await limit.guard(counters, right)).toMatchObject({ ok: false, reason: 'rate_limited' });
+  });
+
+  it.each(['refuse', 'proceed'] as const)('refuses after the limit of failures it could not write, the store taking reads (%s)', async (whenUnavailable) => {
+    const { limiter, process } = setUp();
+    const limit = process();
+    // Redis out of memory under noeviction, or a demoted primary: reads answer, writes fail.
+    limiter.recordFailure = async () => {
+      throw new StoreUnavailableError('redis', 'OOM command not allowed when used memory > maxmemory');
+    };
+    let checked = 0;
+    const guess = async () => {
+      checked++;
+      return fail('wrong_secret' as const);
+    };
+    const answers = [];
+    for (let attempt = 0; attempt < 3 * LIMIT; attempt++) answers.push(await limit.guard(counters, guess, { whenUnavailable }).catch((error: unknown) => error));
+    expect(checked).toBe(LIMIT);
+    expect(answers.slice(LIMIT).every((answer) => (answer as { reason?: string }).reason === 'rate_limited')).toBe(true);
+    // `refuse`: the failures that could not be counted are answered as an outage (503), not as a wrong secret.
+    if (whenUnavailable === 'refuse') expect(answers.slice(0, LIMIT).every((answer) => answer instanceof StoreUnavailableError)).toBe(true);
+  });
+
+  it('checks no more than the limit of a burst when the store fails right after a read was remembered', async () => {
+    const { limiter, process } = setUp();
+    const limit = process();
+    expect(await limit.guard(counters, right)).toMatchObject({ ok: true });
+    const down = async () => {
+      throw new StoreUnavailableError('redis', 'down');
+    };
+    limiter.retryAfter = down;
+    limiter.recordFailure = down;
+    let checked = 0;
+    const guess = async () => {
+      checked++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return fail('wrong_secret' as const);
+    };
+    const answers = await Promise.allSettled(Array.from({ length: 30 }, () => limit.guard(counters, guess)));
+    expect(checked).toBeLessThanOrEqual(LIMIT);
+    expect(answers.every((answer) => answer.status === 'rejected' || answer.value.ok === false)).toBe(true);
+  });
+
   it('does not remember counters it could not read', async () => {
     const { limiter, process } = setUp();
     const limit = process();
     const retryAfter = limiter.retryAfter;
     limiter.retryAfter = async () => {
-      throw new StoreUnavailableError('redis down');
+      throw new StoreUnavailableError('redis', 'down');
     };
     expect(await limit.guard(counters, right, { whenUnavailable: 'proceed' })).toMatchObject({ ok: true });
     limiter.retryAfter = retryAfter;

@@ -108,7 +108,7 @@ function createTurnstile() {
  * remembered answer are the ones under way (at most `limit`, the turnstile) when the first of them fails.
  */
 function createUnderLimitMemo(forMs: number, now: () => number, maxEntries: number) {
-  // Insertion order is expiry order: every entry lives `forMs` from when it was set.
+  // Nearly in expiry order (each entry lives `forMs` from its read's start): pruned from the front.
   const until = new Map<string, number>();
   // Failures begun and ended here, and those whose write is under way.
   let changes = 0;
@@ -120,10 +120,13 @@ function createUnderLimitMemo(forMs: number, now: () => number, maxEntries: numb
       const at = now();
       return counters.filter(({ key }) => !((until.get(key) ?? 0) > at));
     },
-    /** Taken before a read: `remember` keeps its answer only if no failure was being counted here meanwhile. */
-    stamp: () => changes,
-    remember(counters: readonly FailureCounter[], stamp: number): void {
-      if (forMs <= 0 || stamp !== changes || counting > 0) return;
+    /**
+     * Taken before a read: `remember` keeps its answer only if no failure was being counted here meanwhile, and for
+     * `forMs` from the read's start (the count may be as old as that), not its answer.
+     */
+    stamp: () => ({ changes, at: now() }),
+    remember(counters: readonly FailureCounter[], stamp: { changes: number; at: number }): void {
+      if (forMs <= 0 || stamp.changes !== changes || counting > 0) return;
       const at = now();
       for (const [key, end] of until) {
         if (end > at && until.size < maxEntries) break;
@@ -131,8 +134,13 @@ function createUnderLimitMemo(forMs: number, now: () => number, maxEntries: numb
       }
       for (const { key } of counters) {
         until.delete(key);
-        until.set(key, at + forMs);
+        until.set(key, stamp.at + forMs);
       }
+    },
+    /** The store failed a read or a write: nothing read before stands for an attempt until read again. */
+    forgetAll(): void {
+      changes++;
+      until.clear();
     },
     /** Counts a failure through `write`: its counters are read again from now on, and no read meanwhile is kept. */
     async failing(counters: readonly FailureCounter[], write: () => Promise<void>): Promise<void> {
@@ -144,6 +152,45 @@ function createUnderLimitMemo(forMs: number, now: () => number, maxEntries: numb
       } finally {
         counting--;
         changes++;
+      }
+    },
+  };
+}
+
+/**
+ * Failures this process could not write to the store, counted here for their window (`bounded` only). While the store
+ * answers reads but refuses writes (OOM under `noeviction`, a demoted primary's READONLY), wrong guesses would
+ * otherwise go uncounted and unlimited; with these, an attempt is refused once a counter's failures left unwritten
+ * here reach its limit.
+ */
+function createUnwrittenFailures(windowMs: number, now: () => number, maxEntries: number) {
+  // In window order: every entry lives `windowMs` from its first failure.
+  const counts = new Map<string, { count: number; until: number }>();
+  return {
+    /** Seconds until every counter's unwritten failures are under its limit; 0 when they are. */
+    retryAfter(counters: readonly FailureCounter[]): number {
+      if (counts.size === 0) return 0;
+      const at = now();
+      let wait = 0;
+      for (const { key, limit } of counters) {
+        const entry = counts.get(key);
+        if (entry && entry.until > at && entry.count >= limit) wait = Math.max(wait, Math.ceil((entry.until - at) / 1000));
+      }
+      return wait;
+    },
+    add(counters: readonly FailureCounter[]): void {
+      const at = now();
+      for (const [key, entry] of counts) {
+        if (entry.until > at && counts.size < maxEntries) break;
+        counts.delete(key);
+      }
+      for (const { key } of counters) {
+        const entry = counts.get(key);
+        if (entry && entry.until > at) entry.count++;
+        else {
+          counts.delete(key);
+          counts.set(key, { count: 1, until: at + windowMs });
+        }
       }
     },
   };
@@ -177,7 +224,9 @@ export function createFailureLimit(deps: {
   }
 
   const turnstile = createTurnstile();
-  const memo = createUnderLimitMemo(deps.underLimitMemoMs ?? 0, deps.now ?? (() => performance.now()), 100_000);
+  const now = deps.now ?? (() => performance.now());
+  const memo = createUnderLimitMemo(deps.underLimitMemoMs ?? 0, now, 100_000);
+  const unwritten = createUnwrittenFailures(windowSeconds * 1000, now, 100_000);
   return {
     check,
     recordFailure,
@@ -211,17 +260,31 @@ export function createFailureLimit(deps: {
     { whenUnavailable = 'refuse', admitted }: GuardOptions,
   ): Promise<Result<T, R> | RateLimited> {
     const tolerant = tolerantOf(counters, whenUnavailable);
+    const held = unwritten.retryAfter(counters);
+    if (held > 0) return { ok: false, reason: 'rate_limited', retryAfter: held };
     admitted?.();
     const unread = memo.unread(counters);
     if (unread.length > 0) {
       const stamp = memo.stamp();
+      const reading = check(unread).catch((error: unknown) => {
+        memo.forgetAll();
+        throw error;
+      });
       // -1: the counters could not be read, and the attempt goes on without them (and without remembering them).
-      const retryAfter = await tolerant(check(unread), -1);
+      const retryAfter = await tolerant(reading, -1);
       if (retryAfter > 0) return { ok: false, reason: 'rate_limited', retryAfter };
       if (retryAfter === 0) memo.remember(unread, stamp);
     }
     const result = await attempt();
-    if (!result.ok) await memo.failing(counters, () => tolerant(recordFailure(counters), undefined));
+    if (!result.ok) {
+      const writing = () =>
+        recordFailure(counters).catch((error: unknown) => {
+          unwritten.add(counters);
+          memo.forgetAll();
+          throw error;
+        });
+      await memo.failing(counters, () => tolerant(writing(), undefined));
+    }
     return result;
   }
 
