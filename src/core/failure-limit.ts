@@ -2,6 +2,7 @@
 import type { Admission, FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
 import type { Logger } from '../ports/runtime.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
+import { dropEnded } from '../shared/expiring-entries.js';
 import type { Fail, Result } from '../shared/result.js';
 
 export type WhenCountersUnavailable = 'refuse' | 'proceed';
@@ -128,10 +129,7 @@ function createUnderLimitMemo(forMs: number, now: () => number, maxEntries: numb
     remember(counters: readonly FailureCounter[], stamp: { changes: number; at: number }): void {
       if (forMs <= 0 || stamp.changes !== changes || counting > 0) return;
       const at = now();
-      for (const [key, end] of until) {
-        if (end > at && until.size < maxEntries) break;
-        until.delete(key);
-      }
+      dropEnded(until, at, maxEntries, (end) => end);
       for (const { key } of counters) {
         until.delete(key);
         until.set(key, stamp.at + forMs);
@@ -180,10 +178,7 @@ function createUnwrittenFailures(windowMs: number, now: () => number, maxEntries
     },
     add(counters: readonly FailureCounter[]): void {
       const at = now();
-      for (const [key, entry] of counts) {
-        if (entry.until > at && counts.size < maxEntries) break;
-        counts.delete(key);
-      }
+      dropEnded(counts, at, maxEntries, (entry) => entry.until);
       for (const { key } of counters) {
         const entry = counts.get(key);
         if (entry && entry.until > at) entry.count++;

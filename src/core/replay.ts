@@ -1,6 +1,7 @@
 // Single-use identifiers (`jti` of client assertions and DPoP proofs): the guard the verifiers call, the record name stores use, and the guards bound to a store.
 import type { ReplayStore } from '../ports/replay-store.js';
 import { ENVIRONMENTS, type Environment } from '../shared/domain.js';
+import { dropEnded } from '../shared/expiring-entries.js';
 import { sha256Base64Url } from './digest.js';
 
 /**
@@ -54,10 +55,7 @@ export function createInProcessReplayGuard(options: { now?: () => number; maxEnt
   const seen = new Map<string, number>();
   return async (jti, expiresAt) => {
     const at = now();
-    for (const [name, until] of seen) {
-      if (until > at && seen.size < maxEntries) break;
-      seen.delete(name);
-    }
+    dropEnded(seen, at, maxEntries, (until) => until);
     const until = seen.get(jti);
     if (until !== undefined && until > at) return false;
     seen.delete(jti);
