@@ -44,38 +44,41 @@ const counters = [
   { key: 'sandbox:authfail:ip:192.0.2.1', limit: 100 },
 ];
 
+/** Wrong guesses at a secret, each taking `ms` to check (none when 0), and how many were checked. */
+function wrongGuesses(ms = 1) {
+  let checked = 0;
+  return {
+    guess: async () => {
+      checked++;
+      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+      return fail('wrong_secret' as const);
+    },
+    checked: () => checked,
+  };
+}
+
 describe('the failure limit under concurrent attempts', () => {
   // Hostile review, round 2: 400 concurrent guesses read the same count before any was written, and 346 were checked.
   // With counters read under their limit remembered for a while (the gateway's wiring), the bound is the same.
   it.each([0, 100])('checks fewer than twice the limit of a burst of wrong guesses, and refuses the rest unseen (memo %i ms)', async (underLimitMemoMs) => {
     const limiter = remoteLimiter();
     const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'bounded', underLimitMemoMs });
-    let checked = 0;
-    const wrongGuess = async () => {
-      checked++;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      return fail('wrong_secret' as const);
-    };
+    const { guess: wrongGuess, checked } = wrongGuesses();
     const results = await Promise.all(Array.from({ length: 200 }, () => limit.guard(counters, wrongGuess)));
 
-    expect(checked).toBeGreaterThanOrEqual(LIMIT);
-    expect(checked).toBeLessThan(2 * LIMIT);
-    expect(results.filter((result) => !result.ok && result.reason === 'rate_limited')).toHaveLength(200 - checked);
-    expect(limiter.counts.get(counters[0]!.key)).toBe(checked);
+    expect(checked()).toBeGreaterThanOrEqual(LIMIT);
+    expect(checked()).toBeLessThan(2 * LIMIT);
+    expect(results.filter((result) => !result.ok && result.reason === 'rate_limited')).toHaveLength(200 - checked());
+    expect(limiter.counts.get(counters[0]!.key)).toBe(checked());
   });
 
   // Issue 18: with a place per attempt under way, the limit is exact — on every backend, not only per process.
   it('checks exactly the limit of a burst of wrong guesses when the store keeps places', async () => {
     const limiter = remoteLimiter();
     const limit = createFailureLimit({ limiter, windowSeconds: 60, admission: 'exact' });
-    let checked = 0;
-    const wrongGuess = async () => {
-      checked++;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      return fail('wrong_secret' as const);
-    };
+    const { guess: wrongGuess, checked } = wrongGuesses();
     const results = await Promise.all(Array.from({ length: 50 }, () => limit.guard(counters, wrongGuess)));
-    expect(checked).toBe(LIMIT);
+    expect(checked()).toBe(LIMIT);
     expect(results.filter((result) => !result.ok && result.reason === 'wrong_secret')).toHaveLength(LIMIT);
     expect(results.filter((result) => !result.ok && result.reason === 'rate_limited')).toHaveLength(50 - LIMIT);
     expect(await limit.guard(counters, async () => ok('right secret'))).toMatchObject({ ok: false, reason: 'rate_limited' });
@@ -237,14 +240,10 @@ describe('counters read under their limit, remembered for a while (bounded)', ()
     limiter.recordFailure = async () => {
       throw new StoreUnavailableError('redis', 'OOM command not allowed when used memory > maxmemory');
     };
-    let checked = 0;
-    const guess = async () => {
-      checked++;
-      return fail('wrong_secret' as const);
-    };
+    const { guess, checked } = wrongGuesses(0);
     const answers = [];
     for (let attempt = 0; attempt < 3 * LIMIT; attempt++) answers.push(await limit.guard(counters, guess, { whenUnavailable }).catch((error: unknown) => error));
-    expect(checked).toBe(LIMIT);
+    expect(checked()).toBe(LIMIT);
     expect(answers.slice(LIMIT).every((answer) => (answer as { reason?: string }).reason === 'rate_limited')).toBe(true);
     // `refuse`: the failures that could not be counted are answered as an outage (503), not as a wrong secret.
     if (whenUnavailable === 'refuse') expect(answers.slice(0, LIMIT).every((answer) => answer instanceof StoreUnavailableError)).toBe(true);
@@ -259,14 +258,9 @@ describe('counters read under their limit, remembered for a while (bounded)', ()
     };
     limiter.retryAfter = down;
     limiter.recordFailure = down;
-    let checked = 0;
-    const guess = async () => {
-      checked++;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      return fail('wrong_secret' as const);
-    };
+    const { guess, checked } = wrongGuesses();
     const answers = await Promise.allSettled(Array.from({ length: 30 }, () => limit.guard(counters, guess)));
-    expect(checked).toBeLessThanOrEqual(LIMIT);
+    expect(checked()).toBeLessThanOrEqual(LIMIT);
     expect(answers.every((answer) => answer.status === 'rejected' || answer.value.ok === false)).toBe(true);
   });
 
