@@ -63,8 +63,15 @@ export function createDpopProofs(deps: {
       });
     },
     async verifyPresentation(environment, presented) {
+      // Field by field, not `...presented`: the spread gave each call's object a hidden class of its own, which kept
+      // every proxied request alive until the next full GC.
       const verified = await verifyDpopPresentation({
-        ...presented,
+        scheme: presented.scheme,
+        accessToken: presented.accessToken,
+        cnf: presented.cnf,
+        proof: presented.proof,
+        method: presented.method,
+        url: presented.url,
         now: clock.now(),
         replay: replay.dpopProof(environment),
         nonces: nonces[environment],
