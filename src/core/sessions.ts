@@ -89,7 +89,7 @@ export interface Sessions {
  * made V8 (Node 20) keep each request's objects past the young generation until the next full GC, measured with
  * `--trace-gc` (bench/README.md, round 6).
  */
-function activeView(from: Omit<ActiveSession, 'active' | 'token_type' | 'cnf'> & { cnf?: { jkt: string } | undefined }): ActiveSession {
+function activeView(from: SessionClaims | DescribedSession): ActiveSession {
   const view: ActiveSession = {
     active: true,
     scope: from.scope,
