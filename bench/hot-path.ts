@@ -2,6 +2,7 @@
 // request from /proc, without the rest of `npm run bench`. Usage:
 //   npx tsx bench/hot-path.ts proxy-bearer|proxy-api-key|token|introspect [--seconds 10] [--connections 50]
 //     [--cpu-prof] [--log-level warn|info] [--keymint-root DIR] [--env NAME=VALUE …]
+//     [--node-flag=--trace-gc …] [--keymint-output FILE]   (flags for keymint's node; all its output to FILE)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,9 @@ const { values: flags, positionals } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     'keymint-root': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
+    // e.g. --node-flag=--trace-gc --keymint-output /tmp/gc.log (bench/README.md, round 6)
+    'node-flag': { type: 'string', multiple: true, default: [] },
+    'keymint-output': { type: 'string' },
   },
 });
 const scenario = positionals[0] ?? 'proxy-bearer';
@@ -36,7 +40,8 @@ try {
     ...options,
     port: await freePort(),
     ...(flags['keymint-root'] && { root: flags['keymint-root'] }),
-    nodeFlags: flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    nodeFlags: [...(flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...flags['node-flag']],
+    ...(flags['keymint-output'] && { outputFile: flags['keymint-output'] }),
   });
   const { requests } = await scenarioRequests(keymint.url, options.adminToken);
   const request = ['proxy-bearer', 'proxy-api-key', 'token', 'introspect'].includes(scenario) ? requests[scenario] : undefined;

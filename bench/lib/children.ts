@@ -1,6 +1,6 @@
 // Child processes of a benchmark run: spawned on loopback, tracked, and always killed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface Child {
   name: string;
@@ -20,7 +20,7 @@ export function startChild(
   name: string,
   command: string,
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
+  options: { env?: Record<string, string>; cwd?: string; /** Also every byte of its output, appended here. */ outputFile?: string } = {},
 ): Child {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -32,6 +32,7 @@ export function startChild(
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000);
+    if (options.outputFile) appendFileSync(options.outputFile, chunk);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);

@@ -28,6 +28,8 @@ export interface KeymintOptions {
   /** The checkout to run keymint from (default: this one); for A/B runs against a git worktree. */
   root?: string;
   extraEnv?: Record<string, string>;
+  /** A file that gets all of keymint's output (e.g. `--trace-gc` lines); by default only its last lines are kept. */
+  outputFile?: string;
 }
 
 export interface Keymint {
@@ -63,6 +65,7 @@ export function spawnKeymint(name: string, options: KeymintOptions): Child {
   return startChild(name, process.execPath, [...(options.nodeFlags ?? []), ...entry], {
     cwd: options.root ?? REPO_ROOT,
     env: keymintEnv(options),
+    ...(options.outputFile && { outputFile: options.outputFile }),
   });
 }
 
