@@ -1,4 +1,5 @@
 // Failure limits: an attempt at a secret is refused unseen once its counters hold too many recent failures.
+import { countFailure, emptyCounter, waitOf, type CounterState } from '../ports/failure-window.js';
 import type { Admission, FailureCounter, RateLimiter } from '../ports/rate-limiter.js';
 import type { Logger } from '../ports/runtime.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
@@ -162,30 +163,30 @@ function createUnderLimitMemo(forMs: number, now: () => number, maxEntries: numb
  * here reach its limit.
  */
 function createUnwrittenFailures(windowMs: number, now: () => number, maxEntries: number) {
-  // In window order: every entry lives `windowMs` from its first failure.
-  const counts = new Map<string, { count: number; until: number }>();
+  // In window order: a counter's window opens at its first failure here, and a closed one is opened anew at the back.
+  const states = new Map<string, CounterState>();
   return {
     /** Seconds until every counter's unwritten failures are under its limit; 0 when they are. */
     retryAfter(counters: readonly FailureCounter[]): number {
-      if (counts.size === 0) return 0;
+      if (states.size === 0) return 0;
       const at = now();
       let wait = 0;
       for (const { key, limit } of counters) {
-        const entry = counts.get(key);
-        if (entry && entry.until > at && entry.count >= limit) wait = Math.max(wait, Math.ceil((entry.until - at) / 1000));
+        const state = states.get(key);
+        if (state) wait = Math.max(wait, waitOf(state, at, limit));
       }
       return wait;
     },
     add(counters: readonly FailureCounter[]): void {
       const at = now();
-      dropEnded(counts, at, maxEntries, (entry) => entry.until);
+      dropEnded(states, at, maxEntries, (state) => state.resetAt);
       for (const { key } of counters) {
-        const entry = counts.get(key);
-        if (entry && entry.until > at) entry.count++;
-        else {
-          counts.delete(key);
-          counts.set(key, { count: 1, until: at + windowMs });
+        let state = states.get(key);
+        if (!state || state.resetAt <= at) {
+          states.delete(key);
+          states.set(key, (state = emptyCounter()));
         }
+        countFailure(state, at, windowMs);
       }
     },
   };

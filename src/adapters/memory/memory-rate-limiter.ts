@@ -1,7 +1,7 @@
 // RateLimiter in process memory: fixed-window failure counters for a single process without Redis.
 import { admitEach, type Admission, type AttemptPlace, type FailureCounter, type RateLimiter } from '../../ports/rate-limiter.js';
 import type { Clock } from '../../ports/runtime.js';
-import { countFailure, emptyCounter, givePlaceBack, isIdle, takePlace, waitOf, type CounterState } from './failure-window.js';
+import { countFailure, emptyCounter, givePlaceBack, isIdle, takePlace, waitOf, type CounterState } from '../../ports/failure-window.js';
 
 // Idle counters are dropped every this many writes.
 const SWEEP_EVERY_WRITES = 1000;

@@ -10,7 +10,7 @@ import {
   takePlace,
   waitOf,
   type CounterState,
-} from '../memory/failure-window.js';
+} from '../../ports/failure-window.js';
 import { DurableObjectClient, type DurableStateLike } from './durable-object.js';
 
 /** What the limiter asks a counter's object; `now` is the caller's clock (ms). */

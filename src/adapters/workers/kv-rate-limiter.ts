@@ -1,7 +1,7 @@
 // RateLimiter on Workers KV: approximate fixed-window failure counters (KV has no atomic increment). The
 // Worker uses it only when the FAILURE_COUNTERS Durable Object binding is absent (docs/workers.md).
 import { admitEach, type Admission, type AttemptPlace, type FailureCounter, type RateLimiter } from '../../ports/rate-limiter.js';
-import { countFailure, emptyCounter, givePlaceBack, settle, takePlace, type CounterState } from '../memory/failure-window.js';
+import { countFailure, emptyCounter, givePlaceBack, settle, takePlace, type CounterState } from '../../ports/failure-window.js';
 import { guarded, KvClient, kvExpirationTtl, parse } from './kv-session-store.js';
 
 /** A failure counter's fixed window: how many failures, and when the window closes (ms). */

@@ -1,5 +1,6 @@
-// One failure counter as plain data: its fixed window and the places of attempts under way. The arithmetic the
-// in-process limiter and the Workers Durable Object both run, each inside its own single-threaded step.
+// One failure counter as plain data: its fixed window and the places of attempts under way. The arithmetic every
+// RateLimiter that keeps counters itself runs (the in-process limiter, the Workers KV limiter and Durable Object), each
+// inside its own single-threaded step, and the core's count of failures the store would not take (failure-limit.ts).
 
 export interface CounterState {
   /** Failures in the window. */
