@@ -1,6 +1,7 @@
 // Summarises a V8 .cpuprofile (from `npm run bench -- --profile`): self time by function and by package.
 // Usage: tsx bench/profile-summary.ts bench/profiles/<file>.cpuprofile [top] [--last SECONDS] [--callers NAME]
 import { readFileSync } from 'node:fs';
+import { where } from './lib/profile-places.js';
 
 interface ProfileNode {
   id: number;
@@ -28,15 +29,6 @@ profile.samples.forEach((id, index) => {
   selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
 });
 const total = [...selfMicros.values()].reduce((a, b) => a + b, 0);
-
-function where(url: string): string {
-  if (!url) return '(native)';
-  const modules = url.lastIndexOf('node_modules/');
-  if (modules >= 0) return url.slice(modules + 13).split('/').slice(0, url.includes('node_modules/@') ? 2 : 1).join('/');
-  const src = url.indexOf('/src/');
-  if (src >= 0) return url.slice(src + 1);
-  return url.replace(/^file:\/\//, '');
-}
 
 const byFunction = new Map<string, number>();
 const byPlace = new Map<string, number>();

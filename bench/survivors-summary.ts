@@ -2,6 +2,7 @@
 // (self) and by keymint function on the stack (inclusive), as shares of the sampled bytes. Usage:
 //   npx tsx bench/survivors-summary.ts bench/profiles/survivors-<pid>.heapprofile [rows]
 import { readFileSync } from 'node:fs';
+import { where } from './lib/profile-places.js';
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -18,7 +19,7 @@ let total = 0;
 
 function walk(node: ProfileNode, stack: string[]): void {
   const frame = node.callFrame;
-  const name = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*?\/(src|node_modules)\//, '$1/')}`;
+  const name = `${frame.functionName || '(anonymous)'}  ${where(frame.url)}`;
   total += node.selfSize;
   self.set(name, (self.get(name) ?? 0) + node.selfSize);
   const here = [...stack, name];
@@ -35,4 +36,4 @@ const print = (title: string, entries: [string, number][]) => {
 };
 console.log(`${file}: ${(total / 1e6).toFixed(1)} MB sampled`);
 print('\nallocated in (self)', [...self]);
-print('\nkeymint functions on the stack (inclusive)', [...inclusive].filter(([name]) => name.includes(' src/')));
+print('\nkeymint functions on the stack (inclusive)', [...inclusive].filter(([name]) => name.includes('  src/')));

@@ -1,6 +1,6 @@
 // Child processes of a benchmark run: spawned on loopback, tracked, and always killed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 
 export interface Child {
   name: string;
@@ -30,13 +30,16 @@ export function startChild(
     detached: true,
   });
   let tail = '';
+  // Written as it comes, off the driver's path (the driver may be generating load meanwhile).
+  const file = options.outputFile === undefined ? undefined : createWriteStream(options.outputFile, { flags: 'a' });
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000);
-    if (options.outputFile) appendFileSync(options.outputFile, chunk);
+    file?.write(chunk);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (file) void exited.then(() => file.end());
   const handle: Child = {
     name,
     process: child,
