@@ -49,7 +49,7 @@ function proxyEnvironment(path: string): Environment | undefined {
  * `c.req.raw` as the checks read it: whether the caller has gone. A class, so the getter is its prototype's: written as
  * a getter in the context's object literal, it made V8 (Node 20) keep every proxied request's objects past the young
  * generation until the next full GC (`--trace-gc`: ~1.3 MB promoted and a ~5 ms scavenge every ~60 ms under load, with
- * the two spreads below; bench/README.md, round 6).
+ * the spread in `forward` below and the one in core/dpop-proofs.ts; bench/README.md, round 6).
  */
 class CallerSignal {
   constructor(private readonly outgoing: ServerResponse) {}
