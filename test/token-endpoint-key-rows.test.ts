@@ -11,6 +11,7 @@ import type { KeyStore } from '../src/ports/key-store.js';
 import { createNodeDeps } from '../src/runtime/node-deps.js';
 import { nextId } from '../src/ports/testing/fixtures.js';
 import { basic, redisUrl } from './support/gateway.js';
+import { proofKey, signProof } from './support/dpop.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 import { until } from './support/node-calls.js';
 import { createTestDatabase, postgresUrl } from './support/postgres.js';
@@ -27,6 +28,8 @@ interface Node {
   app: KeymintApp;
   /** How often this node read a key by application ID from the database. */
   reads(): number;
+  /** How often this node read a key's mark from Redis (a command of its own). */
+  markReads(): number;
 }
 
 interface NodeOptions {
@@ -34,6 +37,8 @@ interface NodeOptions {
   redis?: string | null;
   /** Whether it hears the other nodes' change notices (default true). */
   feed?: boolean;
+  /** Whether it reuses tokens (KEYMINT_ISSUANCE_CACHE, default on). */
+  issuanceCache?: boolean;
 }
 
 async function startNode(database: string, prefix: string, options: NodeOptions = {}): Promise<Node> {
@@ -44,6 +49,7 @@ async function startNode(database: string, prefix: string, options: NodeOptions 
     KEYMINT_ADMIN_TOKEN: ROOT,
     KEYMINT_SECRET_PEPPER: 'key-rows-test-pepper-0123456789abcdef',
     KEYMINT_REDIS_PREFIX: prefix,
+    ...(options.issuanceCache === false && { KEYMINT_ISSUANCE_CACHE: 'false' }),
     ...(redis !== null && { REDIS_URL: redis }),
   };
   const opened = await createNodeDeps(loadConfig(env), silentLogger);
@@ -62,8 +68,26 @@ async function startNode(database: string, prefix: string, options: NodeOptions 
       return (value as (...args: unknown[]) => unknown).bind(target);
     },
   }) as KeyStore;
-  const app = await createApp({ ...opened.deps, keyStore: counted, ...(options.feed === false && { changeFeed: undefined }) });
-  return { app, reads: () => reads };
+  let markReads = 0;
+  const versions = opened.deps.keyVersions;
+  const countedVersions = versions && {
+    ...versions,
+    holdKey: versions.holdKey.bind(versions),
+    releaseKey: versions.releaseKey.bind(versions),
+    beginChange: versions.beginChange.bind(versions),
+    change: versions.change.bind(versions),
+    read(environment: string, keyId: string) {
+      markReads++;
+      return versions.read(environment, keyId);
+    },
+  };
+  const app = await createApp({
+    ...opened.deps,
+    keyStore: counted,
+    ...(countedVersions && { keyVersions: countedVersions }),
+    ...(options.feed === false && { changeFeed: undefined }),
+  });
+  return { app, reads: () => reads, markReads: () => markReads };
 }
 
 const admin = (node: Node, method: string, path: string, body?: unknown) =>
@@ -73,10 +97,10 @@ const admin = (node: Node, method: string, path: string, body?: unknown) =>
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
-const mint = (node: Node, key: { applicationId: string; applicationSecret: string }, scope?: string) =>
+const mint = (node: Node, key: { applicationId: string; applicationSecret: string }, scope?: string, headers: Record<string, string> = {}) =>
   node.app.request('/sandbox/oauth/token', {
     method: 'POST',
-    headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: `grant_type=client_credentials${scope ? `&scope=${scope}` : ''}`,
   });
 
@@ -90,18 +114,20 @@ async function newKey(node: Node) {
 
 describe.skipIf(!redisUrl() || !postgresUrl())('the token endpoint on PostgreSQL with Redis', () => {
   /** Node A as configured; node B without the change feed, so only the key's mark can tell it of A's changes. */
-  async function twoNodes(a: NodeOptions = {}) {
+  async function twoNodes(a: NodeOptions = {}, b: NodeOptions = {}) {
     const database = await createTestDatabase();
     const prefix = nextId('rows');
-    return [await startNode(database, prefix, a), await startNode(database, prefix, { feed: false })] as const;
+    return [await startNode(database, prefix, a), await startNode(database, prefix, { ...b, feed: false })] as const;
   }
 
-  it('mints from a kept row: one database read per application ID on a node, however many tokens', async () => {
+  it('mints from a kept row: two database reads and one mark read per application ID on a node, however many tokens', async () => {
     const [a, b] = await twoNodes();
     const { key } = await newKey(a);
     for (let token = 0; token < 20; token++) expect((await mint(b, key)).status).toBe(200);
-    // The first request reads the row after the application ID's mark and keeps it.
-    expect(b.reads()).toBe(1);
+    // The first request reads the row to learn its key, then the key's mark, then the row it keeps. Later tokens
+    // check the mark in the session write itself: no read of their own.
+    expect(b.reads()).toBe(2);
+    expect(b.markReads()).toBe(1);
   });
 
   it('honours a disable, a PATCH, a regenerate and a delete made through another node from the next request', async () => {
@@ -128,6 +154,49 @@ describe.skipIf(!redisUrl() || !postgresUrl())('the token endpoint on PostgreSQL
 
     expect((await admin(a, 'DELETE', path)).status).toBe(204);
     expect((await mint(b, fresh)).status).toBe(401);
+  });
+
+  it('answers from the changed row what a kept row would have refused', async () => {
+    const [a, b] = await twoNodes();
+    const { key, path } = await newKey(a);
+    expect((await admin(a, 'PATCH', path, { scopes: ['read'] })).status).toBe(200);
+    expect((await mint(b, key, 'write')).status).toBe(400);
+    expect((await mint(b, key)).status).toBe(200);
+    // Widened through A: B's kept row would refuse the scope, and its refusal is checked before it is answered.
+    expect((await admin(a, 'PATCH', path, { scopes: ['read', 'write'] })).status).toBe(200);
+    const widened = await mint(b, key, 'write');
+    expect(widened.status).toBe(200);
+    expect(((await widened.json()) as { scope: string }).scope).toBe('write');
+    // A minting limit lifted through A: B's kept row's limit of one would refuse the next token.
+    expect((await admin(a, 'PATCH', path, { tokenRateLimit: { requests: 1, windowSeconds: 60 } })).status).toBe(200);
+    expect((await mint(b, key)).status).toBe(200);
+    expect((await mint(b, key)).status).toBe(429);
+    expect((await admin(a, 'PATCH', path, { tokenRateLimit: null })).status).toBe(200);
+    expect((await mint(b, key)).status).toBe(200);
+  });
+
+  it('answers a DPoP-bound token from the changed row with the proof it verified once, and saves no session for the stale one', async () => {
+    // No reusable tokens on B: every token's session write is the one that checks the mark.
+    const [a, b] = await twoNodes({}, { issuanceCache: false });
+    const { key, path } = await newKey(a);
+    expect((await mint(b, key)).status).toBe(200);
+    // The kept row's scopes still allow `write`: the session write finds the mark moved, and the request is
+    // answered again from the row read now, with the same proof (its jti spent once, by the first answer).
+    expect((await admin(a, 'PATCH', path, { scopes: ['write'] })).status).toBe(200);
+    const holder = await proofKey();
+    const dpop = await signProof(holder, { htm: 'POST', htu: 'http://keymint.test/sandbox/oauth/token' });
+    const minted = await mint(b, key, undefined, { dpop });
+    expect(minted.status).toBe(200);
+    const body = (await minted.json()) as { token_type: string; scope: string };
+    expect(body).toMatchObject({ token_type: 'DPoP', scope: 'write' });
+    // A's requireDpop: B's kept row would mint a bearer token; the session write refuses it, and the answer is A's.
+    expect((await admin(a, 'PATCH', path, { requireDpop: true })).status).toBe(200);
+    const bearer = await mint(b, key);
+    expect(bearer.status).toBe(400);
+    expect(((await bearer.json()) as { error: string }).error).toBe('invalid_dpop_proof');
+    // Two tokens were answered, so the key has two sessions: none was saved for the signatures made from the stale row.
+    const revoked = await admin(a, 'POST', `${path}/revoke-sessions`);
+    expect(((await revoked.json()) as { revokedSessions: number }).revokedSessions).toBe(2);
   });
 
   it('refuses a change, nothing written, through a node that cannot reach Redis to mark it', async () => {

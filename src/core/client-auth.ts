@@ -11,6 +11,7 @@ import { describeClientAssertionFailure, readAssertionClientId, verifyClientAsse
 import type { ClientJwks } from './client-jwks.js';
 import type { FailureLimit, RateLimited, WhenCountersUnavailable } from './failure-limit.js';
 import type { KeyRows } from './key-rows.js';
+import type { KeyMark } from '../ports/key-versions.js';
 import type { PublicJwk } from './public-jwk.js';
 import type { ReplayGuards } from './replay.js';
 import { environmentOfApplicationId, parseApplicationSecret, type SecretHasher } from './secrets.js';
@@ -56,6 +57,13 @@ export interface ClientAuthContext {
   ip: string | undefined;
   /** What an assertion's `aud` may name: the environment's issuer, the endpoint called, the token endpoint. */
   audiences?: readonly string[];
+  /**
+   * Given by a caller that checks a key's mark in its own write (the token endpoint's session write): a kept key row
+   * (key-rows.ts) may then prove a client secret without a read of the mark first. When the key authenticate returns
+   * came from such a row, `unconfirmed` is that row's mark, which the caller must check (`whileMark`, or
+   * `confirmKept`) before it answers; a refusal such a row decided is checked here, before it is counted.
+   */
+  keptRows?: { unconfirmed?: KeyMark };
 }
 
 
@@ -77,12 +85,19 @@ export interface ClientAuthMethod<C extends ClientCredential> {
    * store anyway and answer 503), or `proceed` unlimited (the proxy's Api-Key needs no store otherwise).
    */
   whenCountersUnavailable: WhenCountersUnavailable;
+  /**
+   * Whether `verify` may run again for the same attempt (it spends nothing, as an assertion's jti is spent): only
+   * then may a kept row answer before its mark is read, since a refusal it decided is verified again.
+   */
+  repeatable: boolean;
 }
 
 type MethodRegistry = { [M in ClientAuthMethodName]: ClientAuthMethod<Extract<ClientCredential, { method: M }>> };
 
 export interface ClientAuthenticator {
   authenticate(environment: Environment, credential: ClientCredential, context: ClientAuthContext): Promise<ClientAuthResult>;
+  /** Whether a kept row's mark (ClientAuthContext.keptRows) is still its key's; when not, the key's rows are dropped. */
+  confirmKept(environment: Environment, mark: KeyMark): Promise<boolean>;
 }
 
 export interface ClientAuthLimits {
@@ -190,6 +205,7 @@ export function createClientAuthenticator(deps: {
     claimedClientId: (credential) => credential.clientId,
     verify: (environment, credential, _context, lookup) => verifyIdAndSecret(environment, credential.clientId, credential.secret, lookup),
     whenCountersUnavailable: 'refuse',
+    repeatable: true,
   };
 
   const methods: MethodRegistry = {
@@ -203,11 +219,13 @@ export function createClientAuthenticator(deps: {
       },
       verify: verifyAssertion,
       whenCountersUnavailable: 'refuse',
+      repeatable: false,
     },
     api_key: {
       claimedClientId: () => undefined,
       // Api-Key calls kept working through a session-store outage before they were limited; they still do.
       whenCountersUnavailable: 'proceed',
+      repeatable: true,
       async verify(environment, { secret }) {
         const shape = parseApplicationSecret(secret);
         // The checksum and the environment tag are checked before any read.
@@ -243,12 +261,34 @@ export function createClientAuthenticator(deps: {
       // attempt has its turn, with the counters: not on arrival, as an attempt queued behind others (failure-limit.ts)
       // must see a change answered meanwhile.
       const keyRows = clientId !== undefined && environmentOfApplicationId(clientId) === environment ? deps.keyRows : undefined;
+      if (context.keptRows) context.keptRows.unconfirmed = undefined;
+      const holder = method.repeatable ? context.keptRows : undefined;
+      let unconfirmed: KeyMark | undefined;
       let begun: (() => Promise<KeyMatch | null>) | undefined;
+      const begin = (noteMark?: (mark: KeyMark) => void) => void (begun = keyRows!.begin(environment, clientId!, noteMark));
       const lookup: KeyLookup = (applicationId) => (begun && applicationId === clientId ? begun() : keys.findKeyByApplicationId(applicationId));
-      return failures.guard(countersFor(environment, clientId, context.ip), () => method.verify(environment, credential, context, lookup), {
+      const verify = async (): Promise<Result<KeyRecord, ClientAuthFailure>> => {
+        const result = await method.verify(environment, credential, context, lookup);
+        const mark = unconfirmed;
+        if (mark === undefined) return result;
+        if (result.ok) {
+          holder!.unconfirmed = mark;
+          return result;
+        }
+        // A refusal a kept row decided (a wrong secret for a regenerated key, a disabled one) stands only while the
+        // row does: otherwise the store's row decides, with its mark read first.
+        if (await keyRows!.confirm(environment, mark)) return result;
+        unconfirmed = undefined;
+        begin();
+        return method.verify(environment, credential, context, lookup);
+      };
+      return failures.guard(countersFor(environment, clientId, context.ip), verify, {
         whenUnavailable: method.whenCountersUnavailable,
-        ...(keyRows && { admitted: () => void (begun = keyRows.begin(environment, clientId!)) }),
+        ...(keyRows && { admitted: () => begin(holder && ((mark) => void (unconfirmed = mark))) }),
       });
+    },
+    async confirmKept(environment, mark) {
+      return deps.keyRows ? deps.keyRows.confirm(environment, mark) : true;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyChanges, KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
-import type { KeyVersions } from '../ports/key-versions.js';
+import type { KeyMark, KeyVersions } from '../ports/key-versions.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
 import { SECRET_KEY_DEFAULTS } from '../ports/testing/fixtures.js';
 import { ok } from '../shared/result.js';
@@ -30,6 +30,9 @@ function keyRecord(): KeyRecord {
 function world() {
   let row: KeyRecord | null = keyRecord();
   const marks = new Map<string, string>();
+  /** The per-application-ID marks nodes of the release before read. */
+  const formerMarks = new Map<string, string>();
+  let markReads = 0;
   let sequence = 0;
   let marksDown = false;
   let settleFails = false;
@@ -75,17 +78,20 @@ function world() {
     async releaseKey(keyId, token) {
       if (holds.get(keyId) === token) holds.delete(keyId);
     },
-    async read(environment, applicationId) {
+    async read(environment, keyId) {
+      markReads++;
       if (marksDown) throw new StoreUnavailableError('redis', 'down');
-      return marks.get(`${environment} ${applicationId}`) ?? '';
+      return marks.get(`${environment} ${keyId}`) ?? '';
     },
-    async beginChange(environment, applicationIds) {
+    async beginChange(environment, keyId, applicationIds) {
       if (marksDown) throw new StoreUnavailableError('redis', 'down');
-      for (const id of applicationIds) marks.set(`${environment} ${id}`, `~${++sequence}`);
+      marks.set(`${environment} ${keyId}`, `~${++sequence}`);
+      for (const id of applicationIds) formerMarks.set(id, `~${sequence}`);
     },
-    async change(environment, applicationIds) {
+    async change(environment, keyId, applicationIds) {
       if (marksDown || settleFails) throw new StoreUnavailableError('redis', 'down');
-      for (const id of applicationIds) marks.set(`${environment} ${id}`, `${++sequence}`);
+      marks.set(`${environment} ${keyId}`, `${++sequence}`);
+      for (const id of applicationIds) formerMarks.set(id, `${sequence}`);
     },
   };
   const writes = markingKeyWrites(store, versions, silentLogger);
@@ -96,6 +102,8 @@ function world() {
   return {
     rows,
     reads,
+    formerMarks,
+    markReads: () => markReads,
     /** A change as key management makes it, through markingKeyWrites. */
     update: (changes: Partial<KeyChanges>) => writes.updateKey('acct_1', 'key_1', { updatedAt: 2, ...changes }, undefined as never),
     remove: () => writes.deleteKey('acct_1', 'key_1', undefined as never),
@@ -129,7 +137,55 @@ describe('key rows for the token endpoint', () => {
     const w = world();
     const rows = w.rows();
     for (let request = 0; request < 10; request++) expect((await lookUp(rows))?.key.status).toBe('active');
-    expect(w.reads).toHaveLength(1);
+    // The first request reads the row to learn its key, then the key's mark, then the row to keep.
+    expect(w.reads).toHaveLength(2);
+    expect(w.markReads()).toBe(10);
+  });
+
+  it('answers a kept row without any read when the caller checks the mark itself, and names that mark', async () => {
+    const w = world();
+    const rows = w.rows();
+    await w.update({ name: 'marked' });
+    await lookUp(rows);
+    const [reads, markReads] = [w.reads.length, w.markReads()];
+    const told: KeyMark[] = [];
+    for (let request = 0; request < 5; request++) {
+      expect((await rows.begin('sandbox', 'app_sandbox_1', (mark) => told.push(mark))())?.key.name).toBe('marked');
+    }
+    expect([w.reads.length - reads, w.markReads() - markReads]).toEqual([0, 0]);
+    expect(told).toHaveLength(5);
+    expect(told[0]!.keyId).toBe('key_1');
+    expect(await rows.confirm('sandbox', told[0]!)).toBe(true);
+  });
+
+  it('confirms a kept row while its mark stands, and drops the key\'s rows once a change through another node moved it', async () => {
+    const w = world();
+    const rows = w.rows();
+    await lookUp(rows);
+    let told: KeyMark | undefined;
+    await rows.begin('sandbox', 'app_sandbox_1', (mark) => (told = mark))();
+    await w.update({ status: 'disabled' });
+    expect(await rows.confirm('sandbox', told!)).toBe(false);
+    // Dropped: the next request, even one that would check the mark itself, gets the store's row.
+    let toldAgain: KeyMark | undefined;
+    expect((await rows.begin('sandbox', 'app_sandbox_1', (mark) => (toldAgain = mark))())?.key.status).toBe('disabled');
+    expect(toldAgain).toBeUndefined();
+    w.marksDown(true);
+    expect(await rows.confirm('sandbox', told!)).toBe(false);
+  });
+
+  it('reads the mark first for a row not kept, or kept past its lifetime, even when the caller could check it', async () => {
+    const w = world();
+    const rows = w.rows(5_000);
+    let told = 0;
+    const begin = () => rows.begin('sandbox', 'app_sandbox_1', () => told++)();
+    await begin();
+    expect([told, w.markReads()]).toEqual([0, 1]);
+    await begin();
+    expect([told, w.markReads()]).toEqual([1, 1]);
+    w.advance(5_000);
+    await begin();
+    expect([told, w.markReads()]).toEqual([1, 2]);
   });
 
   it('honours a change made through another node from the next request', async () => {
@@ -144,7 +200,7 @@ describe('key rows for the token endpoint', () => {
     expect(await lookUp(b)).toBeNull();
   });
 
-  it('marks the application IDs a regenerate moves away from, and the ones it moves to', async () => {
+  it('honours a roll and a regenerate under every application ID, and marks them all for the release before', async () => {
     const w = world();
     const rows = w.rows();
     await lookUp(rows);
@@ -161,6 +217,9 @@ describe('key rows for the token endpoint', () => {
     await w.update({ applicationId: 'app_sandbox_3', previous: null });
     expect(await lookUp(rows)).toBeNull();
     expect(await lookUp(rows, 'app_sandbox_2')).toBeNull();
+    // Nodes of the release before keep rows by application ID: each ID the key answered to was marked settled.
+    expect([...w.formerMarks.keys()].sort()).toEqual(['app_sandbox_1', 'app_sandbox_2', 'app_sandbox_3']);
+    for (const mark of w.formerMarks.values()) expect(mark.startsWith('~')).toBe(false);
   });
 
   // Hostile review: a delete that read the key before a regenerate moved its ID marked only the old ID, and a node
@@ -253,10 +312,12 @@ describe('key rows for the token endpoint', () => {
     rows.hear({ kind: 'key', keyId: 'key_1' });
     await lookUp(rows);
     await lookUp(rows);
-    expect(w.reads.length - before).toBe(1);
+    // Dropped: read as on a node's first request (the key, then the row to keep).
+    expect(w.reads.length - before).toBe(2);
     before = w.reads.length;
     w.advance(5_000);
     await lookUp(rows);
+    // Past its lifetime the row still names its key, whose mark is read first: one read of the row.
     expect(w.reads.length - before).toBe(1);
   });
 });

@@ -1,38 +1,44 @@
-// Key rows for the token endpoint, kept in memory and checked against the application ID's mark
-// (ports/key-versions.ts) at every request, so a change made through any node is honoured from the next request
-// without a key-store read per token.
+// Key rows for the token endpoint, kept in memory and checked against their key's mark (ports/key-versions.ts), so a
+// change made through any node is honoured from the next request without a key-store read per token. The check is a
+// read of the mark before the row is used, or, when the caller can make it part of its own write (the token
+// endpoint's session write), that write.
 import type { ChangeNotice } from '../ports/change-feed.js';
 import type { KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
-import { CHANGING_MARK, type KeyVersions } from '../ports/key-versions.js';
+import { CHANGING_MARK, type KeyMark, type KeyVersions } from '../ports/key-versions.js';
 import type { Clock, Logger } from '../ports/runtime.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
 import type { Environment } from '../shared/domain.js';
 
 export interface KeyRows {
   /**
-   * Starts the look-up of the key an application ID of `environment` names: the ID's mark is asked for now (with the
-   * failure counters' read, once the attempt has its turn), the row when the answer is awaited. Resolves to what the
-   * key store would answer.
+   * Starts the look-up of the key an application ID of `environment` names; resolves to what the key store would
+   * answer. Given `unconfirmed`, a kept row answers without a read: `unconfirmed` is told the mark it was kept under,
+   * and the caller must check that mark (a session write `whileMark`, or `confirm`) before it answers anything the
+   * row decided. Otherwise the key's mark is asked for now (with the failure counters' read, once the attempt has its
+   * turn), and the row when the answer is awaited.
    */
-  begin(environment: Environment, applicationId: string): () => Promise<KeyMatch | null>;
+  begin(environment: Environment, applicationId: string, unconfirmed?: (mark: KeyMark) => void): () => Promise<KeyMatch | null>;
+  /** Whether `mark` is still its key's mark; when it is not (or cannot be read), the key's kept rows are dropped. */
+  confirm(environment: Environment, mark: KeyMark): Promise<boolean>;
   /** Applies a change notice (change-notices.ts): drops what it made stale. */
   hear(notice: ChangeNotice): void;
 }
 
 interface Entry {
   match: KeyMatch;
-  /** The application ID's mark, read before the row was. */
-  version: string;
+  /** The key's mark, read before the row was. */
+  mark: string;
   loadedAt: number;
 }
 
 /**
- * A row is kept with the mark read before it, and answers while the mark read at a request is the same: every change
- * sets "changing" marks on the key's application IDs before it is written (no row is kept under one) and new settled
- * ones after it is committed and before it is answered (markingKeyWrites), so a row read before a change is kept
- * under an older mark, if at all. A row is never kept longer than `maxAgeMs()` (a mark lost in a Redis failover costs
- * at most that), and change notices drop rows as they do the other caches. While the marks cannot be read, or the
- * store cannot (so that minting fails as it would without kept rows), every request reads the store.
+ * A row is kept with its key's mark read before it, and answers while the mark is the same: every change sets a
+ * "changing" mark on the key before it is written (no row is kept under one) and a new settled one after it is
+ * committed and before it is answered (markingKeyWrites), so a row read before a change is kept under an older mark,
+ * if at all. A row is never kept longer than `maxAgeMs()` (a mark lost in a Redis failover costs at most that), and
+ * change notices drop rows as they do the other caches. While the marks cannot be read, or the store cannot (so that
+ * minting fails as it would without kept rows), every request reads the store. The first request for an application
+ * ID on a node reads the store to learn its key, then the key's mark, then the row to keep.
  */
 export function createKeyRows(deps: {
   keys: Pick<KeyStore, 'findKeyByApplicationId'>;
@@ -48,37 +54,81 @@ export function createKeyRows(deps: {
   // Bumped on every notice, so a read that started before a change never keeps what it saw.
   let generation = 0;
 
-  // The row the application ID names: the kept one while the mark read is its own, else the store's (kept when the
-  // mark was settled and no notice came meanwhile).
-  async function lookUp(applicationId: string, startedAt: number, marked: Promise<string | undefined>): Promise<KeyMatch | null> {
-    const version = await marked;
-    const now = deps.clock.now();
-    const cached = entries.get(applicationId);
-    if (version !== undefined && cached?.version === version && now - cached.loadedAt < deps.maxAgeMs() && storeReachable()) return cached.match;
-    // The mark was read before this read starts: a change committed after it gives the ID a newer one.
-    const match = await deps.keys.findKeyByApplicationId(applicationId);
+  /** The kept row of `applicationId` while it may answer at all. */
+  function kept(applicationId: string): Entry | undefined {
+    const entry = entries.get(applicationId);
+    return entry && deps.clock.now() - entry.loadedAt < deps.maxAgeMs() && storeReachable() ? entry : undefined;
+  }
+
+  // A mark that cannot be read is no mark: the row is read from the store, and not kept.
+  function markOf(environment: Environment, keyId: string): Promise<string | undefined> {
+    return deps.versions.read(environment, keyId).catch(() => undefined);
+  }
+
+  // The row the application ID names: the kept one while its key's mark read now is its own, else the store's (kept
+  // when the mark was settled and no notice came meanwhile). Without a kept row, the store names the key first.
+  async function lookUp(
+    environment: Environment,
+    applicationId: string,
+    startedAt: number,
+    known: { keyId: string; marked: Promise<string | undefined> } | undefined,
+  ): Promise<KeyMatch | null> {
+    let keyId = known?.keyId;
+    let marked = known?.marked;
+    let first: KeyMatch | undefined;
+    if (keyId === undefined || marked === undefined) {
+      const found = await deps.keys.findKeyByApplicationId(applicationId);
+      if (!found) return null;
+      first = found;
+      keyId = found.key.id;
+      marked = markOf(environment, keyId);
+    }
+    const mark = await marked;
+    const cached = kept(applicationId);
+    if (mark !== undefined && cached?.mark === mark) return cached.match;
     entries.delete(applicationId);
-    const settled = version !== undefined && !version.startsWith(CHANGING_MARK);
-    if (match && settled && startedAt === generation) {
+    const settled = mark !== undefined && !mark.startsWith(CHANGING_MARK);
+    // Nothing is kept under a changing mark, or none: the row this request read answers.
+    if (!settled && first) return first;
+    // The mark was read before this read starts: a change committed after it gives the key a newer one.
+    const match = await deps.keys.findKeyByApplicationId(applicationId);
+    if (match && settled && match.key.id === keyId && startedAt === generation) {
       // Map order is insertion order: the first entry is the oldest.
       if (entries.size >= deps.maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(applicationId, { match, version, loadedAt: now });
+      entries.set(applicationId, { match, mark, loadedAt: deps.clock.now() });
     }
     return match;
   }
 
+  function drop(keyId: string): void {
+    for (const [applicationId, entry] of entries) if (entry.match.key.id === keyId) entries.delete(applicationId);
+  }
+
   return {
-    begin(environment, applicationId) {
+    begin(environment, applicationId, unconfirmed) {
       const startedAt = generation;
-      // A mark that cannot be read is no mark: the row is read from the store, and not kept.
-      const marked = deps.versions.read(environment, applicationId).catch(() => undefined);
-      return () => lookUp(applicationId, startedAt, marked);
+      const cached = kept(applicationId);
+      if (cached && unconfirmed) {
+        return () => {
+          unconfirmed({ keyId: cached.match.key.id, mark: cached.mark });
+          return Promise.resolve(cached.match);
+        };
+      }
+      // A row past its lifetime still names its key (an application ID never names another): its mark comes first.
+      const keyId = entries.get(applicationId)?.match.key.id;
+      const known = keyId === undefined ? undefined : { keyId, marked: markOf(environment, keyId) };
+      return () => lookUp(environment, applicationId, startedAt, known);
+    },
+    async confirm(environment, { keyId, mark }) {
+      if ((await markOf(environment, keyId)) === mark) return true;
+      drop(keyId);
+      return false;
     },
     hear(notice) {
       if (notice.kind !== 'key' && notice.kind !== 'everything') return;
       generation++;
       if (notice.kind === 'everything') entries.clear();
-      else for (const [applicationId, entry] of entries) if (entry.match.key.id === notice.keyId) entries.delete(applicationId);
+      else drop(notice.keyId);
     },
   };
 }
@@ -93,14 +143,15 @@ const HOLD_RETRY_MS = 10;
 const HOLD_WAIT_MS = 5_000;
 
 /**
- * `store` with every change to a key's row marked (ports/key-versions.ts) on the application IDs it answered to before
- * and after: "changing" marks before the write, so no node keeps a row read while it is under way, and settled ones
- * after it, before the change is answered, so every node's next request reads the row again. Changes to one key take
- * turns (KeyVersions.holdKey), through any nodes: otherwise an ID that one change creates while another is under way
- * (a regenerate during a delete) would be marked by neither, and one change's settled mark could overwrite another's
- * "changing" one. A node that cannot hold the key or set the first marks refuses the change (the store's outage
- * error: 503), nothing written, since it could not promise the other nodes would see it; one that cannot set the
- * second logs it, and the IDs stay marked changing (read from the store at every request) until the marks lapse.
+ * `store` with every change to a key's row marked (ports/key-versions.ts): a "changing" mark before the write, so no
+ * node keeps a row read while it is under way, and a settled one after it, before the change is answered, so every
+ * node's next request reads the row again (the application IDs it answered to before and after are marked too, under
+ * the former names, for nodes of the release before). Changes to one key take turns (KeyVersions.holdKey), through
+ * any nodes: otherwise one change's settled mark could overwrite another's "changing" one while the other is still
+ * writing, and a row read then would be kept. A node that cannot hold the key or set the first mark refuses the change
+ * (the store's outage error: 503), nothing written, since it could not promise the other nodes would see it; one that
+ * cannot set the second logs it, and the key stays marked changing (read from the store at every request) until the
+ * mark lapses.
  */
 export function markingKeyWrites(store: KeyStore, versions: KeyVersions, logger: Logger): KeyStore {
   async function held<T>(keyId: string, change: () => Promise<T>): Promise<T> {
@@ -125,7 +176,7 @@ export function markingKeyWrites(store: KeyStore, versions: KeyVersions, logger:
       const before = await store.getKey(accountId, keyId);
       if (!before) return write();
       const ids = applicationIdsOf(before);
-      await versions.beginChange(before.environment, ids);
+      await versions.beginChange(before.environment, keyId, ids);
       let written: KeyRecord | null = null;
       try {
         const result = await write();
@@ -133,7 +184,7 @@ export function markingKeyWrites(store: KeyStore, versions: KeyVersions, logger:
         return result;
       } finally {
         const settled = [...new Set([...ids, ...(written ? applicationIdsOf(written) : [])])];
-        await versions.change(before.environment, settled).catch((error: unknown) => {
+        await versions.change(before.environment, keyId, settled).catch((error: unknown) => {
           logger.warn('could not settle the marks of a key change; its application IDs are read from the database until they lapse', {
             keyId,
             error: String(error),

@@ -9,6 +9,7 @@ import type { SessionClaims, SessionTokens, TokenRejection } from './session-tok
 import { decideTokenExchange, type EnvironmentAudiences, type ExchangeRequest, type TokenExchangeFailure } from './token-exchange.js';
 import { usedPair } from './client-auth.js';
 import type { UsageRecorder } from './usage.js';
+import type { KeyMark } from '../ports/key-versions.js';
 
 export interface IssuedSession {
   accessToken: string;
@@ -53,6 +54,11 @@ export interface IssueOptions {
   jkt?: string | undefined;
   /** The `aud` (RFC 8707 resource); default: the environment's. */
   audience?: string | undefined;
+  /**
+   * The mark of the kept row `key` came from, not yet checked (ClientAuthContext.keptRows): a reusable token is found,
+   * and the session saved, only while it is still the key's mark (else StaleKeyError, nothing saved).
+   */
+  whileMark?: KeyMark | undefined;
 }
 
 export interface Sessions {
@@ -151,6 +157,7 @@ export function createSessions(deps: {
     key: KeyRecord,
     grant: { scope: string; audience: string; jkt?: string | undefined; notAfter?: number; ancestors?: string[] },
     slot?: { keyId: string; slot: string },
+    whileMark?: KeyMark,
   ) {
     const cnf = grant.jkt === undefined ? undefined : { jkt: grant.jkt };
     const { token, claims } = await tokens.mint(environment, {
@@ -183,7 +190,7 @@ export function createSessions(deps: {
       token: { token, jti: claims.jti, scope: grant.scope, iat: claims.iat, exp: claims.exp },
       reuseUntil: claims.iat + Math.floor((claims.exp - claims.iat) / 2),
     };
-    await store.saveSession(environment, record, issued);
+    await store.saveSession(environment, record, issued, whileMark);
     const session: Omit<IssuedSession, 'cache'> = {
       accessToken: token,
       tokenType: cnf ? 'DPoP' : 'Bearer',
@@ -205,12 +212,12 @@ export function createSessions(deps: {
       const slot = { keyId: key.id, slot: `${key.applicationId} ${audience} ${scope} ${options.jkt ?? '-'}` };
       const tokenType = options.jkt === undefined ? 'Bearer' : 'DPoP';
       if (deps.issuanceCache) {
-        const cached = await store.findIssued(environment, slot);
+        const cached = await store.findIssued(environment, slot, options.whileMark);
         if (reusable(cached)) {
           return ok({ accessToken: cached.token, tokenType, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
         }
       }
-      const session = await mintSession(environment, key, { scope, audience, jkt: options.jkt }, deps.issuanceCache ? slot : undefined);
+      const session = await mintSession(environment, key, { scope, audience, jkt: options.jkt }, deps.issuanceCache ? slot : undefined, options.whileMark);
       return ok({ ...session, cache: deps.issuanceCache ? 'miss' : 'off' });
     },
 
@@ -241,7 +248,7 @@ export function createSessions(deps: {
         jkt: decision.cnf?.jkt,
         notAfter: decision.exp,
         ancestors: decision.ancestors,
-      });
+      }, undefined, options.whileMark);
       return ok({ ...session, cache: 'off' });
     },
 

@@ -1,5 +1,6 @@
 // SessionStore: session records and the issuance cache, environment-namespaced, expiring with the token.
 import type { Environment } from '../shared/domain.js';
+import type { KeyMark } from './key-versions.js';
 
 export interface SessionRecord {
   jti: string;
@@ -36,11 +37,17 @@ export interface IssuanceSlot {
 }
 
 export interface SessionStore {
-  /** Stores the record (TTL until `exp`) and, when asked, the token for reuse until `reuseUntil` (seconds). */
+  /**
+   * Stores the record (TTL until `exp`) and, when asked, the token for reuse until `reuseUntil` (seconds). Given
+   * `whileMark` (the record's key and a mark of ports/key-versions.ts), it stores nothing and raises StaleKeyError
+   * unless that is still the key's mark, in the same atomic step. Only a store that shares the KeyVersions' backend
+   * is given one (the Redis store); the others refuse it.
+   */
   saveSession(
     environment: Environment,
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
+    whileMark?: KeyMark,
   ): Promise<void>;
   getSession(environment: Environment, jti: string): Promise<SessionRecord | null>;
   /**
@@ -50,7 +57,8 @@ export interface SessionStore {
   revokeSession(environment: Environment, jti: string): Promise<boolean>;
   /** Marks every live session of the key revoked and forgets its reusable tokens; returns how many. */
   revokeKeySessions(environment: Environment, keyId: string): Promise<number>;
-  findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null>;
+  /** The token kept for reuse in `slot`, if any; given `whileMark`, only while it is the key's mark (as saveSession). */
+  findIssued(environment: Environment, slot: IssuanceSlot, whileMark?: KeyMark): Promise<IssuedToken | null>;
 }
 
 /**

@@ -1,6 +1,8 @@
-// The KeyVersions contract's fixture on any Redis deployment: the store under test and a second client as another node.
+// The KeyVersions contract's fixture on any Redis deployment: the store under test, a second client as another node,
+// and the session store of the same client and prefix (which checks the marks).
 import type { RedisClient } from '../../src/adapters/node/redis-client.js';
 import { RedisKeyVersions } from '../../src/adapters/node/redis-key-versions.js';
+import { RedisSessionStore } from '../../src/adapters/node/redis-session-store.js';
 import type { StoreFixture } from '../../src/ports/testing/fixtures.js';
 import type { KeyVersionsFixture } from '../../src/ports/testing/key-versions.suite.js';
 
@@ -10,11 +12,16 @@ export async function redisKeyVersionsFixture(
   connect: () => Promise<RedisClient>,
 ): Promise<KeyVersionsFixture> {
   const other = await connect();
-  const opened = await open((client, prefix) => ({ versions: new RedisKeyVersions(client, { prefix }), prefix }));
+  const opened = await open((client, prefix) => ({
+    versions: new RedisKeyVersions(client, { prefix }),
+    sessions: new RedisSessionStore(client, { prefix, clock: { now: () => Date.now() } }),
+    prefix,
+  }));
   return {
     ...opened,
     store: opened.store.versions,
     other: new RedisKeyVersions(other, { prefix: opened.store.prefix }),
+    sessions: opened.store.sessions,
     dispose: async () => {
       await opened.dispose?.();
       other.disconnect();

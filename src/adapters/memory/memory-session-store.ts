@@ -3,6 +3,7 @@ import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { ExpiringMap } from './expiring-map.js';
+import { type KeyMark, refuseKeyMark } from '../../ports/key-versions.js';
 
 /** A copy the caller cannot change the stored record through (its nested members included). */
 function copyRecord(record: SessionRecord): SessionRecord {
@@ -29,7 +30,9 @@ export class MemorySessionStore implements SessionStore {
     environment: Environment,
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
+    whileMark?: KeyMark,
   ): Promise<void> {
+    refuseKeyMark(whileMark, 'the in-process session store');
     this.sessions.set(`${environment}:${record.jti}`, copyRecord(record), record.exp * 1000);
     const indexKey = `${environment}:${record.keyId}`;
     const index = this.keySessions.get(indexKey) ?? new Map<string, number>();
@@ -82,7 +85,8 @@ export class MemorySessionStore implements SessionStore {
     return count;
   }
 
-  async findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null> {
+  async findIssued(environment: Environment, slot: IssuanceSlot, whileMark?: KeyMark): Promise<IssuedToken | null> {
+    refuseKeyMark(whileMark, 'the in-process session store');
     return this.issued.get(`${environment}:${slot.keyId}`)?.get(slot.slot) ?? null;
   }
 }

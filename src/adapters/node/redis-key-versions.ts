@@ -1,10 +1,11 @@
-// KeyVersions on Redis (ioredis): one string per application ID, `km:{<env>:authfail:client:<applicationId>}:key-mark`.
-// Its hash tag is the name of the ID's failure counter (clientFailureCounter, tagged as redis-rate-limiter.ts does), so
-// on a Redis Cluster the token endpoint's two reads of a request, sent together, go to one node in one write.
+// KeyVersions on Redis (ioredis): one string per key, `km:{<env>:<partition>}:key-mark:<keyId>`, in the hash slot of
+// the key's sessions (redis-session-store.ts), so the script that saves a token's session checks the mark in the same
+// command on a Redis Cluster too.
 import { randomUUID } from 'node:crypto';
 import { CHANGING_MARK, KEY_CHANGE_LEASE_MS, KEY_VERSION_TTL_SECONDS, type KeyVersions } from '../../ports/key-versions.js';
 import { clientFailureCounter } from '../../ports/rate-limiter.js';
 import { defineScript, guarded, type RedisClient } from './redis-client.js';
+import { keyMarkName } from './redis-session-store.js';
 
 // KEYS: the key's hold. ARGV: the token that took it. Deletes the hold only if that token still has it.
 const RELEASE = `
@@ -42,28 +43,31 @@ export class RedisKeyVersions implements KeyVersions {
     return guarded(this.redis, async () => void (await (this.redis as unknown as HoldScripts).kmReleaseKeyHold(1, this.holdName(keyId), token)));
   }
 
-  private name(environment: string, applicationId: string): string {
+  /**
+   * The per-application-ID name the release before marked under, `km:{<env>:authfail:client:<applicationId>}:key-mark`,
+   * still written so its nodes honour changes made through new ones during a rolling upgrade (docs/scaling.md).
+   */
+  private formerName(environment: string, applicationId: string): string {
     return `${this.prefix}:{${clientFailureCounter(environment, applicationId)}}:key-mark`;
   }
 
-  read(environment: string, applicationId: string): Promise<string> {
-    return guarded(this.redis, async () => (await this.redis.get(this.name(environment, applicationId))) ?? '');
+  read(environment: string, keyId: string): Promise<string> {
+    return guarded(this.redis, async () => (await this.redis.get(keyMarkName(this.prefix, environment, keyId))) ?? '');
   }
 
-  beginChange(environment: string, applicationIds: readonly string[]): Promise<void> {
-    return this.set(environment, applicationIds, CHANGING_MARK);
+  beginChange(environment: string, keyId: string, applicationIds: readonly string[]): Promise<void> {
+    return this.set(environment, keyId, applicationIds, CHANGING_MARK);
   }
 
-  change(environment: string, applicationIds: readonly string[]): Promise<void> {
-    return this.set(environment, applicationIds, '');
+  change(environment: string, keyId: string, applicationIds: readonly string[]): Promise<void> {
+    return this.set(environment, keyId, applicationIds, '');
   }
 
-  // One SET per ID (each its own slot on a Cluster), sent together.
-  private set(environment: string, applicationIds: readonly string[], lead: string): Promise<void> {
+  // One SET per name (each its own slot on a Cluster), sent together.
+  private set(environment: string, keyId: string, applicationIds: readonly string[], lead: string): Promise<void> {
+    const names = [keyMarkName(this.prefix, environment, keyId), ...applicationIds.map((id) => this.formerName(environment, id))];
     return guarded(this.redis, async () => {
-      await Promise.all(
-        applicationIds.map((id) => this.redis.set(this.name(environment, id), `${lead}${randomUUID()}`, 'EX', KEY_VERSION_TTL_SECONDS)),
-      );
+      await Promise.all(names.map((name) => this.redis.set(name, `${lead}${randomUUID()}`, 'EX', KEY_VERSION_TTL_SECONDS)));
     });
   }
 }

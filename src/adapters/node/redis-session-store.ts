@@ -3,15 +3,18 @@ import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
 import { partitionForRecord, partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
+import { type KeyMark, StaleKeyError } from '../../ports/key-versions.js';
 import { defineScript, guarded, type RedisClient } from './redis-client.js';
 
 // Stores a session record, indexes it under its key (dropping expired entries), links it to each session it
 // was derived from (token exchange), and, when given, keeps the token for reuse. One script rather than a MULTI
 // of six commands: the same all-or-nothing write for a fraction of the client-side work (the token endpoint's
 // profile showed ioredis per-command costs). An index lives until its longest-lived member's exp (its highest
-// score), whatever order they came in.
-// KEYS = session, key-sessions index, one derived set per ancestor[, issued hash]
-// ARGV = record, expire-at ms, exp, jti, now s, number of ancestors[, slot, token, reuse-until ms]
+// score), whatever order they came in. Given the key's mark (redis-key-versions.ts, the same slot), it writes
+// nothing and answers 0 unless the mark is still the one named.
+// KEYS = session, key-sessions index, one derived set per ancestor[, issued hash][, key mark]
+// ARGV = record, expire-at ms, exp, jti, now s, number of ancestors, '1' with an issued hash, '1' with a key mark,
+//        the mark expected[, slot, token, reuse-until ms]
 const SAVE_SESSION = `
 local function index(key, score, member)
   redis.call('ZADD', key, score, member)
@@ -19,14 +22,20 @@ local function index(key, score, member)
   local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   if newest[2] then redis.call('PEXPIREAT', key, tonumber(newest[2]) * 1000) end
 end
+local ancestors = tonumber(ARGV[6])
+local following = 3 + ancestors
+local issued
+if ARGV[7] == '1' then
+  issued = KEYS[following]
+  following = following + 1
+end
+if ARGV[8] == '1' and (redis.call('GET', KEYS[following]) or '') ~= ARGV[9] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 index(KEYS[2], ARGV[3], ARGV[4])
-local ancestors = tonumber(ARGV[6])
 for i = 1, ancestors do index(KEYS[2 + i], ARGV[3], ARGV[4]) end
-local issued = KEYS[3 + ancestors]
 if issued then
-  redis.call('HSET', issued, ARGV[7], ARGV[8])
-  redis.call('PEXPIREAT', issued, ARGV[9])
+  redis.call('HSET', issued, ARGV[10], ARGV[11])
+  redis.call('PEXPIREAT', issued, ARGV[12])
 end
 return 1`;
 
@@ -76,8 +85,28 @@ end
 redis.call('DEL', KEYS[2])
 return count`;
 
+/**
+ * `km:{sandbox:Ab3d}:<kind>:<id>`: the hash tag (in braces) is the environment and a key's partition
+ * (`sessionPartition`), so every name of one key's records, and its mark (redis-key-versions.ts), share one slot.
+ */
+export function partitionedName(prefix: string, environment: string, partition: string, kind: string, id: string): string {
+  return `${prefix}:{${environment}:${partition}}:${kind}:${id}`;
+}
+
+/** A key's mark (redis-key-versions.ts), in its sessions' slot, for the session write to check. */
+export function keyMarkName(prefix: string, environment: string, keyId: string): string {
+  return partitionedName(prefix, environment, sessionPartition(keyId), 'key-mark', keyId);
+}
+
+// A key's reusable token for a slot, read only while the key's mark is the one named: KEYS = issued hash, key mark;
+// ARGV = slot, the mark expected. Answers the token (or nil), or 0 when the mark moved on.
+const FIND_ISSUED = `
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] then return 0 end
+return redis.call('HGET', KEYS[1], ARGV[1])`;
+
 interface SessionScripts {
   saveSession(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<unknown>;
+  findIssued(numberOfKeys: 2, issued: string, mark: string, slot: string, expected: string): Promise<string | null | 0>;
 }
 
 /**
@@ -102,17 +131,17 @@ export class RedisSessionStore implements SessionStore {
     this.clock = options.clock;
     this.legacyIndex = !('isCluster' in redis && redis.isCluster);
     defineScript(redis, 'kmSaveSession', SAVE_SESSION);
-    const client = redis as unknown as { kmSaveSession: SessionScripts['saveSession'] };
-    this.scripts = { saveSession: (...args) => client.kmSaveSession(...args) };
+    defineScript(redis, 'kmFindIssued', FIND_ISSUED);
+    const client = redis as unknown as { kmSaveSession: SessionScripts['saveSession']; kmFindIssued: SessionScripts['findIssued'] };
+    this.scripts = { saveSession: (...args) => client.kmSaveSession(...args), findIssued: (...args) => client.kmFindIssued(...args) };
   }
 
   private nowSeconds(): number {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  /** `km:{sandbox:Ab3d}:<kind>:<id>`: the hash tag (in braces) is the environment and the key's partition. */
   private key(environment: Environment, partition: string, kind: string, id: string): string {
-    return `${this.prefix}:{${environment}:${partition}}:${kind}:${id}`;
+    return partitionedName(this.prefix, environment, partition, kind, id);
   }
 
   /** The names used before partitions, for sessions minted then. */
@@ -136,9 +165,11 @@ export class RedisSessionStore implements SessionStore {
     environment: Environment,
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
+    whileMark?: KeyMark,
   ): Promise<void> {
     const partition = partitionForRecord(record, issued?.slot);
-    return guarded(this.redis, async () => {
+    if (whileMark && whileMark.keyId !== record.keyId) throw new TypeError(`the mark of key ${whileMark.keyId} cannot guard a session of key ${record.keyId}`);
+    const saved = await guarded(this.redis, async () => {
       // A derived session belongs to its subject's key (its jti is made with that key's id), so the derived set of
       // every ancestor lives in the same partition, and the one script keeps to one hash slot.
       const ancestors = record.ancestors ?? [];
@@ -147,13 +178,25 @@ export class RedisSessionStore implements SessionStore {
         this.key(environment, partition, 'key-sessions', record.keyId),
         ...ancestors.map((ancestor) => this.key(environment, partition, 'derived', ancestor)),
       ];
-      const args: (string | number)[] = [JSON.stringify(record), record.exp * 1000, record.exp, record.jti, this.nowSeconds(), ancestors.length];
+      const args: (string | number)[] = [
+        JSON.stringify(record),
+        record.exp * 1000,
+        record.exp,
+        record.jti,
+        this.nowSeconds(),
+        ancestors.length,
+        issued ? '1' : '',
+        whileMark ? '1' : '',
+        whileMark?.mark ?? '',
+      ];
       if (issued) {
         keys.push(this.key(environment, partition, 'issued', record.keyId));
         args.push(issued.slot.slot, JSON.stringify(issued.token), issued.reuseUntil * 1000);
       }
-      await this.scripts.saveSession(keys.length, ...keys, ...args);
+      if (whileMark) keys.push(keyMarkName(this.prefix, environment, record.keyId));
+      return this.scripts.saveSession(keys.length, ...keys, ...args);
     });
+    if (saved === 0) throw new StaleKeyError(record.keyId);
   }
 
   getSession(environment: Environment, jti: string): Promise<SessionRecord | null> {
@@ -228,10 +271,15 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null> {
-    return guarded(this.redis, async () => {
-      const value = await this.redis.hget(this.issuedKey(environment, slot.keyId), slot.slot);
-      return value ? (JSON.parse(value) as IssuedToken) : null;
-    });
+  async findIssued(environment: Environment, slot: IssuanceSlot, whileMark?: KeyMark): Promise<IssuedToken | null> {
+    if (whileMark && whileMark.keyId !== slot.keyId) throw new TypeError(`the mark of key ${whileMark.keyId} cannot guard a token of key ${slot.keyId}`);
+    const issued = this.issuedKey(environment, slot.keyId);
+    const value = await guarded(this.redis, () =>
+      whileMark
+        ? this.scripts.findIssued(2, issued, keyMarkName(this.prefix, environment, slot.keyId), slot.slot, whileMark.mark)
+        : this.redis.hget(issued, slot.slot),
+    );
+    if (value === 0) throw new StaleKeyError(slot.keyId);
+    return typeof value === 'string' ? (JSON.parse(value) as IssuedToken) : null;
   }
 }

@@ -4,6 +4,7 @@ import type { Environment } from '../../shared/domain.js';
 import type { Clock } from '../../ports/runtime.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { guardStore } from '../../ports/store-errors.js';
+import { type KeyMark, refuseKeyMark } from '../../ports/key-versions.js';
 
 /**
  * The part of a Workers KV binding (`KVNamespace`) this store uses. Declared here rather than taken
@@ -115,7 +116,9 @@ export class KvSessionStore extends KvClient implements SessionStore {
     environment: Environment,
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
+    whileMark?: KeyMark,
   ): Promise<void> {
+    refuseKeyMark(whileMark, 'the KV session store');
     return guarded(async () => {
       const metadata: IndexMetadata = { exp: record.exp };
       const writes = [
@@ -194,7 +197,8 @@ export class KvSessionStore extends KvClient implements SessionStore {
     });
   }
 
-  findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null> {
+  findIssued(environment: Environment, slot: IssuanceSlot, whileMark?: KeyMark): Promise<IssuedToken | null> {
+    refuseKeyMark(whileMark, 'the KV session store');
     return guarded(async () => {
       const name = this.key(environment, 'issued', `${slot.keyId}:${await slotDigest(slot.slot)}`);
       const cached = parse<CachedIssue>(await this.kv.get(name, 'text'));

@@ -5,6 +5,7 @@ import type { Environment } from '../../shared/domain.js';
 import { partitionForRecord, partitionOfSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { IssuanceSlot, IssuedToken, SessionRecord, SessionStore } from '../../ports/session-store.js';
 import { DurableObjectClient, type SqlDurableStateLike } from './durable-object.js';
+import { type KeyMark, refuseKeyMark } from '../../ports/key-versions.js';
 
 /** What the store asks a partition's object; `now` is the caller's clock (s, as tokens count). */
 type SessionOperation =
@@ -162,7 +163,9 @@ export class DurableObjectSessionStore extends DurableObjectClient implements Se
     environment: Environment,
     record: SessionRecord,
     issued?: { slot: IssuanceSlot; token: IssuedToken; reuseUntil: number },
+    whileMark?: KeyMark,
   ): Promise<void> {
+    refuseKeyMark(whileMark, 'the Durable Object session store');
     const partition = partitionForRecord(record, issued?.slot);
     await this.call(environment, partition, {
       op: 'save',
@@ -187,7 +190,8 @@ export class DurableObjectSessionStore extends DurableObjectClient implements Se
     return this.call<number>(environment, sessionPartition(keyId), { op: 'revokeKey', keyId, now: this.nowSeconds() });
   }
 
-  findIssued(environment: Environment, slot: IssuanceSlot): Promise<IssuedToken | null> {
+  findIssued(environment: Environment, slot: IssuanceSlot, whileMark?: KeyMark): Promise<IssuedToken | null> {
+    refuseKeyMark(whileMark, 'the Durable Object session store');
     return this.call<IssuedToken | null>(environment, sessionPartition(slot.keyId), {
       op: 'findIssued',
       keyId: slot.keyId,

@@ -106,15 +106,19 @@ function namesKey(refused: ClientAuthRefusal): boolean {
   }
 }
 
-/** Authenticates the calling client or throws the RFC 6749 error (401 invalid_client, 429 when limited). */
+/**
+ * Authenticates the calling client or throws the RFC 6749 error (401 invalid_client, 429 when limited); `keptRows` as
+ * ClientAuthContext says.
+ */
 export async function authenticateClient(
   c: Context,
   services: Services,
   environment: Environment,
   params: OAuthParams,
+  keptRows?: ClientAuthContext['keptRows'],
 ): Promise<KeyRecord> {
   const credential = readCredentials(c, params, environment);
-  const context: ClientAuthContext = { ip: services.clientIp(c) };
+  const context: ClientAuthContext = { ip: services.clientIp(c), ...(keptRows && { keptRows }) };
   if (credential.method === 'private_key_jwt') {
     // RFC 7523 §3: an assertion's aud names the issuer or the endpoint; clients using one audience for every
     // endpoint name the token endpoint. Only an assertion has an audience: a secret's call parses no URL.

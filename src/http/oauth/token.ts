@@ -6,7 +6,10 @@ import * as z from 'zod';
 import { CLIENT_SECURITY, environmentParams, json, oauthErrors } from '../openapi/shared.js';
 import { invalidRequest, NO_STORE_HEADERS, OAuthError } from '../errors/oauth-error.js';
 import { StoreUnavailableError } from '../../ports/store-errors.js';
+import { StaleKeyError } from '../../ports/key-versions.js';
+import type { ClientAuthContext } from '../../core/client-auth.js';
 import type { KeyRecord } from '../../ports/key-store.js';
+import type { KeyRef } from '../../ports/key-ref.js';
 import type { Services } from '../services.js';
 import type { Environment } from '../../shared/domain.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token-exchange.js';
@@ -15,7 +18,7 @@ import { mintRefusal } from '../errors/limit-refusals.js';
 import { limitHeaders } from '../rate-limit-fields.js';
 import { authenticateClient } from './client-auth.js';
 import { readDpopProof, tokenRequestDpopRefusal } from './dpop.js';
-import { readOAuthParams } from './form.js';
+import { readOAuthParams, type OAuthParams } from './form.js';
 import { TOKEN_GRANTS } from './grants/index.js';
 
 export const tokenResponseSchema = z
@@ -78,67 +81,104 @@ function refusalReason(error: unknown): string {
 
 /**
  * RFC 9449 §5: the proof of a token request, checked after client authentication (so an unknown caller
- * cannot spend jtis); its thumbprint binds the token. Answers the fresh nonce the answer should carry.
+ * cannot spend jtis); its thumbprint binds the token. Answers the fresh nonce the answer should carry. The proof is
+ * verified once per request, however many times the request is answered for (its jti is spent by the first).
  */
-async function checkDpop(c: Context, services: Services, environment: Environment, key: KeyRecord) {
-  const proof = readDpopProof(c);
-  if (proof === undefined) {
-    if (key.requireDpop) throw tokenRequestDpopRefusal('proof_required', undefined);
-    return { jkt: undefined, nonce: undefined };
-  }
-  const url = `${services.tokens.issuer(environment)}/oauth/token`;
-  const verified = await services.dpop.verifyTokenRequestProof(environment, proof, url);
-  if (!verified.ok) {
-    const nonce = verified.reason === 'use_nonce' ? await services.dpop.issueNonce(environment) : undefined;
-    throw tokenRequestDpopRefusal(verified.reason, verified.detail, nonce);
-  }
-  const nonce = verified.value.nonce === 'recent' ? await services.dpop.issueNonce(environment) : undefined;
-  return { jkt: verified.value.jkt, nonce };
+function dpopCheck(c: Context, services: Services, environment: Environment) {
+  let verifying: ReturnType<Services['dpop']['verifyTokenRequestProof']> | undefined;
+  return async (key: KeyRecord) => {
+    const proof = readDpopProof(c);
+    if (proof === undefined) {
+      if (key.requireDpop) throw tokenRequestDpopRefusal('proof_required', undefined);
+      return { jkt: undefined, nonce: undefined };
+    }
+    verifying ??= services.dpop.verifyTokenRequestProof(environment, proof, `${services.tokens.issuer(environment)}/oauth/token`);
+    const verified = await verifying;
+    if (!verified.ok) {
+      const nonce = verified.reason === 'use_nonce' ? await services.dpop.issueNonce(environment) : undefined;
+      throw tokenRequestDpopRefusal(verified.reason, verified.detail, nonce);
+    }
+    const nonce = verified.value.nonce === 'recent' ? await services.dpop.issueNonce(environment) : undefined;
+    return { jkt: verified.value.jkt, nonce };
+  };
+}
+
+/** One answer to a token request (there is a second when a kept key row turns out stale). */
+interface Attempt {
+  /** Given: a kept key row may authenticate the client before its mark is read (ClientAuthContext.keptRows). */
+  keptRows?: ClientAuthContext['keptRows'];
+  /** The key whose minting budget refused the answer, counted once the refusal is the one answered. */
+  limited?: KeyRef;
 }
 
 export function tokenEndpoint(services: Services, environment: Environment): Handler {
+  /**
+   * Answers the request once. With `attempt.keptRows`, a kept key row may authenticate the client before its mark is
+   * read (core/key-rows.ts): the session write then checks the mark (StaleKeyError when the key changed), and a
+   * refusal after authentication is checked by the caller (`confirmKept`) before it is answered.
+   */
+  async function answer(c: Context, params: OAuthParams, checkDpop: ReturnType<typeof dpopCheck>, attempt: Attempt) {
+    const key = await authenticateClient(c, services, environment, params, attempt.keptRows);
+    const grantType = params.get('grant_type');
+    if (grantType === undefined) throw invalidRequest('grant_type is required');
+    const grant = TOKEN_GRANTS.get(grantType);
+    if (!grant) {
+      throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be one of ${[...TOKEN_GRANTS.keys()].join(', ')}`);
+    }
+    const dpop = await checkDpop(key);
+    const keyRef = { environment, keyId: key.id };
+    // Before the issuance cache: every token answered (by either grant) counts against the key's minting budget.
+    const { tokenRateLimit } = keyLimits(key);
+    const decision = tokenRateLimit && (await services.keyLimiter.admitMint(keyRef, tokenRateLimit));
+    if (decision && !decision.allowed) {
+      attempt.limited = keyRef;
+      throw mintRefusal(decision);
+    }
+    const { issued, issuedTokenType } = await grant.handler({
+      c,
+      services,
+      environment,
+      params,
+      key,
+      jkt: dpop.jkt,
+      requireDpop: key.requireDpop,
+      whileMark: attempt.keptRows?.unconfirmed,
+    });
+    services.metrics.tokenMinted(environment, issued.cache);
+    services.usageCounts.count(keyRef, 'tokens');
+    return c.json(
+      {
+        access_token: issued.accessToken,
+        token_type: issued.tokenType,
+        expires_in: issued.expiresIn,
+        scope: issued.scope,
+        ...(issuedTokenType !== undefined && { issued_token_type: issuedTokenType }),
+      },
+      200,
+      { ...NO_STORE_HEADERS, ...(decision && limitHeaders(decision)), ...(dpop.nonce !== undefined && { 'DPoP-Nonce': dpop.nonce }) },
+    );
+  }
+
   return async function token(c) {
+    let attempt: Attempt = { keptRows: {} };
     try {
       const params = await readOAuthParams(c);
-      const key = await authenticateClient(c, services, environment, params);
-      const grantType = params.get('grant_type');
-      if (grantType === undefined) throw invalidRequest('grant_type is required');
-      const grant = TOKEN_GRANTS.get(grantType);
-      if (!grant) {
-        throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be one of ${[...TOKEN_GRANTS.keys()].join(', ')}`);
+      const checkDpop = dpopCheck(c, services, environment);
+      try {
+        return await answer(c, params, checkDpop, attempt);
+      } catch (error) {
+        // What a kept row decided stands only while its key's mark does; otherwise the request is answered again
+        // from the store's row (a signature made for a stale row is thrown away).
+        const mark = attempt.keptRows?.unconfirmed;
+        if (mark === undefined || !(error instanceof OAuthError || error instanceof StaleKeyError)) throw error;
+        // (A stale session write is never answered; confirming drops the key's kept rows.)
+        const stands = await services.clients.confirmKept(environment, mark);
+        if (stands && !(error instanceof StaleKeyError)) throw error;
+        attempt = {};
+        return await answer(c, params, checkDpop, attempt);
       }
-      const dpop = await checkDpop(c, services, environment, key);
-      const keyRef = { environment, keyId: key.id };
-      // Before the issuance cache: every token answered (by either grant) counts against the key's minting budget.
-      const { tokenRateLimit } = keyLimits(key);
-      const decision = tokenRateLimit && (await services.keyLimiter.admitMint(keyRef, tokenRateLimit));
-      if (decision && !decision.allowed) {
-        services.usageCounts.count(keyRef, 'rate_limited');
-        throw mintRefusal(decision);
-      }
-      const { issued, issuedTokenType } = await grant.handler({
-        c,
-        services,
-        environment,
-        params,
-        key,
-        jkt: dpop.jkt,
-        requireDpop: key.requireDpop,
-      });
-      services.metrics.tokenMinted(environment, issued.cache);
-      services.usageCounts.count(keyRef, 'tokens');
-      return c.json(
-        {
-          access_token: issued.accessToken,
-          token_type: issued.tokenType,
-          expires_in: issued.expiresIn,
-          scope: issued.scope,
-          ...(issuedTokenType !== undefined && { issued_token_type: issuedTokenType }),
-        },
-        200,
-        { ...NO_STORE_HEADERS, ...(decision && limitHeaders(decision)), ...(dpop.nonce !== undefined && { 'DPoP-Nonce': dpop.nonce }) },
-      );
     } catch (error) {
+      if (attempt.limited) services.usageCounts.count(attempt.limited, 'rate_limited');
       services.metrics.tokenRefused(environment, refusalReason(error));
       throw error;
     }

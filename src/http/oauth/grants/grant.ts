@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { IssuedSession } from '../../../core/sessions.js';
 import type { KeyRecord } from '../../../ports/key-store.js';
+import type { KeyMark } from '../../../ports/key-versions.js';
 import type { Environment } from '../../../shared/domain.js';
 import type { Services } from '../../services.js';
 import type { OAuthParams } from '../form.js';
@@ -18,6 +19,8 @@ export interface TokenGrantRequest {
   jkt: string | undefined;
   /** The key never gets a bearer token (`requireDpop`). */
   requireDpop: boolean;
+  /** The mark of the kept row `key` came from, for the session write to check (IssueOptions.whileMark). */
+  whileMark: KeyMark | undefined;
 }
 
 /** A grant's answer: the session it issued, and RFC 8693's `issued_token_type` when the grant says one. */

@@ -6,7 +6,7 @@ import type { TokenGrant } from './grant.js';
 export const tokenExchangeGrant: TokenGrant = {
   grantType: TOKEN_EXCHANGE_GRANT_TYPE,
   parameters: ['subject_token', 'subject_token_type', 'requested_token_type', 'scope', 'resource', 'audience'],
-  async handler({ services, environment, params, key, jkt, requireDpop }) {
+  async handler({ services, environment, params, key, jkt, requireDpop, whileMark }) {
     const subjectToken = params.get('subject_token');
     if (!subjectToken) throw invalidRequest('subject_token is required');
     const optional = (name: string) => params.get(name);
@@ -23,7 +23,7 @@ export const tokenExchangeGrant: TokenGrant = {
         audiences: params.all('audience'),
         requireDpop,
       },
-      { jkt },
+      { jkt, whileMark },
     );
     if (!exchanged.ok) {
       const { error, description } = answerTokenExchangeFailure(exchanged.reason);
