@@ -145,7 +145,8 @@ export async function createServices(deps: AppDeps): Promise<Services> {
   // Session-token calls on the proxy find their key's limits the same way, by the token's key id.
   const keyLimits = createKeyLimitsCache({ keys: deps.keyStore, clock, logger, maxAgeMs: notices.cacheLifetime(KEY_CACHE_MS), maxEntries: 10_000 });
   notices.listen(keyLimits.hear);
-  // The token endpoint's key rows, checked against each key's mark at every request (SPEC §6: the next request).
+  // The token endpoint's key rows, checked against each key's mark by the request's session write, or a read of the
+  // mark before a refusal (SPEC §6: the next request).
   let keyRows: KeyRows | undefined;
   if (deps.keyVersions) {
     keyRows = createKeyRows({

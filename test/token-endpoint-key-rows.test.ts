@@ -175,6 +175,40 @@ describe.skipIf(!redisUrl() || !postgresUrl())('the token endpoint on PostgreSQL
     expect((await mint(b, key)).status).toBe(200);
   });
 
+  it('charges the minting limit once for a request answered again after a change through another node', async () => {
+    const [a, b] = await twoNodes();
+    const { key, path } = await newKey(a);
+    expect((await admin(a, 'PATCH', path, { tokenRateLimit: { requests: 2, windowSeconds: 60 } })).status).toBe(200);
+    expect((await mint(b, key)).status).toBe(200);
+    // Renamed through A: B's kept row is stale, and the request is answered from the row read then, charged once.
+    expect((await admin(a, 'PATCH', path, { name: 'renamed' })).status).toBe(200);
+    expect((await mint(b, key)).status).toBe(200);
+    expect((await mint(b, key)).status).toBe(429);
+  });
+
+  it('exchanges a token from a kept row, and from one a change made stale, saving each derived session once', async () => {
+    const [a, b] = await twoNodes();
+    const { key, path } = await newKey(a);
+    const subject = ((await (await mint(b, key)).json()) as { access_token: string }).access_token;
+    const exchange = () =>
+      b.app.request('/sandbox/oauth/token', {
+        method: 'POST',
+        headers: { authorization: basic(key.applicationId, key.applicationSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: subject,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          scope: 'read',
+        }).toString(),
+      });
+    // The kept row's mark stands: the derived session's script checks it alongside the subject's derived set.
+    expect((await exchange()).status).toBe(200);
+    expect((await admin(a, 'PATCH', path, { name: 'renamed' })).status).toBe(200);
+    expect((await exchange()).status).toBe(200);
+    const revoked = await admin(a, 'POST', `${path}/revoke-sessions`);
+    expect(((await revoked.json()) as { revokedSessions: number }).revokedSessions).toBe(3);
+  });
+
   it('answers a DPoP-bound token from the changed row with the proof it verified once, and saves no session for the stale one', async () => {
     // No reusable tokens on B: every token's session write is the one that checks the mark.
     const [a, b] = await twoNodes({}, { issuanceCache: false });

@@ -36,6 +36,7 @@ function world() {
   let sequence = 0;
   let marksDown = false;
   let settleFails = false;
+  let beginHalfFails = false;
   const reads: string[] = [];
   let holdRead: Promise<void> | undefined;
   let holdWrite: Promise<void> | undefined;
@@ -86,6 +87,8 @@ function world() {
     async beginChange(environment, keyId, applicationIds) {
       if (marksDown) throw new StoreUnavailableError('redis', 'down');
       marks.set(`${environment} ${keyId}`, `~${++sequence}`);
+      // The key's name set, one of the former names' writes failed.
+      if (beginHalfFails) throw new StoreUnavailableError('redis', 'one write of several failed');
       for (const id of applicationIds) formerMarks.set(id, `~${sequence}`);
     },
     async change(environment, keyId, applicationIds) {
@@ -122,6 +125,9 @@ function world() {
     },
     settleFails(fails: boolean) {
       settleFails = fails;
+    },
+    beginHalfFails(fails: boolean) {
+      beginHalfFails = fails;
     },
     advance(ms: number) {
       now += ms;
@@ -266,6 +272,20 @@ describe('key rows for the token endpoint', () => {
     w.marksDown(true);
     await expect(w.update({ status: 'disabled' })).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(w.row()?.status).toBe('active');
+  });
+
+  it('settles the marks a refused change did set, so its key is kept again rather than read at every request', async () => {
+    const w = world();
+    const rows = w.rows();
+    await lookUp(rows);
+    w.beginHalfFails(true);
+    await expect(w.update({ status: 'disabled' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(w.row()?.status).toBe('active');
+    w.beginHalfFails(false);
+    await lookUp(rows);
+    const before = w.reads.length;
+    for (let request = 0; request < 3; request++) expect((await lookUp(rows))?.key.status).toBe('active');
+    expect(w.reads.length - before).toBe(0);
   });
 
   it('keeps no row for a key whose change could not settle its marks', async () => {

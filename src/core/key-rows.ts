@@ -176,7 +176,12 @@ export function markingKeyWrites(store: KeyStore, versions: KeyVersions, logger:
       const before = await store.getKey(accountId, keyId);
       if (!before) return write();
       const ids = applicationIdsOf(before);
-      await versions.beginChange(before.environment, keyId, ids);
+      await versions.beginChange(before.environment, keyId, ids).catch(async (error: unknown) => {
+        // Some of the marks may have been set (each name is its own write): settled again, so the key is not left
+        // read from the store at every request until they lapse, then the change is refused.
+        await versions.change(before.environment, keyId, ids).catch(() => undefined);
+        throw error;
+      });
       let written: KeyRecord | null = null;
       try {
         const result = await write();

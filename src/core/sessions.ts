@@ -205,7 +205,6 @@ export function createSessions(deps: {
       const granted = grantScopes(requestedScope, key.scopes);
       if (!granted.ok) return granted;
       const scope = granted.value.join(' ');
-      usage.recordUse(key.id, usedPair(key));
       const audience = options.audience ?? tokens.audience(environment);
       // The thumbprint is part of the slot: a bearer token is never handed to a DPoP request, nor the reverse,
       // nor a token bound to one key to a request proven with another.
@@ -214,10 +213,13 @@ export function createSessions(deps: {
       if (deps.issuanceCache) {
         const cached = await store.findIssued(environment, slot, options.whileMark);
         if (reusable(cached)) {
+          usage.recordUse(key.id, usedPair(key));
           return ok({ accessToken: cached.token, tokenType, expiresIn: cached.exp - nowSeconds(), scope: cached.scope, cache: 'hit' });
         }
       }
       const session = await mintSession(environment, key, { scope, audience, jkt: options.jkt }, deps.issuanceCache ? slot : undefined, options.whileMark);
+      // Only once a token is answered: a row found stale (StaleKeyError) was not used.
+      usage.recordUse(key.id, usedPair(key));
       return ok({ ...session, cache: deps.issuanceCache ? 'miss' : 'off' });
     },
 
@@ -240,7 +242,6 @@ export function createSessions(deps: {
       });
       if (!decided.ok) return decided;
       const decision = decided.value;
-      usage.recordUse(key.id, usedPair(key));
       const session = await mintSession(environment, key, {
         scope: decision.scope,
         // keymint's tokens carry one audience, so the decision's is one too: the subject's, or the one it narrowed to.
@@ -249,6 +250,7 @@ export function createSessions(deps: {
         notAfter: decision.exp,
         ancestors: decision.ancestors,
       }, undefined, options.whileMark);
+      usage.recordUse(key.id, usedPair(key));
       return ok({ ...session, cache: 'off' });
     },
 

@@ -22,6 +22,9 @@ export async function redisKeyVersionsFixture(
     store: opened.store.versions,
     other: new RedisKeyVersions(other, { prefix: opened.store.prefix }),
     sessions: opened.store.sessions,
+    // The former name, `km:{<env>:authfail:client:<applicationId>}:key-mark` (docs/storage.md), read as that release does.
+    formerMark: async (environment, applicationId) =>
+      (await other.get(`${opened.store.prefix}:{${environment}:authfail:client:${applicationId}}:key-mark`)) ?? '',
     dispose: async () => {
       await opened.dispose?.();
       other.disconnect();

@@ -117,6 +117,14 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
    * read (core/key-rows.ts): the session write then checks the mark (StaleKeyError when the key changed), and a
    * refusal after authentication is checked by the caller (`confirmKept`) before it is answered.
    */
+  /** Whether the attempt's key is as it is now: an unconfirmed kept row's mark is read (once); false drops its rows. */
+  async function stillKept(attempt: Attempt): Promise<boolean> {
+    const mark = attempt.keptRows?.unconfirmed;
+    if (mark === undefined) return true;
+    attempt.keptRows!.unconfirmed = undefined;
+    return services.clients.confirmKept(environment, mark);
+  }
+
   async function answer(c: Context, params: OAuthParams, checkDpop: ReturnType<typeof dpopCheck>, attempt: Attempt) {
     const key = await authenticateClient(c, services, environment, params, attempt.keptRows);
     const grantType = params.get('grant_type');
@@ -129,6 +137,9 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
     const keyRef = { environment, keyId: key.id };
     // Before the issuance cache: every token answered (by either grant) counts against the key's minting budget.
     const { tokenRateLimit } = keyLimits(key);
+    // Spent only for the key as it is now: a kept row's key is checked first, so a request answered again after
+    // a change is not charged twice.
+    if (tokenRateLimit && !(await stillKept(attempt))) throw new StaleKeyError(key.id);
     const decision = tokenRateLimit && (await services.keyLimiter.admitMint(keyRef, tokenRateLimit));
     if (decision && !decision.allowed) {
       attempt.limited = keyRef;
@@ -169,11 +180,10 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
       } catch (error) {
         // What a kept row decided stands only while its key's mark does; otherwise the request is answered again
         // from the store's row (a signature made for a stale row is thrown away).
-        const mark = attempt.keptRows?.unconfirmed;
-        if (mark === undefined || !(error instanceof OAuthError || error instanceof StaleKeyError)) throw error;
-        // (A stale session write is never answered; confirming drops the key's kept rows.)
-        const stands = await services.clients.confirmKept(environment, mark);
-        if (stands && !(error instanceof StaleKeyError)) throw error;
+        if (!(error instanceof OAuthError || error instanceof StaleKeyError)) throw error;
+        // (A session write that found the mark moved left it unread here: reading it drops the key's kept rows.)
+        const stale = !(await stillKept(attempt)) || error instanceof StaleKeyError;
+        if (!stale) throw error;
         attempt = {};
         return await answer(c, params, checkDpop, attempt);
       }

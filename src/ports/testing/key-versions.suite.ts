@@ -11,6 +11,8 @@ export type KeyVersionsFixture = StoreFixture<KeyVersions> & {
   other: KeyVersions;
   /** The session store of the same backend, which checks a key's mark in a session write. */
   sessions: SessionStore;
+  /** The mark an application ID has under the names the release before read (rolling upgrades), '' for none. */
+  formerMark(environment: string, applicationId: string): Promise<string>;
 };
 
 /** A session record of `keyId`, as the token endpoint saves one. */
@@ -80,7 +82,14 @@ export function describeKeyVersionsContract(name: string, factory: () => KeyVers
       const second = sessionOf(keyId);
       await sessions.saveSession('sandbox', second, undefined, { keyId, mark });
       expect(await sessions.getSession('sandbox', second.jti)).not.toBeNull();
+      // With a token kept for reuse too: saved, and found while the mark stands.
+      const reused = sessionOf(keyId);
+      const reusedSlot = { keyId, slot: 'app sandbox orders:read jkt' };
+      const kept = { token: 'jwt.kept', jti: reused.jti, scope: reused.scope, iat: reused.iat, exp: reused.exp };
+      await sessions.saveSession('sandbox', reused, { slot: reusedSlot, token: kept, reuseUntil: reused.iat + 300 }, { keyId, mark });
+      expect(await sessions.findIssued('sandbox', reusedSlot, { keyId, mark })).toEqual(kept);
       await other.beginChange('sandbox', keyId, []);
+      await expect(sessions.findIssued('sandbox', reusedSlot, { keyId, mark })).rejects.toBeInstanceOf(StaleKeyError);
       const during = sessionOf(keyId);
       await expect(sessions.saveSession('sandbox', during, undefined, { keyId, mark })).rejects.toBeInstanceOf(StaleKeyError);
       await other.change('sandbox', keyId, []);
@@ -96,6 +105,20 @@ export function describeKeyVersionsContract(name: string, factory: () => KeyVers
       const now = await store.read('sandbox', keyId);
       await sessions.saveSession('sandbox', sessionOf(keyId), undefined, { keyId, mark: now });
       await expect(sessions.saveSession('production', sessionOf(keyId), undefined, { keyId, mark: now })).rejects.toBeInstanceOf(StaleKeyError);
+    });
+
+    it('marks the application IDs a change names under the former names too, as the release before reads them', async () => {
+      const { store, other, formerMark } = await open();
+      const keyId = nextId('key_');
+      const [before, after] = [nextId('app_'), nextId('app_')];
+      await store.beginChange('sandbox', keyId, [before]);
+      const changing = await formerMark('sandbox', before);
+      expect(changing.startsWith(CHANGING_MARK)).toBe(true);
+      await other.change('sandbox', keyId, [before, after]);
+      const settled = [await formerMark('sandbox', before), await formerMark('sandbox', after)];
+      for (const mark of settled) expect(mark === '' || mark.startsWith(CHANGING_MARK)).toBe(false);
+      expect(settled[0]).not.toBe(changing);
+      expect(await formerMark('production', before)).toBe('');
     });
 
     it('lets one change at a time hold a key, across nodes, until it gives it back', async () => {
