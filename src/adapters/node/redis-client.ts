@@ -1,6 +1,7 @@
 // Clients of the shared session store (ioredis): one Redis, a Redis Cluster, or the primary of a Sentinel group,
 // each tuned to fail fast so that a Redis that cannot answer costs a request 503 within seconds, never a hang.
 import { createHash } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { guardStore, StoreUnavailableError } from '../../ports/store-errors.js';
 
@@ -84,6 +85,8 @@ function clusterOptions(endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>): 
     slotsRefreshInterval: 2000,
     slotsRefreshTimeout: FAIL_FAST.connectTimeout,
     redisOptions: {
+      // For the scripts sent on a node's own connection (defineScript): its commands of one tick in one write.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: FAIL_FAST.maxRetriesPerRequest,
       connectTimeout: FAIL_FAST.connectTimeout,
       commandTimeout: FAIL_FAST.commandTimeout,
@@ -116,12 +119,35 @@ export function defineScript(redis: RedisClient, name: string, lua: string): voi
     redis.options.autoPipeliningIgnoredCommands = [...(redis.options.autoPipeliningIgnoredCommands ?? []), 'eval'];
   }
   const sha = createHash('sha1').update(lua).digest('hex');
-  const run = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) =>
-    redis.evalsha(sha, numberOfKeys, ...keysThenArgs).catch((error: unknown) => {
+  const run = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => {
+    const primary = numberOfKeys > 0 ? primaryOf(redis, String(keysThenArgs[0])) : undefined;
+    return (primary ?? redis).evalsha(sha, numberOfKeys, ...keysThenArgs).catch((error: unknown) => {
       if (!(error instanceof Error && SEND_AS_EVAL.test(error.message))) throw error;
       return redis.eval(lua, numberOfKeys, ...keysThenArgs);
     });
+  };
   Object.defineProperty(redis, name, { value: run });
+}
+
+/** What primaryOf reads of ioredis's Cluster (6.0.0, pinned): its slot map and its connection per node. */
+interface ClusterInternals {
+  slots: (string[] | undefined)[];
+  connectionPool: { getInstanceByKey(node: string): Redis | undefined };
+}
+
+/**
+ * The connection to the primary that holds `key`'s slot now, when it is ready: a script sent on it (auto-pipelined
+ * on that connection, with the other commands of its tick to that node) costs the client what one Redis costs,
+ * where the Cluster's own send path, which works out the slot and node again for each command, cost ~10 µs more
+ * CPU per script (a bare loop of 50 concurrent scripts, bench/README.md round 7). Undefined, and the Cluster sends
+ * it, while the slot's node is unknown or not connected (a failover under way); a MOVED or ASK answer sends it again
+ * through the Cluster as EVAL, which follows the redirection, as for any script.
+ */
+function primaryOf(cluster: Cluster, key: string): Redis | undefined {
+  const internals = cluster as unknown as ClusterInternals;
+  const node = internals.slots[calculateSlot(key)]?.[0];
+  const connection = node === undefined ? undefined : internals.connectionPool.getInstanceByKey(node);
+  return connection?.status === 'ready' ? connection : undefined;
 }
 
 /** EVALSHA answers after which the script goes again as EVAL: unknown to the node, or its slot elsewhere. */

@@ -1,6 +1,6 @@
 // What only Redis shows of the session store: the key names, one hash slot per API key on a Cluster (and keys
 // spread over its primaries), and sessions minted before that layout still found and revoked after an upgrade.
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newSessionId, sessionPartition } from '../../ports/session-ids.js';
 import type { SessionRecord } from '../../ports/session-store.js';
@@ -162,6 +162,40 @@ describe.skipIf(!cluster.endpoint)('RedisSessionStore on a Redis Cluster', () =>
       primaries.add(owners[0]!);
     }
     expect(primaries.size).toBe(3);
+  });
+
+  it('sends a script on its slot’s primary connection while that node is ready, and through the Cluster while not', async () => {
+    const store = new RedisSessionStore(redis, { prefix, clock });
+    const cluster = redis as Cluster;
+    const session = record('key_routed');
+    const name = `${prefix}:{sandbox:${sessionPartition(session.keyId)}}:session:${session.jti}`;
+    const slot = Number(await redis.call('cluster', 'keyslot', name));
+    const internals = cluster as unknown as { slots: string[][]; connectionPool: { getInstanceByKey(node: string): Redis } };
+    const primary = internals.connectionPool.getInstanceByKey(internals.slots[slot]![0]!);
+    const sent = { primary: 0, cluster: 0 };
+    const count = (target: { evalsha: (...args: never[]) => unknown }, counter: keyof typeof sent) => {
+      const original = target.evalsha.bind(target);
+      Object.assign(target, { evalsha: (...args: never[]) => (sent[counter]++, original(...args)) });
+      return () => Object.assign(target, { evalsha: original });
+    };
+    const restore = [count(primary, 'primary'), count(cluster, 'cluster')];
+    try {
+      await store.saveSession('sandbox', session, issue(session));
+      expect(sent).toEqual({ primary: 1, cluster: 0 });
+      // A connection that is not ready (a node lost, a failover under way): the Cluster's own path has it, which
+      // refuses at once without an offline queue (503), as before, until its slot map names a ready primary.
+      const status = Object.getOwnPropertyDescriptor(primary, 'status')!;
+      Object.defineProperty(primary, 'status', { value: 'reconnecting', configurable: true, writable: true });
+      try {
+        await expect(store.saveSession('sandbox', record('key_routed'), undefined)).rejects.toBeInstanceOf(StoreUnavailableError);
+      } finally {
+        Object.defineProperty(primary, 'status', status);
+      }
+      expect(sent.cluster).toBe(1);
+    } finally {
+      for (const undo of restore) undo();
+    }
+    expect(await store.getSession('sandbox', session.jti)).toEqual(session);
   });
 
   it('saves and revokes many keys’ sessions at once, as concurrent requests do (one pipeline per node)', async () => {
