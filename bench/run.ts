@@ -366,6 +366,9 @@ function gitRevision(): Promise<string> {
   });
 }
 
+// The commit measured: read at the start, so one made while the run goes on (a results file) is not named instead.
+const measuredRevision = gitRevision();
+
 async function main(): Promise<void> {
   const machine = machineLine();
   log(`keymint benchmarks — ${machine}; load average ${loadAverage()}`);
@@ -914,7 +917,7 @@ async function report(machine: string, coldStarts: ColdStarts[]): Promise<void> 
         ),
       ].join('\n')
     : 'Cold start: not measured.';
-  const revision = await gitRevision();
+  const revision = await measuredRevision;
   const markdown = [
     `# keymint benchmarks, ${date}`,
     '',
