@@ -2,7 +2,8 @@
 // KEYMINT_WORKERS > 1, a primary that forks that many such processes sharing the port).
 import cluster from 'node:cluster';
 import { createApp } from '../app.js';
-import { ConfigError, describeDatabase, loadConfig, type Config } from '../config.js';
+import { ConfigError, describeDatabase, isPostgresUrl, loadConfig, type Config } from '../config.js';
+import { openSqliteDatabase } from '../adapters/node/sqlite-database.js';
 import type { Logger } from '../ports/runtime.js';
 import { superviseWorkers } from './cluster.js';
 import { createJsonLogger } from './logger.js';
@@ -30,6 +31,17 @@ if (config.workers > 1 && cluster.isPrimary) {
       'keymint: KEYMINT_WORKERS above 1 needs REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (the in-process session store is per process)\n',
     );
     process.exit(1);
+  }
+  // The workers open the database at once: a new SQLite file is migrated here first, so that two of them never run
+  // its migrations side by side (the second CREATE TABLE failed, and with it the worker; PostgreSQL's migrations
+  // take a lock of their own).
+  if (!isPostgresUrl(config.database)) {
+    try {
+      openSqliteDatabase(config.database).close();
+    } catch (error) {
+      process.stderr.write(`keymint: cannot start on ${describeDatabase(config.database)}: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
   }
   superviseWorkers(config.workers, logger);
 } else {
