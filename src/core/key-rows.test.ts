@@ -2,33 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { KeyChanges, KeyMatch, KeyRecord, KeyStore } from '../ports/key-store.js';
 import type { KeyMark, KeyVersions } from '../ports/key-versions.js';
 import { StoreUnavailableError } from '../ports/store-errors.js';
-import { SECRET_KEY_DEFAULTS } from '../ports/testing/fixtures.js';
+import { sampleKeyRecord } from '../ports/testing/fixtures.js';
 import { ok } from '../shared/result.js';
 import { createKeyRows, markingKeyWrites } from './key-rows.js';
 import { silentLogger } from '../ports/runtime.js';
 
 
-function keyRecord(): KeyRecord {
-  return {
-    ...SECRET_KEY_DEFAULTS,
-    id: 'key_1',
-    accountId: 'acct_1',
-    environment: 'sandbox',
-    name: 'partner',
-    applicationId: 'app_sandbox_1',
-    secretHash: 'h',
-    scopes: ['read'],
-    status: 'active',
-    createdAt: 1,
-    updatedAt: 1,
-    lastUsedAt: null,
-    expiresAt: null,
-  } as KeyRecord;
-}
 
 /** One key in a key store and the marks in a shared store, as PostgreSQL and Redis give every node. */
 function world() {
-  let row: KeyRecord | null = keyRecord();
+  let row: KeyRecord | null = sampleKeyRecord();
   const marks = new Map<string, string>();
   /** The per-application-ID marks nodes of the release before read. */
   const formerMarks = new Map<string, string>();

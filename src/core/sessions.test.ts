@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { StaleKeyError, type KeyMark } from '../ports/key-versions.js';
-import type { KeyRecord } from '../ports/key-store.js';
 import { newSessionId } from '../ports/session-ids.js';
 import type { SessionStore } from '../ports/session-store.js';
-import { SECRET_KEY_DEFAULTS } from '../ports/testing/fixtures.js';
+import { sampleKeyRecord } from '../ports/testing/fixtures.js';
 import type { SessionTokens } from './session-tokens.js';
 import { createSessions } from './sessions.js';
 
-const key = {
-  ...SECRET_KEY_DEFAULTS,
-  id: 'key_1',
-  accountId: 'acct_1',
-  environment: 'sandbox',
-  name: 'partner',
-  applicationId: 'app_sandbox_1',
-  secretHash: 'h',
-  scopes: ['read'],
-  status: 'active',
-  createdAt: 1,
-  updatedAt: 1,
-  lastUsedAt: null,
-  expiresAt: null,
-} as KeyRecord;
+const key = sampleKeyRecord();
 
 /** Sessions over a session store whose every mark-checked read and write finds the key changed. */
 function staleWorld(issuanceCache: boolean) {

@@ -97,3 +97,23 @@ export const SECRET_KEY_DEFAULTS = {
   tokenRateLimit: null,
   previous: null,
 } as const satisfies Partial<KeyRecord>;
+
+/** One active secret key of sandbox (`key_1`, `app_sandbox_1`, scope `read`), for unit tests of the core. */
+export function sampleKeyRecord(): KeyRecord {
+  return {
+    ...SECRET_KEY_DEFAULTS,
+    id: 'key_1',
+    accountId: 'acct_1',
+    environment: 'sandbox',
+    name: 'partner',
+    applicationId: 'app_sandbox_1',
+    secretHash: 'h',
+    secretHint: 'h',
+    scopes: ['read'],
+    status: 'active',
+    createdAt: 1,
+    updatedAt: 1,
+    lastUsedAt: null,
+    expiresAt: null,
+  };
+}
