@@ -73,17 +73,13 @@ export function createKeyRows(deps: {
     startedAt: number,
     known: { keyId: string; marked: Promise<string | undefined> } | undefined,
   ): Promise<KeyMatch | null> {
-    let keyId = known?.keyId;
-    let marked = known?.marked;
-    let first: KeyMatch | undefined;
-    if (keyId === undefined || marked === undefined) {
-      const found = await deps.keys.findKeyByApplicationId(applicationId);
-      if (!found) return null;
-      first = found;
-      keyId = found.key.id;
-      marked = markOf(environment, keyId);
+    let first: KeyMatch | null | undefined;
+    if (!known) {
+      first = await deps.keys.findKeyByApplicationId(applicationId);
+      if (!first) return null;
+      known = { keyId: first.key.id, marked: markOf(environment, first.key.id) };
     }
-    const mark = await marked;
+    const mark = await known.marked;
     const cached = kept(applicationId);
     if (mark !== undefined && cached?.mark === mark) return cached.match;
     entries.delete(applicationId);
@@ -92,7 +88,7 @@ export function createKeyRows(deps: {
     if (!settled && first) return first;
     // The mark was read before this read starts: a change committed after it gives the key a newer one.
     const match = await deps.keys.findKeyByApplicationId(applicationId);
-    if (match && settled && match.key.id === keyId && startedAt === generation) {
+    if (match && settled && match.key.id === known.keyId && startedAt === generation) {
       // Map order is insertion order: the first entry is the oldest.
       if (entries.size >= deps.maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(applicationId, { match, mark, loadedAt: deps.clock.now() });

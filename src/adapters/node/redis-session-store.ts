@@ -98,6 +98,11 @@ export function keyMarkName(prefix: string, environment: string, keyId: string):
   return partitionedName(prefix, environment, sessionPartition(keyId), 'key-mark', keyId);
 }
 
+/** `whileMark`, which must be the mark of `keyId`: the key whose names the script touches, in that mark's slot. */
+function markFor(whileMark: KeyMark | undefined, keyId: string): void {
+  if (whileMark && whileMark.keyId !== keyId) throw new TypeError(`the mark of key ${whileMark.keyId} cannot guard the records of key ${keyId}`);
+}
+
 // A key's reusable token for a slot, read only while the key's mark is the one named: KEYS = issued hash, key mark;
 // ARGV = slot, the mark expected. Answers the token (or nil), or 0 when the mark moved on.
 const FIND_ISSUED = `
@@ -168,7 +173,7 @@ export class RedisSessionStore implements SessionStore {
     whileMark?: KeyMark,
   ): Promise<void> {
     const partition = partitionForRecord(record, issued?.slot);
-    if (whileMark && whileMark.keyId !== record.keyId) throw new TypeError(`the mark of key ${whileMark.keyId} cannot guard a session of key ${record.keyId}`);
+    markFor(whileMark, record.keyId);
     const saved = await guarded(this.redis, async () => {
       // A derived session belongs to its subject's key (its jti is made with that key's id), so the derived set of
       // every ancestor lives in the same partition, and the one script keeps to one hash slot.
@@ -272,7 +277,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async findIssued(environment: Environment, slot: IssuanceSlot, whileMark?: KeyMark): Promise<IssuedToken | null> {
-    if (whileMark && whileMark.keyId !== slot.keyId) throw new TypeError(`the mark of key ${whileMark.keyId} cannot guard a token of key ${slot.keyId}`);
+    markFor(whileMark, slot.keyId);
     const issued = this.issuedKey(environment, slot.keyId);
     const value = await guarded(this.redis, () =>
       whileMark

@@ -112,11 +112,6 @@ interface Attempt {
 }
 
 export function tokenEndpoint(services: Services, environment: Environment): Handler {
-  /**
-   * Answers the request once. With `attempt.keptRows`, a kept key row may authenticate the client before its mark is
-   * read (core/key-rows.ts): the session write then checks the mark (StaleKeyError when the key changed), and a
-   * refusal after authentication is checked by the caller (`confirmKept`) before it is answered.
-   */
   /** Whether the attempt's key is as it is now: an unconfirmed kept row's mark is read (once); false drops its rows. */
   async function stillKept(attempt: Attempt): Promise<boolean> {
     const mark = attempt.keptRows?.unconfirmed;
@@ -125,6 +120,11 @@ export function tokenEndpoint(services: Services, environment: Environment): Han
     return services.clients.confirmKept(environment, mark);
   }
 
+  /**
+   * Answers the request once. With `attempt.keptRows`, a kept key row may authenticate the client before its mark is
+   * read (core/key-rows.ts): the session write then checks the mark (StaleKeyError when the key changed), and a
+   * refusal after authentication is checked by the caller (`confirmKept`) before it is answered.
+   */
   async function answer(c: Context, params: OAuthParams, checkDpop: ReturnType<typeof dpopCheck>, attempt: Attempt) {
     const key = await authenticateClient(c, services, environment, params, attempt.keptRows);
     const grantType = params.get('grant_type');
