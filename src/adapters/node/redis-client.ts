@@ -50,7 +50,7 @@ export function createRedisConnection(endpoint: RedisEndpoint): RedisClient {
     case 'cluster':
       return new Cluster(endpoint.nodes, clusterOptions(endpoint));
     case 'sentinel':
-      return new Redis({
+      return keepConnecting(new Redis({
         ...FAIL_FAST,
         lazyConnect: true,
         enableAutoPipelining: true,
@@ -68,8 +68,41 @@ export function createRedisConnection(endpoint: RedisEndpoint): RedisClient {
         failoverDetector: true,
         // A primary demoted under us answers writes with READONLY: reconnect (to whatever the sentinels name now).
         reconnectOnError: (error) => error.message.startsWith('READONLY'),
-      });
+      }));
   }
+}
+
+/** What keepConnecting reads of ioredis's Redis (6.0.0, pinned): set by disconnect() and QUIT, until the close. */
+interface RedisInternals {
+  manuallyClosing: boolean;
+}
+
+/**
+ * A Sentinel client that goes on reconnecting after a failover notice cut one of its reconnects short.
+ *
+ * ioredis 6.0.0 gives such a client up for good: when the failover detector hears +switch-master while a reconnect
+ * is asking the sentinels where the primary is, that connect() rejects ("Connection is closed."), the status goes
+ * from `connecting` straight to `end`, and nothing retries it: every command after that fails at once (503s until a
+ * restart). A client closed on purpose goes to `end` through `close`, or with `manuallyClosing` still set.
+ */
+function keepConnecting(client: Redis): Redis {
+  let previous = client.status;
+  for (const status of ['connecting', 'connect', 'ready', 'close', 'reconnecting'] as const) {
+    client.on(status, () => (previous = status));
+  }
+  const closedOnPurpose = () => (client as unknown as RedisInternals).manuallyClosing;
+  client.on('end', () => {
+    if (previous === 'connecting' && !closedOnPurpose()) {
+      setTimeout(() => {
+        if (client.status === 'end' && !closedOnPurpose()) client.connect().catch(() => undefined);
+      }, reconnectDelay(1)).unref();
+      return;
+    }
+    // Closed on purpose. After QUIT, ioredis leaves the failover detector's sentinel connections open, reconnecting
+    // for ever (and keeping the process alive); disconnect() is what closes them.
+    client.disconnect();
+  });
+  return client;
 }
 
 function clusterOptions(endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>): ClusterOptions {
