@@ -55,18 +55,21 @@ describe.skipIf(!hasRedisSentinel())('the Redis Sentinel client', () => {
     await waitUntil(async () => cut, 5_000, 'a reconnect to start');
     await waitUntil(async () => client.status === 'ready', 5_000, 'the client to be ready again');
     expect(await client.ping()).toBe('PONG');
+    // Closed, with the failover detector it opened on reconnecting: the next test counts the group's subscribers.
+    client.disconnect();
+    await waitUntil(async () => (await subscribersOnSentinels(group)) === 0, 5_000, 'the detector’s connections to close');
   });
 
   it('closes its connections to the sentinels when it is closed', async () => {
-    const before = await subscribersOnSentinels(group);
+    expect(await subscribersOnSentinels(group)).toBe(0);
     const client = await connect();
     // The failover detector subscribes on every sentinel once the primary's connection is up.
-    await waitUntil(async () => (await subscribersOnSentinels(group)) === before + group.sentinels.length, 5_000, 'the detector to subscribe');
+    await waitUntil(async () => (await subscribersOnSentinels(group)) === group.sentinels.length, 5_000, 'the detector to subscribe');
     await client.quit();
-    await waitUntil(async () => (await subscribersOnSentinels(group)) === before, 5_000, 'the detector’s connections to close');
-    // And they stay closed (before the fix they reconnected for ever, keeping the process alive).
+    await waitUntil(async () => (await subscribersOnSentinels(group)) === 0, 5_000, 'the detector’s connections to close');
+    // And they stay closed (without keepConnecting they reconnected for ever, keeping the process alive).
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(await subscribersOnSentinels(group)).toBe(before);
+    expect(await subscribersOnSentinels(group)).toBe(0);
     expect(client.status).toBe('end');
   });
 });

@@ -72,7 +72,7 @@ export function createRedisConnection(endpoint: RedisEndpoint): RedisClient {
   }
 }
 
-/** What keepConnecting reads of ioredis's Redis (6.0.0, pinned): set by disconnect() and QUIT, until the close. */
+/** What keepConnecting reads and resets of ioredis's Redis (6.0.0, pinned): set by disconnect() and QUIT, until the close. */
 interface RedisInternals {
   manuallyClosing: boolean;
 }
@@ -90,7 +90,8 @@ function keepConnecting(client: Redis): Redis {
   for (const status of ['connecting', 'connect', 'ready', 'close', 'reconnecting'] as const) {
     client.on(status, () => (previous = status));
   }
-  const closedOnPurpose = () => (client as unknown as RedisInternals).manuallyClosing;
+  const internals = client as unknown as RedisInternals;
+  const closedOnPurpose = () => internals.manuallyClosing;
   client.on('end', () => {
     if (previous === 'connecting' && !closedOnPurpose()) {
       setTimeout(() => {
@@ -99,8 +100,11 @@ function keepConnecting(client: Redis): Redis {
       return;
     }
     // Closed on purpose. After QUIT, ioredis leaves the failover detector's sentinel connections open, reconnecting
-    // for ever (and keeping the process alive); disconnect() is what closes them.
+    // for ever (and keeping the process alive); disconnect() is what closes them. It also marks the client as
+    // closing, which the close already settled: cleared again, so that a later connect() reconnects as usual.
+    if (client.status !== 'end') return;
     client.disconnect();
+    internals.manuallyClosing = false;
   });
   return client;
 }
