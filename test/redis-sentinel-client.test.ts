@@ -2,8 +2,9 @@
 // reconnecting through a failover notice that arrives mid-reconnect, and closing it closes every connection it
 // opened to the sentinels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisConnection, type RedisClient } from '../src/adapters/node/redis-client.js';
+import type { RedisClient } from '../src/adapters/node/redis-client.js';
 import { redisCli } from './support/redis-cluster.js';
+import { connectRedis, sentinelEndpoint } from './support/redis-deployments.js';
 import { hasRedisSentinel, startRedisSentinelGroup, type RedisSentinelGroup } from './support/redis-sentinel.js';
 import { waitUntil } from './support/processes.js';
 
@@ -25,17 +26,8 @@ describe.skipIf(!hasRedisSentinel())('the Redis Sentinel client', () => {
   });
 
   const connect = async () => {
-    const client = createRedisConnection({
-      kind: 'sentinel',
-      sentinels: group.sentinels.map((address) => ({ host: address.split(':')[0]!, port: Number(address.split(':')[1]) })),
-      name: group.name,
-      username: undefined,
-      password: undefined,
-      tls: false,
-    });
+    const client = await connectRedis(sentinelEndpoint(group.sentinels, group.name));
     clients.push(client);
-    client.on('error', () => undefined);
-    await client.connect();
     return client;
   };
 

@@ -23,12 +23,17 @@ export function redisClusterDeployment(): RedisDeployment {
   };
 }
 
+/** The endpoint of a Sentinel group: its sentinels as `host:port` and the name they monitor the primary under. */
+export function sentinelEndpoint(sentinels: string[], name: string): RedisEndpoint {
+  return { kind: 'sentinel', sentinels: sentinels.map(node), name, ...noCredentials };
+}
+
 export function redisSentinelDeployment(): RedisDeployment {
   const sentinels = inject('redisSentinels');
   const name = inject('redisSentinelName');
   return {
     name: 'Redis Sentinel',
-    endpoint: sentinels && name ? { kind: 'sentinel', sentinels: sentinels.split(',').map(node), name, ...noCredentials } : null,
+    endpoint: sentinels && name ? sentinelEndpoint(sentinels.split(','), name) : null,
     env: sentinels && name ? { REDIS_SENTINELS: sentinels, REDIS_SENTINEL_NAME: name } : {},
   };
 }
