@@ -1,5 +1,6 @@
 // vitest global setup: a real redis-server on a free loopback port for the whole run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startOnFreePorts, waitForOwnRedis } from './processes.js';
@@ -13,27 +14,46 @@ declare module 'vitest' {
   }
 }
 
+// Test servers listen on ports below the kernel's ephemeral range (Linux: 32768–60999), where neither a client
+// socket's own port nor a listen(0) ever lands, and each vitest worker (VITEST_POOL_ID; the global setup: 0) takes
+// from a block of its own. A port found free there stays free until the process it was meant for binds it, seconds
+// later for a keymint process under tsx. (Taken from the ephemeral range, one was bound by some socket in between,
+// and keymint failed to start with EADDRINUSE in CI.)
+const FIRST_PORT = 10_000;
+const BLOCKS = 8;
+const BLOCK_SIZE = Math.floor((ephemeralLow() - FIRST_PORT) / BLOCKS);
+const block = FIRST_PORT + (Number(process.env.VITEST_POOL_ID ?? 0) % BLOCKS) * BLOCK_SIZE;
+let next = Math.floor(Math.random() * BLOCK_SIZE);
 /** Ports this process has handed out: concurrent set-ups (the global setup starts four servers at once) never share one. */
 const handedOut = new Set<number>();
 
-/** A loopback port no server listens on, and not handed out before by this process. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low >= FIRST_PORT + 1000) return low;
+  } catch {
+    // not Linux: IANA's dynamic range starts at 49152
+  }
+  return 32_768;
+}
+
+/** A port no server listens on (on any address), not handed out before by this process. */
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await unusedPort();
-    if (handedOut.has(port)) continue;
+  for (let tried = 0; ; tried++) {
+    // A whole block handed out (a long run in one worker): its first ports are long closed again.
+    if (tried > 0 && tried % BLOCK_SIZE === 0) handedOut.clear();
+    const port = block + (next++ % BLOCK_SIZE);
+    if (handedOut.has(port) || !(await canListen(port))) continue;
     handedOut.add(port);
     return port;
   }
 }
 
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
   });
 }
 
