@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyRecord } from '../../ports/key-store.js';
 import { SECRET_KEY_DEFAULTS } from '../../ports/testing/fixtures.js';
@@ -51,5 +54,47 @@ describe('the better-sqlite3 fast path for key look-ups', () => {
     expect(await fast.findKeyBySecretHash(key.secretHash!)).toEqual({ key: expected, pair: 'current' });
     expect(await fast.findKeyByApplicationId('app_sbx_000000000000000000000002')).toBeNull();
     expect(await fast.findKeyBySecretHash('x'.repeat(43))).toBeNull();
+  });
+});
+
+describe('kept key look-ups on a SQLite file', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'keymint-kept-reads-'));
+  const handles: SqliteHandle[] = [];
+  const open = () => {
+    const handle = openSqliteDatabase(join(directory, 'keymint.db'));
+    handles.push(handle);
+    return new SqlKeyStore(handle);
+  };
+  afterEach(() => {
+    for (const handle of handles.splice(0)) handle.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it("sees this process's writes and another process's from the next look-up on", async () => {
+    const gateway = open();
+    // Another connection to the same file: another KEYMINT_WORKERS process, or the CLI.
+    const cli = open();
+    await cli.createAccount({ id: 'acct_1', name: 'Acme', createdAt: 1 }, operation('op_1', 'account.created'));
+    // Not there yet, asked twice: the answer "no such key" is kept too, until the file changes.
+    expect(await gateway.findKeyByApplicationId(key.applicationId)).toBeNull();
+    expect(await gateway.findKeyByApplicationId(key.applicationId)).toBeNull();
+
+    expect(await cli.insertKey(key, { perEnvironment: 3 }, operation('op_2', 'key.created', key.id))).toEqual(ok(undefined));
+    expect((await gateway.findKeyByApplicationId(key.applicationId))?.key.status).toBe('active');
+    expect((await gateway.findKeyByApplicationId(key.applicationId))?.key.status).toBe('active');
+
+    // Disabled by the other connection: the next look-up here says so.
+    await cli.updateKey('acct_1', key.id, { status: 'disabled', updatedAt: 2 }, { ...operation('op_3', 'key.created', key.id), action: 'key.disabled' });
+    expect((await gateway.findKeyBySecretHash(key.secretHash!))?.key.status).toBe('disabled');
+    expect((await gateway.findKeyByApplicationId(key.applicationId))?.key.status).toBe('disabled');
+
+    // Enabled again through this connection, then deleted through the other.
+    await gateway.updateKey('acct_1', key.id, { status: 'active', updatedAt: 3 }, { ...operation('op_4', 'key.created', key.id), action: 'key.enabled' });
+    expect((await gateway.findKeyByApplicationId(key.applicationId))?.key.status).toBe('active');
+    await gateway.touchKey(key.id, 1_700_000_000_900);
+    expect((await gateway.findKeyByApplicationId(key.applicationId))?.key.lastUsedAt).toBe(1_700_000_000_900);
+    expect(await cli.deleteKey('acct_1', key.id, operation('op_5', 'key.created', key.id))).toBe(true);
+    expect(await gateway.findKeyByApplicationId(key.applicationId)).toBeNull();
+    expect(await gateway.findKeyBySecretHash(key.secretHash!)).toBeNull();
   });
 });
