@@ -6,7 +6,8 @@ import type { KeyRecord } from '../../ports/key-store.js';
 import { SECRET_KEY_DEFAULTS } from '../../ports/testing/fixtures.js';
 import { ok } from '../../shared/result.js';
 import { SqlKeyStore } from '../sql/sql-store.js';
-import { openSqliteDatabase, type SqliteHandle } from './sqlite-database.js';
+import Database from 'better-sqlite3';
+import { keptReads, openSqliteDatabase, type SqliteHandle } from './sqlite-database.js';
 
 const operation = (id: string, action: 'account.created' | 'key.created', keyId: string | null = null) => ({
   id,
@@ -96,5 +97,34 @@ describe('kept key look-ups on a SQLite file', () => {
     expect(await cli.deleteKey('acct_1', key.id, operation('op_5', 'key.created', key.id))).toBe(true);
     expect(await gateway.findKeyByApplicationId(key.applicationId)).toBeNull();
     expect(await gateway.findKeyBySecretHash(key.secretHash!)).toBeNull();
+  });
+});
+
+describe('keptReads', () => {
+  it('reads a row once until the database changes, and unknown ids never push known rows out', () => {
+    const sqlite = new Database(':memory:');
+    sqlite.exec("create table t (id text primary key, v text); insert into t values ('a', 'one')");
+    const select = sqlite.prepare('select * from t where id = ?');
+    const kept = keptReads(sqlite);
+    let reads = 0;
+    const look = (id: string) =>
+      kept('q', [id], () => {
+        reads++;
+        return select.get(id) as Record<string, unknown> | undefined;
+      });
+
+    expect(look('a')).toEqual({ id: 'a', v: 'one' });
+    expect(look('a')).toEqual({ id: 'a', v: 'one' });
+    expect(reads).toBe(1);
+    // A client guessing 12,000 ids (more than the rows kept): each read once, and the known row is still kept.
+    for (let i = 0; i < 12_000; i++) expect(look(`guess-${i}`)).toBeUndefined();
+    expect(reads).toBe(12_001);
+    expect(look('a')).toEqual({ id: 'a', v: 'one' });
+    expect(reads).toBe(12_001);
+
+    sqlite.prepare("update t set v = 'two' where id = 'a'").run();
+    expect(look('a')).toEqual({ id: 'a', v: 'two' });
+    expect(reads).toBe(12_002);
+    sqlite.close();
   });
 });

@@ -130,37 +130,56 @@ export function openSqliteDatabase(
   };
 }
 
-/** At most this many rows are kept; past it the lot is dropped and read again. */
+/**
+ * At most this many rows are kept (past it they are all dropped and read again), and, apart, this many "no such row"
+ * answers: a client sending unknown ids fills only the second, never pushes the rows out.
+ */
 const KEPT_ROWS = 10_000;
+const KEPT_MISSES = 1_000;
+
+type Row = Record<string, unknown>;
 
 /**
  * `first`'s answers, kept for as long as the database file has not changed: the token endpoint's key read (a
  * function call of ~13 µs on a warm file) then costs one check of ~3 µs, and still sees any change from the next
  * request on (SPEC §6). Two counters say whether the file changed: `PRAGMA data_version` moves on every commit
  * of another connection (another `KEYMINT_WORKERS` process, the CLI, a second handle in this process) and
- * `total_changes()` on every row this connection's own statements wrote; either moving drops every kept row. They are
- * read before the row, so a commit in between drops it at the next call. Rows are shared: callers map, never mutate them.
+ * `total_changes()` on every row this connection's own statements wrote; either moving drops everything kept (a
+ * `lastUsedAt` write too: at most once a minute per key and process). They are read before the row, so a commit in
+ * between drops it at the next call. Every write here is one synchronous transaction (`atomic`), so no read ever sees
+ * one half-done. Rows are shared: callers map them, never change them.
  */
-function keptReads(sqlite: Database.Database) {
+export function keptReads(sqlite: Database.Database): (query: string, params: unknown[], read: () => Row | undefined) => Row | undefined {
   const versionStatement = sqlite.prepare('select total_changes(), data_version from pragma_data_version').raw(true);
-  const rows = new Map<string, Map<string, Record<string, unknown> | undefined>>();
-  let kept = 0;
+  const byQuery = new Map<string, { found: Map<string, Row>; missing: Set<string> }>();
+  let rows = 0;
   let version = '';
-  return (query: string, params: unknown[], read: () => Record<string, unknown> | undefined) => {
+  return (query, params, read) => {
     const [changes, data] = versionStatement.get() as [number, number];
     const now = `${changes}:${data}`;
-    if (now !== version || kept >= KEPT_ROWS) {
-      rows.clear();
-      kept = 0;
+    if (now !== version) {
+      byQuery.clear();
+      rows = 0;
       version = now;
     }
-    let ofQuery = rows.get(query);
-    if (!ofQuery) rows.set(query, (ofQuery = new Map()));
-    const key = params.length === 1 && typeof params[0] === 'string' ? params[0] : JSON.stringify(params);
-    if (ofQuery.has(key)) return ofQuery.get(key);
+    let kept = byQuery.get(query);
+    if (!kept) byQuery.set(query, (kept = { found: new Map(), missing: new Set() }));
+    const key = JSON.stringify(params);
+    const known = kept.found.get(key);
+    if (known !== undefined) return known;
+    if (kept.missing.has(key)) return undefined;
     const row = read();
-    ofQuery.set(key, row);
-    kept++;
+    if (row === undefined) {
+      if (kept.missing.size >= KEPT_MISSES) kept.missing.clear();
+      kept.missing.add(key);
+    } else {
+      if (rows >= KEPT_ROWS) {
+        for (const { found } of byQuery.values()) found.clear();
+        rows = 0;
+      }
+      kept.found.set(key, row);
+      rows++;
+    }
     return row;
   };
 }
