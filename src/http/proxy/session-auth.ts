@@ -6,7 +6,7 @@ import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKe
 import { isEnvironment, SIGNING_ALGORITHMS, type Environment } from '../../shared/domain.js';
 import { isScopeToken } from '../../core/scopes.js';
 import { readSessionClaims, type SessionClaims } from '../../core/session-claims.js';
-import { checkDpopBinding, verifyDpopPresentation } from '../../core/dpop.js';
+import { verifyDpopPresentation } from '../../core/dpop.js';
 import { createInProcessReplayGuard, type ReplayGuard } from '../../core/replay.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { readAccessToken, type AccessTokenScheme } from '../oauth/bearer.js';
@@ -215,25 +215,20 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<Sess
       claims = Object.freeze(read);
       remember(token, claims, generation);
     }
-    // RFC 9449 §7, every request (a proof is for one request only): the same check as keymint's own proxy. A Bearer
-    // presentation is checked for its binding alone, at once, as verifyDpopPresentation does it (no proof, URL or await).
-    if (scheme === 'Bearer') {
-      const binding = checkDpopBinding({ scheme, cnf: claims.cnf });
-      if (!binding.ok) reject(resourceDpopRefusal(environment, binding.reason, undefined));
-    } else {
-      const called = new URL(c.req.url);
-      const presented = await verifyDpopPresentation({
-        scheme,
-        accessToken: token,
-        cnf: claims.cnf,
-        proof: readDpopProof(c),
-        method: c.req.method,
-        url: `${settings.publicUrl ?? called.origin}${called.pathname}`,
-        now: Date.now(),
-        replay: settings.dpopReplay,
-      });
-      if (!presented.ok) reject(resourceDpopRefusal(environment, presented.reason, presented.detail));
-    }
+    // RFC 9449 §7, every request (a proof is for one request only): the same check as keymint's own proxy. Only a
+    // DPoP presentation reads the URL (its proof's `htu`): a Bearer call does not parse it.
+    const called = scheme === 'DPoP' ? new URL(c.req.url) : undefined;
+    const presented = await verifyDpopPresentation({
+      scheme,
+      accessToken: token,
+      cnf: claims.cnf,
+      proof: readDpopProof(c),
+      method: c.req.method,
+      url: called ? `${settings.publicUrl ?? called.origin}${called.pathname}` : c.req.url,
+      now: Date.now(),
+      replay: settings.dpopReplay,
+    });
+    if (!presented.ok) reject(resourceDpopRefusal(environment, presented.reason, presented.detail));
     const scopes = claims.scope.split(' ').filter(Boolean);
     if (settings.requiredScopes.some((required) => !scopes.includes(required))) {
       reject(insufficientScope(environment, settings.requiredScopes, scheme));
