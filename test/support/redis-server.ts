@@ -32,7 +32,7 @@ function ephemeralLow(): number {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     if (low >= FIRST_PORT + 1000) return low;
   } catch {
-    // not Linux: IANA's dynamic range starts at 49152
+    // not Linux (or a range starting too low to leave room below it): Linux's default start, below IANA's 49152 too
   }
   return 32_768;
 }

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { KeyRecord } from '../../ports/key-store.js';
 import { SECRET_KEY_DEFAULTS } from '../../ports/testing/fixtures.js';
 import { ok } from '../../shared/result.js';
 import { SqlKeyStore } from '../sql/sql-store.js';
-import Database from 'better-sqlite3';
 import { keptReads, openSqliteDatabase, type SqliteHandle } from './sqlite-database.js';
 
 const operation = (id: string, action: 'account.created' | 'key.created', keyId: string | null = null) => ({
@@ -68,8 +68,8 @@ describe('kept key look-ups on a SQLite file', () => {
   };
   afterEach(() => {
     for (const handle of handles.splice(0)) handle.close();
-    rmSync(directory, { recursive: true, force: true });
   });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it("sees this process's writes and another process's from the next look-up on", async () => {
     const gateway = open();

@@ -153,14 +153,15 @@ export function keptReads(sqlite: Database.Database): (query: string, params: un
   const versionStatement = sqlite.prepare('select total_changes(), data_version from pragma_data_version').raw(true);
   const byQuery = new Map<string, { found: Map<string, Row>; missing: Set<string> }>();
   let rows = 0;
-  let version = '';
+  let seenChanges = -1;
+  let seenData = -1;
   return (query, params, read) => {
     const [changes, data] = versionStatement.get() as [number, number];
-    const now = `${changes}:${data}`;
-    if (now !== version) {
+    if (changes !== seenChanges || data !== seenData) {
       byQuery.clear();
       rows = 0;
-      version = now;
+      seenChanges = changes;
+      seenData = data;
     }
     let kept = byQuery.get(query);
     if (!kept) byQuery.set(query, (kept = { found: new Map(), missing: new Set() }));
