@@ -7,7 +7,7 @@ import type { KeyRecord } from '../../ports/key-store.js';
 import { SECRET_KEY_DEFAULTS } from '../../ports/testing/fixtures.js';
 import { ok } from '../../shared/result.js';
 import { SqlKeyStore } from '../sql/sql-store.js';
-import { keptReads, openSqliteDatabase, type SqliteHandle } from './sqlite-database.js';
+import { changeCheck, keptReads, openSqliteDatabase, walIndexHeader, type SqliteHandle } from './sqlite-database.js';
 
 const operation = (id: string, action: 'account.created' | 'key.created', keyId: string | null = null) => ({
   id,
@@ -126,5 +126,63 @@ describe('keptReads', () => {
     expect(look('a')).toEqual({ id: 'a', v: 'two' });
     expect(reads).toBe(12_002);
     sqlite.close();
+  });
+});
+
+describe('the change check on a WAL file', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'keymint-change-check-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  const openFile = (name: string) => {
+    const sqlite = new Database(join(directory, name));
+    sqlite.pragma('journal_mode = WAL');
+    return sqlite;
+  };
+
+  it.runIf(process.platform === 'linux')("reads SQLite's own WAL-index header: moved by every commit of any connection, not by reads", () => {
+    const gateway = openFile('header.db');
+    gateway.exec("create table t (id text primary key, v text); insert into t values ('a', 'one')");
+    const cli = openFile('header.db');
+    const header = walIndexHeader(gateway);
+    expect(header).toBeDefined();
+    const changed = changeCheck(gateway);
+    expect(changed()).toBe(true);
+    expect(changed()).toBe(false);
+    cli.prepare('select * from t').all();
+    gateway.prepare('select * from t').all();
+    expect(changed()).toBe(false);
+    cli.prepare("update t set v = 'two' where id = 'a'").run();
+    expect(changed()).toBe(true);
+    expect(changed()).toBe(false);
+    gateway.prepare("update t set v = 'three' where id = 'a'").run();
+    expect(changed()).toBe(true);
+    // A checkpoint that starts the log over, then a commit into the new log.
+    cli.pragma('wal_checkpoint(TRUNCATE)');
+    changed();
+    cli.prepare("insert into t values ('b', 'x')").run();
+    expect(changed()).toBe(true);
+    // The descriptor is SQLite's and shared by its connections: the other one closing leaves it working.
+    cli.close();
+    const third = openFile('header.db');
+    third.prepare("delete from t where id = 'b'").run();
+    expect(changed()).toBe(true);
+    expect(changed()).toBe(false);
+    third.close();
+    gateway.close();
+    expect(() => changed()).toThrow('The database connection is not open');
+  });
+
+  it('finds no header to read on an in-memory database, and counts its own writes there instead', () => {
+    const sqlite = new Database(':memory:');
+    expect(walIndexHeader(sqlite)).toBeUndefined();
+    sqlite.exec('create table t (id integer primary key)');
+    const changed = changeCheck(sqlite);
+    expect(changed()).toBe(true);
+    expect(changed()).toBe(false);
+    sqlite.prepare('insert into t values (1)').run();
+    expect(changed()).toBe(true);
+    expect(changed()).toBe(false);
+    sqlite.close();
+    // Closed: the check throws what any other use of a closed connection throws (a store outage, not a stale row).
+    expect(() => changed()).toThrow('The database connection is not open');
   });
 });
