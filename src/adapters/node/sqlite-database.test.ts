@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -169,6 +169,58 @@ describe('the change check on a WAL file', () => {
     third.close();
     gateway.close();
     expect(() => changed()).toThrow('The database connection is not open');
+  });
+
+  it('keeps nothing read inside a transaction of its own connection (its snapshot may be older than the file)', () => {
+    const gateway = openFile('snapshot.db');
+    gateway.exec("create table t (id text primary key, v text); insert into t values ('a', 'one')");
+    const cli = openFile('snapshot.db');
+    const select = gateway.prepare('select v from t where id = ?');
+    const kept = keptReads(gateway);
+    const look = () => kept('q', ['a'], () => select.get('a') as Record<string, unknown> | undefined)?.v;
+    gateway.exec('begin');
+    expect(look()).toBe('one');
+    cli.prepare("update t set v = 'two' where id = 'a'").run();
+    // The open snapshot still reads the old row, as SQLite promises; it must not outlive the transaction.
+    expect(look()).toBe('one');
+    gateway.exec('commit');
+    expect(look()).toBe('two');
+    expect(look()).toBe('two');
+    cli.close();
+    gateway.close();
+  });
+
+  it.runIf(process.platform === 'linux')('notices when the descriptor no longer reads a WAL-index header, and counts changes with the statement', () => {
+    const gateway = openFile('leaves-wal.db');
+    gateway.exec("create table t (id text primary key, v text); insert into t values ('a', 'one')");
+    const changed = changeCheck(gateway);
+    expect(changed()).toBe(true);
+    const shm = `${realpathSync(join(directory, 'leaves-wal.db'))}-shm`;
+    const descriptor = readdirSync('/proc/self/fd').find((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === shm;
+      } catch {
+        return false;
+      }
+    });
+    // Leaving WAL mode closes SQLite's descriptor; an unrelated file of zeros takes its number.
+    gateway.pragma('journal_mode = DELETE');
+    writeFileSync(join(directory, 'zeros'), Buffer.alloc(4096));
+    // Each open takes the lowest free number: open until one lands on SQLite's old descriptor.
+    const opened: number[] = [];
+    while (opened.length < 200 && String(opened.at(-1)) !== descriptor) opened.push(openSync(join(directory, 'zeros'), 'r'));
+    expect(String(opened.at(-1))).toBe(descriptor);
+    try {
+      expect(changed()).toBe(true);
+      const cli = new Database(join(directory, 'leaves-wal.db'));
+      cli.prepare("update t set v = 'two' where id = 'a'").run();
+      cli.close();
+      expect(changed()).toBe(true);
+      expect(changed()).toBe(false);
+    } finally {
+      for (const fd of opened) closeSync(fd);
+      gateway.close();
+    }
   });
 
   it('finds no header to read on an in-memory database, and counts its own writes there instead', () => {

@@ -1,5 +1,6 @@
 // Opens the embedded SQLite database (better-sqlite3), applies db/migrations, and runs atomic batches.
 import { closeSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -152,6 +153,9 @@ export function keptReads(sqlite: Database.Database): (query: string, params: un
   const byQuery = new Map<string, { found: Map<string, Row>; missing: Set<string> }>();
   let rows = 0;
   return (query, params, read) => {
+    // Inside a transaction of this connection (none of keymint's reads runs in one) the answer may be its snapshot's
+    // or its own uncommitted write: never kept.
+    if (sqlite.inTransaction) return read();
     if (changed()) {
       byQuery.clear();
       rows = 0;
@@ -211,11 +215,29 @@ export function changeCheck(sqlite: Database.Database): () => boolean {
       header = undefined;
       return countersMoved() || true;
     }
+    if (!isWalIndexHeader(now)) {
+      // Not a WAL-index header at all: the descriptor is not what it was. The statement from now on.
+      header = undefined;
+      return countersMoved() || true;
+    }
     if (!first && now.equals(seen)) return false;
     first = false;
     now.copy(seen);
     return true;
   };
+}
+
+// walformat.html §2.1: each copy of the header starts with iVersion, 3007000 in the host's byte order.
+const WAL_INDEX_VERSION = 3007000;
+const readHostUint32 = endianness() === 'LE' ? (buffer: Buffer, offset: number) => buffer.readUInt32LE(offset) : (buffer: Buffer, offset: number) => buffer.readUInt32BE(offset);
+
+/**
+ * Whether the bytes are a WAL-index header. A copy half-written by a committing connection still is (the two copies
+ * then differ, and differ from the finished header too, so the next check drops the rows again); anything else means
+ * the descriptor no longer reads the `-shm` file.
+ */
+function isWalIndexHeader(bytes: Buffer): boolean {
+  return readHostUint32(bytes, 0) === WAL_INDEX_VERSION && readHostUint32(bytes, 48) === WAL_INDEX_VERSION;
 }
 
 // The two copies of the WAL-index header at the start of the `-shm` file (48 bytes each; walformat.html §2.1).
@@ -224,9 +246,12 @@ const WAL_INDEX_HEADER_BYTES = 96;
 /**
  * A reader of the database's WAL-index header through the descriptor SQLite itself holds on the `-shm` file, or
  * undefined where there is none to find (`:memory:`, not WAL, no /proc). SQLite's own descriptor, never one of
- * keymint's: closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's too, and
- * SQLite keeps this one open while any connection of the process uses the file (this one included). Found once,
- * after the connection has read the file, so the `-shm` file is open.
+ * keymint's: closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's too. SQLite
+ * keeps it open while a connection of the process uses the file in WAL mode (this one: keymint never leaves WAL mode,
+ * and while it holds the file no other process can change its journal mode); should the number ever read something
+ * else, `isWalIndexHeader` notices. `read(2)` sees what SQLite writes through its shared mapping of the file on a local
+ * filesystem (the page cache), which WAL needs anyway: SQLite's WAL does not work over a network filesystem.
+ * Found once, after the connection has read the file, so the `-shm` file is open.
  */
 export function walIndexHeader(sqlite: Database.Database): (() => Buffer) | undefined {
   if (sqlite.memory || String(sqlite.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
