@@ -3,9 +3,11 @@
 //   npx tsx bench/hot-path.ts proxy-bearer|proxy-api-key|token|introspect [--seconds 10] [--connections 50]
 //     [--cpu-prof] [--log-level warn|info] [--keymint-root DIR] [--env NAME=VALUE …]
 //     [--node-flag=--trace-gc …] [--keymint-output FILE]   (flags for keymint's node; all its output to FILE)
+//     [--bundle]   (run the esbuild bundle `npm start` runs instead of src/ under tsx)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildBundle } from './lib/bundle.js';
 import { freePort } from './lib/children.js';
 import { REPO_ROOT, startKeymint } from './lib/keymint.js';
 import { runLoad } from './lib/load.js';
@@ -24,6 +26,7 @@ const { values: flags, positionals } = parseArgs({
     // e.g. --node-flag=--trace-gc --keymint-output /tmp/gc.log (bench/README.md, round 6)
     'node-flag': { type: 'string', multiple: true, default: [] },
     'keymint-output': { type: 'string' },
+    bundle: { type: 'boolean', default: false },
   },
 });
 const scenario = positionals[0] ?? 'proxy-bearer';
@@ -35,6 +38,8 @@ const run = profilingRun('hot-path');
 try {
   const peers = await startPeers();
   if (flags['cpu-prof']) mkdirSync(profileDir, { recursive: true });
+  const bundle = flags.bundle ? await buildBundle(flags['keymint-root']) : undefined;
+  if (bundle && 'error' in bundle) throw new Error(bundle.error);
   const options = profiledKeymint(run.workDir, peers, { KEYMINT_LOG_LEVEL: flags['log-level'], ...envPairs(flags.env) });
   const keymint = await startKeymint('keymint', {
     ...options,
@@ -42,6 +47,7 @@ try {
     ...(flags['keymint-root'] && { root: flags['keymint-root'] }),
     nodeFlags: [...(flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...flags['node-flag']],
     ...(flags['keymint-output'] && { outputFile: flags['keymint-output'] }),
+    ...(bundle && { bundle: bundle.entry }),
   });
   const { requests } = await scenarioRequests(keymint.url, options.adminToken);
   const request = ['proxy-bearer', 'proxy-api-key', 'token', 'introspect'].includes(scenario) ? requests[scenario] : undefined;

@@ -9,12 +9,13 @@ export interface Bundle {
   kib: number;
 }
 
-export async function buildBundle(): Promise<Bundle | { error: string }> {
+/** The bundle of the checkout at `root` (this one by default), built into its bench/.cache. */
+export async function buildBundle(root = REPO_ROOT): Promise<Bundle | { error: string }> {
   try {
-    const { buildServer } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'build-server.mjs')).href)) as {
+    const { buildServer } = (await import(pathToFileURL(join(root, 'scripts', 'build-server.mjs')).href)) as {
       buildServer(outDir: string): Promise<Bundle>;
     };
-    return await buildServer(join(REPO_ROOT, 'bench', '.cache', 'server'));
+    return await buildServer(join(root, 'bench', '.cache', 'server'));
   } catch (error) {
     return { error: `bundling failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
   }
