@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,7 +7,7 @@ import type { KeyRecord } from '../../ports/key-store.js';
 import { SECRET_KEY_DEFAULTS } from '../../ports/testing/fixtures.js';
 import { ok } from '../../shared/result.js';
 import { SqlKeyStore } from '../sql/sql-store.js';
-import { changeCheck, keptReads, openSqliteDatabase, walIndexHeader, type SqliteHandle } from './sqlite-database.js';
+import { changeCheck, keptReads, openSqliteDatabase, sharedMemoryDescriptor, walIndexHeader, type SqliteHandle } from './sqlite-database.js';
 
 const operation = (id: string, action: 'account.created' | 'key.created', keyId: string | null = null) => ({
   id,
@@ -195,21 +195,15 @@ describe('the change check on a WAL file', () => {
     gateway.exec("create table t (id text primary key, v text); insert into t values ('a', 'one')");
     const changed = changeCheck(gateway);
     expect(changed()).toBe(true);
-    const shm = `${realpathSync(join(directory, 'leaves-wal.db'))}-shm`;
-    const descriptor = readdirSync('/proc/self/fd').find((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === shm;
-      } catch {
-        return false;
-      }
-    });
+    const descriptor = sharedMemoryDescriptor(gateway);
+    expect(descriptor).toBeDefined();
     // Leaving WAL mode closes SQLite's descriptor; an unrelated file of zeros takes its number.
     gateway.pragma('journal_mode = DELETE');
     writeFileSync(join(directory, 'zeros'), Buffer.alloc(4096));
     // Each open takes the lowest free number: open until one lands on SQLite's old descriptor.
     const opened: number[] = [];
-    while (opened.length < 200 && String(opened.at(-1)) !== descriptor) opened.push(openSync(join(directory, 'zeros'), 'r'));
-    expect(String(opened.at(-1))).toBe(descriptor);
+    while (opened.length < 200 && opened.at(-1) !== descriptor) opened.push(openSync(join(directory, 'zeros'), 'r'));
+    expect(opened.at(-1)).toBe(descriptor);
     try {
       expect(changed()).toBe(true);
       const cli = new Database(join(directory, 'leaves-wal.db'));

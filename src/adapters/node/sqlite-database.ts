@@ -203,25 +203,23 @@ export function changeCheck(sqlite: Database.Database): () => boolean {
     return true;
   };
   let header = walIndexHeader(sqlite);
+  // Zeros, which no header is (it starts with iVersion): the first call finds a change.
   const seen = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  let first = true;
   return () => {
     // A closed connection goes to the statement, which throws the error every other use of it throws.
     if (!header || !sqlite.open) return countersMoved();
-    let now: Buffer;
+    let now: Buffer | undefined;
     try {
       now = header();
     } catch {
+      now = undefined;
+    }
+    if (!now || !isWalIndexHeader(now)) {
+      // Unreadable, or not a WAL-index header at all: the descriptor is not what it was. The statement from now on.
       header = undefined;
       return countersMoved() || true;
     }
-    if (!isWalIndexHeader(now)) {
-      // Not a WAL-index header at all: the descriptor is not what it was. The statement from now on.
-      header = undefined;
-      return countersMoved() || true;
-    }
-    if (!first && now.equals(seen)) return false;
-    first = false;
+    if (now.equals(seen)) return false;
     now.copy(seen);
     return true;
   };
@@ -254,8 +252,18 @@ const WAL_INDEX_HEADER_BYTES = 96;
  * Found once, after the connection has read the file, so the `-shm` file is open.
  */
 export function walIndexHeader(sqlite: Database.Database): (() => Buffer) | undefined {
+  const descriptor = sharedMemoryDescriptor(sqlite);
+  if (descriptor === undefined) return undefined;
+  const buffer = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  return () => {
+    if (readSync(descriptor, buffer, 0, WAL_INDEX_HEADER_BYTES, 0) !== WAL_INDEX_HEADER_BYTES) throw new Error('short read of the WAL-index header');
+    return buffer;
+  };
+}
+
+/** The one descriptor this process holds on the database's `-shm` file (SQLite's), found in /proc/self/fd; or undefined. */
+export function sharedMemoryDescriptor(sqlite: Database.Database): number | undefined {
   if (sqlite.memory || String(sqlite.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
-  let descriptor: number | undefined;
   try {
     sqlite.prepare('select 1 from sqlite_master limit 1').get();
     const shm = `${realpathSync(sqlite.name)}-shm`;
@@ -266,14 +274,8 @@ export function walIndexHeader(sqlite: Database.Database): (() => Buffer) | unde
         return false;
       }
     });
-    if (found.length !== 1) return undefined;
-    descriptor = Number(found[0]);
+    return found.length === 1 ? Number(found[0]) : undefined;
   } catch {
     return undefined;
   }
-  const buffer = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  return () => {
-    if (readSync(descriptor, buffer, 0, WAL_INDEX_HEADER_BYTES, 0) !== WAL_INDEX_HEADER_BYTES) throw new Error('short read of the WAL-index header');
-    return buffer;
-  };
 }
